@@ -1,0 +1,20 @@
+//! The pure sale rules of comptoir: money, VAT, catalog items, barcodes, the
+//! basket, tenders, roles and approvals, purchase rules, receipts, and the
+//! records the journal keeps.
+//!
+//! Nothing here does I/O, reads a clock or draws random numbers: time, salts and
+//! the catalog are passed in. That keeps every rule testable by the thousand.
+
+pub mod money;
+pub mod records;
+pub mod vat;
+
+pub use money::{Currency, Money};
+pub use vat::{VatLine, VatRate};
+
+/// Errors of the pure layer that are not about a sale in progress.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CoreError {
+    #[error("VAT rate {0} % is not a valid rate (it must be at least 0 and below 100)")]
+    InvalidVatRate(rust_decimal::Decimal),
+}

@@ -1,0 +1,517 @@
+//! What the journal records: one `Event` per thing that happened at the till.
+//!
+//! These types are the contract between the sale rules (which build them), the
+//! journal (which chains and stores them) and head office (which ingests them).
+//! Their JSON form is hashed into the chain, so changing a field's name, order or
+//! encoding changes every hash: add new kinds or optional fields at the end, and
+//! never reinterpret an old one.
+
+use crate::money::Money;
+use crate::vat::{VatLine, VatRate};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A user's identifier (e.g. "u1"), as in the users table.
+pub type UserId = String;
+/// A catalog item's identifier (the shop's article code).
+pub type ItemId = String;
+
+/// Sold by the piece or by weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Piece,
+    Kg,
+}
+
+/// How a sale (or refund) was paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenderKind {
+    Cash,
+    Card,
+    EWallet,
+    Cheque,
+    BankTransfer,
+    Voucher,
+    CustomerAccount,
+}
+
+impl TenderKind {
+    pub const ALL: [TenderKind; 7] = [
+        TenderKind::Cash,
+        TenderKind::Card,
+        TenderKind::EWallet,
+        TenderKind::Cheque,
+        TenderKind::BankTransfer,
+        TenderKind::Voucher,
+        TenderKind::CustomerAccount,
+    ];
+
+    /// The stable snake_case name used in the journal and in projections.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TenderKind::Cash => "cash",
+            TenderKind::Card => "card",
+            TenderKind::EWallet => "e_wallet",
+            TenderKind::Cheque => "cheque",
+            TenderKind::BankTransfer => "bank_transfer",
+            TenderKind::Voucher => "voucher",
+            TenderKind::CustomerAccount => "customer_account",
+        }
+    }
+
+    /// The French label printed on receipts.
+    pub fn label_fr(&self) -> &'static str {
+        match self {
+            TenderKind::Cash => "Espèces",
+            TenderKind::Card => "Carte bancaire",
+            TenderKind::EWallet => "Paiement mobile",
+            TenderKind::Cheque => "Chèque",
+            TenderKind::BankTransfer => "Virement",
+            TenderKind::Voucher => "Bon d'achat",
+            TenderKind::CustomerAccount => "Compte client",
+        }
+    }
+}
+
+/// What a card terminal returned. Never a full card number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardOutcome {
+    pub approved: bool,
+    /// Masked PAN as the terminal gave it, e.g. "************1234".
+    pub masked_pan: Option<String>,
+    pub auth_code: Option<String>,
+    pub scheme: Option<String>,
+    pub read_mode: Option<String>,
+}
+
+/// One payment within a sale. Refund tenders carry negative amounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenderRecord {
+    pub kind: TenderKind,
+    pub amount: Money,
+    /// Cheque number, transfer reference, voucher code, customer id...
+    pub reference: Option<String>,
+    pub card: Option<CardOutcome>,
+}
+
+/// One line of a completed sale. `total` is tax-inclusive, after all discounts.
+/// Refund lines carry negative quantities and totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleLine {
+    pub line_no: u32,
+    pub item_id: ItemId,
+    pub barcode: Option<String>,
+    pub name: String,
+    pub unit: Unit,
+    /// Pieces, or kilograms (three decimals) for weighed goods.
+    pub quantity: Decimal,
+    /// Tax-inclusive unit price actually charged.
+    pub unit_price: Money,
+    /// The catalog price when a supervisor overrode it.
+    pub overridden_from: Option<Money>,
+    pub vat_rate: VatRate,
+    /// quantity x unit_price, rounded.
+    pub gross: Money,
+    /// Discount given on this line alone (positive = money off).
+    pub line_discount: Money,
+    /// This line's share of the basket discount (positive = money off).
+    pub basket_discount: Money,
+    /// gross - line_discount - basket_discount.
+    pub total: Money,
+    /// Whether this line moves stock.
+    pub stock_tracked: bool,
+}
+
+/// What kind of sale record this is. Completed sales are never edited: a
+/// cancellation or a refund is a new record that references the original.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaleKind {
+    Sale,
+    Cancellation,
+    Refund,
+}
+
+/// Points at an earlier sale in some till's journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleRef {
+    pub terminal_id: String,
+    pub seq: u64,
+    pub sale_no: String,
+}
+
+/// Something a supervisor approved on the spot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    /// The action's stable name, see `auth::Action::as_str`.
+    pub action: String,
+    pub requested_by: UserId,
+    pub approved_by: UserId,
+    /// Why it needed approval, in words (e.g. "discount 30 % over threshold 20 %").
+    pub detail: String,
+}
+
+/// A sale, a cancellation or a refund, as completed at the till.
+///
+/// Invariants (checked by `SaleRecord::check`): sum(lines.total) == total;
+/// sum(vat.total) == total; sum(tenders.amount) - change == total + rounding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleRecord {
+    pub kind: SaleKind,
+    /// The receipt number printed for the customer, e.g. "T01-000042".
+    pub sale_no: String,
+    pub business_day: NaiveDate,
+    pub operator: UserId,
+    pub customer: Option<String>,
+    pub lines: Vec<SaleLine>,
+    /// Basket discount granted (positive = money off); already spread over lines.
+    pub basket_discount: Money,
+    /// Sum of line totals, tax-inclusive.
+    pub total: Money,
+    /// Cash rounding, its own line: what is due is total + rounding.
+    pub rounding: Money,
+    pub vat: Vec<VatLine>,
+    pub tenders: Vec<TenderRecord>,
+    /// Cash handed back. Only ever from cash.
+    pub change: Money,
+    /// For cancellations and refunds: the original sale.
+    pub reverses: Option<SaleRef>,
+    /// Refund without the original receipt.
+    pub without_receipt: bool,
+    pub approvals: Vec<ApprovalRecord>,
+    /// Anomalies raised (e.g. "basket_above_average"), reported to head office.
+    pub flags: Vec<String>,
+    /// Training/demo mode: not real trade, excluded from fiscal totals.
+    pub training: bool,
+}
+
+impl SaleRecord {
+    /// What the customer pays (or gets back, when negative).
+    pub fn due(&self) -> Money {
+        self.total + self.rounding
+    }
+
+    /// Checks the arithmetic invariants; returns what does not add up.
+    pub fn check(&self) -> Result<(), String> {
+        let lines: Money = self.lines.iter().map(|l| l.total).sum();
+        if lines != self.total {
+            return Err(format!("lines sum to {lines}, total is {}", self.total));
+        }
+        let vat: Money = self.vat.iter().map(|v| v.total).sum();
+        if vat != self.total {
+            return Err(format!("VAT table sums to {vat}, total is {}", self.total));
+        }
+        for v in &self.vat {
+            if v.base + v.tax != v.total {
+                return Err(format!("VAT {} base + tax != total", v.rate));
+            }
+        }
+        let paid: Money = self.tenders.iter().map(|t| t.amount).sum();
+        if paid - self.change != self.due() {
+            return Err(format!(
+                "tenders {paid} minus change {} != due {}",
+                self.change,
+                self.due()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Why stock moved, besides a sale or refund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StockReason {
+    GoodsReceived,
+    Adjustment,
+    InventoryCount,
+    TransferIn,
+    TransferOut,
+}
+
+impl StockReason {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StockReason::GoodsReceived => "goods_received",
+            StockReason::Adjustment => "adjustment",
+            StockReason::InventoryCount => "inventory_count",
+            StockReason::TransferIn => "transfer_in",
+            StockReason::TransferOut => "transfer_out",
+        }
+    }
+}
+
+/// One item's movement. Stock is a ledger of deltas, never an overwritten level,
+/// so movements from many tills commute at head office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLine {
+    pub item_id: ItemId,
+    /// Signed change of the level.
+    pub delta: Decimal,
+    /// For inventory counts: what was counted (delta = counted - level then).
+    pub counted: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockMovement {
+    pub reason: StockReason,
+    /// Delivery note, transfer number, count sheet...
+    pub reference: Option<String>,
+    /// The other shop of a transfer.
+    pub other_shop: Option<String>,
+    pub operator: UserId,
+    pub lines: Vec<StockLine>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CashDirection {
+    In,
+    Out,
+}
+
+/// Cash put into or taken out of the drawer outside a sale (float, bank deposit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashMovement {
+    pub direction: CashDirection,
+    pub amount: Money,
+    pub reason: String,
+    pub operator: UserId,
+    pub approved_by: Option<UserId>,
+    pub business_day: NaiveDate,
+}
+
+/// The drawer opened outside a sale ("no sale").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawerOpened {
+    pub operator: UserId,
+    pub approved_by: Option<UserId>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub user: UserId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptReprinted {
+    pub sale: SaleRef,
+    /// How many times it has now been reprinted (DUPLICATA n).
+    pub reprint_count: u32,
+    pub operator: UserId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosingKind {
+    Day,
+    Month,
+    Year,
+}
+
+impl ClosingKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ClosingKind::Day => "day",
+            ClosingKind::Month => "month",
+            ClosingKind::Year => "year",
+        }
+    }
+}
+
+/// Totals over a period. Training sales are excluded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodTotals {
+    /// Number of sale, cancellation and refund records.
+    pub records: u64,
+    /// Net: sales minus cancellations and refunds.
+    pub net_total: Money,
+    /// Sum of positive records (sales).
+    pub sales_total: Money,
+    /// Sum of negative records (refunds, cancellations), as a negative amount.
+    pub refunds_total: Money,
+    /// Net per tender, keyed by `TenderKind::as_str`.
+    pub by_tender: BTreeMap<String, Money>,
+    /// Net per VAT rate.
+    pub by_vat: Vec<VatLine>,
+    pub cash_in: Money,
+    pub cash_out: Money,
+}
+
+/// A daily (Z), monthly or yearly closing. Its row in the journal is signed with
+/// the terminal's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closing {
+    pub kind: ClosingKind,
+    /// "2026-11-23", "2026-11" or "2026".
+    pub period: String,
+    /// Journal seqs covered by this closing: the events after the previous
+    /// closing of the same kind, up to and including `last_seq`.
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub totals: PeriodTotals,
+    /// Perpetual grand total: the net of every sale ever made on this terminal.
+    pub grand_total: Money,
+    /// Perpetual sum of absolute values of every sale record ever.
+    pub grand_total_abs: Money,
+    pub operator: UserId,
+    /// For a daily closing with a cash count: counted per tender.
+    pub counted: BTreeMap<String, Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigChanged {
+    pub key: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub by: UserId,
+}
+
+/// The first event of every journal: who this terminal is and the public key that
+/// verifies its signatures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalInitialised {
+    pub terminal_id: String,
+    pub shop_id: String,
+    /// Ed25519 public key, hex.
+    pub public_key: String,
+    pub software_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoftwareUpdated {
+    pub from_version: String,
+    pub to_version: String,
+}
+
+/// The till lost (or regained) its link to head office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connectivity {
+    pub detail: String,
+}
+
+/// Every kind of event the journal records. The journal stores `kind()` in its
+/// own column and the inner value's JSON as the payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    TerminalInitialised(TerminalInitialised),
+    SaleCompleted(SaleRecord),
+    SaleCancelled(SaleRecord),
+    Refund(SaleRecord),
+    StockMovement(StockMovement),
+    CashMovement(CashMovement),
+    DrawerOpened(DrawerOpened),
+    Login(Session),
+    Logout(Session),
+    ApprovalGranted(ApprovalRecord),
+    ReceiptReprinted(ReceiptReprinted),
+    Closing(Closing),
+    ConfigChanged(ConfigChanged),
+    SoftwareUpdated(SoftwareUpdated),
+    OfflineStarted(Connectivity),
+    OfflineEnded(Connectivity),
+}
+
+/// A payload could not be read back as the event its kind names.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("unknown event kind {0:?}")]
+    UnknownKind(String),
+    #[error("payload of a {kind} event is not valid: {source}")]
+    Payload {
+        kind: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+macro_rules! event_kinds {
+    ($( $variant:ident => $name:literal ),* $(,)?) => {
+        impl Event {
+            /// Every kind name, in a stable order.
+            pub const KINDS: &'static [&'static str] = &[$($name),*];
+
+            /// The stable kind name stored in the journal's `kind` column.
+            pub fn kind(&self) -> &'static str {
+                match self { $( Event::$variant(_) => $name, )* }
+            }
+
+            /// The canonical JSON payload: compact, fields in declaration order,
+            /// maps sorted (BTreeMap), decimals as strings. This is what is hashed.
+            pub fn payload(&self) -> Vec<u8> {
+                // Serialising these plain structs to a Vec cannot fail: no maps with
+                // non-string keys, no custom Serialize that errors.
+                let r = match self { $( Event::$variant(v) => serde_json::to_vec(v), )* };
+                r.unwrap_or_default()
+            }
+
+            /// Reads an event back from its kind and payload.
+            pub fn decode(kind: &str, payload: &[u8]) -> Result<Event, DecodeError> {
+                let err = |source| DecodeError::Payload { kind: kind.to_string(), source };
+                match kind {
+                    $( $name => serde_json::from_slice(payload).map(Event::$variant).map_err(err), )*
+                    other => Err(DecodeError::UnknownKind(other.to_string())),
+                }
+            }
+        }
+    };
+}
+
+event_kinds! {
+    TerminalInitialised => "terminal_initialised",
+    SaleCompleted => "sale_completed",
+    SaleCancelled => "sale_cancelled",
+    Refund => "refund",
+    StockMovement => "stock_movement",
+    CashMovement => "cash_movement",
+    DrawerOpened => "drawer_opened",
+    Login => "login",
+    Logout => "logout",
+    ApprovalGranted => "approval_granted",
+    ReceiptReprinted => "receipt_reprinted",
+    Closing => "closing",
+    ConfigChanged => "config_changed",
+    SoftwareUpdated => "software_updated",
+    OfflineStarted => "offline_started",
+    OfflineEnded => "offline_ended",
+}
+
+impl Event {
+    /// The sale record inside a sale, cancellation or refund event.
+    pub fn sale(&self) -> Option<&SaleRecord> {
+        match self {
+            Event::SaleCompleted(s) | Event::SaleCancelled(s) | Event::Refund(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Stock deltas this event implies: a sale's tracked lines move stock out,
+    /// a refund's back in; stock movement events carry theirs explicitly.
+    pub fn stock_deltas(&self) -> Vec<(ItemId, Decimal, &'static str)> {
+        match self {
+            Event::SaleCompleted(s) | Event::SaleCancelled(s) | Event::Refund(s) => {
+                let reason = match s.kind {
+                    SaleKind::Sale => "sale",
+                    SaleKind::Cancellation => "cancellation",
+                    SaleKind::Refund => "return",
+                };
+                s.lines
+                    .iter()
+                    .filter(|l| l.stock_tracked && !s.training)
+                    .map(|l| (l.item_id.clone(), -l.quantity, reason))
+                    .collect()
+            }
+            Event::StockMovement(m) => m
+                .lines
+                .iter()
+                .map(|l| (l.item_id.clone(), l.delta, m.reason.as_str()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
