@@ -5,10 +5,12 @@
 //! Nothing here does I/O, reads a clock or draws random numbers: time, salts and
 //! the catalog are passed in. That keeps every rule testable by the thousand.
 
+pub mod barcode;
 pub mod money;
 pub mod records;
 pub mod vat;
 
+pub use barcode::{parse_retail, Barcode, BarcodeError, Symbology};
 pub use money::{Currency, Money};
 pub use vat::{VatLine, VatRate};
 

@@ -98,7 +98,10 @@ mod tests {
 
     #[test]
     fn rates_normalise() {
-        assert_eq!(VatRate::percent(dec!(5.5)).unwrap(), VatRate::percent(dec!(5.50)).unwrap());
+        assert_eq!(
+            VatRate::percent(dec!(5.5)).unwrap(),
+            VatRate::percent(dec!(5.50)).unwrap()
+        );
         assert!(VatRate::percent(dec!(-1)).is_err());
         assert!(VatRate::percent(dec!(100)).is_err());
     }
