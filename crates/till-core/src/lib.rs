@@ -6,11 +6,13 @@
 //! the catalog are passed in. That keeps every rule testable by the thousand.
 
 pub mod barcode;
+pub mod catalog;
 pub mod money;
 pub mod records;
 pub mod vat;
 
 pub use barcode::{parse_retail, Barcode, BarcodeError, Symbology};
+pub use catalog::{Catalog, Item, Lookup, LookupError, PurchaseRules};
 pub use money::{Currency, Money};
 pub use vat::{VatLine, VatRate};
 

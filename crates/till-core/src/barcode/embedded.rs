@@ -134,7 +134,9 @@ impl EmbeddedPattern {
                     if fields.iter().any(|f| f.kind == field.kind) {
                         return Err(PatternError::Duplicate(field.kind.name()));
                     }
-                    slots.extend(std::iter::repeat_n(Slot::Field(field.kind), field.len));
+                    for _ in 0..field.len {
+                        slots.push(Slot::Field(field.kind));
+                    }
                     fields.push(field);
                     i = close;
                 }
