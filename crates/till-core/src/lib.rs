@@ -5,12 +5,14 @@
 //! Nothing here does I/O, reads a clock or draws random numbers: time, salts and
 //! the catalog are passed in. That keeps every rule testable by the thousand.
 
+pub mod auth;
 pub mod barcode;
 pub mod catalog;
 pub mod money;
 pub mod records;
 pub mod vat;
 
+pub use auth::{Action, ApprovalRequired, AuthError, Role, User};
 pub use barcode::{parse_retail, Barcode, BarcodeError, Symbology};
 pub use catalog::{Catalog, Item, Lookup, LookupError, PurchaseRules};
 pub use money::{Currency, Money};
