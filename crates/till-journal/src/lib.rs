@@ -1,1 +1,64 @@
+//! comptoir's journal: an SQLite file where every event of the till is
+//! appended, hash-chained and (for closings and the tail) signed, with derived
+//! projections (stock, period totals) and the sync daemon's outbox.
+//!
+//! # Invariants
+//!
+//! - **Durable before acknowledged.** The file is in WAL mode with
+//!   `synchronous=FULL`; [`Journal::append`] returns only after its single
+//!   transaction (BEGIN IMMEDIATE … COMMIT) is on disk. A crash loses no
+//!   acknowledged event and never leaves half of one: the record, its
+//!   projections and the signed tail marker commit together or not at all.
+//! - **Append-only.** `events` rows are never updated or deleted: SQLite
+//!   triggers refuse both (`journal rows are append-only`), and no code in this
+//!   crate issues either on `events`.
+//! - **Gap-free and chained.** `seq` runs 1, 2, 3… per terminal
+//!   (PRIMARY KEY (terminal_id, seq)); `hash = SHA-256(prev_hash || canonical
+//!   encoding)` with 32 zero bytes before seq 1. The encoding is frozen and
+//!   documented in [`chain`].
+//! - **Signed.** The terminal's Ed25519 key (a 0600 file, see [`keys`]) signs
+//!   each closing's hash (its `signature` column) and the tail marker after
+//!   every append. The first event, seq 1, is `terminal_initialised` and
+//!   carries the public key the verifier uses.
+//! - **Derived state is derived.** Projections are recomputable from `events`
+//!   ([`Journal::rebuild_projections`]) and the verifier checks they match.
+//! - **No clock.** Timestamps are passed in by the caller (the genesis record,
+//!   written by `open`, carries the Unix epoch unless [`Journal::open_at`] is
+//!   given a time).
+//!
+//! # Schema (version 1, `PRAGMA user_version`; see [`schema`])
+//!
+//! | table | contents |
+//! |---|---|
+//! | `meta(key, value)` | `terminal_id`, `shop_id`, `public_key` (hex) |
+//! | `events(terminal_id, seq, ts, kind, payload, prev_hash, hash, signature)` | the journal; `ts` is RFC 3339 with ms and the local offset; `payload` is `Event::payload()` |
+//! | `tail(terminal_id, seq, hash, signature)` | signed head marker, one row, updated each append |
+//! | `stock_ledger(seq, idx, item_id, delta, reason)` | projection: stock movements |
+//! | `stock_levels(item_id, level)` | projection: sum of the ledger |
+//! | `day_totals(day, key, amount)` | projection: totals per business day (see [`projections`]) |
+//! | `perpetual(key, amount)` | projection: grand totals and the sale record counter |
+//! | `closings(kind, period, seq, last_seq)` | projection: closings recorded |
+//! | `sync_cursor(id=1, acked_seq)` | what head office acknowledged; only moves forward |
+//! | `basket(id=1, data)` | the sale in progress, serialised by the caller |
+//! | `users(user_id, record)` | user records (JSON) |
+//!
+//! Amounts are stored as decimal TEXT and added exactly (never as floats).
+//! A database whose schema version is newer than [`schema::SCHEMA_VERSION`] is
+//! refused with [`JournalError::NewerSchema`].
 
+pub mod chain;
+mod closing;
+pub mod error;
+mod journal;
+pub mod keys;
+mod outbox;
+pub mod projections;
+pub mod schema;
+mod state;
+pub mod verify;
+
+pub use error::{JournalError, Result};
+pub use journal::{format_ts, Appended, Journal, OpenOptions};
+pub use outbox::StoredEvent;
+pub use projections::ProjectionSnapshot;
+pub use verify::{verify, Problem, ProblemKind, VerifyOptions, VerifyReport};

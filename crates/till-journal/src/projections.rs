@@ -1,0 +1,310 @@
+//! Projections: tables derived from the events, maintained in the same
+//! transaction as each append, rebuildable from scratch, and recomputed by the
+//! verifier. One pure function, [`effects`], says what an event changes; the
+//! incremental path, the rebuild and the verifier all go through it, so they
+//! cannot drift apart.
+//!
+//! - `stock_ledger(seq, idx, item_id, delta, reason)`: one row per stock delta
+//!   (`Event::stock_deltas`, training sales excluded).
+//! - `stock_levels(item_id, level)`: sum of the ledger per item.
+//! - `day_totals(day, key, amount)`: per business day (training excluded):
+//!   `records` (count), `sales` (sum of records with total >= 0), `refunds` (sum
+//!   of records with total < 0), `net`, `tender:<kind>` (net per tender; cash
+//!   net of change given), `vat_base:<rate>`, `vat_tax:<rate>`, `vat_total:<rate>`
+//!   (rate in percent with two decimals, e.g. `20.00`), `cash_in`, `cash_out`.
+//! - `perpetual(key, amount)`: `sale_records` (every sale, cancellation and
+//!   refund record, training included: it numbers receipts), `grand_total`
+//!   (net of all non-training records ever), `grand_total_abs` (sum of |total|).
+//! - `closings(kind, period, seq, last_seq)`: closings recorded.
+
+use crate::error::{classify, JournalError, Result};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::path::Path;
+use till_core::money::round_to;
+use till_core::records::{CashDirection, ClosingKind, Event, ItemId, TenderKind};
+
+pub(crate) const K_RECORDS: &str = "records";
+pub(crate) const K_SALES: &str = "sales";
+pub(crate) const K_REFUNDS: &str = "refunds";
+pub(crate) const K_NET: &str = "net";
+pub(crate) const K_CASH_IN: &str = "cash_in";
+pub(crate) const K_CASH_OUT: &str = "cash_out";
+pub(crate) const P_SALE_RECORDS: &str = "sale_records";
+pub(crate) const P_GRAND_TOTAL: &str = "grand_total";
+pub(crate) const P_GRAND_TOTAL_ABS: &str = "grand_total_abs";
+
+/// What one event changes in the projections.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Effects {
+    /// Ledger rows, in order (idx = position).
+    pub stock: Vec<(ItemId, Decimal, &'static str)>,
+    /// Business day and the amounts to add to that day's keys.
+    pub day: Option<(String, Vec<(String, Decimal)>)>,
+    pub perpetual: Vec<(&'static str, Decimal)>,
+    /// (kind, period, last_seq) of a closing.
+    pub closing: Option<(ClosingKind, String, u64)>,
+}
+
+/// The VAT rate key: percent with exactly two decimals, whatever scale the
+/// payload carried ("5.5" and "5.50" are the same rate).
+pub(crate) fn rate_key(p: Decimal) -> String {
+    round_to(p, 2).to_string()
+}
+
+/// What `event` changes in the projections.
+pub(crate) fn effects(event: &Event) -> Effects {
+    let mut fx = Effects {
+        stock: event.stock_deltas(),
+        ..Effects::default()
+    };
+    if let Some(s) = event.sale() {
+        fx.perpetual.push((P_SALE_RECORDS, Decimal::ONE));
+        if !s.training {
+            fx.perpetual.push((P_GRAND_TOTAL, s.total));
+            fx.perpetual.push((P_GRAND_TOTAL_ABS, s.total.abs()));
+            let mut day: BTreeMap<String, Decimal> = BTreeMap::new();
+            let mut add = |k: String, v: Decimal| *day.entry(k).or_default() += v;
+            add(K_RECORDS.into(), Decimal::ONE);
+            if s.total >= Decimal::ZERO {
+                add(K_SALES.into(), s.total);
+            } else {
+                add(K_REFUNDS.into(), s.total);
+            }
+            add(K_NET.into(), s.total);
+            for t in &s.tenders {
+                add(format!("tender:{}", t.kind.as_str()), t.amount);
+            }
+            if !s.change.is_zero() {
+                add(format!("tender:{}", TenderKind::Cash.as_str()), -s.change);
+            }
+            for v in &s.vat {
+                let r = rate_key(v.rate.as_percent());
+                add(format!("vat_base:{r}"), v.base);
+                add(format!("vat_tax:{r}"), v.tax);
+                add(format!("vat_total:{r}"), v.total);
+            }
+            fx.day = Some((s.business_day.to_string(), day.into_iter().collect()));
+        }
+    }
+    match event {
+        Event::CashMovement(c) => {
+            let k = match c.direction {
+                CashDirection::In => K_CASH_IN,
+                CashDirection::Out => K_CASH_OUT,
+            };
+            fx.day = Some((c.business_day.to_string(), vec![(k.to_string(), c.amount)]));
+        }
+        Event::Closing(c) => {
+            fx.closing = Some((c.kind, c.period.clone(), c.last_seq));
+        }
+        _ => {}
+    }
+    fx
+}
+
+/// `dec_add(a, b)`: exact decimal addition of two decimal strings, for upserts.
+pub(crate) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "dec_add",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let a: String = ctx.get(0)?;
+            let b: String = ctx.get(1)?;
+            let bad = |s: &str| {
+                rusqlite::Error::UserFunctionError(format!("not a decimal: {s:?}").into())
+            };
+            let a: Decimal = a.parse().map_err(|_| bad(&a))?;
+            let b: Decimal = b.parse().map_err(|_| bad(&b))?;
+            let sum = a
+                .checked_add(b)
+                .ok_or_else(|| rusqlite::Error::UserFunctionError("decimal overflow".into()))?;
+            Ok(sum.to_string())
+        },
+    )
+}
+
+/// Writes `fx` for the event at `seq` (inside the caller's transaction).
+pub(crate) fn apply(conn: &rusqlite::Connection, seq: i64, fx: &Effects) -> rusqlite::Result<()> {
+    if !fx.stock.is_empty() {
+        let mut ledger = conn.prepare_cached(
+            "INSERT INTO stock_ledger (seq, idx, item_id, delta, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut level = conn.prepare_cached(
+            "INSERT INTO stock_levels (item_id, level) VALUES (?1, ?2)
+             ON CONFLICT (item_id) DO UPDATE SET level = dec_add(level, excluded.level)",
+        )?;
+        for (idx, (item, delta, reason)) in fx.stock.iter().enumerate() {
+            let d = delta.to_string();
+            ledger.execute(rusqlite::params![seq, idx as i64, item, d, reason])?;
+            level.execute(rusqlite::params![item, d])?;
+        }
+    }
+    if let Some((day, amounts)) = &fx.day {
+        let mut st = conn.prepare_cached(
+            "INSERT INTO day_totals (day, key, amount) VALUES (?1, ?2, ?3)
+             ON CONFLICT (day, key) DO UPDATE SET amount = dec_add(amount, excluded.amount)",
+        )?;
+        for (k, v) in amounts {
+            st.execute(rusqlite::params![day, k, v.to_string()])?;
+        }
+    }
+    if !fx.perpetual.is_empty() {
+        let mut st = conn.prepare_cached(
+            "INSERT INTO perpetual (key, amount) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET amount = dec_add(amount, excluded.amount)",
+        )?;
+        for (k, v) in &fx.perpetual {
+            st.execute(rusqlite::params![k, v.to_string()])?;
+        }
+    }
+    if let Some((kind, period, last_seq)) = &fx.closing {
+        let mut st = conn.prepare_cached(
+            "INSERT INTO closings (kind, period, seq, last_seq) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        st.execute(rusqlite::params![
+            kind.as_str(),
+            period,
+            seq,
+            i64::try_from(*last_seq).unwrap_or(i64::MAX)
+        ])?;
+    }
+    Ok(())
+}
+
+/// All projections held in memory, for comparison (verifier, tests).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ProjectionSnapshot {
+    pub stock_levels: BTreeMap<String, Decimal>,
+    pub day_totals: BTreeMap<(String, String), Decimal>,
+    pub perpetual: BTreeMap<String, Decimal>,
+    /// (kind, period) -> (seq, last_seq)
+    pub closings: BTreeMap<(String, String), (u64, u64)>,
+}
+
+impl ProjectionSnapshot {
+    /// Adds one event's effects (the ledger is compared separately, as a stream).
+    pub(crate) fn add(&mut self, seq: u64, fx: &Effects) {
+        for (item, d, _) in &fx.stock {
+            *self.stock_levels.entry(item.clone()).or_default() += *d;
+        }
+        if let Some((day, amounts)) = &fx.day {
+            for (k, v) in amounts {
+                *self.day_totals.entry((day.clone(), k.clone())).or_default() += *v;
+            }
+        }
+        for (k, v) in &fx.perpetual {
+            *self.perpetual.entry(k.to_string()).or_default() += *v;
+        }
+        if let Some((kind, period, last)) = &fx.closing {
+            self.closings
+                .insert((kind.as_str().to_string(), period.clone()), (seq, *last));
+        }
+    }
+
+    /// Folds another snapshot (of later events) into this one.
+    pub(crate) fn merge(&mut self, other: ProjectionSnapshot) {
+        for (k, v) in other.stock_levels {
+            *self.stock_levels.entry(k).or_default() += v;
+        }
+        for (k, v) in other.day_totals {
+            *self.day_totals.entry(k).or_default() += v;
+        }
+        for (k, v) in other.perpetual {
+            *self.perpetual.entry(k).or_default() += v;
+        }
+        self.closings.extend(other.closings);
+    }
+
+    /// Reads the projection tables (not the ledger).
+    pub(crate) fn read(conn: &rusqlite::Connection, path: &Path) -> Result<ProjectionSnapshot> {
+        let db = |e| classify(path, e);
+        let dec = |table: &'static str, s: String| -> Result<Decimal> {
+            s.parse().map_err(|_| JournalError::Corrupt {
+                path: path.to_path_buf(),
+                detail: format!("{table} holds {s:?}, not a decimal"),
+            })
+        };
+        let mut snap = ProjectionSnapshot::default();
+        let mut st = conn
+            .prepare("SELECT item_id, level FROM stock_levels")
+            .map_err(db)?;
+        let mut rows = st.query([]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            let v = dec("stock_levels", r.get(1).map_err(db)?)?;
+            snap.stock_levels.insert(r.get(0).map_err(db)?, v);
+        }
+        let mut st = conn
+            .prepare("SELECT day, key, amount FROM day_totals")
+            .map_err(db)?;
+        let mut rows = st.query([]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            let v = dec("day_totals", r.get(2).map_err(db)?)?;
+            snap.day_totals
+                .insert((r.get(0).map_err(db)?, r.get(1).map_err(db)?), v);
+        }
+        let mut st = conn
+            .prepare("SELECT key, amount FROM perpetual")
+            .map_err(db)?;
+        let mut rows = st.query([]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            let v = dec("perpetual", r.get(1).map_err(db)?)?;
+            snap.perpetual.insert(r.get(0).map_err(db)?, v);
+        }
+        let mut st = conn
+            .prepare("SELECT kind, period, seq, last_seq FROM closings")
+            .map_err(db)?;
+        let mut rows = st.query([]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            let seq: i64 = r.get(2).map_err(db)?;
+            let last: i64 = r.get(3).map_err(db)?;
+            snap.closings.insert(
+                (r.get(0).map_err(db)?, r.get(1).map_err(db)?),
+                (seq.max(0) as u64, last.max(0) as u64),
+            );
+        }
+        Ok(snap)
+    }
+
+    /// The first difference between `self` (recomputed from events) and `table`
+    /// (what the projection tables hold): (projection name, description).
+    /// Zero amounts and absent keys are the same thing.
+    pub fn first_difference(&self, table: &ProjectionSnapshot) -> Option<(&'static str, String)> {
+        fn diff<K: Ord + Clone + std::fmt::Debug>(
+            name: &'static str,
+            events: &BTreeMap<K, Decimal>,
+            table: &BTreeMap<K, Decimal>,
+        ) -> Option<(&'static str, String)> {
+            let keys: std::collections::BTreeSet<&K> = events.keys().chain(table.keys()).collect();
+            for k in keys {
+                let e = events.get(k).copied().unwrap_or_default();
+                let t = table.get(k).copied().unwrap_or_default();
+                if e != t {
+                    return Some((
+                        name,
+                        format!("{name} {k:?}: the table holds {t}, the events give {e}"),
+                    ));
+                }
+            }
+            None
+        }
+        diff("stock_levels", &self.stock_levels, &table.stock_levels)
+            .or_else(|| diff("day_totals", &self.day_totals, &table.day_totals))
+            .or_else(|| diff("perpetual", &self.perpetual, &table.perpetual))
+            .or_else(|| {
+                if self.closings != table.closings {
+                    Some((
+                        "closings",
+                        format!(
+                            "closings: the table holds {:?}, the events give {:?}",
+                            table.closings, self.closings
+                        ),
+                    ))
+                } else {
+                    None
+                }
+            })
+    }
+}

@@ -1,0 +1,140 @@
+//! Schema and migrations, versioned in code with `PRAGMA user_version`.
+//!
+//! `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`. Migrations only
+//! ever append to this list; a database whose version is above
+//! [`SCHEMA_VERSION`] was written by a newer till and is refused.
+
+use rusqlite::Connection;
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Projection tables: derived from `events`, dropped and recomputed by
+/// `rebuild_projections`, compared with a recomputation by the verifier.
+pub const PROJECTION_TABLES: &[&str] = &[
+    "stock_ledger",
+    "stock_levels",
+    "day_totals",
+    "perpetual",
+    "closings",
+];
+
+const V1: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- The journal. Append-only: the triggers below refuse UPDATE and DELETE, and no
+-- code of this crate issues either on this table.
+CREATE TABLE events (
+    terminal_id TEXT    NOT NULL,
+    seq         INTEGER NOT NULL CHECK (seq >= 1),
+    ts          TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    payload     BLOB    NOT NULL,
+    prev_hash   BLOB    NOT NULL CHECK (length(prev_hash) = 32),
+    hash        BLOB    NOT NULL CHECK (length(hash) = 32),
+    signature   BLOB,
+    PRIMARY KEY (terminal_id, seq)
+);
+
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN
+    SELECT RAISE(ABORT, 'journal rows are append-only');
+END;
+
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN
+    SELECT RAISE(ABORT, 'journal rows are append-only');
+END;
+
+-- Signed tail marker: the head as of the last commit, signed with the terminal
+-- key, so deleting the newest rows is detectable. Not a journal row.
+CREATE TABLE tail (
+    terminal_id TEXT PRIMARY KEY,
+    seq         INTEGER NOT NULL,
+    hash        BLOB    NOT NULL,
+    signature   BLOB    NOT NULL
+);
+
+-- Projections (derived, rebuildable). Amounts are decimal TEXT, added exactly
+-- with the dec_add() SQL function registered on the connection.
+CREATE TABLE stock_ledger (
+    seq     INTEGER NOT NULL,
+    idx     INTEGER NOT NULL,
+    item_id TEXT    NOT NULL,
+    delta   TEXT    NOT NULL,
+    reason  TEXT    NOT NULL,
+    PRIMARY KEY (seq, idx)
+);
+CREATE INDEX stock_ledger_item ON stock_ledger (item_id);
+
+CREATE TABLE stock_levels (
+    item_id TEXT PRIMARY KEY,
+    level   TEXT NOT NULL
+);
+
+CREATE TABLE day_totals (
+    day    TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    PRIMARY KEY (day, key)
+);
+
+CREATE TABLE perpetual (
+    key    TEXT PRIMARY KEY,
+    amount TEXT NOT NULL
+);
+
+CREATE TABLE closings (
+    kind     TEXT    NOT NULL,
+    period   TEXT    NOT NULL,
+    seq      INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    PRIMARY KEY (kind, period)
+);
+
+-- Operational state (not derived from events, not verified).
+CREATE TABLE sync_cursor (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    acked_seq INTEGER NOT NULL
+);
+INSERT INTO sync_cursor (id, acked_seq) VALUES (1, 0);
+
+CREATE TABLE basket (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    data BLOB NOT NULL
+);
+
+CREATE TABLE users (
+    user_id TEXT PRIMARY KEY,
+    record  TEXT NOT NULL
+);
+"#;
+
+/// Each entry migrates from version `index` to `index + 1`.
+pub const MIGRATIONS: &[&str] = &[V1];
+
+/// Reads `PRAGMA user_version`.
+pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Applies the missing migrations, each in its own immediate transaction
+/// together with the version bump, so a crash leaves a consistent version.
+/// The caller has already refused a version above [`SCHEMA_VERSION`].
+pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    loop {
+        let tx =
+            rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+        // Re-read inside the write lock: another process may have migrated meanwhile.
+        let v = version(&tx)?;
+        let Some(sql) = usize::try_from(v).ok().and_then(|i| MIGRATIONS.get(i)) else {
+            return tx.commit();
+        };
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", v + 1))?;
+        tx.commit()?;
+    }
+}

@@ -1,0 +1,693 @@
+//! The verifier: walks the chain and names the first bad record.
+//!
+//! Checks, in this order of precedence:
+//! 1. the chain, row by row in seq order (the first failing seq wins):
+//!    seq 1 is `terminal_initialised` (its public key verifies everything
+//!    else, and must equal the expected key if one is given); every row has the
+//!    genesis terminal_id; seqs are gap-free (a gap names the record after it);
+//!    each row's `prev_hash` is the previous row's `hash`; each row's `hash` is
+//!    SHA-256(prev_hash || canonical encoding); each payload decodes as its
+//!    kind; each closing carries a valid Ed25519 signature of its hash;
+//! 2. the signed tail marker: a valid signature, and the same seq and hash as
+//!    the last row (deleting the newest rows, or appending rows without the
+//!    key, is detected here);
+//! 3. the projections equal a fresh recomputation from the events.
+//!
+//! Speed: one read transaction, one streaming statement over the events; rows
+//! go in batches to worker threads that hash, decode and check signatures
+//! (each row stores its own prev_hash, so rows are checked independently),
+//! while the reading thread checks the links and seq continuity in order.
+
+use crate::chain::{self, RecordFields};
+use crate::error::{classify, JournalError, Result};
+use crate::projections::{self, ProjectionSnapshot};
+use crate::schema;
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use rusqlite::{Connection, OpenFlags};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{mpsc, Mutex};
+use till_core::records::Event;
+
+/// What to check beyond the chain itself.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// The terminal's public key (hex) as head office knows it. When given, the
+    /// genesis event must carry exactly this key.
+    pub expected_public_key: Option<String>,
+    /// Skip comparing the projections with a recomputation (faster).
+    pub skip_projections: bool,
+    /// Worker threads for hashing and decoding; 0 = one per CPU (at most 4).
+    pub threads: usize,
+}
+
+/// What kind of problem was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    EmptyJournal,
+    Genesis,
+    PublicKeyMismatch,
+    WrongTerminal,
+    SeqGap,
+    MalformedRow,
+    BrokenLink,
+    HashMismatch,
+    UndecodablePayload,
+    MissingSignature,
+    BadSignature,
+    TailMissing,
+    TailSignature,
+    TailMismatch,
+    ProjectionMismatch,
+}
+
+/// The first bad thing found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The record concerned, when there is one.
+    pub seq: Option<u64>,
+    pub kind: ProblemKind,
+    /// For `projection_mismatch`: which projection table differs.
+    pub projection: Option<String>,
+    pub message: String,
+}
+
+impl Problem {
+    fn at(seq: u64, kind: ProblemKind, message: String) -> Problem {
+        Problem {
+            seq: Some(seq),
+            kind,
+            projection: None,
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.seq {
+            Some(s) => write!(f, "seq {s}: {}", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+/// The verifier's findings (serialisable for `till journal verify --json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub ok: bool,
+    pub path: String,
+    pub terminal_id: Option<String>,
+    pub public_key: Option<String>,
+    /// Rows read.
+    pub events: u64,
+    pub head_seq: u64,
+    pub head_hash: String,
+    pub tail_seq: Option<u64>,
+    pub closings_checked: u64,
+    pub projections_checked: bool,
+    pub first_problem: Option<Problem>,
+}
+
+struct RawRow {
+    terminal_id: String,
+    seq: u64,
+    ts: String,
+    kind: String,
+    payload: Vec<u8>,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+    signature: Option<Vec<u8>>,
+}
+
+type LedgerRow = (u64, usize, String, Decimal, &'static str);
+
+struct BatchResult {
+    index: usize,
+    problem: Option<Problem>,
+    snapshot: ProjectionSnapshot,
+    ledger: Vec<LedgerRow>,
+    closings: u64,
+}
+
+const BATCH: usize = 512;
+
+/// Hash, decode, signature and projection effects of a batch of rows.
+fn check_batch(
+    index: usize,
+    rows: Vec<RawRow>,
+    key: Option<&VerifyingKey>,
+    want_fx: bool,
+) -> BatchResult {
+    let mut out = BatchResult {
+        index,
+        problem: None,
+        snapshot: ProjectionSnapshot::default(),
+        ledger: Vec::new(),
+        closings: 0,
+    };
+    for r in rows {
+        if out.problem.is_some() {
+            break;
+        }
+        let seq = r.seq;
+        let (Some(prev), Some(stored)) = (chain::hash32(&r.prev_hash), chain::hash32(&r.hash))
+        else {
+            out.problem = Some(Problem::at(
+                seq,
+                ProblemKind::MalformedRow,
+                "hash or prev_hash is not 32 bytes".into(),
+            ));
+            break;
+        };
+        let fields = RecordFields {
+            terminal_id: &r.terminal_id,
+            seq,
+            ts: &r.ts,
+            kind: &r.kind,
+            payload: &r.payload,
+        };
+        match chain::record_hash(&prev, &fields) {
+            Ok(h) if h == stored => {}
+            Ok(h) => {
+                out.problem = Some(Problem::at(
+                    seq,
+                    ProblemKind::HashMismatch,
+                    format!(
+                        "stored hash {} but the record hashes to {}: the record was altered",
+                        hex::encode(stored),
+                        hex::encode(h)
+                    ),
+                ));
+                break;
+            }
+            Err(e) => {
+                out.problem = Some(Problem::at(
+                    seq,
+                    ProblemKind::MalformedRow,
+                    format!("{} longer than 4 GiB", e.0),
+                ));
+                break;
+            }
+        }
+        let ev = match Event::decode(&r.kind, &r.payload) {
+            Ok(ev) => ev,
+            Err(e) => {
+                out.problem = Some(Problem::at(
+                    seq,
+                    ProblemKind::UndecodablePayload,
+                    e.to_string(),
+                ));
+                break;
+            }
+        };
+        if matches!(ev, Event::Closing(_)) {
+            out.closings += 1;
+            let Some(sig) = r.signature.as_deref() else {
+                out.problem = Some(Problem::at(
+                    seq,
+                    ProblemKind::MissingSignature,
+                    "closing record is not signed".into(),
+                ));
+                break;
+            };
+            let valid = match (key, Signature::from_slice(sig)) {
+                (Some(k), Ok(s)) => k.verify(&stored, &s).is_ok(),
+                _ => false,
+            };
+            if !valid {
+                out.problem = Some(Problem::at(
+                    seq,
+                    ProblemKind::BadSignature,
+                    "closing signature does not verify with the terminal's public key".into(),
+                ));
+                break;
+            }
+        }
+        if want_fx {
+            let fx = projections::effects(&ev);
+            for (idx, (item, d, reason)) in fx.stock.iter().enumerate() {
+                out.ledger.push((seq, idx, item.clone(), *d, reason));
+            }
+            out.snapshot.add(seq, &fx);
+        }
+    }
+    out
+}
+
+fn first_of(a: Option<Problem>, b: Option<Problem>) -> Option<Problem> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.seq < a.seq { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Verifies the journal at `path`, read-only. `Err` only when the file cannot
+/// be read as a journal at all; integrity problems are in the report.
+pub fn verify(path: impl AsRef<Path>, opts: VerifyOptions) -> Result<VerifyReport> {
+    let path = path.as_ref();
+    let db = |e| classify(path, e);
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(db)?;
+    let v = schema::version(&conn).map_err(db)?;
+    if v > schema::SCHEMA_VERSION {
+        return Err(JournalError::NewerSchema {
+            found: v,
+            supported: schema::SCHEMA_VERSION,
+        });
+    }
+    if v < 1 {
+        return Err(JournalError::NotInitialised {
+            path: path.to_path_buf(),
+            detail: "no journal schema in this file".into(),
+        });
+    }
+    // One read transaction: the events, the tail and the projections are read
+    // from the same snapshot even if the till appends meanwhile.
+    conn.execute_batch("BEGIN").map_err(db)?;
+    let r = walk(&conn, path, &opts);
+    let _ = conn.execute_batch("COMMIT");
+    r
+}
+
+fn walk(conn: &Connection, path: &Path, opts: &VerifyOptions) -> Result<VerifyReport> {
+    let db = |e| classify(path, e);
+    let mut report = VerifyReport {
+        ok: false,
+        path: path.display().to_string(),
+        terminal_id: None,
+        public_key: None,
+        events: 0,
+        head_seq: 0,
+        head_hash: hex::encode(chain::GENESIS_PREV_HASH),
+        tail_seq: None,
+        closings_checked: 0,
+        projections_checked: false,
+        first_problem: None,
+    };
+    let want_fx = !opts.skip_projections;
+    let mut st = conn
+        .prepare(
+            "SELECT terminal_id, seq, ts, kind, payload, prev_hash, hash, signature
+             FROM events ORDER BY terminal_id, seq",
+        )
+        .map_err(db)?;
+    let mut rows = st.query([]).map_err(db)?;
+    let read_row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<RawRow> {
+        let seq: i64 = r.get(1)?;
+        Ok(RawRow {
+            terminal_id: r.get(0)?,
+            seq: u64::try_from(seq).unwrap_or(0),
+            ts: r.get(2)?,
+            kind: r.get(3)?,
+            payload: r.get(4)?,
+            prev_hash: r.get(5)?,
+            hash: r.get(6)?,
+            signature: r.get(7)?,
+        })
+    };
+
+    // Genesis first: it names the terminal and the key that verifies the rest.
+    let Some(first) = rows.next().map_err(db)? else {
+        report.first_problem = Some(Problem {
+            seq: None,
+            kind: ProblemKind::EmptyJournal,
+            projection: None,
+            message: "the journal has no records (not even its genesis)".into(),
+        });
+        return Ok(report);
+    };
+    let first = read_row(first).map_err(db)?;
+    let mut problem: Option<Problem> = None;
+    let mut key: Option<VerifyingKey> = None;
+    let terminal = first.terminal_id.clone();
+    report.terminal_id = Some(terminal.clone());
+    match Event::decode(&first.kind, &first.payload) {
+        Ok(Event::TerminalInitialised(g)) if first.seq == 1 => {
+            report.public_key = Some(g.public_key.clone());
+            let parsed = hex::decode(&g.public_key)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .and_then(|b| VerifyingKey::from_bytes(&b).ok());
+            if g.terminal_id != first.terminal_id {
+                problem = Some(Problem::at(
+                    1,
+                    ProblemKind::Genesis,
+                    format!(
+                        "genesis names terminal {:?} but the row belongs to {:?}",
+                        g.terminal_id, first.terminal_id
+                    ),
+                ));
+            } else if parsed.is_none() {
+                problem = Some(Problem::at(
+                    1,
+                    ProblemKind::Genesis,
+                    "genesis public key is not a valid Ed25519 key".into(),
+                ));
+            } else if let Some(exp) = &opts.expected_public_key {
+                if !exp.trim().eq_ignore_ascii_case(&g.public_key) {
+                    problem = Some(Problem::at(
+                        1,
+                        ProblemKind::PublicKeyMismatch,
+                        format!(
+                            "genesis public key {} is not the expected key {}",
+                            g.public_key,
+                            exp.trim()
+                        ),
+                    ));
+                }
+            }
+            key = parsed;
+        }
+        Ok(_) | Err(_) => {
+            problem = Some(Problem::at(
+                first.seq,
+                ProblemKind::Genesis,
+                format!(
+                    "the first record is seq {} of kind {:?}, not seq 1 terminal_initialised",
+                    first.seq, first.kind
+                ),
+            ));
+        }
+    }
+
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get().min(4))
+            .unwrap_or(2),
+        n => n,
+    };
+
+    let mut ledger_st = if want_fx {
+        Some(
+            conn.prepare(
+                "SELECT seq, idx, item_id, delta, reason FROM stock_ledger ORDER BY seq, idx",
+            )
+            .map_err(db)?,
+        )
+    } else {
+        None
+    };
+    let mut ledger_rows = match ledger_st.as_mut() {
+        Some(s) => Some(s.query([]).map_err(db)?),
+        None => None,
+    };
+    let mut ledger_problem: Option<Problem> = None;
+    let mut snapshot = ProjectionSnapshot::default();
+
+    let mut last_seq = 0u64;
+    let mut last_hash: Vec<u8> = chain::GENESIS_PREV_HASH.to_vec();
+    let mut events = 0u64;
+    let mut closings = 0u64;
+
+    let key_ref = key.as_ref();
+    let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Vec<RawRow>)>(threads * 2);
+    let job_rx = Mutex::new(job_rx);
+    let walk_result: Result<Option<Problem>> = std::thread::scope(|s| {
+        let (res_tx, res_rx) = mpsc::channel::<BatchResult>();
+        for _ in 0..threads {
+            let res_tx = res_tx.clone();
+            let job_rx = &job_rx;
+            s.spawn(move || loop {
+                // A poisoned lock means another worker panicked; stop quietly, the
+                // missing result is reported by the reader.
+                let job = match job_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok((index, batch)) = job else { return };
+                if res_tx
+                    .send(check_batch(index, batch, key_ref, want_fx))
+                    .is_err()
+                {
+                    return;
+                }
+            });
+        }
+        drop(res_tx);
+
+        let mut pending: BTreeMap<usize, BatchResult> = BTreeMap::new();
+        let mut next_result = 0usize;
+        let mut worker_problem: Option<Problem> = None;
+        // Processes the results that arrived, in batch order.
+        let mut absorb = |r: BatchResult,
+                          pending: &mut BTreeMap<usize, BatchResult>,
+                          next_result: &mut usize|
+         -> Result<()> {
+            pending.insert(r.index, r);
+            while let Some(r) = pending.remove(next_result) {
+                *next_result += 1;
+                closings += r.closings;
+                if worker_problem.is_none() {
+                    worker_problem = r.problem;
+                }
+                snapshot.merge(r.snapshot);
+                if let (Some(lr), None) = (ledger_rows.as_mut(), &ledger_problem) {
+                    for (seq, idx, item, delta, reason) in r.ledger {
+                        let got = lr.next().map_err(db)?;
+                        let Some(got) = got else {
+                            ledger_problem = Some(Problem {
+                                seq: Some(seq),
+                                kind: ProblemKind::ProjectionMismatch,
+                                projection: Some("stock_ledger".into()),
+                                message: format!("stock_ledger has no row for seq {seq} line {idx} ({item} {delta})"),
+                            });
+                            break;
+                        };
+                        let t_seq: i64 = got.get(0).map_err(db)?;
+                        let t_idx: i64 = got.get(1).map_err(db)?;
+                        let t_item: String = got.get(2).map_err(db)?;
+                        let t_delta: String = got.get(3).map_err(db)?;
+                        let t_reason: String = got.get(4).map_err(db)?;
+                        let same = t_seq == seq as i64
+                            && t_idx == idx as i64
+                            && t_item == item
+                            && t_delta.parse::<Decimal>().ok() == Some(delta)
+                            && t_reason == reason;
+                        if !same {
+                            ledger_problem = Some(Problem {
+                                seq: Some(seq),
+                                kind: ProblemKind::ProjectionMismatch,
+                                projection: Some("stock_ledger".into()),
+                                message: format!(
+                                    "stock_ledger row ({t_seq}, {t_idx}, {t_item}, {t_delta}, {t_reason}) \
+                                     but the events give ({seq}, {idx}, {item}, {delta}, {reason})"
+                                ),
+                            });
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        };
+
+        let mut batch: Vec<RawRow> = Vec::with_capacity(BATCH);
+        let mut sent = 0usize;
+        let mut row = Some(first);
+        loop {
+            let r = match row.take() {
+                Some(r) => r,
+                None => match rows.next().map_err(db)? {
+                    Some(r) => read_row(r).map_err(db)?,
+                    None => break,
+                },
+            };
+            events += 1;
+            if problem.is_none() {
+                if r.terminal_id != terminal {
+                    problem = Some(Problem::at(
+                        r.seq,
+                        ProblemKind::WrongTerminal,
+                        format!(
+                            "record of terminal {:?} in the journal of {terminal:?}",
+                            r.terminal_id
+                        ),
+                    ));
+                } else if r.seq != last_seq + 1 {
+                    problem = Some(Problem::at(
+                        r.seq,
+                        ProblemKind::SeqGap,
+                        if r.seq > last_seq + 1 {
+                            format!(
+                                "seq {} follows seq {last_seq}: {} missing",
+                                r.seq,
+                                if r.seq == last_seq + 2 {
+                                    format!("seq {} is", last_seq + 1)
+                                } else {
+                                    format!("seqs {}..={} are", last_seq + 1, r.seq - 1)
+                                }
+                            )
+                        } else {
+                            format!("seq {} follows seq {last_seq}", r.seq)
+                        },
+                    ));
+                } else if r.prev_hash != last_hash {
+                    problem = Some(Problem::at(
+                        r.seq,
+                        ProblemKind::BrokenLink,
+                        format!(
+                            "prev_hash {} is not the hash of seq {last_seq} ({}): the chain is broken here",
+                            hex::encode(&r.prev_hash),
+                            hex::encode(&last_hash)
+                        ),
+                    ));
+                }
+            }
+            last_seq = r.seq;
+            last_hash.clone_from(&r.hash);
+            batch.push(r);
+            if batch.len() == BATCH {
+                let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if job_tx.send((sent, b)).is_err() {
+                    break;
+                }
+                sent += 1;
+                while let Ok(r) = res_rx.try_recv() {
+                    absorb(r, &mut pending, &mut next_result)?;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let _ = job_tx.send((sent, batch));
+            sent += 1;
+        }
+        drop(job_tx);
+        while next_result < sent {
+            match res_rx.recv() {
+                Ok(r) => absorb(r, &mut pending, &mut next_result)?,
+                Err(_) => {
+                    return Ok(Some(Problem {
+                        seq: None,
+                        kind: ProblemKind::MalformedRow,
+                        projection: None,
+                        message: "a verification worker stopped unexpectedly".into(),
+                    }))
+                }
+            }
+        }
+        Ok(first_of(problem.take(), worker_problem))
+    });
+    let chain_problem = walk_result?;
+    report.events = events;
+    report.head_seq = last_seq;
+    report.head_hash = hex::encode(&last_hash);
+    report.closings_checked = closings;
+    if let Some(p) = chain_problem {
+        report.first_problem = Some(p);
+        return Ok(report);
+    }
+
+    // The signed tail marker.
+    let tail: Option<(String, i64, Vec<u8>, Vec<u8>)> = {
+        let mut st = conn
+            .prepare("SELECT terminal_id, seq, hash, signature FROM tail WHERE terminal_id = ?1")
+            .map_err(db)?;
+        let mut rows = st.query([&terminal]).map_err(db)?;
+        match rows.next().map_err(db)? {
+            Some(r) => Some((
+                r.get(0).map_err(db)?,
+                r.get(1).map_err(db)?,
+                r.get(2).map_err(db)?,
+                r.get(3).map_err(db)?,
+            )),
+            None => None,
+        }
+    };
+    let Some((t_term, t_seq, t_hash, t_sig)) = tail else {
+        report.first_problem = Some(Problem {
+            seq: None,
+            kind: ProblemKind::TailMissing,
+            projection: None,
+            message: "the signed tail marker is missing".into(),
+        });
+        return Ok(report);
+    };
+    let t_seq = u64::try_from(t_seq).unwrap_or(0);
+    report.tail_seq = Some(t_seq);
+    let sig_ok = match (
+        key.as_ref(),
+        chain::hash32(&t_hash),
+        Signature::from_slice(&t_sig),
+    ) {
+        (Some(k), Some(h), Ok(sig)) => chain::tail_message(&t_term, t_seq, &h)
+            .map(|m| k.verify(&m, &sig).is_ok())
+            .unwrap_or(false),
+        _ => false,
+    };
+    if !sig_ok {
+        report.first_problem = Some(Problem {
+            seq: Some(t_seq),
+            kind: ProblemKind::TailSignature,
+            projection: None,
+            message: format!("the tail marker (seq {t_seq}) is not signed by the terminal's key"),
+        });
+        return Ok(report);
+    }
+    if t_seq > last_seq {
+        report.first_problem = Some(Problem::at(
+            last_seq + 1,
+            ProblemKind::TailMismatch,
+            format!(
+                "tail marker says seq {t_seq} but the journal ends at {last_seq}: the newest records were deleted"
+            ),
+        ));
+        return Ok(report);
+    }
+    if t_seq < last_seq {
+        report.first_problem = Some(Problem::at(
+            t_seq + 1,
+            ProblemKind::TailMismatch,
+            format!(
+                "tail marker says seq {t_seq} but the journal ends at {last_seq}: records after {t_seq} were not written by the till"
+            ),
+        ));
+        return Ok(report);
+    }
+    if t_hash != last_hash {
+        report.first_problem = Some(Problem::at(
+            last_seq,
+            ProblemKind::TailMismatch,
+            "tail marker hash differs from the stored hash of the last record".into(),
+        ));
+        return Ok(report);
+    }
+
+    if want_fx {
+        report.projections_checked = true;
+        if let Some(p) = ledger_problem {
+            report.first_problem = Some(p);
+            return Ok(report);
+        }
+        if let Some(mut lr) = ledger_rows {
+            if let Some(extra) = lr.next().map_err(db)? {
+                let seq: i64 = extra.get(0).map_err(db)?;
+                report.first_problem = Some(Problem {
+                    seq: u64::try_from(seq).ok(),
+                    kind: ProblemKind::ProjectionMismatch,
+                    projection: Some("stock_ledger".into()),
+                    message: format!("stock_ledger has a row for seq {seq} that no event explains"),
+                });
+                return Ok(report);
+            }
+        }
+        let table = ProjectionSnapshot::read(conn, path)?;
+        if let Some((name, detail)) = snapshot.first_difference(&table) {
+            report.first_problem = Some(Problem {
+                seq: None,
+                kind: ProblemKind::ProjectionMismatch,
+                projection: Some(name.to_string()),
+                message: detail,
+            });
+            return Ok(report);
+        }
+    }
+    report.ok = true;
+    Ok(report)
+}
