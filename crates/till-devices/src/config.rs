@@ -1,0 +1,1 @@
+//! till.toml (filled in below).

@@ -1,0 +1,223 @@
+//! The printer driver: sends bytes, asks for status, kicks the drawer.
+
+use std::time::{Duration, Instant};
+
+use super::cmd::{self, DrawerPin};
+use super::status::{
+    self, AutoStatus, ErrorCause, FullStatus, OfflineCause, PaperStatus, PrinterStatus,
+};
+use crate::transport::{read_exact, Transport};
+use crate::DeviceError;
+
+/// An ESC/POS printer on any transport.
+pub struct Printer<T: Transport> {
+    link: T,
+    timeout: Duration,
+    /// The latest automatic status back block seen while waiting for a reply.
+    pub last_auto_status: Option<AutoStatus>,
+}
+
+impl<T: Transport> Printer<T> {
+    /// Wrap a transport; `timeout` bounds every status query.
+    pub fn new(link: T, timeout: Duration) -> Self {
+        Self {
+            link,
+            timeout,
+            last_auto_status: None,
+        }
+    }
+
+    /// The transport, e.g. to close it or read its name.
+    pub fn link(&mut self) -> &mut T {
+        &mut self.link
+    }
+
+    /// Send already-rendered ESC/POS bytes and flush them out.
+    pub fn send(&mut self, bytes: &[u8]) -> Result<(), DeviceError> {
+        self.link.write_all(bytes)?;
+        self.link.flush()
+    }
+
+    /// Ask DLE EOT `n` (1..=4) and return the raw reply byte, already checked
+    /// against the fixed pattern 0xx1xx10. Automatic status back blocks that
+    /// arrive meanwhile are decoded into `last_auto_status` and skipped, never
+    /// mistaken for the reply.
+    pub fn query_raw(&mut self, n: u8) -> Result<u8, DeviceError> {
+        let what = format!("printer status (DLE EOT {n})");
+        self.link.write_all(&cmd::status_request(n))?;
+        self.link.flush()?;
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(DeviceError::Timeout {
+                    what,
+                    after: self.timeout,
+                });
+            }
+            let mut b = [0u8; 1];
+            match self.link.read(&mut b, left) {
+                Ok(_) => {}
+                Err(DeviceError::Timeout { .. }) => {
+                    return Err(DeviceError::Timeout {
+                        what,
+                        after: self.timeout,
+                    })
+                }
+                Err(e) => return Err(e),
+            }
+            let b = b[0];
+            if status::is_dle_eot_reply(b) {
+                return Ok(b);
+            }
+            if status::is_asb_first_byte(b) {
+                let mut rest = [0u8; 3];
+                read_exact(&mut self.link, &mut rest, left, "automatic status back")?;
+                self.last_auto_status = Some(AutoStatus::decode([b, rest[0], rest[1], rest[2]])?);
+                continue;
+            }
+            // XON/XOFF flow-control bytes may interleave on serial links.
+            if b == 0x11 || b == 0x13 {
+                continue;
+            }
+            return Err(DeviceError::Garbage {
+                detail: format!("{what}: reply is neither a status byte nor an ASB block"),
+                bytes: vec![b],
+            });
+        }
+    }
+
+    /// DLE EOT 1.
+    pub fn printer_status(&mut self) -> Result<PrinterStatus, DeviceError> {
+        PrinterStatus::decode(self.query_raw(1)?)
+    }
+    /// DLE EOT 2.
+    pub fn offline_cause(&mut self) -> Result<OfflineCause, DeviceError> {
+        OfflineCause::decode(self.query_raw(2)?)
+    }
+    /// DLE EOT 3.
+    pub fn error_cause(&mut self) -> Result<ErrorCause, DeviceError> {
+        ErrorCause::decode(self.query_raw(3)?)
+    }
+    /// DLE EOT 4.
+    pub fn paper_status(&mut self) -> Result<PaperStatus, DeviceError> {
+        PaperStatus::decode(self.query_raw(4)?)
+    }
+
+    /// All four statuses.
+    pub fn full_status(&mut self) -> Result<FullStatus, DeviceError> {
+        Ok(FullStatus {
+            printer: self.printer_status()?,
+            offline: self.offline_cause()?,
+            error: self.error_cause()?,
+            paper: self.paper_status()?,
+        })
+    }
+
+    /// Turn automatic status back on (all conditions) or off.
+    pub fn set_auto_status(&mut self, on: bool) -> Result<(), DeviceError> {
+        self.send(&cmd::auto_status_back(if on { 0x0F } else { 0 }))
+    }
+
+    /// Kick the drawer with `ESC p` (queued with print data: it fires only
+    /// when the printer is online).
+    pub fn kick(&mut self, pin: DrawerPin, on_ms: u16, off_ms: u16) -> Result<(), DeviceError> {
+        self.send(&cmd::drawer_pulse(pin, on_ms, off_ms))
+    }
+
+    /// Kick the drawer with `DLE DC4 1`, executed at once even when offline.
+    pub fn kick_realtime(&mut self, pin: DrawerPin, on_ms: u16) -> Result<(), DeviceError> {
+        let t = on_ms.div_ceil(100).clamp(1, 8) as u8;
+        self.send(&cmd::realtime_pulse(pin, t))
+    }
+
+    /// Kick the drawer the way that will work now: ask DLE EOT 1 first, use
+    /// `ESC p` when online and the real-time pulse when offline (or when the
+    /// status cannot be read, since the pulse is harmless if it repeats a
+    /// kick the drawer already took). Returns true if the real-time pulse was used.
+    pub fn kick_best(
+        &mut self,
+        pin: DrawerPin,
+        on_ms: u16,
+        off_ms: u16,
+    ) -> Result<bool, DeviceError> {
+        match self.printer_status() {
+            Ok(s) if !s.offline => {
+                self.kick(pin, on_ms, off_ms)?;
+                Ok(false)
+            }
+            Ok(_) | Err(DeviceError::Timeout { .. }) | Err(DeviceError::Garbage { .. }) => {
+                self.kick_realtime(pin, on_ms)?;
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::MemoryTransport;
+
+    fn printer(reply: &[u8]) -> Printer<MemoryTransport> {
+        let mut m = MemoryTransport::new();
+        m.push_reply(reply);
+        Printer::new(m, Duration::from_millis(20))
+    }
+
+    #[test]
+    fn status_query_sends_three_bytes_and_decodes() {
+        let mut p = printer(&[0x16]);
+        let s = p.printer_status().unwrap();
+        assert!(s.drawer_pin3_high);
+        assert_eq!(p.link().written, vec![0x10, 0x04, 0x01]);
+    }
+
+    #[test]
+    fn asb_block_before_the_reply_is_skipped_and_kept() {
+        // ASB block saying "cover open", then the DLE EOT 2 reply.
+        let mut p = printer(&[0x30, 0x00, 0x00, 0x00, 0x16]);
+        let c = p.offline_cause().unwrap();
+        assert!(c.cover_open);
+        assert!(p.last_auto_status.unwrap().cover_open);
+    }
+
+    #[test]
+    fn no_reply_is_a_timeout_garbage_is_garbage() {
+        let mut p = printer(&[]);
+        assert!(matches!(
+            p.printer_status(),
+            Err(DeviceError::Timeout { .. })
+        ));
+        let mut p = printer(&[0xFF]);
+        assert!(matches!(
+            p.printer_status(),
+            Err(DeviceError::Garbage { .. })
+        ));
+    }
+
+    #[test]
+    fn kick_best_uses_realtime_pulse_when_offline() {
+        let mut p = printer(&[0x1A]); // offline
+        assert!(p.kick_best(DrawerPin::Pin2, 100, 200).unwrap());
+        assert_eq!(
+            p.link().written,
+            vec![0x10, 0x04, 0x01, 0x10, 0x14, 0x01, 0x00, 0x01]
+        );
+        let mut p = printer(&[0x12]); // online
+        assert!(!p.kick_best(DrawerPin::Pin5, 100, 200).unwrap());
+        assert_eq!(&p.link().written[3..], &[0x1B, 0x70, 0x01, 0x32, 0x64]);
+    }
+
+    #[test]
+    fn disconnected_link_is_reported() {
+        let mut m = MemoryTransport::new();
+        m.disconnect();
+        let mut p = Printer::new(m, Duration::from_millis(20));
+        assert!(matches!(
+            p.send(b"x"),
+            Err(DeviceError::Disconnected { .. })
+        ));
+    }
+}

@@ -1,0 +1,1 @@
+//! Receipt rendering (filled in below).

@@ -1,0 +1,1 @@
+//! Port discovery (filled in below).
