@@ -1,0 +1,246 @@
+mod common;
+
+use common::*;
+use rust_decimal_macros::dec;
+use till_core::records::*;
+use till_journal::{Journal, JournalError};
+
+#[test]
+fn genesis_then_gap_free_seqs_and_durable_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open_new(dir.path());
+    let g = j.event(1).unwrap().expect("genesis");
+    assert_eq!(g.kind, "terminal_initialised");
+    match g.decode().unwrap() {
+        Event::TerminalInitialised(t) => {
+            assert_eq!(t.terminal_id, "T01");
+            assert_eq!(t.shop_id, "S001");
+            assert_eq!(t.public_key, j.public_key_hex());
+            assert_eq!(t.software_version, "0.1.0-test");
+        }
+        other => panic!("unexpected genesis {other:?}"),
+    }
+    assert_eq!(g.prev_hash, [0u8; 32]);
+    let a = j.append(ts(10, 15, 0, 123), &login("u1")).unwrap();
+    assert_eq!(a.seq, 2);
+    let b = j
+        .append(ts(10, 15, 1, 0), &five_line_sale(1, "2026-11-23"))
+        .unwrap();
+    assert_eq!(b.seq, 3);
+    assert_eq!(j.head().unwrap(), (3, b.hash));
+    let e = j.event(3).unwrap().unwrap();
+    assert_eq!(e.prev_hash, a.hash);
+    assert_eq!(e.recompute_hash(), Some(b.hash));
+    assert_eq!(
+        j.event(2).unwrap().unwrap().ts,
+        "2026-11-23T10:15:00.123+01:00"
+    );
+    drop(j);
+    // Reopen: same key, same head, appends continue.
+    let j = open_new(dir.path());
+    assert_eq!(j.head().unwrap().0, 3);
+    assert_eq!(j.append(ts(11, 0, 0, 0), &login("u2")).unwrap().seq, 4);
+    let r = till_journal::verify(db_path(dir.path()), Default::default()).unwrap();
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.events, 4);
+}
+
+#[test]
+fn append_only_triggers_refuse_update_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open_new(dir.path());
+    j.append(ts(10, 0, 0, 0), &login("u1")).unwrap();
+    let c = raw(dir.path());
+    let e = c
+        .execute("UPDATE events SET kind = 'logout' WHERE seq = 2", [])
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("journal rows are append-only"),
+        "{e}"
+    );
+    let e = c
+        .execute("DELETE FROM events WHERE seq = 2", [])
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("journal rows are append-only"),
+        "{e}"
+    );
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn no_update_or_delete_on_events_in_the_sources() {
+    // Belt and braces next to the triggers: the crate's own SQL never targets events.
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for f in std::fs::read_dir(src).unwrap() {
+        let p = f.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap().to_lowercase();
+        let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for bad in [
+            "update events",
+            "delete from events",
+            "insert or replace into events",
+            "replace into events",
+        ] {
+            assert!(!text.contains(bad), "{} contains {bad:?}", p.display());
+        }
+    }
+}
+
+#[test]
+fn refuses_genesis_closing_and_bad_arithmetic() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open_new(dir.path());
+    let g = j.event(1).unwrap().unwrap().decode().unwrap();
+    assert!(matches!(
+        j.append(ts(10, 0, 0, 0), &g),
+        Err(JournalError::InvalidEvent(_))
+    ));
+    let mut s = match five_line_sale(1, "2026-11-23") {
+        Event::SaleCompleted(s) => s,
+        _ => unreachable!(),
+    };
+    s.total += dec!(0.01);
+    let e = j
+        .append(ts(10, 0, 0, 0), &Event::SaleCompleted(s))
+        .unwrap_err();
+    assert!(matches!(e, JournalError::InvalidEvent(_)), "{e}");
+    assert_eq!(j.head().unwrap().0, 1, "nothing recorded");
+}
+
+#[test]
+fn sale_numbers_count_sale_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open_new(dir.path());
+    assert_eq!(j.next_sale_no().unwrap(), 1);
+    j.append(ts(10, 0, 0, 0), &five_line_sale(1, "2026-11-23"))
+        .unwrap();
+    j.append(ts(10, 0, 1, 0), &login("u1")).unwrap();
+    j.append(ts(10, 0, 2, 0), &refund_of_a1(2, "2026-11-23"))
+        .unwrap();
+    assert_eq!(j.next_sale_no().unwrap(), 3);
+}
+
+#[test]
+fn basket_survives_reopen_and_clears_with_the_sale() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let j = open_new(dir.path());
+        assert_eq!(j.load_basket().unwrap(), None);
+        j.save_basket(b"basket v1").unwrap();
+        j.save_basket(b"basket v2").unwrap();
+    }
+    let j = open_new(dir.path());
+    assert_eq!(j.load_basket().unwrap().as_deref(), Some(&b"basket v2"[..]));
+    j.append(ts(10, 0, 0, 0), &login("u1")).unwrap();
+    assert!(
+        j.load_basket().unwrap().is_some(),
+        "plain append keeps the basket"
+    );
+    j.append_and_clear_basket(ts(10, 0, 1, 0), &five_line_sale(1, "2026-11-23"))
+        .unwrap();
+    assert_eq!(j.load_basket().unwrap(), None);
+    j.save_basket(b"x").unwrap();
+    j.clear_basket().unwrap();
+    assert_eq!(j.load_basket().unwrap(), None);
+    // A refused sale leaves the basket in place.
+    j.save_basket(b"y").unwrap();
+    let mut bad = match five_line_sale(2, "2026-11-23") {
+        Event::SaleCompleted(s) => s,
+        _ => unreachable!(),
+    };
+    bad.change += dec!(1);
+    assert!(j
+        .append_and_clear_basket(ts(10, 0, 2, 0), &Event::SaleCompleted(bad))
+        .is_err());
+    assert_eq!(j.load_basket().unwrap().as_deref(), Some(&b"y"[..]));
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+struct User {
+    name: String,
+    role: String,
+}
+
+#[test]
+fn users_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open_new(dir.path());
+    let alice = User {
+        name: "Alice".into(),
+        role: "cashier".into(),
+    };
+    j.put_user("u2", &alice).unwrap();
+    j.put_user(
+        "u1",
+        &User {
+            name: "Bob".into(),
+            role: "manager".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(j.get_user::<User>("u2").unwrap(), Some(alice));
+    assert_eq!(j.get_user::<User>("nobody").unwrap(), None);
+    let all: Vec<(String, User)> = j.list_users().unwrap();
+    assert_eq!(
+        all.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        ["u1", "u2"]
+    );
+    // A record that is not a User is a typed error, not a panic.
+    assert!(matches!(
+        j.get_user::<u32>("u1"),
+        Err(JournalError::UserRecord { .. })
+    ));
+}
+
+#[test]
+fn outbox_pages_and_cursor_only_moves_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open_new(dir.path());
+    for i in 0..9 {
+        j.append(ts(10, 0, i, 0), &login("u1")).unwrap();
+    }
+    // seqs 1..=10
+    let p1 = j.events_after(0, 4).unwrap();
+    assert_eq!(p1.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    let p2 = j.events_after(4, 4).unwrap();
+    assert_eq!(p2.iter().map(|e| e.seq).collect::<Vec<_>>(), [5, 6, 7, 8]);
+    assert_eq!(p2[0].prev_hash, p1[3].hash);
+    let p3 = j.events_after(8, 4).unwrap();
+    assert_eq!(p3.iter().map(|e| e.seq).collect::<Vec<_>>(), [9, 10]);
+    assert!(j.events_after(10, 4).unwrap().is_empty());
+
+    assert_eq!(j.acked_seq().unwrap(), 0);
+    j.set_acked_seq(4).unwrap();
+    j.set_acked_seq(4).unwrap(); // a repeated ack is fine
+    assert!(matches!(
+        j.set_acked_seq(3),
+        Err(JournalError::CursorBackwards {
+            current: 4,
+            requested: 3
+        })
+    ));
+    assert!(matches!(
+        j.set_acked_seq(11),
+        Err(JournalError::CursorBeyondHead {
+            head: 10,
+            requested: 11
+        })
+    ));
+    j.set_acked_seq(10).unwrap();
+    drop(j);
+    let j = open_new(dir.path());
+    assert_eq!(j.acked_seq().unwrap(), 10);
+
+    // A read-only handle (the sync daemon's) reads but cannot write.
+    let ro = Journal::open_read_only(db_path(dir.path())).unwrap();
+    assert_eq!(ro.events_after(8, 10).unwrap().len(), 2);
+    assert_eq!(ro.acked_seq().unwrap(), 10);
+    assert!(matches!(
+        ro.append(ts(1, 0, 0, 0), &login("x")),
+        Err(JournalError::OpenedReadOnly(_))
+    ));
+}
