@@ -1,1 +1,16 @@
-//! Simulators (filled in below).
+//! Device simulators that speak the real byte protocol, each on its own
+//! thread, reachable through a pseudo-terminal (a `/dev/pts/N` path the till
+//! opens like a real serial port) or a TCP socket on localhost.
+//!
+//! Tests drive them end to end; technicians and the demo start them with
+//! `till diag simulate printer|scanner|drawer`.
+
+mod drawer;
+mod printer;
+mod runner;
+mod scanner;
+
+pub use drawer::DrawerSim;
+pub use printer::{PrinterSim, PrinterSimState};
+pub use runner::{Endpoint, SimKind};
+pub use scanner::ScannerSim;

@@ -1,0 +1,198 @@
+//! End to end over pseudo-terminals and TCP: drivers talking to simulators
+//! with the real bytes.
+
+use std::time::Duration;
+
+use till_devices::drawer::{self, Pulse, SensorLevel, SerialDrawer};
+use till_devices::escpos::{cmd, DrawerPin, Event, Printer};
+use till_devices::scanner::{Code, FrameConfig, ScanError, SerialScanner, Suffix};
+use till_devices::sim::{DrawerSim, PrinterSim, ScannerSim, SimKind};
+use till_devices::transport::{SerialTransport, TcpTransport};
+use till_devices::DeviceError;
+
+const T: Duration = Duration::from_millis(500);
+
+fn pty_printer() -> (PrinterSim, Printer<SerialTransport>) {
+    let mut sim = PrinterSim::spawn(SimKind::Pty, 32).unwrap();
+    let host = sim.endpoint.take_host().unwrap();
+    (sim, Printer::new(host, T))
+}
+
+#[test]
+fn text_reaches_the_paper() {
+    let (sim, mut p) = pty_printer();
+    let mut b = cmd::INIT.to_vec();
+    b.extend(cmd::code_page(cmd::CODE_PAGE_PC858));
+    b.extend(cmd::align(cmd::Align::Center));
+    b.extend(till_devices::escpos::pc858::encode("Crème brûlée 4,50 €\n"));
+    b.extend(cmd::cut(cmd::Cut::FeedPartial(3)));
+    p.send(&b).unwrap();
+    assert!(sim.wait_for(T, |s| s
+        .paper
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Cut(_)))));
+    let text = sim.text();
+    assert!(text.contains("  Crème brûlée 4,50 €"), "{text}");
+    assert_eq!(sim.state().raw, b);
+}
+
+#[test]
+fn status_reports_paper_out_and_cover_open() {
+    let (sim, mut p) = pty_printer();
+    let s = p.full_status().unwrap();
+    assert!(s.ready(), "{s:?}");
+    sim.state().paper_out = true;
+    let s = p.full_status().unwrap();
+    assert!(s.paper.end && s.offline.paper_end_stop && s.printer.offline);
+    assert_eq!(
+        s.problems(),
+        vec!["printer is out of paper: load a new roll"]
+    );
+    {
+        let mut st = sim.state();
+        st.paper_out = false;
+        st.cover_open = true;
+    }
+    let s = p.full_status().unwrap();
+    assert!(s.offline.cover_open && !s.paper.end);
+    assert_eq!(s.problems(), vec!["printer cover is open: close it"]);
+}
+
+#[test]
+fn auto_status_back_is_not_taken_for_a_reply() {
+    let (sim, mut p) = pty_printer();
+    // GS a is print-buffer data: enable it while online, then open the cover.
+    p.set_auto_status(true).unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    sim.state().cover_open = true;
+    // Give the simulator time to push its unsolicited blocks first.
+    std::thread::sleep(Duration::from_millis(50));
+    let c = p.offline_cause().unwrap();
+    assert!(c.cover_open);
+    assert!(p.last_auto_status.is_some_and(|a| a.cover_open));
+}
+
+#[test]
+fn silent_printer_times_out_and_garbage_is_typed() {
+    let (sim, mut p) = pty_printer();
+    sim.state().mute = true;
+    let start = std::time::Instant::now();
+    assert!(matches!(
+        p.printer_status(),
+        Err(DeviceError::Timeout { .. })
+    ));
+    assert!(start.elapsed() < T * 3);
+    {
+        let mut st = sim.state();
+        st.mute = false;
+        st.garbage_reply = Some(0xFF);
+    }
+    assert!(matches!(
+        p.printer_status(),
+        Err(DeviceError::Garbage { .. })
+    ));
+}
+
+#[test]
+fn drawer_kick_reaches_the_drawer_and_its_sensor() {
+    let (sim, mut p) = pty_printer();
+    assert!(!drawer::sensor_via_printer(&mut p, SensorLevel::High).unwrap());
+    let realtime = drawer::kick_via_printer(&mut p, Pulse::default()).unwrap();
+    assert!(!realtime);
+    assert!(sim.wait_for(T, |s| s.drawer_open));
+    assert_eq!(
+        sim.state().kicks,
+        vec![Event::Kick {
+            pin: DrawerPin::Pin2,
+            on_ms: 100,
+            off_ms: 200
+        }]
+    );
+    assert!(drawer::sensor_via_printer(&mut p, SensorLevel::High).unwrap());
+    sim.state().drawer_open = false; // the cashier closes it
+    assert!(!drawer::sensor_via_printer(&mut p, SensorLevel::High).unwrap());
+}
+
+#[test]
+fn wrong_pin_does_not_open_and_offline_needs_realtime_pulse() {
+    let (sim, mut p) = pty_printer();
+    p.kick(DrawerPin::Pin5, 100, 200).unwrap();
+    assert!(sim.wait_for(T, |s| s.kicks.len() == 1));
+    assert!(!sim.state().drawer_open);
+    // Cover open: ESC p waits in the buffer, the real-time pulse fires.
+    sim.state().cover_open = true;
+    let used_realtime = drawer::kick_via_printer(&mut p, Pulse::default()).unwrap();
+    assert!(used_realtime);
+    assert!(sim.wait_for(T, |s| s.drawer_open));
+    // Held print data comes out once the cover is shut.
+    sim.state().drawer_open = false;
+    p.send(b"held\n").unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    assert!(!sim.text().contains("held"));
+    sim.state().cover_open = false;
+    assert!(sim.wait_for(T, |s| s.paper.text().contains("held")));
+}
+
+#[test]
+fn printer_over_tcp() {
+    let sim = PrinterSim::spawn(SimKind::Tcp, 32).unwrap();
+    let link = TcpTransport::connect(&sim.endpoint.address, T).unwrap();
+    let mut p = Printer::new(link, T);
+    p.send(b"over tcp\n").unwrap();
+    assert!(p.full_status().unwrap().ready());
+    assert!(sim.wait_for(T, |s| s.paper.text().contains("over tcp")));
+}
+
+#[test]
+fn printer_path_can_be_opened_like_a_serial_port() {
+    let sim = PrinterSim::spawn(SimKind::Pty, 32).unwrap();
+    let link = SerialTransport::open(&sim.endpoint.address, 9600, T).unwrap();
+    let mut p = Printer::new(link, T);
+    assert!(p.printer_status().is_ok());
+}
+
+#[test]
+fn serial_drawer_opens_on_its_byte() {
+    let mut sim = DrawerSim::spawn(SimKind::Pty, 0x07, b'?').unwrap();
+    let mut d = SerialDrawer::new(sim.endpoint.take_host().unwrap(), 0x07);
+    assert!(!d.sensor(b'?', T).unwrap());
+    d.open().unwrap();
+    assert!(d.sensor(b'?', T).unwrap());
+    assert!(sim.is_open());
+    sim.close();
+    assert!(!d.sensor(b'?', T).unwrap());
+    assert_eq!(sim.times_opened(), 1);
+}
+
+#[test]
+fn scans_arrive_validated() {
+    let mut sim = ScannerSim::spawn(SimKind::Pty, vec![], Suffix::CrLf).unwrap();
+    let mut r = SerialScanner::new(sim.endpoint.take_host().unwrap(), FrameConfig::default());
+    sim.scan(Some("]E0"), "3017620422003");
+    let s = r.next_scan(T).unwrap();
+    assert!(matches!(s.code, Code::Retail(ref b) if b.digits == "3017620422003"));
+    assert_eq!(s.raw, b"]E03017620422003\r");
+    sim.scan(None, "3017620422004"); // bad check digit
+    assert!(matches!(r.next_scan(T), Err(ScanError::Invalid { .. })));
+    sim.send_raw(b"\x00\xFF\x80\r");
+    assert!(matches!(r.next_scan(T), Err(ScanError::Garbled { .. })));
+    sim.scan(Some("]C1"), "0103012345678902\u{1D}10LOT7");
+    let s = r.next_scan(T).unwrap();
+    assert!(matches!(s.code, Code::Gs1(ref g) if g.batch.as_deref() == Some("LOT7")));
+    sim.send_raw(b"40063"); // half a scan, then silence
+    assert!(matches!(r.next_scan(T), Err(ScanError::Partial { .. })));
+    sim.scan(None, "96385074");
+    assert_eq!(r.next_scan(T).unwrap().code.symbology(), "ean8");
+}
+
+#[test]
+fn pulled_cable_is_disconnected_not_a_hang() {
+    let (mut sim, mut p) = pty_printer();
+    sim.endpoint.stop();
+    drop(sim);
+    let start = std::time::Instant::now();
+    let e = p.printer_status().unwrap_err();
+    assert!(e.is_transient(), "{e}");
+    assert!(start.elapsed() < T * 3);
+}
