@@ -55,10 +55,12 @@ mod outbox;
 pub mod projections;
 pub mod schema;
 mod state;
+mod stock;
 pub mod verify;
 
 pub use error::{JournalError, Result};
 pub use journal::{format_ts, Appended, Journal, OpenOptions};
 pub use outbox::StoredEvent;
 pub use projections::ProjectionSnapshot;
+pub use stock::StockLedgerRow;
 pub use verify::{verify, Problem, ProblemKind, VerifyOptions, VerifyReport};
