@@ -7,14 +7,18 @@
 
 pub mod auth;
 pub mod barcode;
+pub mod basket;
 pub mod catalog;
+pub mod error;
 pub mod money;
 pub mod records;
 pub mod vat;
 
 pub use auth::{Action, ApprovalRequired, AuthError, Role, User};
 pub use barcode::{parse_retail, Barcode, BarcodeError, Symbology};
+pub use basket::{Basket, BasketConfig, Discount, PaymentStatus, Totals};
 pub use catalog::{Catalog, Item, Lookup, LookupError, PurchaseRules};
+pub use error::SaleError;
 pub use money::{Currency, Money};
 pub use vat::{VatLine, VatRate};
 

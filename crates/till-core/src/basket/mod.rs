@@ -1,0 +1,730 @@
+//! The sale in progress. It is plain serialisable data: the till saves it after
+//! every change so that a crash or power cut puts it back on screen.
+//!
+//! Operations that need a supervisor return `SaleError::ApprovalRequired`; the
+//! caller gets an `ApprovalRecord` from `auth::approve`, hands it to
+//! [`Basket::add_approval`] and repeats the same call. An approval is bound to
+//! its action and its exact detail text, so it cannot be reused for another
+//! price, discount or line.
+
+pub mod pricing;
+pub mod tender;
+
+pub use pricing::Discount;
+pub use tender::PaymentStatus;
+
+use crate::auth::{self, Action, ApprovalRequired, Permission, Role, User};
+use crate::catalog::{Catalog, Item, PurchaseRules};
+use crate::error::SaleError;
+use crate::money::{round_to, Currency, Money};
+use crate::records::{
+    ApprovalRecord, ItemId, SaleKind, SaleLine, SaleRecord, TenderKind, TenderRecord, Unit, UserId,
+};
+use crate::vat::{self, VatRate};
+use chrono::NaiveDate;
+use pricing::{percent_of, spread};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The flag recorded on a basket far above the shop's average.
+pub const FLAG_ABOVE_AVERAGE: &str = "basket_above_average";
+
+/// Shop-level settings of the sale rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BasketConfig {
+    /// The till's currency.
+    pub currency: Currency,
+    /// Cash rounding step (e.g. 0.05), applied when a sale is paid in cash only.
+    pub cash_rounding_step: Option<Money>,
+    /// Discounts above this percentage of the amount need approval.
+    pub discount_approval_threshold_percent: Decimal,
+    /// A basket above this many times the rolling average needs approval.
+    pub anomaly_factor: Option<Decimal>,
+    /// The most one order may total without approval.
+    pub max_order_amount: Option<Money>,
+    /// Sanity limit on a line's quantity (typing 1000000 instead of 1).
+    pub max_quantity: Decimal,
+    /// Sanity limit on a unit price.
+    pub max_unit_price: Money,
+}
+
+impl Default for BasketConfig {
+    fn default() -> Self {
+        BasketConfig {
+            currency: Currency::eur(),
+            cash_rounding_step: None,
+            discount_approval_threshold_percent: Decimal::from(20),
+            anomaly_factor: Some(Decimal::from(5)),
+            max_order_amount: None,
+            max_quantity: Decimal::from(10_000),
+            max_unit_price: Decimal::from(1_000_000),
+        }
+    }
+}
+
+/// A line of the basket, with the item's data copied at the time of the scan so
+/// a restored basket does not need the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BasketLine {
+    /// Stable number within the basket (voided lines keep theirs).
+    pub line_no: u32,
+    /// The article.
+    pub item_id: ItemId,
+    /// The code scanned, if any.
+    pub barcode: Option<String>,
+    /// Name for the receipt.
+    pub name: String,
+    /// Pieces or kilograms.
+    pub unit: Unit,
+    /// VAT rate of the article.
+    pub vat_rate: VatRate,
+    /// Whether it moves stock.
+    pub stock_tracked: bool,
+    /// The article's purchase rules.
+    pub rules: PurchaseRules,
+    /// Pieces, or kilograms with up to three decimals.
+    pub quantity: Decimal,
+    /// The catalog (or label) price per unit.
+    pub catalog_price: Money,
+    /// The price charged per unit.
+    pub unit_price: Money,
+    /// Whether a supervisor set `unit_price`.
+    pub overridden: bool,
+    /// A scale label's printed price: the line's gross, whatever the weight.
+    pub label_price: Option<Money>,
+    /// Money off this line.
+    pub discount: Option<Discount>,
+    /// Removed from the sale.
+    pub voided: bool,
+}
+
+impl BasketLine {
+    /// quantity x unit price (or the label's price), rounded.
+    pub fn gross(&self, dp: u32) -> Money {
+        match self.label_price {
+            Some(p) => round_to(p, dp),
+            None => round_to(self.quantity * self.unit_price, dp),
+        }
+    }
+}
+
+/// The priced view of a basket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Totals {
+    /// Live lines, priced, numbered as in the basket.
+    pub lines: Vec<SaleLine>,
+    /// Basket discount granted (already spread over `lines`).
+    pub basket_discount: Money,
+    /// Sum of the lines.
+    pub total: Money,
+}
+
+/// A sale in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Basket {
+    /// Settings in force for this sale.
+    pub config: BasketConfig,
+    /// The cashier.
+    pub operator: UserId,
+    /// The cashier's role, which decides what needs approval.
+    pub operator_role: Role,
+    /// The customer, for sales on account or B2B rules.
+    pub customer: Option<String>,
+    /// Training mode: not real trade.
+    pub training: bool,
+    /// The shop's rolling average basket, for the anomaly check.
+    pub rolling_average: Option<Money>,
+    lines: Vec<BasketLine>,
+    basket_discount: Option<Discount>,
+    tenders: Vec<TenderRecord>,
+    approvals: Vec<ApprovalRecord>,
+    next_line_no: u32,
+}
+
+impl Basket {
+    /// An empty basket for `operator`.
+    pub fn new(config: BasketConfig, operator: &User) -> Basket {
+        Basket {
+            config,
+            operator: operator.id.clone(),
+            operator_role: operator.role,
+            customer: None,
+            training: false,
+            rolling_average: None,
+            lines: Vec::new(),
+            basket_discount: None,
+            tenders: Vec::new(),
+            approvals: Vec::new(),
+            next_line_no: 1,
+        }
+    }
+
+    /// All lines, voided ones included.
+    pub fn lines(&self) -> &[BasketLine] {
+        &self.lines
+    }
+
+    /// Tenders taken so far.
+    pub fn tenders(&self) -> &[TenderRecord] {
+        &self.tenders
+    }
+
+    /// Approvals granted so far.
+    pub fn approvals(&self) -> &[ApprovalRecord] {
+        &self.approvals
+    }
+
+    /// The basket discount set, if any.
+    pub fn basket_discount(&self) -> Option<Discount> {
+        self.basket_discount
+    }
+
+    /// Records a supervisor's approval; the refused call can then be repeated.
+    pub fn add_approval(&mut self, approval: ApprovalRecord) {
+        if !self.approvals.contains(&approval) {
+            self.approvals.push(approval);
+        }
+    }
+
+    /// Hands the basket to another cashier (e.g. at a shift change).
+    pub fn set_operator(&mut self, operator: &User) {
+        self.operator = operator.id.clone();
+        self.operator_role = operator.role;
+    }
+
+    fn dp(&self) -> u32 {
+        self.config.currency.minor_units
+    }
+
+    /// Ok if the operator may do `action` alone or holds a matching approval.
+    pub(crate) fn need(&self, action: Action, detail: String) -> Result<(), SaleError> {
+        match auth::permission(self.operator_role, action) {
+            Permission::Allowed => Ok(()),
+            Permission::Forbidden => Err(SaleError::Forbidden {
+                role: self.operator_role,
+                action,
+            }),
+            Permission::NeedsApproval { min_role } => {
+                let req = ApprovalRequired {
+                    action,
+                    min_role,
+                    detail,
+                };
+                if auth::is_approved(&self.approvals, &req) {
+                    Ok(())
+                } else {
+                    Err(req.into())
+                }
+            }
+        }
+    }
+
+    fn ensure_no_payment(&self) -> Result<(), SaleError> {
+        if self.tenders.is_empty() {
+            Ok(())
+        } else {
+            Err(SaleError::PaymentStarted)
+        }
+    }
+
+    fn valid_quantity(&self, unit: Unit, q: Decimal) -> Result<Decimal, SaleError> {
+        let bad = q <= Decimal::ZERO
+            || q > self.config.max_quantity
+            || match unit {
+                Unit::Piece => !q.fract().is_zero(),
+                Unit::Kg => q.normalize().scale() > 3,
+            };
+        if bad {
+            return Err(SaleError::InvalidQuantity(q));
+        }
+        Ok(round_to(q, if unit == Unit::Kg { 3 } else { 0 }))
+    }
+
+    fn valid_price(&self, p: Money) -> Result<Money, SaleError> {
+        if p < Decimal::ZERO || p > self.config.max_unit_price || p.normalize().scale() > 4 {
+            return Err(SaleError::InvalidPrice(p));
+        }
+        Ok(p)
+    }
+
+    fn valid_discount(&self, d: Discount) -> Result<Discount, SaleError> {
+        match d {
+            Discount::Percent(p) if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED => Err(
+                SaleError::InvalidDiscount(format!("{p} % is not between 0 and 100")),
+            ),
+            Discount::Amount(a) if a < Decimal::ZERO || a > self.config.max_unit_price => Err(
+                SaleError::InvalidDiscount(format!("amount {a} is out of range")),
+            ),
+            Discount::Amount(a) if a.normalize().scale() > self.dp() => Err(
+                SaleError::InvalidDiscount(format!("amount {a} is finer than a cent")),
+            ),
+            ok => Ok(ok),
+        }
+    }
+
+    fn line_index(&self, line_no: u32) -> Result<usize, SaleError> {
+        let i = self
+            .lines
+            .iter()
+            .position(|l| l.line_no == line_no)
+            .ok_or(SaleError::NoSuchLine(line_no))?;
+        if self.lines[i].voided {
+            return Err(SaleError::LineVoided(line_no));
+        }
+        Ok(i)
+    }
+
+    /// Applies a change to a copy, checks the rules that apply while scanning,
+    /// and keeps the copy only if they pass: a refused call changes nothing.
+    fn commit(&mut self, candidate: Basket) -> Result<(), SaleError> {
+        candidate.scanning_checks()?;
+        *self = candidate;
+        Ok(())
+    }
+
+    /// Adds the item a scanned or typed code resolves to. Labels carry their own
+    /// weight, price or quantity; otherwise `quantity` (default 1 piece; weighed
+    /// items need it).
+    pub fn add_code(
+        &mut self,
+        catalog: &Catalog,
+        code: &str,
+        quantity: Option<Decimal>,
+    ) -> Result<u32, SaleError> {
+        let found = catalog.lookup(code)?;
+        let item = found.item;
+        let mut unit = item.unit;
+        let mut unit_price = item.price;
+        let mut label_price = None;
+        let qty = if let Some(e) = &found.embedded {
+            match (e.weight_kg, e.price, e.quantity) {
+                (Some(w), p, _) => {
+                    unit = Unit::Kg;
+                    label_price = p;
+                    w
+                }
+                (None, Some(p), Some(q)) => {
+                    label_price = Some(p);
+                    q
+                }
+                (None, Some(p), None) => {
+                    unit_price = p;
+                    quantity.unwrap_or(Decimal::ONE)
+                }
+                (None, None, Some(q)) => q,
+                (None, None, None) => quantity.unwrap_or(Decimal::ONE),
+            }
+        } else if let (Some(w), Unit::Kg) =
+            (found.gs1.as_ref().and_then(|g| g.net_weight_kg), item.unit)
+        {
+            w
+        } else {
+            match (quantity, item.unit) {
+                (Some(q), _) => q,
+                (None, Unit::Piece) => Decimal::ONE,
+                (None, Unit::Kg) => return Err(SaleError::WeightRequired(item.id.clone())),
+            }
+        };
+        let mut line = self.line_for(item, qty, Some(found.code.clone()))?;
+        line.unit = unit;
+        line.quantity = self.valid_quantity(unit, qty)?;
+        line.catalog_price = self.valid_price(unit_price)?;
+        line.unit_price = line.catalog_price;
+        line.label_price = label_price.map(|p| self.valid_price(p)).transpose()?;
+        self.push_line(line)
+    }
+
+    /// Adds `quantity` of `item` (chosen from a search, say).
+    pub fn add_item(
+        &mut self,
+        item: &Item,
+        quantity: Decimal,
+        barcode: Option<String>,
+    ) -> Result<u32, SaleError> {
+        let line = self.line_for(item, quantity, barcode)?;
+        self.push_line(line)
+    }
+
+    fn line_for(
+        &self,
+        item: &Item,
+        quantity: Decimal,
+        barcode: Option<String>,
+    ) -> Result<BasketLine, SaleError> {
+        self.ensure_no_payment()?;
+        self.need(Action::Sell, format!("sell {}", item.id))?;
+        let price = self.valid_price(item.price)?;
+        Ok(BasketLine {
+            line_no: self.next_line_no,
+            item_id: item.id.clone(),
+            barcode,
+            name: item.name.clone(),
+            unit: item.unit,
+            vat_rate: item.vat_rate,
+            stock_tracked: item.stock_tracked,
+            rules: item.rules.clone(),
+            quantity: self.valid_quantity(item.unit, quantity)?,
+            catalog_price: price,
+            unit_price: price,
+            overridden: false,
+            label_price: None,
+            discount: None,
+            voided: false,
+        })
+    }
+
+    fn push_line(&mut self, line: BasketLine) -> Result<u32, SaleError> {
+        let no = line.line_no;
+        let mut c = self.clone();
+        c.lines.push(line);
+        c.next_line_no = c.next_line_no.saturating_add(1);
+        self.commit(c)?;
+        Ok(no)
+    }
+
+    /// Changes a line's quantity.
+    pub fn set_quantity(&mut self, line_no: u32, quantity: Decimal) -> Result<(), SaleError> {
+        self.ensure_no_payment()?;
+        let i = self.line_index(line_no)?;
+        if self.lines[i].label_price.is_some() {
+            return Err(SaleError::LabelPriced(line_no));
+        }
+        let q = self.valid_quantity(self.lines[i].unit, quantity)?;
+        let mut c = self.clone();
+        c.lines[i].quantity = q;
+        self.commit(c)
+    }
+
+    /// Sets (or with `None` removes) a line's discount. Above the threshold it
+    /// needs approval.
+    pub fn set_line_discount(
+        &mut self,
+        line_no: u32,
+        discount: Option<Discount>,
+    ) -> Result<(), SaleError> {
+        self.ensure_no_payment()?;
+        let i = self.line_index(line_no)?;
+        let d = discount.map(|d| self.valid_discount(d)).transpose()?;
+        let mut c = self.clone();
+        c.lines[i].discount = d;
+        self.commit(c)
+    }
+
+    /// Sets (or removes) the discount on the whole basket, spread over the lines
+    /// pro rata. Above the threshold it needs approval.
+    pub fn set_basket_discount(&mut self, discount: Option<Discount>) -> Result<(), SaleError> {
+        self.ensure_no_payment()?;
+        let d = discount.map(|d| self.valid_discount(d)).transpose()?;
+        let mut c = self.clone();
+        c.basket_discount = d;
+        self.commit(c)
+    }
+
+    /// Charges another unit price than the catalog's; needs approval.
+    pub fn override_price(&mut self, line_no: u32, price: Money) -> Result<(), SaleError> {
+        self.ensure_no_payment()?;
+        let i = self.line_index(line_no)?;
+        let p = self.valid_price(price)?;
+        let mut c = self.clone();
+        let line = &mut c.lines[i];
+        line.unit_price = p;
+        line.overridden = p != line.catalog_price;
+        // An overridden price replaces the label's too: the line is then priced
+        // by its weight like any weighed article.
+        line.label_price = None;
+        self.commit(c)
+    }
+
+    /// Removes a line. Once payment has started this is a "void after total"
+    /// and needs approval.
+    pub fn void_line(&mut self, line_no: u32) -> Result<(), SaleError> {
+        let i = self.line_index(line_no)?;
+        let mut c = self.clone();
+        c.lines[i].voided = true;
+        if !self.tenders.is_empty() {
+            let line = &self.lines[i];
+            self.need(
+                Action::VoidAfterTotal,
+                format!(
+                    "line {} {} {} after payment started",
+                    line.line_no,
+                    line.item_id,
+                    self.config.currency.format(line.gross(self.dp()))
+                ),
+            )?;
+            if c.non_cash_paid() > c.due() {
+                return Err(SaleError::NonCashAboveTotal);
+            }
+        }
+        self.commit(c)
+    }
+
+    /// Checks that the sale in progress may be abandoned: free before payment,
+    /// a supervisor's call once tenders were taken (they must be handed back).
+    pub fn check_abandon(&self) -> Result<(), SaleError> {
+        if self.tenders.is_empty() {
+            return Ok(());
+        }
+        self.need(
+            Action::CancelSale,
+            format!(
+                "abandon sale of {} with {} paid",
+                self.config.currency.format(self.totals().total),
+                self.config.currency.format(self.paid())
+            ),
+        )
+    }
+
+    /// Prices the basket: line discounts, then the basket discount spread over
+    /// lines pro rata (largest remainder), so sum(lines) == total exactly.
+    pub fn totals(&self) -> Totals {
+        let dp = self.dp();
+        let zero = round_to(Decimal::ZERO, dp);
+        let live: Vec<&BasketLine> = self.lines.iter().filter(|l| !l.voided).collect();
+        let mut lines: Vec<SaleLine> = live
+            .iter()
+            .map(|l| {
+                let gross = l.gross(dp);
+                let line_discount = l.discount.map(|d| d.amount_on(gross, dp)).unwrap_or(zero);
+                SaleLine {
+                    line_no: l.line_no,
+                    item_id: l.item_id.clone(),
+                    barcode: l.barcode.clone(),
+                    name: l.name.clone(),
+                    unit: l.unit,
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                    overridden_from: l.overridden.then_some(l.catalog_price),
+                    vat_rate: l.vat_rate,
+                    gross,
+                    line_discount,
+                    basket_discount: zero,
+                    total: gross - line_discount,
+                    stock_tracked: l.stock_tracked,
+                }
+            })
+            .collect();
+        let nets: Vec<Money> = lines.iter().map(|l| l.total).collect();
+        let net: Money = nets.iter().sum();
+        let basket_discount = self
+            .basket_discount
+            .map(|d| d.amount_on(net, dp))
+            .unwrap_or(zero);
+        for (line, share) in lines.iter_mut().zip(spread(basket_discount, &nets, dp)) {
+            line.basket_discount = share;
+            line.total -= share;
+        }
+        let total = lines.iter().map(|l| l.total).sum::<Money>() + zero;
+        Totals {
+            lines,
+            basket_discount,
+            total,
+        }
+    }
+
+    /// Rules checked on every change: maximum quantities, discounts over the
+    /// threshold, price overrides.
+    fn scanning_checks(&self) -> Result<(), SaleError> {
+        let cur = &self.config.currency;
+        for (item, (q, rules)) in self.quantities() {
+            if let Some(max) = rules.max_qty {
+                if q > max {
+                    self.need(
+                        Action::ExceedPurchaseRule,
+                        format!(
+                            "item {item}: quantity {} above maximum {}",
+                            q.normalize(),
+                            max.normalize()
+                        ),
+                    )?;
+                }
+            }
+        }
+        let threshold = self.config.discount_approval_threshold_percent;
+        let t = self.totals();
+        for (bl, sl) in self.lines.iter().filter(|l| !l.voided).zip(&t.lines) {
+            if bl.overridden {
+                self.need(
+                    Action::PriceOverride,
+                    format!(
+                        "line {} {}: price {} -> {}",
+                        bl.line_no,
+                        bl.item_id,
+                        cur.format(bl.catalog_price),
+                        cur.format(bl.unit_price)
+                    ),
+                )?;
+            }
+            let p = percent_of(sl.line_discount, sl.gross);
+            if p > threshold {
+                self.need(
+                    Action::DiscountOverThreshold,
+                    format!(
+                        "line {} {}: discount {} % above {} %",
+                        bl.line_no,
+                        bl.item_id,
+                        p.normalize(),
+                        threshold.normalize()
+                    ),
+                )?;
+            }
+        }
+        let net: Money = t.lines.iter().map(|l| l.gross - l.line_discount).sum();
+        let p = percent_of(t.basket_discount, net);
+        if p > threshold {
+            self.need(
+                Action::DiscountOverThreshold,
+                format!(
+                    "basket discount {} % above {} %",
+                    p.normalize(),
+                    threshold.normalize()
+                ),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Rules checked before payment: everything of [`Self::scanning_checks`],
+    /// minimum quantities, the maximum order amount and the anomaly check.
+    pub fn payment_checks(&self) -> Result<(), SaleError> {
+        self.scanning_checks()?;
+        let cur = &self.config.currency;
+        for (item, (q, rules)) in self.quantities() {
+            if let Some(min) = rules.min_qty {
+                if q < min {
+                    self.need(
+                        Action::ExceedPurchaseRule,
+                        format!(
+                            "item {item}: quantity {} below minimum {}",
+                            q.normalize(),
+                            min.normalize()
+                        ),
+                    )?;
+                }
+            }
+        }
+        let total = self.totals().total;
+        if let Some(max) = self.config.max_order_amount {
+            if total > max {
+                self.need(
+                    Action::ExceedPurchaseRule,
+                    format!(
+                        "order total {} above maximum {}",
+                        cur.format(total),
+                        cur.format(max)
+                    ),
+                )?;
+            }
+        }
+        if self.is_anomalous(total) {
+            self.need(Action::AnomalyBasket, self.anomaly_detail(total))?;
+        }
+        Ok(())
+    }
+
+    fn anomaly_detail(&self, total: Money) -> String {
+        let cur = &self.config.currency;
+        format!(
+            "basket {} above {} x average {}",
+            cur.format(total),
+            self.config.anomaly_factor.unwrap_or_default().normalize(),
+            cur.format(self.rolling_average.unwrap_or_default())
+        )
+    }
+
+    fn is_anomalous(&self, total: Money) -> bool {
+        match (self.config.anomaly_factor, self.rolling_average) {
+            (Some(k), Some(avg)) if k > Decimal::ZERO && avg > Decimal::ZERO => {
+                // Both are bounded by config and sale totals; checked_mul still
+                // guards a hand-edited config against an overflow panic.
+                avg.checked_mul(k).is_some_and(|limit| total > limit)
+            }
+            _ => false,
+        }
+    }
+
+    /// Quantity per item over live lines, with the item's rules.
+    fn quantities(&self) -> BTreeMap<&str, (Decimal, &PurchaseRules)> {
+        let mut m: BTreeMap<&str, (Decimal, &PurchaseRules)> = BTreeMap::new();
+        for l in self.lines.iter().filter(|l| !l.voided) {
+            m.entry(l.item_id.as_str())
+                .or_insert((Decimal::ZERO, &l.rules))
+                .0 += l.quantity;
+        }
+        m
+    }
+
+    /// Builds the completed sale. Only when fully paid and every rule holds;
+    /// the basket itself is left untouched so the caller can drop it once the
+    /// record is safely in the journal.
+    pub fn complete(
+        &self,
+        sale_no: &str,
+        business_day: NaiveDate,
+        operator: &str,
+    ) -> Result<SaleRecord, SaleError> {
+        let t = self.totals();
+        if t.lines.is_empty() {
+            return Err(SaleError::EmptyBasket);
+        }
+        self.payment_checks()?;
+        let status = self.payment_status();
+        if status.remaining > Decimal::ZERO {
+            return Err(SaleError::NotFullyPaid {
+                due: status.due,
+                paid: status.paid,
+            });
+        }
+        let cash: Money = self
+            .tenders
+            .iter()
+            .filter(|t| t.kind == TenderKind::Cash)
+            .map(|t| t.amount)
+            .sum();
+        if status.change > cash {
+            return Err(SaleError::Overpay {
+                kind: TenderKind::Cash,
+                amount: status.paid,
+                remaining: status.due,
+            });
+        }
+        let mut flags = Vec::new();
+        if self.is_anomalous(t.total) {
+            flags.push(FLAG_ABOVE_AVERAGE.to_string());
+        }
+        let dp = self.dp();
+        let vat = vat::breakdown(t.lines.iter().map(|l| (l.vat_rate, l.total)), dp);
+        let mut lines = t.lines;
+        // Voided lines leave gaps in the basket's numbering; the receipt and
+        // refunds use 1..n.
+        for (n, l) in lines.iter_mut().enumerate() {
+            l.line_no = u32::try_from(n + 1).unwrap_or(u32::MAX);
+        }
+        let record = SaleRecord {
+            kind: SaleKind::Sale,
+            sale_no: sale_no.to_string(),
+            business_day,
+            operator: operator.to_string(),
+            customer: self.customer.clone(),
+            lines,
+            basket_discount: t.basket_discount,
+            total: t.total,
+            rounding: status.rounding,
+            vat,
+            tenders: self.tenders.clone(),
+            change: status.change,
+            reverses: None,
+            without_receipt: false,
+            approvals: self.approvals.clone(),
+            flags,
+            training: self.training,
+        };
+        record.check().map_err(SaleError::Inconsistent)?;
+        Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests;
