@@ -89,6 +89,49 @@ fn open_conn(path: &Path, flags: OpenFlags) -> Result<Connection> {
     Ok(conn)
 }
 
+/// SQLite reports a read-only directory as "unable to open database file" (it
+/// cannot create the -wal/-shm files beside the journal). Probe the directory so
+/// the technician is told what is actually wrong.
+fn explain_open_error(path: &Path, e: JournalError) -> JournalError {
+    if !matches!(
+        e,
+        JournalError::CannotOpen { .. }
+            | JournalError::ReadOnly { .. }
+            | JournalError::Sqlite { .. }
+    ) {
+        return e;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let probe = dir.join(format!(".{name}.write-probe"));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            // Best effort: a leftover probe file is harmless.
+            let _ = std::fs::remove_file(&probe);
+            e
+        }
+        Err(io)
+            if io.kind() == std::io::ErrorKind::PermissionDenied
+                || matches!(io.raw_os_error(), Some(1) | Some(30)) =>
+        {
+            JournalError::ReadOnly {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "directory {} is not writable ({io}); the journal needs to create its -wal and -shm files there",
+                    dir.display()
+                ),
+            }
+        }
+        Err(_) => e,
+    }
+}
+
 fn read_meta(conn: &Connection, path: &Path, key: &str) -> Result<Option<String>> {
     conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()
@@ -100,7 +143,8 @@ impl Journal {
     /// key (if `key_path` does not exist yet) and its genesis event,
     /// `terminal_initialised`, as seq 1.
     pub fn open(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Journal> {
-        Self::open_inner(path.as_ref(), opts, None)
+        let path = path.as_ref();
+        Self::open_inner(path, opts, None).map_err(|e| explain_open_error(path, e))
     }
 
     /// Like [`Journal::open`]; a new journal's genesis record is dated `now`
@@ -110,7 +154,8 @@ impl Journal {
         opts: OpenOptions,
         now: DateTime<FixedOffset>,
     ) -> Result<Journal> {
-        Self::open_inner(path.as_ref(), opts, Some(now))
+        let path = path.as_ref();
+        Self::open_inner(path, opts, Some(now)).map_err(|e| explain_open_error(path, e))
     }
 
     fn open_inner(
