@@ -1,1 +1,266 @@
-//! till.toml (filled in below).
+//! The peripherals section of `config/till.toml`.
+
+use std::time::Duration;
+
+use crate::drawer::{Pulse, SensorLevel};
+use crate::escpos::DrawerPin;
+use crate::scanner::{AimMode, FrameConfig, Suffix};
+use crate::transport::Link;
+
+/// All devices of one till. Every section is optional: a till without a
+/// scanner simply has none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevicesConfig {
+    /// The receipt printer.
+    pub printer: Option<PrinterConfig>,
+    /// The cash drawer.
+    pub drawer: Option<DrawerConfig>,
+    /// The barcode scanner.
+    pub scanner: Option<ScannerConfig>,
+}
+
+/// Parse errors, with the file's own line/column message.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Cannot read the file.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// File path.
+        path: String,
+        /// OS error.
+        source: std::io::Error,
+    },
+    /// Not valid TOML or not the expected shape.
+    #[error("{path}: {message}")]
+    Parse {
+        /// File path.
+        path: String,
+        /// What toml said.
+        message: String,
+    },
+}
+
+impl DevicesConfig {
+    /// Parse from TOML text. Sections other than the device ones (the
+    /// till's own settings) are ignored here.
+    pub fn from_toml(text: &str, path: &str) -> Result<Self, ConfigError> {
+        #[derive(serde::Deserialize)]
+        struct Whole {
+            #[serde(default)]
+            devices: DevicesConfig,
+        }
+        let w: Whole = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        Ok(w.devices)
+    }
+
+    /// Read and parse a file.
+    pub fn load(path: &str) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        Self::from_toml(&text, path)
+    }
+}
+
+fn default_timeout_ms() -> u64 {
+    1000
+}
+fn default_width() -> usize {
+    48
+}
+fn default_code_page() -> u8 {
+    crate::escpos::cmd::CODE_PAGE_PC858
+}
+
+/// `[devices.printer]`
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct PrinterConfig {
+    /// How to reach it.
+    #[serde(flatten)]
+    pub link: Link,
+    /// Timeout for each write and status query, ms.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Characters per line in font A (48 for 80 mm paper, 32 for 58 mm).
+    #[serde(default = "default_width")]
+    pub width: usize,
+    /// `ESC t` code page; 19 = PC858 (euro sign, French accents).
+    #[serde(default = "default_code_page")]
+    pub code_page: u8,
+}
+
+impl PrinterConfig {
+    /// The timeout as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+/// How the drawer is driven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DrawerVia {
+    /// Through the printer's drawer kick-out connector (RJ11/RJ12).
+    #[default]
+    Printer,
+    /// Its own serial interface.
+    Serial,
+}
+
+fn default_open_byte() -> u8 {
+    0x07
+}
+fn default_left_open_s() -> u64 {
+    60
+}
+
+/// `[devices.drawer]`
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct DrawerConfig {
+    /// Printer or serial.
+    #[serde(default)]
+    pub via: DrawerVia,
+    /// Connector pin, "2" or "5".
+    #[serde(default)]
+    pub pin: DrawerPin,
+    /// Pulse ON time, ms.
+    #[serde(default = "Pulse::default_on")]
+    pub on_ms: u16,
+    /// Pulse OFF time, ms.
+    #[serde(default = "Pulse::default_off")]
+    pub off_ms: u16,
+    /// Sensor level meaning "open".
+    #[serde(default)]
+    pub sensor_open_level: SensorLevel,
+    /// Warn after the drawer stays open this long, seconds.
+    #[serde(default = "default_left_open_s")]
+    pub left_open_after_s: u64,
+    /// For `via = "serial"`: the port.
+    pub path: Option<String>,
+    /// For `via = "serial"`: baud rate.
+    pub baud: Option<u32>,
+    /// For `via = "serial"`: the byte that opens it.
+    #[serde(default = "default_open_byte")]
+    pub open_byte: u8,
+    /// For `via = "serial"`: a status query byte, if the interface has a sensor.
+    pub query_byte: Option<u8>,
+}
+
+impl DrawerConfig {
+    /// The pulse shape.
+    pub fn pulse(&self) -> Pulse {
+        Pulse {
+            pin: self.pin,
+            on_ms: self.on_ms,
+            off_ms: self.off_ms,
+        }
+    }
+}
+
+impl Pulse {
+    fn default_on() -> u16 {
+        Pulse::default().on_ms
+    }
+    fn default_off() -> u16 {
+        Pulse::default().off_ms
+    }
+}
+
+/// How the scanner delivers codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScannerMode {
+    /// Serial (RS-232, USB CDC/serial emulation, or TCP).
+    #[default]
+    Serial,
+    /// Keyboard wedge, read from its evdev node.
+    Wedge,
+}
+
+fn default_max_len() -> usize {
+    256
+}
+
+/// `[devices.scanner]`
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct ScannerConfig {
+    /// Serial or keyboard wedge.
+    #[serde(default)]
+    pub mode: ScannerMode,
+    /// How to reach it (for a wedge: `transport = "evdev"`, the event node).
+    #[serde(flatten)]
+    pub link: Link,
+    /// Terminator.
+    #[serde(default)]
+    pub suffix: Suffix,
+    /// Prefix bytes.
+    #[serde(default)]
+    pub prefix: Vec<u8>,
+    /// AIM identifier handling.
+    #[serde(default)]
+    pub aim: AimMode,
+    /// Longest accepted code.
+    #[serde(default = "default_max_len")]
+    pub max_len: usize,
+}
+
+impl ScannerConfig {
+    /// The framing.
+    pub fn framing(&self) -> FrameConfig {
+        FrameConfig {
+            suffix: self.suffix,
+            prefix: self.prefix.clone(),
+            aim: self.aim,
+            max_len: self.max_len,
+            ..FrameConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_example_parses() {
+        let text = include_str!("../../../config/till.toml");
+        let c = DevicesConfig::from_toml(text, "till.toml").unwrap();
+        let p = c.printer.unwrap();
+        assert!(matches!(p.link, Link::Serial { baud: 38400, .. }));
+        assert_eq!(p.code_page, 19);
+        let d = c.drawer.unwrap();
+        assert_eq!(d.pin, DrawerPin::Pin2);
+        assert_eq!(d.pulse().on_ms, 100);
+        assert!(c.scanner.is_some());
+    }
+
+    #[test]
+    fn minimal_and_tcp() {
+        let c = DevicesConfig::from_toml(
+            "[devices.printer]\ntransport = \"tcp\"\naddress = \"192.168.1.50:9100\"\n[devices.drawer]\npin = \"5\"\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            c.printer.unwrap().link,
+            Link::Tcp {
+                address: "192.168.1.50:9100".into()
+            }
+        );
+        assert_eq!(c.drawer.unwrap().pin, DrawerPin::Pin5);
+        assert!(DevicesConfig::from_toml(
+            "[devices.printer]\ntransport = \"carrier-pigeon\"\n",
+            "t"
+        )
+        .is_err());
+        assert_eq!(
+            DevicesConfig::from_toml("", "t").unwrap(),
+            DevicesConfig::default()
+        );
+    }
+}

@@ -123,6 +123,11 @@ pub enum Link {
         /// `host:port`.
         address: String,
     },
+    /// An evdev input node, `/dev/input/eventN` (keyboard-wedge scanners).
+    Evdev {
+        /// Device path.
+        path: String,
+    },
 }
 
 fn default_baud() -> u32 {
@@ -136,13 +141,16 @@ impl Link {
             Link::Serial { path, baud } => Box::new(SerialTransport::open(path, *baud, timeout)?),
             Link::Usb { path } => Box::new(UsbLpTransport::open(path, timeout)?),
             Link::Tcp { address } => Box::new(TcpTransport::connect(address, timeout)?),
+            // An event node is read like the USB printer file: non-blocking
+            // reads under poll(2).
+            Link::Evdev { path } => Box::new(UsbLpTransport::open(path, timeout)?),
         })
     }
 
     /// Path or address, for messages.
     pub fn target(&self) -> &str {
         match self {
-            Link::Serial { path, .. } | Link::Usb { path } => path,
+            Link::Serial { path, .. } | Link::Usb { path } | Link::Evdev { path } => path,
             Link::Tcp { address } => address,
         }
     }

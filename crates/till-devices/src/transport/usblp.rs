@@ -39,6 +39,22 @@ impl UsbLpTransport {
         })
     }
 
+    /// For an evdev node (keyboard-wedge scanner): take it exclusively
+    /// (EVIOCGRAB) so scans stop typing into whatever window has focus.
+    pub fn grab_input(&self) -> Result<(), DeviceError> {
+        // EVIOCGRAB = _IOW('E', 0x90, int)
+        const EVIOCGRAB: libc::c_ulong = 0x4004_4590;
+        // SAFETY: plain ioctl on an fd we own, integer argument.
+        let r = unsafe { libc::ioctl(self.file.as_raw_fd(), EVIOCGRAB as _, 1 as libc::c_int) };
+        if r < 0 {
+            return Err(DeviceError::Open {
+                path: self.path.clone(),
+                detail: format!("EVIOCGRAB: {}", std::io::Error::last_os_error()),
+            });
+        }
+        Ok(())
+    }
+
     /// Wait until the file is ready for `events`, at most `left`.
     fn wait(&self, events: libc::c_short, left: Duration) -> Result<bool, std::io::Error> {
         let mut pfd = libc::pollfd {
