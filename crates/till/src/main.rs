@@ -3,9 +3,14 @@
 use clap::{Parser, Subcommand};
 
 mod diag;
+mod journal_cmd;
 
 #[derive(Parser)]
-#[command(name = "till", version, about = "comptoir: the counter app, technician diagnostics and journal tools")]
+#[command(
+    name = "till",
+    version,
+    about = "comptoir: the counter app, technician diagnostics and journal tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -13,6 +18,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Simulate trading days through the real sale rules and journal, then verify
+    /// the journal and print the Z report.
+    Simulate(journal_cmd::SimulateArgs),
+    /// Journal tools: verify, rebuild projections, reports.
+    #[command(subcommand)]
+    Journal(journal_cmd::JournalCmd),
     /// Technician diagnostics: find, test and debug each peripheral.
     #[command(subcommand)]
     Diag(diag::DiagCmd),
@@ -21,6 +32,8 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::Simulate(args) => journal_cmd::simulate(args),
+        Command::Journal(cmd) => journal_cmd::run(cmd),
         Command::Diag(cmd) => diag::run(cmd),
     };
     match code {
