@@ -1,7 +1,7 @@
 //! Closings (Z reports) and period totals (X reports), read from the projections.
 
 use crate::error::{JournalError, Result};
-use crate::journal::{format_ts, to_i64, to_u64, Appended, Journal};
+use crate::journal::{format_ts, to_u64, Appended, Journal};
 use crate::projections::{self, K_CASH_IN, K_CASH_OUT, K_NET, K_RECORDS, K_REFUNDS, K_SALES};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::OptionalExtension;
@@ -143,8 +143,8 @@ impl Journal {
             counted,
         };
         let a = self.append_in(&tx, &format_ts(&ts), &Event::Closing(closing), true)?;
+        self.write_tail(&tx, a.seq, &a.hash)?;
         tx.commit().map_err(db)?;
-        let _ = to_i64;
         Ok(a)
     }
 

@@ -285,7 +285,8 @@ impl Journal {
                 st.execute(params![k, v]).map_err(db)?;
             }
         }
-        j.append_in(&tx, &format_ts(&epoch), &genesis, false)?;
+        let a = j.append_in(&tx, &format_ts(&epoch), &genesis, false)?;
+        j.write_tail(&tx, a.seq, &a.hash)?;
         tx.commit().map_err(|e| classify(&j.path, e))?;
         Ok(j)
     }
@@ -370,13 +371,8 @@ impl Journal {
         self.append_opt(ts, event, true)
     }
 
-    fn append_opt(
-        &self,
-        ts: DateTime<FixedOffset>,
-        event: &Event,
-        clear_basket: bool,
-    ) -> Result<Appended> {
-        self.signing_key("append")?;
+    /// Checks what a caller may append (see [`Journal::append`]).
+    fn check_event(event: &Event) -> Result<()> {
         match event {
             Event::TerminalInitialised(_) => {
                 return Err(JournalError::InvalidEvent(
@@ -394,8 +390,20 @@ impl Journal {
             s.check()
                 .map_err(|e| JournalError::InvalidEvent(format!("sale {}: {e}", s.sale_no)))?;
         }
+        Ok(())
+    }
+
+    fn append_opt(
+        &self,
+        ts: DateTime<FixedOffset>,
+        event: &Event,
+        clear_basket: bool,
+    ) -> Result<Appended> {
+        self.signing_key("append")?;
+        Self::check_event(event)?;
         let tx = self.begin()?;
         let a = self.append_in(&tx, &format_ts(&ts), event, false)?;
+        self.write_tail(&tx, a.seq, &a.hash)?;
         if clear_basket {
             tx.prepare_cached("DELETE FROM basket")
                 .and_then(|mut s| s.execute([]))
@@ -403,6 +411,26 @@ impl Journal {
         }
         tx.commit().map_err(|e| self.db(e))?;
         Ok(a)
+    }
+
+    /// Appends several events in ONE transaction (all or none), e.g. a sale and
+    /// the stock movement it triggers, or an import. The tail marker is signed
+    /// once, for the last one.
+    pub fn append_batch(&self, events: &[(DateTime<FixedOffset>, Event)]) -> Result<Vec<Appended>> {
+        self.signing_key("append")?;
+        for (_, e) in events {
+            Self::check_event(e)?;
+        }
+        let tx = self.begin()?;
+        let mut out = Vec::with_capacity(events.len());
+        for (ts, e) in events {
+            out.push(self.append_in(&tx, &format_ts(ts), e, false)?);
+        }
+        if let Some(last) = out.last() {
+            self.write_tail(&tx, last.seq, &last.hash)?;
+        }
+        tx.commit().map_err(|e| self.db(e))?;
+        Ok(out)
     }
 
     /// The head as stored in `events` (not the tail marker): (seq, hash), or
@@ -435,7 +463,8 @@ impl Journal {
         self.head_in(&self.conn)
     }
 
-    /// Inserts the record and everything derived from it, inside `tx`.
+    /// Inserts the record and its projections inside `tx` (the caller then
+    /// moves the tail marker with `write_tail`).
     /// `sign_record`: sign this row's hash into its `signature` column (closings).
     pub(crate) fn append_in(
         &self,
@@ -478,7 +507,17 @@ impl Journal {
         })
         .map_err(db)?;
         projections::apply(tx, to_i64(seq), &projections::effects(event)).map_err(db)?;
-        let msg = chain::tail_message(&self.terminal_id, seq, &hash)
+        Ok(Appended {
+            seq,
+            hash,
+            signature,
+        })
+    }
+
+    /// Moves the signed tail marker to (seq, hash), inside the caller's transaction.
+    pub(crate) fn write_tail(&self, tx: &Connection, seq: u64, hash: &[u8; 32]) -> Result<()> {
+        let key = self.signing_key("append")?;
+        let msg = chain::tail_message(&self.terminal_id, seq, hash)
             .map_err(|e| JournalError::InvalidEvent(format!("{} is longer than 4 GiB", e.0)))?;
         let tail_sig = key.sign(&msg).to_bytes();
         tx.prepare_cached(
@@ -494,12 +533,8 @@ impl Journal {
                 &tail_sig[..]
             ])
         })
-        .map_err(db)?;
-        Ok(Appended {
-            seq,
-            hash,
-            signature,
-        })
+        .map(|_| ())
+        .map_err(|e| self.db(e))
     }
 
     /// The next receipt number: sale, cancellation and refund records so far + 1

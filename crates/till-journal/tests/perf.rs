@@ -1,0 +1,152 @@
+//! Performance checks. The quick ones run always (debug, small); the real
+//! measurements are `#[ignore]`d, run them in release:
+//! `cargo test -p till-journal --release --test perf -- --ignored --nocapture`
+
+mod common;
+
+use common::*;
+use std::time::Instant;
+use till_journal::{verify, VerifyOptions};
+
+/// Bare single-row INSERT commits under WAL + synchronous=FULL vs full appends
+/// of a 5-line, 2-tender sale with stock movements. Returns (bare, append) seconds.
+fn append_vs_bare(n: usize) -> (f64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = rusqlite::Connection::open(dir.path().join("bare.db")).unwrap();
+    bare.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+        .unwrap();
+    bare.pragma_update(None, "synchronous", "FULL").unwrap();
+    bare.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB)")
+        .unwrap();
+    let payload = five_line_sale(1, "2026-11-23");
+    let j = open_new(dir.path());
+    let blob = till_core::records::Event::payload(&payload);
+    // Warm up both.
+    for _ in 0..5 {
+        bare.execute("INSERT INTO t (payload) VALUES (?1)", [&blob])
+            .unwrap();
+        j.append(ts(10, 0, 0, 0), &payload).unwrap();
+    }
+    let mut bare_t = 0.0;
+    let mut app_t = 0.0;
+    // Interleave in rounds so disk noise hits both alike.
+    for round in 0..5 {
+        let t = Instant::now();
+        for _ in 0..n / 5 {
+            let mut st = bare
+                .prepare_cached("INSERT INTO t (payload) VALUES (?1)")
+                .unwrap();
+            st.execute([&blob]).unwrap();
+        }
+        bare_t += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        for i in 0..n / 5 {
+            let ev = five_line_sale((round * n + i) as u64, "2026-11-23");
+            j.append(ts(10, 0, 0, 0), &ev).unwrap();
+        }
+        app_t += t.elapsed().as_secs_f64();
+    }
+    (bare_t, app_t)
+}
+
+#[test]
+fn append_cost_quick() {
+    let (b, a) = append_vs_bare(50);
+    eprintln!(
+        "50 appends: bare {b:.3}s, journal {a:.3}s, ratio {:.2}",
+        a / b
+    );
+}
+
+#[test]
+#[ignore]
+fn append_cost_vs_bare_insert() {
+    let (b, a) = append_vs_bare(500);
+    let ratio = a / b;
+    eprintln!(
+        "500 commits: bare {:.1} us/commit, journal append {:.1} us/commit, ratio {ratio:.2}",
+        b * 2000.0,
+        a * 2000.0
+    );
+}
+
+#[test]
+#[ignore]
+fn verify_a_million_events() {
+    let n: usize = std::env::var("VERIFY_EVENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = std::env::var("VERIFY_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir());
+    let path = dir.join(format!("verify-{n}.db"));
+    let keydir = dir.join(format!("verify-{n}-key"));
+    std::fs::create_dir_all(&keydir).unwrap();
+    let mut o = opts(&keydir);
+    o.key_path = keydir.join("terminal.key");
+    if !path.exists() {
+        let t = Instant::now();
+        let j = till_journal::Journal::open(&path, o.clone()).unwrap();
+        let mut i = 0usize;
+        let mut sale_no = 1u64;
+        while i < n - 1 {
+            let mut batch = Vec::with_capacity(10_000);
+            while batch.len() < 10_000 && i < n - 1 {
+                let d = if i % 100_000 < 50_000 {
+                    "2026-11-22"
+                } else {
+                    "2026-11-23"
+                };
+                let ev = match i % 5 {
+                    0 => goods_received("A1", rust_decimal_macros::dec!(10)),
+                    1 | 2 => {
+                        sale_no += 1;
+                        five_line_sale(sale_no, d)
+                    }
+                    3 => {
+                        sale_no += 1;
+                        refund_of_a1(sale_no, d)
+                    }
+                    _ => login("u1"),
+                };
+                batch.push((ts(10, 0, 0, 0), ev));
+                i += 1;
+            }
+            j.append_batch(&batch).unwrap();
+        }
+        eprintln!("built {n} events in {:.1}s", t.elapsed().as_secs_f64());
+    }
+    for threads in [1, 2] {
+        let t = Instant::now();
+        let r = verify(
+            &path,
+            VerifyOptions {
+                threads,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let s = t.elapsed().as_secs_f64();
+        assert!(r.ok, "{r:?}");
+        eprintln!(
+            "verify {} events, {threads} worker(s): {s:.2}s = {:.0} events/s",
+            r.events,
+            r.events as f64 / s
+        );
+    }
+    let t = Instant::now();
+    let r = verify(
+        &path,
+        VerifyOptions {
+            skip_projections: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let s = t.elapsed().as_secs_f64();
+    eprintln!(
+        "verify without projections: {s:.2}s = {:.0} events/s",
+        r.events as f64 / s
+    );
+}
