@@ -340,6 +340,32 @@ pub fn approve_with_pin(
     approve(required, approver, requester)
 }
 
+/// Ok when `role` may do `action` alone or `approvals` hold a grant for this
+/// exact action and detail; else the typed `ApprovalRequired` (or Forbidden).
+pub fn authorize(
+    role: Role,
+    approvals: &[ApprovalRecord],
+    action: Action,
+    detail: String,
+) -> Result<(), AuthError> {
+    match permission(role, action) {
+        Permission::Allowed => Ok(()),
+        Permission::Forbidden => Err(AuthError::Forbidden { role, action }),
+        Permission::NeedsApproval { min_role } => {
+            let req = ApprovalRequired {
+                action,
+                min_role,
+                detail,
+            };
+            if is_approved(approvals, &req) {
+                Ok(())
+            } else {
+                Err(req.into())
+            }
+        }
+    }
+}
+
 /// Whether `approvals` hold a grant for exactly this requirement.
 pub fn is_approved(approvals: &[ApprovalRecord], required: &ApprovalRequired) -> bool {
     approvals

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod error;
 pub mod money;
 pub mod records;
+pub mod refund;
 pub mod vat;
 
 pub use auth::{Action, ApprovalRequired, AuthError, Role, User};
@@ -20,6 +21,7 @@ pub use basket::{Basket, BasketConfig, Discount, PaymentStatus, Totals};
 pub use catalog::{Catalog, Item, Lookup, LookupError, PurchaseRules};
 pub use error::SaleError;
 pub use money::{Currency, Money};
+pub use refund::{AlreadyRefunded, Reversal};
 pub use vat::{VatLine, VatRate};
 
 /// Errors of the pure layer that are not about a sale in progress.

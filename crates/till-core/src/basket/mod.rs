@@ -13,7 +13,7 @@ pub mod tender;
 pub use pricing::Discount;
 pub use tender::PaymentStatus;
 
-use crate::auth::{self, Action, ApprovalRequired, Permission, Role, User};
+use crate::auth::{self, Action, Role, User};
 use crate::catalog::{Catalog, Item, PurchaseRules};
 use crate::error::SaleError;
 use crate::money::{round_to, Currency, Money};
@@ -200,25 +200,7 @@ impl Basket {
 
     /// Ok if the operator may do `action` alone or holds a matching approval.
     pub(crate) fn need(&self, action: Action, detail: String) -> Result<(), SaleError> {
-        match auth::permission(self.operator_role, action) {
-            Permission::Allowed => Ok(()),
-            Permission::Forbidden => Err(SaleError::Forbidden {
-                role: self.operator_role,
-                action,
-            }),
-            Permission::NeedsApproval { min_role } => {
-                let req = ApprovalRequired {
-                    action,
-                    min_role,
-                    detail,
-                };
-                if auth::is_approved(&self.approvals, &req) {
-                    Ok(())
-                } else {
-                    Err(req.into())
-                }
-            }
-        }
+        auth::authorize(self.operator_role, &self.approvals, action, detail).map_err(Into::into)
     }
 
     fn ensure_no_payment(&self) -> Result<(), SaleError> {
@@ -727,4 +709,4 @@ impl Basket {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -52,15 +52,15 @@ pub(crate) fn catalog() -> Catalog {
     .unwrap()
 }
 
-fn cashier_basket() -> Basket {
+pub(crate) fn cashier_basket() -> Basket {
     Basket::new(BasketConfig::default(), &user("c1", Role::Cashier))
 }
 
-fn day() -> NaiveDate {
+pub(crate) fn day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
 }
 
-fn card(amount: Money, approved: bool) -> TenderRecord {
+pub(crate) fn card(amount: Money, approved: bool) -> TenderRecord {
     TenderRecord {
         kind: TenderKind::Card,
         amount,
