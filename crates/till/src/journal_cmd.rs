@@ -130,7 +130,11 @@ pub fn simulate(a: SimulateArgs) -> Result<i32> {
     let journal = Journal::open_read_only(&a.db)?;
     if let Some(day) = summary.closed_days.last() {
         writeln!(out)?;
-        write!(out, "{}", period_report(&journal, ClosingKind::Day, &day.to_string())?)?;
+        write!(
+            out,
+            "{}",
+            period_report(&journal, ClosingKind::Day, &day.to_string())?
+        )?;
     }
     writeln!(
         out,
@@ -160,7 +164,12 @@ fn print_verify(out: &mut impl Write, r: &VerifyReport) -> Result<()> {
 
 pub fn run(cmd: JournalCmd) -> Result<i32> {
     match cmd {
-        JournalCmd::Verify { db, public_key, skip_projections, json } => {
+        JournalCmd::Verify {
+            db,
+            public_key,
+            skip_projections,
+            json,
+        } => {
             let opts = VerifyOptions {
                 expected_public_key: public_key,
                 skip_projections,
@@ -193,7 +202,12 @@ pub fn run(cmd: JournalCmd) -> Result<i32> {
             println!("projections rebuilt from the events of {}", db.display());
             Ok(0)
         }
-        JournalCmd::Report { db, day, month, year } => {
+        JournalCmd::Report {
+            db,
+            day,
+            month,
+            year,
+        } => {
             let journal = Journal::open_read_only(&db)
                 .with_context(|| format!("opening the journal {}", db.display()))?;
             let (kind, period) = match (day, month, year) {
@@ -210,7 +224,8 @@ pub fn run(cmd: JournalCmd) -> Result<i32> {
 
 /// Opens an existing journal read-write; the terminal's identity is read from it.
 fn open_rw(db: &std::path::Path, key: Option<PathBuf>) -> Result<Journal> {
-    let ro = Journal::open_read_only(db).with_context(|| format!("opening the journal {}", db.display()))?;
+    let ro = Journal::open_read_only(db)
+        .with_context(|| format!("opening the journal {}", db.display()))?;
     let opts = till_journal::OpenOptions {
         terminal_id: ro.terminal_id().to_string(),
         shop_id: ro.shop_id().to_string(),

@@ -57,7 +57,12 @@ fn render(
     }
     let _ = writeln!(s, "{:<28}{:>14}", "opérations", t.records);
     let _ = writeln!(s, "{:<28}{:>14}", "ventes", m(t.sales_total));
-    let _ = writeln!(s, "{:<28}{:>14}", "retours et annulations", m(t.refunds_total));
+    let _ = writeln!(
+        s,
+        "{:<28}{:>14}",
+        "retours et annulations",
+        m(t.refunds_total)
+    );
     let _ = writeln!(s, "{:<28}{:>14}", "TOTAL NET TTC", m(t.net_total));
     let _ = writeln!(s, "-- par moyen de paiement --");
     for (tender, amount) in &t.by_tender {

@@ -64,9 +64,7 @@ fn offset() -> FixedOffset {
 }
 
 fn at(day: NaiveDate, minutes_after_nine: i64) -> Result<DateTime<FixedOffset>> {
-    let naive = day
-        .and_hms_opt(9, 0, 0)
-        .context("building a time of day")?
+    let naive = day.and_hms_opt(9, 0, 0).context("building a time of day")?
         + Duration::minutes(minutes_after_nine);
     offset()
         .from_local_datetime(&naive)
@@ -170,7 +168,11 @@ impl Sim<'_> {
             self.trade_day(day, todays)?;
             let next = day.succ_opt().context("date overflow")?;
             if next.month() != day.month() {
-                self.close(day, ClosingKind::Month, &format!("{:04}-{:02}", day.year(), day.month()))?;
+                self.close(
+                    day,
+                    ClosingKind::Month,
+                    &format!("{:04}-{:02}", day.year(), day.month()),
+                )?;
             }
             if next.year() != day.year() {
                 self.close(day, ClosingKind::Year, &format!("{:04}", day.year()))?;
@@ -181,7 +183,12 @@ impl Sim<'_> {
     }
 
     fn receive_goods(&mut self, day: NaiveDate, only: Option<usize>) -> Result<()> {
-        let items: Vec<&Item> = self.catalog.items().iter().filter(|i| i.stock_tracked).collect();
+        let items: Vec<&Item> = self
+            .catalog
+            .items()
+            .iter()
+            .filter(|i| i.stock_tracked)
+            .collect();
         let lines = items
             .iter()
             .take(only.unwrap_or(usize::MAX))
@@ -207,7 +214,9 @@ impl Sim<'_> {
 
     fn trade_day(&mut self, day: NaiveDate, sales: u64) -> Result<()> {
         self.today.clear();
-        let cashier = Session { user: self.cashier.id.clone() };
+        let cashier = Session {
+            user: self.cashier.id.clone(),
+        };
         self.append(at(day, -5)?, &Event::Login(cashier.clone()))?;
         self.append(
             at(day, -4)?,
@@ -221,7 +230,11 @@ impl Sim<'_> {
             }),
         )?;
         // Ten hours of trading, sales evenly spread.
-        let step = if sales == 0 { 0 } else { (600 * 60 / sales as i64).max(1) };
+        let step = if sales == 0 {
+            0
+        } else {
+            (600 * 60 / sales as i64).max(1)
+        };
         for n in 0..sales {
             let ts = at(day, 0)? + Duration::seconds(step * n as i64);
             self.one_sale(day, ts)?;
@@ -239,9 +252,12 @@ impl Sim<'_> {
                 )?;
             }
         }
-        let totals = self.journal.period_totals(ClosingKind::Day, &day.to_string())?;
+        let totals = self
+            .journal
+            .period_totals(ClosingKind::Day, &day.to_string())?;
         let cash_sales = totals.by_tender.get("cash").copied().unwrap_or_default();
-        let deposit = (cash_sales + totals.cash_in - totals.cash_out - Decimal::from(150)).max(Decimal::ZERO);
+        let deposit =
+            (cash_sales + totals.cash_in - totals.cash_out - Decimal::from(150)).max(Decimal::ZERO);
         if deposit > Decimal::ZERO {
             self.append(
                 at(day, 601)?,
@@ -314,12 +330,21 @@ impl Sim<'_> {
         let lines = self.rng.range(1, 8);
         for _ in 0..lines {
             let idx = self.rng.below(self.catalog.len() as u64) as usize;
-            let Some(item) = self.catalog.items().get(idx).cloned() else { continue };
+            let Some(item) = self.catalog.items().get(idx).cloned() else {
+                continue;
+            };
             let (code, qty) = match item.unit {
-                Unit::Kg => (demo::weight_label(&item.id, self.rng.range(150, 2500) as u32)?, None),
+                Unit::Kg => (
+                    demo::weight_label(&item.id, self.rng.range(150, 2500) as u32)?,
+                    None,
+                ),
                 Unit::Piece => {
                     let code = item.barcodes.first().cloned().unwrap_or(item.id.clone());
-                    let qty = if self.rng.chance(15) { Some(Decimal::from(self.rng.range(2, 4))) } else { None };
+                    let qty = if self.rng.chance(15) {
+                        Some(Decimal::from(self.rng.range(2, 4)))
+                    } else {
+                        None
+                    };
                     (code, qty)
                 }
             };
@@ -327,7 +352,9 @@ impl Sim<'_> {
             let line_no = self.approved(&mut basket, |b| b.add_code(catalog, &code, qty))?;
             if self.rng.chance(5) {
                 let d = Discount::Percent(Decimal::from(10));
-                self.approved(&mut basket, |b| b.set_line_discount(line_no, Some(d.clone())))?;
+                self.approved(&mut basket, |b| {
+                    b.set_line_discount(line_no, Some(d.clone()))
+                })?;
             }
             self.save(&basket)?;
         }
@@ -337,10 +364,16 @@ impl Sim<'_> {
         }
         self.pay(&mut basket)?;
         self.save(&basket)?;
-        let sale_no = format!("{}-{:06}", self.opts.terminal_id, self.journal.next_sale_no()?);
+        let sale_no = format!(
+            "{}-{:06}",
+            self.opts.terminal_id,
+            self.journal.next_sale_no()?
+        );
         let record = basket.complete(&sale_no, day, &self.cashier.id)?;
         let total = record.total;
-        let a = self.journal.append_and_clear_basket(ts, &Event::SaleCompleted(record.clone()))?;
+        let a = self
+            .journal
+            .append_and_clear_basket(ts, &Event::SaleCompleted(record.clone()))?;
         self.summary.events_appended += 1;
         self.summary.sales += 1;
         if self.opts.ack {
@@ -373,7 +406,12 @@ impl Sim<'_> {
         let roll = self.rng.below(100);
         if roll < 60 {
             // Cash, handed over rounded up to a note or coin: change comes back.
-            let notes = [Decimal::from(5), Decimal::from(10), Decimal::from(20), Decimal::from(50)];
+            let notes = [
+                Decimal::from(5),
+                Decimal::from(10),
+                Decimal::from(20),
+                Decimal::from(50),
+            ];
             let given = notes
                 .iter()
                 .map(|n| (due / n).ceil() * n)
