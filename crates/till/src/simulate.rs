@@ -9,15 +9,16 @@ use crate::users::ensure_demo_users;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone};
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
 use till_core::auth::{approve, User};
 use till_core::basket::{Basket, BasketConfig, Discount};
 use till_core::records::{
     CardOutcome, CashDirection, CashMovement, ClosingKind, DrawerOpened, Event, SaleRecord,
-    Session, StockLine, StockMovement, StockReason, TenderKind, TenderRecord, Unit,
+    SaleRef, Session, StockLine, StockMovement, StockReason, TenderKind, TenderRecord, Unit,
 };
+use till_core::refund::{cancel as cancel_sale, refund_lines, AlreadyRefunded, Reversal};
 use till_core::{Catalog, Item, SaleError};
 use till_journal::{Journal, OpenOptions};
 
@@ -89,6 +90,8 @@ struct Sim<'a> {
     summary: SimSummary,
     /// Today's completed sales, candidates for a refund.
     today: Vec<(u64, SaleRecord)>,
+    /// Refunds and cancellations so far, by the seq of the sale they reverse.
+    reversals: HashMap<u64, Vec<SaleRecord>>,
     average: Option<Decimal>,
 }
 
@@ -127,6 +130,7 @@ pub fn run(opts: &SimOptions, out: &mut dyn Write) -> Result<SimSummary> {
         out,
         summary: SimSummary::default(),
         today: Vec::new(),
+        reversals: HashMap::new(),
         average: None,
     };
     sim.run()?;
@@ -449,7 +453,79 @@ impl Sim<'_> {
         Ok(())
     }
 
-    fn refund_one(&mut self, _day: NaiveDate, _ts: DateTime<FixedOffset>) -> Result<()> {
+    /// A customer comes back: usually one article of an earlier sale of the day
+    /// is returned; now and then the whole previous sale is cancelled.
+    fn refund_one(&mut self, day: NaiveDate, ts: DateTime<FixedOffset>) -> Result<()> {
+        if self.today.is_empty() {
+            return Ok(());
+        }
+        let cancel = self.rng.chance(25);
+        let idx = if cancel {
+            self.today.len() - 1
+        } else {
+            self.rng.below(self.today.len() as u64) as usize
+        };
+        let (seq, original) = self.today[idx].clone();
+        let earlier = self.reversals.get(&seq).cloned().unwrap_or_default();
+        if cancel && !earlier.is_empty() {
+            return Ok(());
+        }
+        let already = AlreadyRefunded::from_refunds(earlier.iter());
+        let original_ref = SaleRef {
+            terminal_id: self.opts.terminal_id.clone(),
+            seq,
+            sale_no: original.sale_no.clone(),
+        };
+        let sale_no = format!(
+            "{}-{:06}",
+            self.opts.terminal_id,
+            self.journal.next_sale_no()?
+        );
+        let mut ctx = Reversal::new(&sale_no, day, &self.cashier);
+        let line = self.rng.pick(&original.lines).cloned();
+        let record = loop {
+            let attempt = if cancel {
+                cancel_sale(&original, original_ref.clone(), &ctx, &already)
+            } else {
+                let Some(line) = &line else { return Ok(()) };
+                let left = line.quantity
+                    - already
+                        .quantities
+                        .get(&line.line_no)
+                        .copied()
+                        .unwrap_or_default();
+                if left <= Decimal::ZERO {
+                    return Ok(());
+                }
+                refund_lines(
+                    &original,
+                    original_ref.clone(),
+                    &[(line.line_no, left.min(Decimal::ONE))],
+                    &ctx,
+                    &already,
+                )
+            };
+            match attempt {
+                Ok(r) => break r,
+                Err(SaleError::ApprovalRequired(req)) if ctx.approvals.len() < 4 => {
+                    ctx.approvals
+                        .push(approve(&req, &self.supervisor, &self.cashier)?);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let event = if cancel {
+            Event::SaleCancelled(record.clone())
+        } else {
+            Event::Refund(record.clone())
+        };
+        self.append(ts, &event)?;
+        if cancel {
+            self.summary.cancellations += 1;
+        } else {
+            self.summary.refunds += 1;
+        }
+        self.reversals.entry(seq).or_default().push(record);
         Ok(())
     }
 }
