@@ -11,6 +11,7 @@ pub mod basket;
 pub mod catalog;
 pub mod error;
 pub mod money;
+pub mod receipt;
 pub mod records;
 pub mod refund;
 pub mod vat;
@@ -21,6 +22,7 @@ pub use basket::{Basket, BasketConfig, Discount, PaymentStatus, Totals};
 pub use catalog::{Catalog, Item, Lookup, LookupError, PurchaseRules};
 pub use error::SaleError;
 pub use money::{Currency, Money};
+pub use receipt::{render_text, Receipt, ReceiptExtras, ShopInfo};
 pub use refund::{AlreadyRefunded, Reversal};
 pub use vat::{VatLine, VatRate};
 
