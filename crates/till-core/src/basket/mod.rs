@@ -27,6 +27,11 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Hard ceilings whatever the configuration says, so that quantity x price and
+/// the sums of lines stay far inside `Decimal`'s range (no overflow panic).
+const HARD_MAX_QUANTITY: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+const HARD_MAX_PRICE: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0); // 1e12
+
 /// The flag recorded on a basket far above the shop's average.
 pub const FLAG_ABOVE_AVERAGE: &str = "basket_above_average";
 
@@ -213,7 +218,7 @@ impl Basket {
 
     fn valid_quantity(&self, unit: Unit, q: Decimal) -> Result<Decimal, SaleError> {
         let bad = q <= Decimal::ZERO
-            || q > self.config.max_quantity
+            || q > self.config.max_quantity.min(HARD_MAX_QUANTITY)
             || match unit {
                 Unit::Piece => !q.fract().is_zero(),
                 Unit::Kg => q.normalize().scale() > 3,
@@ -225,10 +230,14 @@ impl Basket {
     }
 
     fn valid_price(&self, p: Money) -> Result<Money, SaleError> {
-        if p < Decimal::ZERO || p > self.config.max_unit_price || p.normalize().scale() > 4 {
+        if p < Decimal::ZERO || p > self.max_price() || p.normalize().scale() > 4 {
             return Err(SaleError::InvalidPrice(p));
         }
         Ok(p)
+    }
+
+    pub(crate) fn max_price(&self) -> Money {
+        self.config.max_unit_price.min(HARD_MAX_PRICE)
     }
 
     fn valid_discount(&self, d: Discount) -> Result<Discount, SaleError> {
@@ -236,7 +245,7 @@ impl Basket {
             Discount::Percent(p) if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED => Err(
                 SaleError::InvalidDiscount(format!("{p} % is not between 0 and 100")),
             ),
-            Discount::Amount(a) if a < Decimal::ZERO || a > self.config.max_unit_price => Err(
+            Discount::Amount(a) if a < Decimal::ZERO || a > self.max_price() => Err(
                 SaleError::InvalidDiscount(format!("amount {a} is out of range")),
             ),
             Discount::Amount(a) if a.normalize().scale() > self.dp() => Err(

@@ -148,7 +148,7 @@ impl Basket {
     fn take(&mut self, tender: TenderRecord) -> Result<PaymentStatus, SaleError> {
         let dp = self.config.currency.minor_units;
         let a = tender.amount;
-        if a <= Decimal::ZERO || a > self.config.max_unit_price * Decimal::from(1000) {
+        if a <= Decimal::ZERO || a > self.max_price() * Decimal::from(1000) {
             return Err(SaleError::InvalidAmount(a));
         }
         if a.normalize().scale() > dp {

@@ -441,3 +441,17 @@ fn technician_cannot_sell() {
         })
     );
 }
+
+#[test]
+fn hard_ceilings_hold_whatever_the_config() {
+    assert_eq!(HARD_MAX_PRICE, Decimal::from(1_000_000_000_000u64));
+    assert_eq!(HARD_MAX_QUANTITY, Decimal::from(1_000_000_000u64));
+    let c = catalog();
+    let mut b = cashier_basket();
+    b.config.max_quantity = Decimal::MAX;
+    b.config.max_unit_price = Decimal::MAX;
+    assert!(matches!(
+        b.add_code(&c, "NUT", Some(Decimal::MAX)),
+        Err(SaleError::InvalidQuantity(_))
+    ));
+}
