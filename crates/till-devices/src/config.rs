@@ -151,7 +151,29 @@ pub struct DrawerConfig {
     pub query_byte: Option<u8>,
 }
 
+impl Default for DrawerConfig {
+    fn default() -> Self {
+        Self {
+            via: DrawerVia::Printer,
+            pin: DrawerPin::Pin2,
+            on_ms: Pulse::default().on_ms,
+            off_ms: Pulse::default().off_ms,
+            sensor_open_level: SensorLevel::High,
+            left_open_after_s: default_left_open_s(),
+            path: None,
+            baud: None,
+            open_byte: default_open_byte(),
+            query_byte: None,
+        }
+    }
+}
+
 impl DrawerConfig {
+    /// The serial link of a `via = "serial"` drawer.
+    pub fn serial_link(&self) -> Option<Link> {
+        Some(Link::Serial { path: self.path.clone()?, baud: self.baud.unwrap_or(9600) })
+    }
+
     /// The pulse shape.
     pub fn pulse(&self) -> Pulse {
         Pulse {

@@ -1,17 +1,127 @@
 //! `till diag ...`: the technician's peripheral diagnostics.
+//!
+//! Every command talks to the device directly (no till running needed),
+//! says in plain words what it found and what to try next, and has `--json`
+//! for scripts. Exit codes: 0 all good, 1 the device answered but something
+//! is wrong (or could not be reached), 2 the command itself failed.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
+mod common;
+mod devices;
+mod ports;
+mod simulate;
+
+pub use common::Target;
+
+/// `till diag` subcommands.
 #[derive(Subcommand)]
 pub enum DiagCmd {
-    /// List serial ports and USB devices.
-    Ports,
+    /// List serial ports, USB printers and USB input devices with VID:PID,
+    /// maker, product and the likely device kind.
+    Ports {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The receipt printer: status, test page, render a captured stream.
+    #[command(subcommand)]
+    Printer(PrinterCmd),
+    /// The cash drawer: open it, read its sensor.
+    #[command(subcommand)]
+    Drawer(DrawerCmd),
+    /// The barcode scanner.
+    #[command(subcommand)]
+    Scanner(ScannerCmd),
+    /// Start a simulated device and print its path; runs until Ctrl-C.
+    Simulate(simulate::SimulateArgs),
+    /// Check every device in the config file: pass/fail and what to try next.
+    All {
+        /// Config file.
+        #[arg(long, default_value = common::DEFAULT_CONFIG)]
+        config: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
+/// `till diag printer ...`
+#[derive(Subcommand)]
+pub enum PrinterCmd {
+    /// Ask the printer its status (DLE EOT 1-4) and explain it.
+    Status(Target),
+    /// Print a test page: code page, accents and euro, styles, barcode, QR, cut.
+    Test(Target),
+    /// Decode a captured ESC/POS byte stream into readable text.
+    Render(RenderArgs),
+}
+
+/// Arguments of `printer render`.
+#[derive(Args)]
+pub struct RenderArgs {
+    /// The capture: raw bytes, or hex text (hw-fixtures format) if it ends in .hex.
+    pub file: String,
+    /// Paper width in characters.
+    #[arg(long, default_value_t = 48)]
+    pub width: usize,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `till diag drawer ...`
+#[derive(Subcommand)]
+pub enum DrawerCmd {
+    /// Fire the drawer.
+    Open {
+        /// Connector pin (overrides the config).
+        #[arg(long, value_parser = ["2", "5"])]
+        pin: Option<String>,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Read the drawer's open sensor.
+    Status(Target),
+}
+
+/// `till diag scanner ...`
+#[derive(Subcommand)]
+pub enum ScannerCmd {
+    /// Print each scan with its symbology, check-digit verdict and raw bytes.
+    Listen {
+        /// Stop after this many scans (rejected ones count).
+        #[arg(long)]
+        count: Option<usize>,
+        /// Give up after this many seconds without a scan.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+        /// Read a keyboard-wedge scanner from this evdev node instead.
+        #[arg(long)]
+        wedge: Option<String>,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+/// Run one diag command; returns the process exit code.
 pub fn run(cmd: DiagCmd) -> anyhow::Result<i32> {
     match cmd {
-        DiagCmd::Ports => {
-            anyhow::bail!("not implemented yet")
+        DiagCmd::Ports { json } => ports::run(json),
+        DiagCmd::Printer(PrinterCmd::Status(t)) => devices::printer_status(&t),
+        DiagCmd::Printer(PrinterCmd::Test(t)) => devices::printer_test(&t),
+        DiagCmd::Printer(PrinterCmd::Render(a)) => devices::printer_render(&a),
+        DiagCmd::Drawer(DrawerCmd::Open { pin, target }) => {
+            devices::drawer_open(&target, pin.as_deref())
         }
+        DiagCmd::Drawer(DrawerCmd::Status(t)) => devices::drawer_status(&t),
+        DiagCmd::Scanner(ScannerCmd::Listen {
+            count,
+            timeout,
+            wedge,
+            target,
+        }) => devices::scanner_listen(&target, count, timeout, wedge.as_deref()),
+        DiagCmd::Simulate(a) => simulate::run(&a),
+        DiagCmd::All { config, json } => devices::all(&config, json),
     }
 }

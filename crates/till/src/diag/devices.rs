@@ -1,0 +1,638 @@
+//! `till diag printer|drawer|scanner|all`: talk to the real devices.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::json;
+use till_devices::config::{DevicesConfig, DrawerConfig, DrawerVia, PrinterConfig, ScannerMode};
+use till_devices::drawer::{self, SerialDrawer};
+use till_devices::escpos::cmd::{self, Align, BarcodeKind, Cut, QrEc};
+use till_devices::escpos::{pc858, DrawerPin, FullStatus, Interpreter, Printer};
+use till_devices::scanner::{Code, FrameConfig, ScanError, SerialScanner, WedgeScanner};
+use till_devices::transport::{Transport, UsbLpTransport};
+use till_devices::DeviceError;
+
+use super::common::{advice, print_json, Target};
+use super::RenderArgs;
+
+/// A failure as printed: what happened and what to try next.
+fn fail(json: bool, device: &str, target: &str, e: &DeviceError) -> i32 {
+    let next = advice(e, target);
+    if json {
+        print_json(
+            &json!({ "device": device, "target": target, "ok": false, "error": e.to_string(), "next": next }),
+        );
+    } else {
+        println!("{device} {target}: FAIL: {e}");
+        println!("next: {next}");
+    }
+    1
+}
+
+fn printer_config(t: &Target, cfg: &DevicesConfig) -> anyhow::Result<PrinterConfig> {
+    let mut p = match (&cfg.printer, t.override_link()) {
+        (Some(p), _) => p.clone(),
+        (None, Some(link)) => PrinterConfig {
+            link,
+            timeout_ms: 1000,
+            width: 48,
+            code_page: cmd::CODE_PAGE_PC858,
+        },
+        (None, None) => anyhow::bail!(
+            "no [devices.printer] in {} and no --path/--address given",
+            t.config
+        ),
+    };
+    if let Some(link) = t.override_link() {
+        p.link = link;
+    }
+    Ok(p)
+}
+
+fn open_printer(p: &PrinterConfig) -> Result<Printer<Box<dyn Transport>>, DeviceError> {
+    Ok(Printer::new(p.link.open(p.timeout())?, p.timeout()))
+}
+
+fn describe_status(s: &FullStatus) -> Vec<String> {
+    let mut lines: Vec<String> = s.problems().iter().map(|p| p.to_string()).collect();
+    if lines.is_empty() {
+        lines.push("ready: online, cover closed, paper present, no error".into());
+    }
+    lines.push(format!(
+        "drawer sensor (pin 3): {}",
+        if s.printer.drawer_pin3_high {
+            "HIGH"
+        } else {
+            "LOW"
+        }
+    ));
+    lines
+}
+
+/// `till diag printer status`
+pub fn printer_status(t: &Target) -> anyhow::Result<i32> {
+    let cfg = t.config()?;
+    let pc = printer_config(t, &cfg)?;
+    let target = pc.link.target().to_string();
+    let status = open_printer(&pc).and_then(|mut p| p.full_status());
+    match status {
+        Ok(s) => {
+            if t.json {
+                print_json(
+                    &json!({ "device": "printer", "target": target, "ok": s.ready(), "status": s, "problems": s.problems() }),
+                );
+            } else {
+                println!("printer {target}:");
+                for l in describe_status(&s) {
+                    println!("  {l}");
+                }
+            }
+            Ok(if s.ready() { 0 } else { 1 })
+        }
+        Err(e) => Ok(fail(t.json, "printer", &target, &e)),
+    }
+}
+
+/// The test page: every feature a receipt uses.
+pub fn test_page(width: usize, code_page: u8) -> Result<Vec<u8>, DeviceError> {
+    let mut b = cmd::INIT.to_vec();
+    b.extend(cmd::code_page(code_page));
+    let text = |s: &str, b: &mut Vec<u8>| {
+        pc858::encode_into(s, b);
+        b.push(b'\n');
+    };
+    b.extend(cmd::align(Align::Center));
+    b.extend(cmd::bold(true));
+    b.extend(cmd::size(2, 2));
+    text("TEST comptoir", &mut b);
+    b.extend(cmd::size(1, 1));
+    b.extend(cmd::bold(false));
+    text(&"=".repeat(width), &mut b);
+    b.extend(cmd::align(Align::Left));
+    text("Code page PC858 (ESC t 19):", &mut b);
+    text("  € é è ê ë à â ç ù û ü ô î ï œ Œ", &mut b);
+    text("  É È Ê À Ç « guillemets » 12,50 €", &mut b);
+    text("Styles:", &mut b);
+    b.extend(cmd::bold(true));
+    text("  gras (ESC E 1)", &mut b);
+    b.extend(cmd::bold(false));
+    b.extend(cmd::size(2, 1));
+    text("  double largeur", &mut b);
+    b.extend(cmd::size(1, 2));
+    text("  double hauteur", &mut b);
+    b.extend(cmd::size(1, 1));
+    b.extend(cmd::align(Align::Right));
+    text("aligné à droite", &mut b);
+    b.extend(cmd::align(Align::Center));
+    text("EAN-13 3017620422003:", &mut b);
+    b.extend(cmd::barcode_height(60));
+    b.extend(cmd::barcode_hri(2));
+    b.extend(cmd::barcode(BarcodeKind::Ean13, "3017620422003")?);
+    text("", &mut b);
+    text("QR code:", &mut b);
+    b.extend(cmd::qr(b"comptoir test page", 5, QrEc::M)?);
+    text("", &mut b);
+    text("Coupe partielle ci-dessous", &mut b);
+    b.extend(cmd::align(Align::Left));
+    b.extend(cmd::cut(Cut::FeedPartial(3)));
+    Ok(b)
+}
+
+/// `till diag printer test`
+pub fn printer_test(t: &Target) -> anyhow::Result<i32> {
+    let cfg = t.config()?;
+    let pc = printer_config(t, &cfg)?;
+    let target = pc.link.target().to_string();
+    let page = test_page(pc.width, pc.code_page)?;
+    let r = open_printer(&pc).and_then(|mut p| {
+        p.send(&page)?;
+        p.full_status()
+    });
+    match r {
+        Ok(s) => {
+            if t.json {
+                print_json(
+                    &json!({ "device": "printer", "target": target, "ok": s.ready(), "bytes_sent": page.len(), "status": s, "problems": s.problems() }),
+                );
+            } else {
+                println!("printer {target}: test page sent ({} bytes)", page.len());
+                for l in describe_status(&s) {
+                    println!("  {l}");
+                }
+                if s.ready() {
+                    println!("check the page: accents and the euro sign must print as such (if not, the printer lacks code page 19: set code_page in till.toml)");
+                }
+            }
+            Ok(if s.ready() { 0 } else { 1 })
+        }
+        Err(e) => Ok(fail(t.json, "printer", &target, &e)),
+    }
+}
+
+/// `till diag printer render FILE`
+pub fn printer_render(a: &RenderArgs) -> anyhow::Result<i32> {
+    let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file))?;
+    let bytes = if a.file.ends_with(".hex") {
+        let text = String::from_utf8(bytes).context("hex file is not text")?;
+        till_devices::error::parse_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.file))?
+    } else {
+        bytes
+    };
+    let mut paper = Interpreter::new(a.width);
+    paper.feed(&bytes);
+    let events: Vec<String> = paper.events.iter().map(|e| format!("{e:?}")).collect();
+    if a.json {
+        print_json(&json!({
+            "bytes": bytes.len(),
+            "lines": paper.lines,
+            "events": events,
+            "incomplete_tail": till_devices::error::hex(paper.pending()),
+        }));
+    } else {
+        println!("{}", paper.text());
+        if !paper.pending().is_empty() {
+            println!(
+                "(stream ends inside a command: {})",
+                till_devices::error::hex(paper.pending())
+            );
+        }
+        let unknown = paper
+            .events
+            .iter()
+            .filter(|e| matches!(e, till_devices::escpos::Event::Unknown(_)))
+            .count();
+        eprintln!(
+            "{} bytes, {} lines, {} events ({unknown} unknown commands)",
+            bytes.len(),
+            paper.lines.len(),
+            events.len()
+        );
+    }
+    Ok(0)
+}
+
+fn drawer_config(cfg: &DevicesConfig) -> DrawerConfig {
+    cfg.drawer.clone().unwrap_or_default()
+}
+
+/// `till diag drawer open`
+pub fn drawer_open(t: &Target, pin: Option<&str>) -> anyhow::Result<i32> {
+    let cfg = t.config()?;
+    let mut dc = drawer_config(&cfg);
+    if let Some(p) = pin
+        .and_then(|p| p.parse().ok())
+        .and_then(DrawerPin::from_number)
+    {
+        dc.pin = p;
+    }
+    if dc.via == DrawerVia::Serial && t.override_link().is_none() {
+        let link = dc
+            .serial_link()
+            .context("[devices.drawer] via = \"serial\" needs a path")?;
+        let target = link.target().to_string();
+        let r = link.open(Duration::from_secs(1)).and_then(|l| {
+            let mut d = SerialDrawer::new(l, dc.open_byte);
+            d.open()?;
+            match dc.query_byte {
+                Some(q) => d.sensor(q, Duration::from_millis(500)).map(Some),
+                None => Ok(None),
+            }
+        });
+        return Ok(match r {
+            Ok(sensor) => {
+                report_open(t.json, &target, Kick::Serial(dc.open_byte), sensor);
+                0
+            }
+            Err(e) => fail(t.json, "drawer", &target, &e),
+        });
+    }
+    let pc = printer_config(t, &cfg)?;
+    let target = pc.link.target().to_string();
+    let r = open_printer(&pc).and_then(|mut p| {
+        let realtime = drawer::kick_via_printer(&mut p, dc.pulse())?;
+        // Give the solenoid time to fire and the drawer to spring out.
+        std::thread::sleep(Duration::from_millis(400));
+        let sensor = drawer::sensor_via_printer(&mut p, dc.sensor_open_level).ok();
+        Ok((realtime, sensor))
+    });
+    Ok(match r {
+        Ok((realtime, sensor)) => {
+            report_open(
+                t.json,
+                &target,
+                if realtime { Kick::Realtime } else { Kick::EscP },
+                sensor,
+            );
+            if sensor == Some(false) {
+                1
+            } else {
+                0
+            }
+        }
+        Err(e) => fail(t.json, "drawer", &target, &e),
+    })
+}
+
+/// How the drawer was fired.
+enum Kick {
+    EscP,
+    Realtime,
+    Serial(u8),
+}
+
+fn report_open(json: bool, target: &str, kick: Kick, sensor: Option<bool>) {
+    let realtime = matches!(kick, Kick::Realtime);
+    let next = match sensor {
+        Some(false) => Some("the pulse was sent but the sensor still reads closed: check the drawer cable is in the printer's DK port (not the phone socket), try the other pin (--pin 5), check the drawer is not key-locked; if it did open, flip sensor_open_level in till.toml"),
+        _ => None,
+    };
+    if json {
+        print_json(
+            &json!({ "device": "drawer", "target": target, "ok": sensor != Some(false), "realtime_pulse": realtime, "sensor_open": sensor, "next": next }),
+        );
+    } else {
+        match kick {
+            Kick::EscP => println!("drawer via {target}: pulse sent (ESC p)"),
+            Kick::Realtime => {
+                println!(
+                    "drawer via {target}: pulse sent (real-time DLE DC4: the printer is offline)"
+                )
+            }
+            Kick::Serial(b) => println!("drawer {target}: open byte {b:02X} sent"),
+        }
+        match sensor {
+            Some(true) => println!("  sensor: open"),
+            Some(false) => println!("  sensor: closed"),
+            None => println!("  sensor: not readable"),
+        }
+        if let Some(n) = next {
+            println!("next: {n}");
+        }
+    }
+}
+
+/// `till diag drawer status`
+pub fn drawer_status(t: &Target) -> anyhow::Result<i32> {
+    let cfg = t.config()?;
+    let dc = drawer_config(&cfg);
+    if dc.via == DrawerVia::Serial && t.override_link().is_none() {
+        let link = dc
+            .serial_link()
+            .context("[devices.drawer] via = \"serial\" needs a path")?;
+        let target = link.target().to_string();
+        let Some(q) = dc.query_byte else {
+            println!("drawer {target}: this serial drawer has no sensor configured (query_byte)");
+            return Ok(0);
+        };
+        return Ok(
+            match link.open(Duration::from_secs(1)).and_then(|l| {
+                SerialDrawer::new(l, dc.open_byte).sensor(q, Duration::from_millis(500))
+            }) {
+                Ok(open) => {
+                    if t.json {
+                        print_json(
+                            &json!({ "device": "drawer", "target": target, "ok": true, "open": open }),
+                        );
+                    } else {
+                        println!("drawer {target}: {}", if open { "open" } else { "closed" });
+                    }
+                    0
+                }
+                Err(e) => fail(t.json, "drawer", &target, &e),
+            },
+        );
+    }
+    let pc = printer_config(t, &cfg)?;
+    let target = pc.link.target().to_string();
+    Ok(
+        match open_printer(&pc).and_then(|mut p| p.printer_status()) {
+            Ok(s) => {
+                let open = dc.sensor_open_level.is_open(s.drawer_pin3_high);
+                if t.json {
+                    print_json(
+                        &json!({ "device": "drawer", "target": target, "ok": true, "open": open, "pin3_high": s.drawer_pin3_high }),
+                    );
+                } else {
+                    println!(
+                        "drawer via {target}: {} (pin 3 {}, sensor_open_level = {:?})",
+                        if open { "open" } else { "closed" },
+                        if s.drawer_pin3_high { "HIGH" } else { "LOW" },
+                        dc.sensor_open_level
+                    );
+                    println!("  if this is the wrong way round, open and close the drawer by hand, rerun, and flip sensor_open_level in till.toml");
+                }
+                0
+            }
+            Err(e) => fail(t.json, "drawer", &target, &e),
+        },
+    )
+}
+
+fn print_scan(json: bool, r: &Result<till_devices::scanner::Scan, ScanError>) {
+    match r {
+        Ok(s) => {
+            let (text, verdict) = match &s.code {
+                Code::Retail(b) => (b.digits.clone(), "check digit OK"),
+                Code::Gs1(g) => (
+                    g.elements
+                        .iter()
+                        .map(|e| format!("({}){}", e.ai, e.value))
+                        .collect::<Vec<_>>()
+                        .join(""),
+                    "GS1 OK",
+                ),
+                Code::Other { text, .. } => (text.clone(), "no check digit"),
+            };
+            if json {
+                print_json(
+                    &json!({ "ok": true, "symbology": s.code.symbology(), "aim": s.aim, "text": text, "verdict": verdict, "code": s.code, "raw": till_devices::error::hex(&s.raw) }),
+                );
+            } else {
+                println!(
+                    "{:<8} {:<15} {}  raw: {}",
+                    s.code.symbology(),
+                    verdict,
+                    text,
+                    till_devices::error::hex(&s.raw)
+                );
+            }
+        }
+        Err(e) => {
+            if json {
+                print_json(&json!({ "ok": false, "error": e.to_string() }));
+            } else {
+                println!("REJECTED {e}");
+            }
+        }
+    }
+}
+
+/// `till diag scanner listen`
+pub fn scanner_listen(
+    t: &Target,
+    count: Option<usize>,
+    timeout_s: u64,
+    wedge: Option<&str>,
+) -> anyhow::Result<i32> {
+    let cfg = t.config()?;
+    let sc = cfg.scanner.clone();
+    let framing = sc.as_ref().map(|s| s.framing()).unwrap_or_default();
+    let wedge_path = wedge
+        .map(str::to_string)
+        .or_else(|| match (&sc, t.override_link()) {
+            (Some(s), None) if s.mode == ScannerMode::Wedge => Some(s.link.target().to_string()),
+            _ => None,
+        });
+    let timeout = Duration::from_secs(timeout_s);
+    let mut next: Box<dyn FnMut() -> Result<till_devices::scanner::Scan, ScanError>> =
+        if let Some(path) = wedge_path {
+            let link = match UsbLpTransport::open(&path, Duration::from_secs(1)) {
+                Ok(l) => l,
+                Err(e) => return Ok(fail(t.json, "scanner", &path, &e)),
+            };
+            if let Err(e) = link.grab_input() {
+                eprintln!("warning: {e}; scans will also type into the focused window");
+            }
+            let mut r = WedgeScanner::new(link, framing.max_len);
+            if !t.json {
+                println!("listening to keyboard-wedge scanner {path}; scan codes now");
+            }
+            Box::new(move || r.next_scan(timeout))
+        } else {
+            let link = match (t.override_link(), &sc) {
+                (Some(l), _) => l,
+                (None, Some(s)) => s.link.clone(),
+                (None, None) => {
+                    anyhow::bail!("no [devices.scanner] in {} and no --path given", t.config)
+                }
+            };
+            let target = link.target().to_string();
+            let opened = match link.open(Duration::from_secs(1)) {
+                Ok(l) => l,
+                Err(e) => return Ok(fail(t.json, "scanner", &target, &e)),
+            };
+            let mut r = SerialScanner::new(opened, FrameConfig { ..framing });
+            if !t.json {
+                println!("listening to scanner {target}; scan codes now");
+            }
+            Box::new(move || r.next_scan(timeout))
+        };
+    let mut seen = 0;
+    loop {
+        if count.is_some_and(|c| seen >= c) {
+            return Ok(0);
+        }
+        match next() {
+            Err(ScanError::Device(DeviceError::Timeout { .. })) => {
+                if !t.json {
+                    println!("no scan in {timeout_s} s; if the scanner beeps but nothing shows, check its suffix (CR) and baud rate, or try --wedge /dev/input/eventN (see `till diag ports`)");
+                }
+                return Ok(1);
+            }
+            Err(ScanError::Device(e)) => return Ok(fail(t.json, "scanner", "scanner", &e)),
+            r => {
+                print_scan(t.json, &r);
+                seen += 1;
+            }
+        }
+    }
+}
+
+struct Check {
+    device: &'static str,
+    target: String,
+    ok: bool,
+    detail: String,
+    next: Option<String>,
+}
+
+fn check_printer(p: &PrinterConfig) -> Check {
+    let target = p.link.target().to_string();
+    match open_printer(p).and_then(|mut pr| pr.full_status()) {
+        Ok(s) if s.ready() => Check {
+            device: "printer",
+            target,
+            ok: true,
+            detail: "ready".into(),
+            next: None,
+        },
+        Ok(s) => {
+            let problems = s.problems();
+            Check {
+                device: "printer",
+                target,
+                ok: false,
+                detail: problems.join("; "),
+                next: problems
+                    .first()
+                    .map(|p| p.split(": ").nth(1).unwrap_or(p).to_string()),
+            }
+        }
+        Err(e) => Check {
+            device: "printer",
+            next: Some(advice(&e, &target)),
+            target,
+            ok: false,
+            detail: e.to_string(),
+        },
+    }
+}
+
+fn check_drawer(cfg: &DevicesConfig, d: &DrawerConfig) -> Check {
+    match d.via {
+        DrawerVia::Serial => {
+            let Some(link) = d.serial_link() else {
+                return Check {
+                    device: "drawer",
+                    target: "?".into(),
+                    ok: false,
+                    detail: "via = \"serial\" without a path".into(),
+                    next: Some("set path under [devices.drawer]".into()),
+                };
+            };
+            let target = link.target().to_string();
+            match link.open(Duration::from_secs(1)) {
+                Ok(_) => Check {
+                    device: "drawer",
+                    target,
+                    ok: true,
+                    detail: "serial port opens (run `till diag drawer open` to fire it)".into(),
+                    next: None,
+                },
+                Err(e) => Check {
+                    device: "drawer",
+                    next: Some(advice(&e, &target)),
+                    target,
+                    ok: false,
+                    detail: e.to_string(),
+                },
+            }
+        }
+        DrawerVia::Printer => {
+            let Some(p) = &cfg.printer else {
+                return Check {
+                    device: "drawer",
+                    target: "printer".into(),
+                    ok: false,
+                    detail: "wired to the printer, but no printer is configured".into(),
+                    next: Some("add [devices.printer]".into()),
+                };
+            };
+            let target = p.link.target().to_string();
+            match open_printer(p)
+                .and_then(|mut pr| drawer::sensor_via_printer(&mut pr, d.sensor_open_level))
+            {
+                Ok(open) => Check {
+                    device: "drawer",
+                    target,
+                    ok: true,
+                    detail: format!(
+                        "sensor reads {} (pin {:?}; run `till diag drawer open` to fire it)",
+                        if open { "open" } else { "closed" },
+                        d.pin
+                    ),
+                    next: None,
+                },
+                Err(e) => Check {
+                    device: "drawer",
+                    next: Some(advice(&e, &target)),
+                    target,
+                    ok: false,
+                    detail: e.to_string(),
+                },
+            }
+        }
+    }
+}
+
+fn check_scanner(s: &till_devices::config::ScannerConfig) -> Check {
+    let target = s.link.target().to_string();
+    let opened = match s.mode {
+        ScannerMode::Wedge => UsbLpTransport::open(&target, Duration::from_secs(1)).map(|_| ()),
+        ScannerMode::Serial => s.link.open(Duration::from_secs(1)).map(|_| ()),
+    };
+    match opened {
+        Ok(()) => Check { device: "scanner", target, ok: true, detail: "port opens (scanners send nothing until they scan: run `till diag scanner listen --count 1`)".into(), next: None },
+        Err(e) => Check { device: "scanner", next: Some(advice(&e, &target)), target, ok: false, detail: e.to_string() },
+    }
+}
+
+/// `till diag all`
+pub fn all(config: &str, json: bool) -> anyhow::Result<i32> {
+    let cfg = DevicesConfig::load(config)?;
+    let mut checks = Vec::new();
+    if let Some(p) = &cfg.printer {
+        checks.push(check_printer(p));
+    }
+    if let Some(d) = &cfg.drawer {
+        checks.push(check_drawer(&cfg, d));
+    }
+    if let Some(s) = &cfg.scanner {
+        checks.push(check_scanner(s));
+    }
+    let all_ok = checks.iter().all(|c| c.ok);
+    if json {
+        let list: Vec<_> = checks
+            .iter()
+            .map(|c| json!({ "device": c.device, "target": c.target, "ok": c.ok, "detail": c.detail, "next": c.next }))
+            .collect();
+        print_json(&json!({ "config": config, "ok": all_ok, "devices": list }));
+    } else {
+        if checks.is_empty() {
+            println!("{config} declares no device ([devices.printer], [devices.drawer], [devices.scanner])");
+        }
+        for c in &checks {
+            println!(
+                "{:<5} {:<8} {:<28} {}",
+                if c.ok { "PASS" } else { "FAIL" },
+                c.device,
+                c.target,
+                c.detail
+            );
+            if let Some(n) = &c.next {
+                println!("      next: {n}");
+            }
+        }
+    }
+    Ok(if all_ok { 0 } else { 1 })
+}

@@ -1,0 +1,185 @@
+//! `till diag simulate printer|scanner|drawer`
+
+use std::io::BufRead;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use serde_json::json;
+use till_devices::scanner::Suffix;
+use till_devices::sim::{DrawerSim, PrinterSim, ScannerSim, SimKind};
+
+use super::common::print_json;
+
+/// Which device to simulate.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SimDevice {
+    /// ESC/POS printer with a drawer on its kick-out port.
+    Printer,
+    /// Serial barcode scanner: type codes on stdin, one per line.
+    Scanner,
+    /// Drawer with its own serial interface (opens on BEL, 0x07).
+    Drawer,
+}
+
+/// Arguments of `till diag simulate`.
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// The device.
+    pub device: SimDevice,
+    /// Listen on a TCP port on 127.0.0.1 instead of a pseudo-terminal.
+    #[arg(long)]
+    pub tcp: bool,
+    /// Printer paper width in characters.
+    #[arg(long, default_value_t = 48)]
+    pub width: usize,
+    /// Scanner: send CR LF instead of CR.
+    #[arg(long)]
+    pub crlf: bool,
+    /// Scanner: prefix every code with this AIM identifier (e.g. "]E0").
+    #[arg(long)]
+    pub aim: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+    /// Stop after this many milliseconds (for scripts and tests).
+    #[arg(long, hide = true)]
+    pub exit_after_ms: Option<u64>,
+}
+
+fn announce(a: &SimulateArgs, device: &str, address: &str, help: &str) {
+    if a.json {
+        print_json(
+            &json!({ "device": device, "address": address, "transport": if a.tcp { "tcp" } else { "serial" } }),
+        );
+    } else {
+        let how = if a.tcp {
+            format!("transport = \"tcp\", address = \"{address}\"")
+        } else {
+            format!("transport = \"serial\", path = \"{address}\"")
+        };
+        println!("simulated {device} at {address}");
+        println!("point till.toml at it: {how}");
+        println!("{help}");
+        println!("Ctrl-C to stop");
+    }
+}
+
+/// stdin lines on a channel, so the main loop can also watch the device.
+fn stdin_lines() -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
+    let kind = if a.tcp { SimKind::Tcp } else { SimKind::Pty };
+    let deadline = a
+        .exit_after_ms
+        .map(|ms| Instant::now() + Duration::from_millis(ms));
+    let running = || deadline.is_none_or(|d| Instant::now() < d);
+    let input = stdin_lines();
+    match a.device {
+        SimDevice::Printer => {
+            let sim = PrinterSim::spawn(kind, a.width)?;
+            announce(a, "printer", &sim.endpoint.address, "commands on stdin: paper-out, paper-low, cover-open, offline, online, close-drawer, mute, unmute");
+            let mut shown = 0;
+            let mut kicks = 0;
+            while running() {
+                while let Ok(cmd) = input.try_recv() {
+                    let mut s = sim.state();
+                    match cmd.trim() {
+                        "paper-out" => s.paper_out = true,
+                        "paper-low" => s.paper_near_end = true,
+                        "cover-open" => s.cover_open = true,
+                        "offline" => s.forced_offline = true,
+                        "online" => {
+                            s.paper_out = false;
+                            s.paper_near_end = false;
+                            s.cover_open = false;
+                            s.forced_offline = false;
+                            s.cutter_error = false;
+                        }
+                        "close-drawer" => s.drawer_open = false,
+                        "mute" => s.mute = true,
+                        "unmute" => s.mute = false,
+                        other => eprintln!("unknown command {other:?}"),
+                    }
+                }
+                {
+                    let s = sim.state();
+                    for l in s.paper.lines.iter().skip(shown) {
+                        if a.json {
+                            print_json(&json!({ "paper": l }));
+                        } else {
+                            println!("| {l}");
+                        }
+                    }
+                    shown = s.paper.lines.len();
+                    for k in s.kicks.iter().skip(kicks) {
+                        if a.json {
+                            print_json(
+                                &json!({ "kick": format!("{k:?}"), "drawer_open": s.drawer_open }),
+                            );
+                        } else {
+                            println!(
+                                "* drawer: {k:?} -> {}",
+                                if s.drawer_open {
+                                    "open"
+                                } else {
+                                    "closed (wrong pin?)"
+                                }
+                            );
+                        }
+                    }
+                    kicks = s.kicks.len();
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        SimDevice::Scanner => {
+            let suffix = if a.crlf { Suffix::CrLf } else { Suffix::Cr };
+            let sim = ScannerSim::spawn(kind, Vec::new(), suffix)?;
+            announce(
+                a,
+                "scanner",
+                &sim.endpoint.address,
+                "type a code and Enter to scan it",
+            );
+            while running() {
+                match input.recv_timeout(Duration::from_millis(50)) {
+                    Ok(line) if !line.trim().is_empty() => sim.scan(a.aim.as_deref(), line.trim()),
+                    _ => {}
+                }
+            }
+        }
+        SimDevice::Drawer => {
+            let sim = DrawerSim::spawn(kind, 0x07, b'?')?;
+            announce(a, "drawer", &sim.endpoint.address, "opens on byte 07, answers '?' with '1' open / '0' closed; type close on stdin to shut it");
+            let mut opened = 0;
+            while running() {
+                if let Ok(l) = input.try_recv() {
+                    if l.trim() == "close" {
+                        sim.close();
+                    }
+                }
+                let n = sim.times_opened();
+                if n != opened {
+                    opened = n;
+                    if a.json {
+                        print_json(&json!({ "opened": n }));
+                    } else {
+                        println!("* drawer opened ({n} times so far)");
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+    Ok(0)
+}
