@@ -5,10 +5,13 @@
 //! Nothing here does I/O, reads a clock or draws random numbers: time, salts and
 //! the catalog are passed in. That keeps every rule testable by the thousand.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod barcode;
 pub mod basket;
 pub mod catalog;
+pub mod drawer;
 pub mod error;
 pub mod money;
 pub mod receipt;
