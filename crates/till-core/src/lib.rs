@@ -33,5 +33,6 @@ pub use vat::{VatLine, VatRate};
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CoreError {
     #[error("VAT rate {0} % is not a valid rate (it must be at least 0 and below 100)")]
+    /// The rate is negative or not below 100 %.
     InvalidVatRate(rust_decimal::Decimal),
 }

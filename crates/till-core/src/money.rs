@@ -25,6 +25,7 @@ impl Default for Currency {
 }
 
 impl Currency {
+    /// The euro: code EUR, numeric 978, two decimals.
     pub fn eur() -> Self {
         Currency {
             code: "EUR".into(),

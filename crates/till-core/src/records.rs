@@ -22,7 +22,9 @@ pub type ItemId = String;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
+    /// Counted in pieces.
     Piece,
+    /// Weighed, in kilograms.
     Kg,
 }
 
@@ -30,16 +32,24 @@ pub enum Unit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TenderKind {
+    /// Notes and coins; the only tender that gives change.
     Cash,
+    /// Bank card through the payment terminal.
     Card,
+    /// Mobile wallet through the payment terminal.
     EWallet,
+    /// Cheque.
     Cheque,
+    /// Bank transfer (with its reference).
     BankTransfer,
+    /// Voucher or gift card.
     Voucher,
+    /// On the customer's account, paid later (B2B).
     CustomerAccount,
 }
 
 impl TenderKind {
+    /// Every tender kind, in a stable order.
     pub const ALL: [TenderKind; 7] = [
         TenderKind::Cash,
         TenderKind::Card,
@@ -80,21 +90,28 @@ impl TenderKind {
 /// What a card terminal returned. Never a full card number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardOutcome {
+    /// Whether the terminal approved the payment.
     pub approved: bool,
     /// Masked PAN as the terminal gave it, e.g. "************1234".
     pub masked_pan: Option<String>,
+    /// Authorisation code.
     pub auth_code: Option<String>,
+    /// Card scheme (CB, VISA, MASTERCARD...).
     pub scheme: Option<String>,
+    /// How the card was read (chip, contactless...).
     pub read_mode: Option<String>,
 }
 
 /// One payment within a sale. Refund tenders carry negative amounts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenderRecord {
+    /// How it was paid.
     pub kind: TenderKind,
+    /// Amount tendered (negative on refunds).
     pub amount: Money,
     /// Cheque number, transfer reference, voucher code, customer id...
     pub reference: Option<String>,
+    /// What the payment terminal returned, for card and e-wallet.
     pub card: Option<CardOutcome>,
 }
 
@@ -102,10 +119,15 @@ pub struct TenderRecord {
 /// Refund lines carry negative quantities and totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleLine {
+    /// Line number on the receipt, from 1; refund lines keep the original's.
     pub line_no: u32,
+    /// The article.
     pub item_id: ItemId,
+    /// The code scanned, if any.
     pub barcode: Option<String>,
+    /// Name printed on the receipt.
     pub name: String,
+    /// Pieces or kilograms.
     pub unit: Unit,
     /// Pieces, or kilograms (three decimals) for weighed goods.
     pub quantity: Decimal,
@@ -113,6 +135,7 @@ pub struct SaleLine {
     pub unit_price: Money,
     /// The catalog price when a supervisor overrode it.
     pub overridden_from: Option<Money>,
+    /// VAT rate of the article.
     pub vat_rate: VatRate,
     /// quantity x unit_price, rounded.
     pub gross: Money,
@@ -131,16 +154,22 @@ pub struct SaleLine {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SaleKind {
+    /// A sale.
     Sale,
+    /// The whole cancellation of an earlier sale.
     Cancellation,
+    /// A refund, whole or partial, or without receipt.
     Refund,
 }
 
 /// Points at an earlier sale in some till's journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleRef {
+    /// The till that recorded the sale.
     pub terminal_id: String,
+    /// Its sequence number in that till's journal.
     pub seq: u64,
+    /// Its receipt number.
     pub sale_no: String,
 }
 
@@ -149,7 +178,9 @@ pub struct SaleRef {
 pub struct ApprovalRecord {
     /// The action's stable name, see `auth::Action::as_str`.
     pub action: String,
+    /// Who asked.
     pub requested_by: UserId,
+    /// Who approved (with their own PIN).
     pub approved_by: UserId,
     /// Why it needed approval, in words (e.g. "discount 30 % over threshold 20 %").
     pub detail: String,
@@ -161,12 +192,17 @@ pub struct ApprovalRecord {
 /// sum(vat.total) == total; sum(tenders.amount) - change == total + rounding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleRecord {
+    /// Sale, cancellation or refund.
     pub kind: SaleKind,
     /// The receipt number printed for the customer, e.g. "T01-000042".
     pub sale_no: String,
+    /// The business day it belongs to (for closings).
     pub business_day: NaiveDate,
+    /// The cashier.
     pub operator: UserId,
+    /// The customer, for sales on account.
     pub customer: Option<String>,
+    /// The lines, numbered from 1.
     pub lines: Vec<SaleLine>,
     /// Basket discount granted (positive = money off); already spread over lines.
     pub basket_discount: Money,
@@ -174,7 +210,9 @@ pub struct SaleRecord {
     pub total: Money,
     /// Cash rounding, its own line: what is due is total + rounding.
     pub rounding: Money,
+    /// VAT table: one row per rate.
     pub vat: Vec<VatLine>,
+    /// Payments (negative on refunds).
     pub tenders: Vec<TenderRecord>,
     /// Cash handed back. Only ever from cash.
     pub change: Money,
@@ -182,6 +220,7 @@ pub struct SaleRecord {
     pub reverses: Option<SaleRef>,
     /// Refund without the original receipt.
     pub without_receipt: bool,
+    /// Approvals granted during the sale.
     pub approvals: Vec<ApprovalRecord>,
     /// Anomalies raised (e.g. "basket_above_average"), reported to head office.
     pub flags: Vec<String>,
@@ -226,14 +265,20 @@ impl SaleRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StockReason {
+    /// Goods delivered by a supplier.
     GoodsReceived,
+    /// Correction (breakage, theft, error).
     Adjustment,
+    /// Stock count: the delta brings the level to what was counted.
     InventoryCount,
+    /// Received from another shop.
     TransferIn,
+    /// Sent to another shop.
     TransferOut,
 }
 
 impl StockReason {
+    /// The stable snake_case name used in the journal.
     pub fn as_str(&self) -> &'static str {
         match self {
             StockReason::GoodsReceived => "goods_received",
@@ -249,6 +294,7 @@ impl StockReason {
 /// so movements from many tills commute at head office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockLine {
+    /// The article.
     pub item_id: ItemId,
     /// Signed change of the level.
     pub delta: Decimal,
@@ -257,64 +303,90 @@ pub struct StockLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Stock moved for another reason than a sale.
 pub struct StockMovement {
+    /// Why it moved.
     pub reason: StockReason,
     /// Delivery note, transfer number, count sheet...
     pub reference: Option<String>,
     /// The other shop of a transfer.
     pub other_shop: Option<String>,
+    /// Who recorded it.
     pub operator: UserId,
+    /// One delta per article.
     pub lines: Vec<StockLine>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// Into or out of the drawer.
 pub enum CashDirection {
+    /// Cash put in.
     In,
+    /// Cash taken out.
     Out,
 }
 
 /// Cash put into or taken out of the drawer outside a sale (float, bank deposit).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CashMovement {
+    /// In or out.
     pub direction: CashDirection,
+    /// Positive amount moved.
     pub amount: Money,
+    /// Why (float, bank deposit...).
     pub reason: String,
+    /// Who did it.
     pub operator: UserId,
+    /// Who approved, when a cashier did it.
     pub approved_by: Option<UserId>,
+    /// The business day it belongs to.
     pub business_day: NaiveDate,
 }
 
 /// The drawer opened outside a sale ("no sale").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DrawerOpened {
+    /// Who opened it.
     pub operator: UserId,
+    /// Who approved, when a cashier did it.
     pub approved_by: Option<UserId>,
+    /// Why it was opened.
     pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A user logged in or out.
 pub struct Session {
+    /// The user.
     pub user: UserId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A receipt was printed again.
 pub struct ReceiptReprinted {
+    /// The sale whose receipt was reprinted.
     pub sale: SaleRef,
     /// How many times it has now been reprinted (DUPLICATA n).
     pub reprint_count: u32,
+    /// Who asked for the reprint.
     pub operator: UserId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// Which period a closing covers.
 pub enum ClosingKind {
+    /// Daily (Z) closing.
     Day,
+    /// Monthly closing.
     Month,
+    /// Yearly closing.
     Year,
 }
 
 impl ClosingKind {
+    /// The stable snake_case name used in the journal.
     pub fn as_str(&self) -> &'static str {
         match self {
             ClosingKind::Day => "day",
@@ -339,7 +411,9 @@ pub struct PeriodTotals {
     pub by_tender: BTreeMap<String, Money>,
     /// Net per VAT rate.
     pub by_vat: Vec<VatLine>,
+    /// Cash put into the drawer outside sales.
     pub cash_in: Money,
+    /// Cash taken out of the drawer outside sales.
     pub cash_out: Money,
 }
 
@@ -347,28 +421,37 @@ pub struct PeriodTotals {
 /// the terminal's key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Closing {
+    /// Day, month or year.
     pub kind: ClosingKind,
     /// "2026-11-23", "2026-11" or "2026".
     pub period: String,
     /// Journal seqs covered by this closing: the events after the previous
     /// closing of the same kind, up to and including `last_seq`.
     pub first_seq: u64,
+    /// Last journal seq covered.
     pub last_seq: u64,
+    /// The period's totals.
     pub totals: PeriodTotals,
     /// Perpetual grand total: the net of every sale ever made on this terminal.
     pub grand_total: Money,
     /// Perpetual sum of absolute values of every sale record ever.
     pub grand_total_abs: Money,
+    /// Who closed.
     pub operator: UserId,
     /// For a daily closing with a cash count: counted per tender.
     pub counted: BTreeMap<String, Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A configuration value changed.
 pub struct ConfigChanged {
+    /// The setting's key.
     pub key: String,
+    /// Its value before.
     pub old_value: Option<String>,
+    /// Its value after.
     pub new_value: Option<String>,
+    /// Who changed it.
     pub by: UserId,
 }
 
@@ -376,22 +459,29 @@ pub struct ConfigChanged {
 /// verifies its signatures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TerminalInitialised {
+    /// This terminal's id.
     pub terminal_id: String,
+    /// The shop it belongs to.
     pub shop_id: String,
     /// Ed25519 public key, hex.
     pub public_key: String,
+    /// Software version at initialisation.
     pub software_version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The till software was updated.
 pub struct SoftwareUpdated {
+    /// Version before.
     pub from_version: String,
+    /// Version after.
     pub to_version: String,
 }
 
 /// The till lost (or regained) its link to head office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connectivity {
+    /// What happened, in words.
     pub detail: String,
 }
 
@@ -399,21 +489,37 @@ pub struct Connectivity {
 /// own column and the inner value's JSON as the payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// The first event: who this terminal is.
     TerminalInitialised(TerminalInitialised),
+    /// A completed sale.
     SaleCompleted(SaleRecord),
+    /// A cancelled sale.
     SaleCancelled(SaleRecord),
+    /// A refund.
     Refund(SaleRecord),
+    /// Stock moved outside sales.
     StockMovement(StockMovement),
+    /// Cash in or out of the drawer.
     CashMovement(CashMovement),
+    /// The drawer opened outside a sale.
     DrawerOpened(DrawerOpened),
+    /// A user logged in.
     Login(Session),
+    /// A user logged out.
     Logout(Session),
+    /// A supervisor approved something.
     ApprovalGranted(ApprovalRecord),
+    /// A receipt was reprinted.
     ReceiptReprinted(ReceiptReprinted),
+    /// A daily, monthly or yearly closing.
     Closing(Closing),
+    /// A configuration value changed.
     ConfigChanged(ConfigChanged),
+    /// The software was updated.
     SoftwareUpdated(SoftwareUpdated),
+    /// The link to head office was lost.
     OfflineStarted(Connectivity),
+    /// The link to head office came back.
     OfflineEnded(Connectivity),
 }
 
@@ -421,10 +527,14 @@ pub enum Event {
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     #[error("unknown event kind {0:?}")]
+    /// A kind name this version does not know.
     UnknownKind(String),
+    /// The payload does not decode as its kind.
     #[error("payload of a {kind} event is not valid: {source}")]
     Payload {
+        /// The kind named.
         kind: String,
+        /// The JSON error.
         #[source]
         source: serde_json::Error,
     },

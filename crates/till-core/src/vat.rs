@@ -13,12 +13,14 @@ use std::collections::BTreeMap;
 pub struct VatRate(Decimal);
 
 impl VatRate {
+    /// A rate from its percentage; refused unless 0 <= p < 100.
     pub fn percent(p: Decimal) -> Result<VatRate, crate::CoreError> {
         if p < Decimal::ZERO || p >= Decimal::from(100) {
             return Err(crate::CoreError::InvalidVatRate(p));
         }
         Ok(VatRate(round_to(p, 2)))
     }
+    /// The rate in percent, two decimals.
     pub fn as_percent(&self) -> Decimal {
         self.0
     }
@@ -33,9 +35,13 @@ impl std::fmt::Display for VatRate {
 /// One row of the VAT table on a receipt: base (HT) + tax = total (TTC).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VatLine {
+    /// The rate.
     pub rate: VatRate,
+    /// Taxable base (HT).
     pub base: Money,
+    /// VAT amount (TVA).
     pub tax: Money,
+    /// Tax-inclusive total (TTC).
     pub total: Money,
 }
 
