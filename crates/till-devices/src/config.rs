@@ -171,7 +171,10 @@ impl Default for DrawerConfig {
 impl DrawerConfig {
     /// The serial link of a `via = "serial"` drawer.
     pub fn serial_link(&self) -> Option<Link> {
-        Some(Link::Serial { path: self.path.clone()?, baud: self.baud.unwrap_or(9600) })
+        Some(Link::Serial {
+            path: self.path.clone()?,
+            baud: self.baud.unwrap_or(9600),
+        })
     }
 
     /// The pulse shape.

@@ -88,6 +88,31 @@ fn french_receipt_matches_its_golden_bytes() {
     }
 }
 
+#[test]
+fn domain_receipt_matches_its_golden_bytes() {
+    use till_devices::escpos::core_receipt::{render_receipt, sample_receipt};
+    let mut r = sample_receipt(6);
+    r.duplicate = Some(1);
+    r.training = true;
+    let bytes = render_receipt(&r, Layout::default()).unwrap();
+    let path = dir().join("receipts/domain-receipt-training-duplicata.hex");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let header = "\
+# till_core::receipt::Receipt rendered by till_devices::escpos::core_receipt::render_receipt
+# (sample_receipt(6), reprint 1, training mode), 80 mm paper, 48 columns.
+# Same commands as french-receipt.hex [APG]; the QR (GS ( k) carries \"sale_no|signature\".
+# Training mode: FORMATION in double size (1D 21 11) at the top and the bottom.
+";
+        std::fs::write(&path, format!("{header}{}", annotate(&bytes))).unwrap();
+    }
+    let golden = load("receipts/domain-receipt-training-duplicata.hex");
+    assert_eq!(
+        hex(&bytes),
+        hex(&golden),
+        "rerun with UPDATE_GOLDEN=1 if the change is intended"
+    );
+}
+
 fn status_of(name: &str) -> FullStatus {
     let b = load(name);
     FullStatus {

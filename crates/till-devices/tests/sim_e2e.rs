@@ -196,3 +196,47 @@ fn pulled_cable_is_disconnected_not_a_hang() {
     assert!(e.is_transient(), "{e}");
     assert!(start.elapsed() < T * 3);
 }
+
+#[test]
+fn domain_receipt_prints_on_the_simulated_printer_as_previewed() {
+    use till_core::receipt::render_text;
+    use till_devices::escpos::core_receipt::{render_receipt, sample_receipt};
+    use till_devices::escpos::receipt::Layout;
+
+    let mut sim = PrinterSim::spawn(SimKind::Pty, 48).unwrap();
+    let mut p = Printer::new(sim.endpoint.take_host().unwrap(), T);
+    let mut r = sample_receipt(40);
+    r.duplicate = Some(1);
+    let bytes = render_receipt(&r, Layout::default()).unwrap();
+    p.send(&bytes).unwrap();
+    assert!(sim.wait_for(Duration::from_secs(2), |s| s
+        .paper
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Cut(_)))));
+    let paper = sim.state().paper.lines.clone();
+    assert_eq!(sim.state().raw, bytes, "every byte arrived, in order");
+    // Every line of the plain-text preview is on the paper, except the ones
+    // printed double size (shop name, total), which the paper spaces out.
+    // Characters PC858 lacks (oe) are substituted, which can shift a column
+    // by one: lines compare exactly, or else with spacing collapsed.
+    let preview = render_text(&r, 48);
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let on_paper = |line: &str| {
+        let printed: String = till_devices::escpos::pc858::encode(line)
+            .into_iter()
+            .map(till_devices::escpos::pc858::decode_byte)
+            .collect();
+        paper
+            .iter()
+            .any(|l| l == line || squash(l) == squash(&printed))
+    };
+    for line in preview.lines() {
+        if line.contains(&r.shop_name) || line.starts_with("TOTAL") {
+            continue;
+        }
+        assert!(on_paper(line), "missing {line:?} in\n{}", paper.join("\n"));
+    }
+    assert!(paper.iter().any(|l| l.contains("T O T A L   T T C")));
+    assert!(paper.iter().any(|l| l == "[QR T01-000042|9f3a-77c1]"));
+}

@@ -3,6 +3,7 @@
 //! back into readable paper.
 
 pub mod cmd;
+pub mod core_receipt;
 pub mod interp;
 pub mod pc858;
 pub mod printer;

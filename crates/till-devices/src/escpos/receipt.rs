@@ -120,8 +120,8 @@ fn rate(d: Decimal) -> String {
 }
 
 /// Writes text with styles, emitting a style command only on change.
-struct Writer {
-    out: Vec<u8>,
+pub(crate) struct Writer {
+    pub(crate) out: Vec<u8>,
     width: usize,
     align: Align,
     bold: bool,
@@ -129,19 +129,59 @@ struct Writer {
 }
 
 impl Writer {
-    fn align(&mut self, a: Align) {
+    /// A writer that has sent ESC @ and ESC t.
+    pub(crate) fn start(layout: Layout, capacity: usize) -> Self {
+        let mut w = Writer {
+            out: Vec::with_capacity(capacity),
+            width: layout.width,
+            align: Align::Left,
+            bold: false,
+            size: (1, 1),
+        };
+        w.out.extend_from_slice(&cmd::INIT);
+        w.out.extend_from_slice(&cmd::code_page(layout.code_page));
+        w
+    }
+    /// A centred line in the current style.
+    pub(crate) fn center(&mut self, text: &str) {
+        self.align(Align::Center);
+        self.line(text);
+    }
+    /// A left-aligned line cut to the paper width.
+    pub(crate) fn left(&mut self, text: &str) {
+        self.align(Align::Left);
+        let cols = self.cols();
+        let mut cut = String::new();
+        let mut w = 0;
+        for c in text.chars() {
+            let cw = pc858::printed_width(c.encode_utf8(&mut [0u8; 4]));
+            if w + cw > cols {
+                break;
+            }
+            cut.push(c);
+            w += cw;
+        }
+        self.line(&cut);
+    }
+    /// Feed and partial cut: the end of every receipt.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.align(Align::Left);
+        self.out.extend(cmd::cut(Cut::FeedPartial(3)));
+        self.out
+    }
+    pub(crate) fn align(&mut self, a: Align) {
         if self.align != a {
             self.align = a;
             self.out.extend_from_slice(&cmd::align(a));
         }
     }
-    fn bold(&mut self, b: bool) {
+    pub(crate) fn bold(&mut self, b: bool) {
         if self.bold != b {
             self.bold = b;
             self.out.extend_from_slice(&cmd::bold(b));
         }
     }
-    fn size(&mut self, w: u8, h: u8) {
+    pub(crate) fn size(&mut self, w: u8, h: u8) {
         if self.size != (w, h) {
             self.size = (w, h);
             self.out.extend_from_slice(&cmd::size(w, h));
@@ -150,13 +190,13 @@ impl Writer {
     fn cols(&self) -> usize {
         self.width / self.size.0 as usize
     }
-    fn line(&mut self, text: &str) {
+    pub(crate) fn line(&mut self, text: &str) {
         pc858::encode_into(text, &mut self.out);
         self.out.push(b'\n');
     }
     /// `left` then `right` flush to the right edge; the left side is cut
     /// short (never wrapped) so amounts stay in their column.
-    fn two_cols(&mut self, left: &str, right: &str) {
+    pub(crate) fn two_cols(&mut self, left: &str, right: &str) {
         let cols = self.cols();
         let rw = pc858::printed_width(right);
         let room = cols.saturating_sub(rw + 1);
@@ -176,7 +216,7 @@ impl Writer {
         pc858::encode_into(right, &mut self.out);
         self.out.push(b'\n');
     }
-    fn rule(&mut self) {
+    pub(crate) fn rule(&mut self) {
         let n = self.cols();
         self.out.extend(std::iter::repeat_n(b'-', n));
         self.out.push(b'\n');

@@ -1,0 +1,266 @@
+//! ESC/POS rendering of the domain's receipt, `till_core::receipt::Receipt`.
+//!
+//! Same layout, same words as till-core's plain-text rendering (so what the
+//! screen previews is what prints; a test holds every plain line to it), plus what only paper has: the shop name,
+//! the total and the DUPLICATA in bold double size, the QR code carrying the
+//! receipt reference and the signature extract, and the cut.
+
+use till_core::receipt::{Receipt, TRAINING_MARK};
+
+use super::cmd::{self, Align, QrEc};
+use super::receipt::{Layout, Writer};
+use crate::DeviceError;
+
+fn symbol(code: &str) -> &str {
+    if code == "EUR" {
+        "€"
+    } else {
+        code
+    }
+}
+
+/// What the QR code carries: `reference|signature extract`, short enough
+/// for a version-2 code at EC level M, readable by any phone.
+pub fn qr_payload(r: &Receipt) -> String {
+    format!("{}|{}", r.sale_no, r.signature_extract)
+}
+
+fn training(w: &mut Writer) {
+    w.align(Align::Center);
+    w.bold(true);
+    w.size(2, 2);
+    w.line("FORMATION");
+    w.size(1, 1);
+    w.line(&format!("*** {TRAINING_MARK} ***"));
+    w.bold(false);
+}
+
+/// Render the receipt to the bytes sent to the printer.
+pub fn render_receipt(r: &Receipt, layout: Layout) -> Result<Vec<u8>, DeviceError> {
+    let mut w = Writer::start(layout, 512 + r.lines.len() * 64);
+    let sym = symbol(&r.currency.code);
+    let money = |m: rust_decimal::Decimal| format!("{} {sym}", r.currency.format(m));
+
+    if r.training {
+        training(&mut w);
+    }
+    w.bold(true);
+    w.size(2, 2);
+    w.center(&r.shop_name);
+    w.size(1, 1);
+    w.bold(false);
+    for a in &r.address_lines {
+        w.center(a);
+    }
+    w.center(&format!("SIRET {}", r.siret));
+    if let Some(v) = &r.vat_number {
+        w.center(&format!("TVA {v}"));
+    }
+    w.rule();
+    w.bold(true);
+    w.center(&r.title);
+    if let Some(n) = r.duplicate {
+        w.size(2, 2);
+        w.center("DUPLICATA");
+        w.size(1, 1);
+        w.center(&format!("DUPLICATA n° {n}"));
+    }
+    w.bold(false);
+    w.align(Align::Left);
+    w.two_cols(
+        &format!("Ticket {}", r.sale_no),
+        &format!("Caisse {}", r.terminal_id),
+    );
+    w.two_cols(&r.date_time, &format!("Seq {}", r.seq));
+    w.left(&format!("Caissier : {}", r.operator_name));
+    if let Some(c) = &r.customer {
+        w.left(&format!("Client : {c}"));
+    }
+    if let Some(o) = &r.reverses {
+        w.left(&format!("Ticket d'origine : {o}"));
+    }
+    w.rule();
+    for l in &r.lines {
+        w.two_cols(&l.name, &money(l.gross));
+        if let Some(d) = &l.detail {
+            w.left(&format!("  {d}"));
+        }
+        if let Some(o) = l.overridden_from {
+            w.left(&format!("  Prix modifié (était {})", money(o)));
+        }
+        if let Some(d) = l.discount {
+            w.two_cols("  Remise", &money(-d));
+        }
+    }
+    w.rule();
+    if let Some(d) = r.basket_discount {
+        w.two_cols("Remise panier", &money(-d));
+    }
+    w.bold(true);
+    w.size(2, 2);
+    w.two_cols("TOTAL TTC", &money(r.total));
+    w.size(1, 1);
+    w.bold(false);
+    if let Some(x) = r.rounding {
+        w.two_cols("Arrondi", &money(x));
+        w.bold(true);
+        w.two_cols("A PAYER", &money(r.due));
+        w.bold(false);
+    }
+    for t in &r.tenders {
+        w.two_cols(&t.label, &money(t.amount));
+        if let Some(d) = &t.detail {
+            w.left(&format!("  {d}"));
+        }
+    }
+    if let Some(c) = r.change {
+        w.two_cols("Rendu", &money(c));
+    }
+    w.rule();
+    let col = (layout.width.max(24) - 8) / 3;
+    let row = |a: &str, b: &str, c: &str, d: &str| format!("{a:<8}{b:>col$}{c:>col$}{d:>col$}");
+    w.left(&row("Taux", "HT", "TVA", "TTC"));
+    for v in &r.vat {
+        let rate = format!("{}%", v.rate.as_percent().normalize()).replace('.', ",");
+        w.left(&row(
+            &rate,
+            &r.currency.format(v.base),
+            &r.currency.format(v.tax),
+            &r.currency.format(v.total),
+        ));
+    }
+    w.rule();
+    w.left(&format!("Nombre d'articles : {}", r.item_count.normalize()));
+    w.left(&format!("Signature : {}", r.signature_extract));
+    w.left(&format!("Logiciel comptoir {}", r.software_version));
+    w.align(Align::Center);
+    w.out.extend(cmd::qr(qr_payload(r).as_bytes(), 4, QrEc::M)?);
+    w.out.push(b'\n');
+    for f in &r.footer_lines {
+        w.center(f);
+    }
+    if r.training {
+        training(&mut w);
+    }
+    Ok(w.finish())
+}
+
+/// A receipt with `n` lines built field by field (no sale rules involved),
+/// for tests and the benchmark.
+pub fn sample_receipt(n: usize) -> Receipt {
+    use rust_decimal::Decimal;
+    use till_core::receipt::{ReceiptLine, ReceiptTender};
+    use till_core::vat::{VatLine, VatRate};
+    let names = [
+        "Pain de campagne",
+        "Crème fraîche épaisse",
+        "Bœuf haché 5% MG",
+        "Côtes-du-Rhône",
+        "Café moulu",
+    ];
+    let lines: Vec<ReceiptLine> = (0..n)
+        .map(|i| ReceiptLine {
+            name: names[i % names.len()].into(),
+            detail: (i % 3 == 1).then(|| "2 x 1,99 €".to_string()),
+            gross: Decimal::new(199 + (i as i64 * 37) % 900, 2),
+            discount: None,
+            overridden_from: None,
+            vat_rate: "5,5%".into(),
+        })
+        .collect();
+    let total: Decimal = lines.iter().map(|l| l.gross).sum();
+    let rate = VatRate::percent(Decimal::new(55, 1)).expect("5.5 is a valid VAT rate");
+    let tax = (total * Decimal::new(55, 1) / Decimal::new(1055, 1)).round_dp(2);
+    Receipt {
+        shop_name: "Épicerie Comptoir".into(),
+        address_lines: vec!["12 rue de la Paix".into(), "75002 Paris".into()],
+        siret: "12345678900012".into(),
+        vat_number: Some("FR12123456789".into()),
+        title: "TICKET".into(),
+        terminal_id: "T01".into(),
+        seq: 1042,
+        sale_no: "T01-000042".into(),
+        date_time: "23/11/2026 14:05:09".into(),
+        operator_name: "Amélie".into(),
+        customer: None,
+        reverses: None,
+        lines,
+        item_count: Decimal::from(n as i64),
+        basket_discount: None,
+        vat: vec![VatLine {
+            rate,
+            base: total - tax,
+            tax,
+            total,
+        }],
+        total,
+        rounding: None,
+        due: total,
+        tenders: vec![ReceiptTender {
+            label: "Espèces".into(),
+            amount: total + Decimal::from(5),
+            detail: None,
+        }],
+        change: Some(Decimal::from(5)),
+        signature_extract: "9f3a-77c1".into(),
+        software_version: "0.1.0".into(),
+        duplicate: None,
+        training: false,
+        flags: Vec::new(),
+        footer_lines: vec!["Merci de votre visite".into()],
+        currency: till_core::money::Currency::eur(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::escpos::Interpreter;
+
+    #[test]
+    fn domain_receipt_prints_with_marks_qr_and_cut() {
+        let mut r = sample_receipt(4);
+        r.duplicate = Some(2);
+        r.training = true;
+        let b = render_receipt(&r, Layout::default()).unwrap();
+        assert_eq!(&b[..5], &[0x1B, 0x40, 0x1B, 0x74, 0x13]);
+        assert_eq!(&b[b.len() - 4..], &[0x1D, 0x56, 0x42, 0x03]);
+        let mut paper = Interpreter::new(48);
+        paper.feed(&b);
+        let text = paper.text();
+        assert!(text.contains("D U P L I C A T A"), "{text}");
+        assert!(text.contains("DUPLICATA n° 2"), "{text}");
+        assert_eq!(text.matches(TRAINING_MARK).count(), 2, "{text}");
+        assert!(text.contains("[QR T01-000042|9f3a-77c1]"), "{text}");
+        assert!(text.contains("Boeuf haché"), "{text}");
+        assert!(text.contains("T O T A L"), "{text}");
+        assert!(text.contains("Taux"), "{text}");
+        // The total line is bold and double size: GS ! 11 and ESC E 1 precede it.
+        let total_at = b.windows(5).position(|w| w == b"TOTAL").unwrap();
+        let before = &b[..total_at];
+        let last_size = before.windows(2).rposition(|w| w == [0x1D, 0x21]).unwrap();
+        assert_eq!(before[last_size + 2], 0x11);
+    }
+
+    #[test]
+    fn every_printed_line_fits_the_paper() {
+        let r = sample_receipt(12);
+        for width in [32, 42, 48] {
+            let b = render_receipt(
+                &r,
+                Layout {
+                    width,
+                    ..Layout::default()
+                },
+            )
+            .unwrap();
+            let mut paper = Interpreter::new(width);
+            paper.feed(&b);
+            assert!(
+                paper.lines.iter().all(|l| l.chars().count() <= width),
+                "{:#?}",
+                paper.lines
+            );
+        }
+    }
+}
