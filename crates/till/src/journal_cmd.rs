@@ -49,6 +49,10 @@ pub struct SimulateArgs {
     /// Skip the verification and the report at the end.
     #[arg(long)]
     quiet: bool,
+    /// Commit this many events per transaction (bulk generation for benchmarks;
+    /// the counter commits each sale on its own, which is the default).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    batch: u64,
 }
 
 #[derive(Subcommand)]
@@ -104,8 +108,9 @@ pub fn simulate(a: SimulateArgs) -> Result<i32> {
         shop_id: a.shop,
         items: a.items,
         ack: a.ack,
-        persist_basket: a.persist_basket,
+        persist_basket: a.persist_basket && a.batch == 1,
         print_reports: false,
+        batch: a.batch as usize,
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

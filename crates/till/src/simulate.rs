@@ -45,6 +45,9 @@ pub struct SimOptions {
     pub persist_basket: bool,
     /// Print each day's Z report as it closes.
     pub print_reports: bool,
+    /// Commit this many events per transaction (1 = each on its own, as at the
+    /// counter). Larger batches generate big journals fast for benchmarks.
+    pub batch: usize,
 }
 
 /// What a simulation did.
@@ -93,6 +96,11 @@ struct Sim<'a> {
     /// Refunds and cancellations so far, by the seq of the sale they reverse.
     reversals: HashMap<u64, Vec<SaleRecord>>,
     average: Option<Decimal>,
+    /// Seq the next append gets, and the next receipt number.
+    next_seq: u64,
+    next_sale: u64,
+    /// Events queued for the next batch (bulk mode).
+    pending: Vec<(DateTime<FixedOffset>, Event)>,
 }
 
 pub fn run(opts: &SimOptions, out: &mut dyn Write) -> Result<SimSummary> {
@@ -132,17 +140,63 @@ pub fn run(opts: &SimOptions, out: &mut dyn Write) -> Result<SimSummary> {
         today: Vec::new(),
         reversals: HashMap::new(),
         average: None,
+        next_seq: 0,
+        next_sale: 0,
+        pending: Vec::new(),
     };
+    sim.next_seq = sim.journal.head()?.0 + 1;
+    sim.next_sale = sim.journal.next_sale_no()?;
     sim.run()?;
+    sim.flush()?;
     sim.summary.head_seq = sim.journal.head()?.0;
     Ok(sim.summary)
 }
 
 impl Sim<'_> {
+    /// Appends an event, or queues it when simulating in batches (bulk
+    /// generation for benchmarks: one transaction per batch instead of one
+    /// per event). Seqs are known in advance: this is the journal's only writer.
     fn append(&mut self, ts: DateTime<FixedOffset>, event: &Event) -> Result<u64> {
-        let a = self.journal.append(ts, event)?;
+        let seq = self.next_seq;
+        self.next_seq += 1;
         self.summary.events_appended += 1;
-        Ok(a.seq)
+        if self.opts.batch > 1 {
+            self.pending.push((ts, event.clone()));
+            if self.pending.len() >= self.opts.batch {
+                self.flush()?;
+            }
+            return Ok(seq);
+        }
+        let a = if self.opts.persist_basket && event.sale().is_some() {
+            self.journal.append_and_clear_basket(ts, event)?
+        } else {
+            self.journal.append(ts, event)?
+        };
+        if a.seq != seq {
+            bail!(
+                "another process is writing to this journal (expected seq {seq}, got {})",
+                a.seq
+            );
+        }
+        if self.opts.ack && event.kind() == "sale_completed" {
+            writeln!(self.out, "ack {} {}", a.seq, hex_of(&a.hash))?;
+            self.out.flush()?;
+        }
+        Ok(seq)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if !self.pending.is_empty() {
+            self.journal.append_batch(&self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    fn next_sale_no(&mut self) -> String {
+        let n = self.next_sale;
+        self.next_sale += 1;
+        format!("{}-{:06}", self.opts.terminal_id, n)
     }
 
     fn first_day(&self) -> Result<NaiveDate> {
@@ -256,6 +310,7 @@ impl Sim<'_> {
                 )?;
             }
         }
+        self.flush()?;
         let totals = self
             .journal
             .period_totals(ClosingKind::Day, &day.to_string())?;
@@ -282,6 +337,7 @@ impl Sim<'_> {
     }
 
     fn close(&mut self, day: NaiveDate, kind: ClosingKind, period: &str) -> Result<()> {
+        self.flush()?;
         let totals = self.journal.period_totals(kind, period)?;
         let mut counted = BTreeMap::new();
         if kind == ClosingKind::Day {
@@ -292,6 +348,7 @@ impl Sim<'_> {
             .close(at(day, 610)?, kind, period, &self.supervisor.id, counted)
             .with_context(|| format!("closing {} {period}", kind.as_str()))?;
         self.summary.events_appended += 1;
+        self.next_seq += 1;
         if self.opts.print_reports && kind == ClosingKind::Day {
             let report = crate::report::period_report(&self.journal, kind, period)?;
             writeln!(self.out, "{report}")?;
@@ -368,28 +425,17 @@ impl Sim<'_> {
         }
         self.pay(&mut basket)?;
         self.save(&basket)?;
-        let sale_no = format!(
-            "{}-{:06}",
-            self.opts.terminal_id,
-            self.journal.next_sale_no()?
-        );
+        let sale_no = self.next_sale_no();
         let record = basket.complete(&sale_no, day, &self.cashier.id)?;
         let total = record.total;
-        let a = self
-            .journal
-            .append_and_clear_basket(ts, &Event::SaleCompleted(record.clone()))?;
-        self.summary.events_appended += 1;
+        let seq = self.append(ts, &Event::SaleCompleted(record.clone()))?;
         self.summary.sales += 1;
-        if self.opts.ack {
-            writeln!(self.out, "ack {} {}", a.seq, hex_of(&a.hash))?;
-            self.out.flush()?;
-        }
         // A rolling average over roughly the last fifty baskets.
         self.average = Some(match self.average {
             None => total,
             Some(avg) => (avg * Decimal::from(49) + total) / Decimal::from(50),
         });
-        self.today.push((a.seq, record));
+        self.today.push((seq, record));
         Ok(())
     }
 
@@ -476,11 +522,7 @@ impl Sim<'_> {
             seq,
             sale_no: original.sale_no.clone(),
         };
-        let sale_no = format!(
-            "{}-{:06}",
-            self.opts.terminal_id,
-            self.journal.next_sale_no()?
-        );
+        let sale_no = self.next_sale_no();
         let mut ctx = Reversal::new(&sale_no, day, &self.cashier);
         let line = self.rng.pick(&original.lines).cloned();
         let record = loop {
