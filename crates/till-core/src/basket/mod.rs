@@ -51,6 +51,9 @@ pub struct BasketConfig {
     pub max_order_amount: Option<Money>,
     /// Sanity limit on a line's quantity (typing 1000000 instead of 1).
     pub max_quantity: Decimal,
+    /// Maximum order amount per customer group (B2B terms); a group listed here
+    /// replaces `max_order_amount` for its customers.
+    pub max_order_amount_by_group: BTreeMap<String, Money>,
     /// Sanity limit on a unit price.
     pub max_unit_price: Money,
 }
@@ -65,6 +68,7 @@ impl Default for BasketConfig {
             max_order_amount: None,
             max_quantity: Decimal::from(10_000),
             max_unit_price: Decimal::from(1_000_000),
+            max_order_amount_by_group: BTreeMap::new(),
         }
     }
 }
@@ -146,6 +150,9 @@ pub struct Basket {
     tenders: Vec<TenderRecord>,
     approvals: Vec<ApprovalRecord>,
     next_line_no: u32,
+    /// The customer's group, which may carry its own order limit.
+    #[serde(default)]
+    pub customer_group: Option<String>,
 }
 
 impl Basket {
@@ -163,6 +170,7 @@ impl Basket {
             tenders: Vec::new(),
             approvals: Vec::new(),
             next_line_no: 1,
+            customer_group: None,
         }
     }
 
@@ -597,7 +605,7 @@ impl Basket {
             }
         }
         let total = self.totals().total;
-        if let Some(max) = self.config.max_order_amount {
+        if let Some(max) = self.max_order_amount() {
             if total > max {
                 self.need(
                     Action::ExceedPurchaseRule,
@@ -613,6 +621,14 @@ impl Basket {
             self.need(Action::AnomalyBasket, self.anomaly_detail(total))?;
         }
         Ok(())
+    }
+
+    /// The order limit in force: the customer group's, else the shop's.
+    pub fn max_order_amount(&self) -> Option<Money> {
+        self.customer_group
+            .as_ref()
+            .and_then(|g| self.config.max_order_amount_by_group.get(g).copied())
+            .or(self.config.max_order_amount)
     }
 
     fn anomaly_detail(&self, total: Money) -> String {

@@ -455,3 +455,23 @@ fn hard_ceilings_hold_whatever_the_config() {
         Err(SaleError::InvalidQuantity(_))
     ));
 }
+
+#[test]
+fn customer_group_order_limit_replaces_the_shops() {
+    let c = catalog();
+    let mut b = cashier_basket();
+    b.config.max_order_amount = Some(dec!(20));
+    b.config
+        .max_order_amount_by_group
+        .insert("wholesale".into(), dec!(1000));
+    b.add_code(&c, "TOOL", Some(dec!(2))).unwrap();
+    assert!(matches!(
+        b.pay_cash(dec!(50)),
+        Err(SaleError::ApprovalRequired(_))
+    ));
+    b.customer_group = Some("wholesale".into());
+    assert_eq!(b.max_order_amount(), Some(dec!(1000)));
+    b.pay_cash(dec!(50)).unwrap();
+    b.customer_group = Some("retail".into());
+    assert_eq!(b.max_order_amount(), Some(dec!(20)));
+}
