@@ -636,3 +636,90 @@ pub fn all(config: &str, json: bool) -> anyhow::Result<i32> {
     }
     Ok(if all_ok { 0 } else { 1 })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use till_devices::sim::{PrinterSim, SimKind};
+
+    fn target(path: &str) -> Target {
+        Target {
+            config: "/nonexistent/till.toml".into(),
+            path: Some(path.into()),
+            address: None,
+            transport: "serial".into(),
+            baud: 9600,
+            json: true,
+        }
+    }
+
+    #[test]
+    fn printer_status_and_drawer_against_the_simulator() {
+        let sim = PrinterSim::spawn(SimKind::Pty, 48).unwrap();
+        let t = target(&sim.endpoint.address);
+        assert_eq!(printer_status(&t).unwrap(), 0);
+        sim.state().paper_out = true;
+        assert_eq!(printer_status(&t).unwrap(), 1);
+        sim.state().paper_out = false;
+        assert_eq!(drawer_open(&t, Some("2")).unwrap(), 0);
+        assert!(sim.state().drawer_open);
+        assert_eq!(drawer_status(&t).unwrap(), 0);
+        // Wrong pin: the pulse goes out, the sensor stays closed: exit 1.
+        sim.state().drawer_open = false;
+        assert_eq!(drawer_open(&t, Some("5")).unwrap(), 1);
+        assert_eq!(printer_test(&t).unwrap(), 0);
+        assert!(sim.wait_for(Duration::from_secs(2), |s| s
+            .paper
+            .text()
+            .contains("TEST comptoir")
+            || s.paper.text().contains("T E S T")));
+    }
+
+    #[test]
+    fn unreachable_printer_is_a_failure_with_advice_not_an_error() {
+        assert_eq!(
+            printer_status(&target("/dev/nonexistent-printer")).unwrap(),
+            1
+        );
+    }
+
+    #[test]
+    fn test_page_uses_every_feature() {
+        let b = test_page(48, 19).unwrap();
+        let mut paper = Interpreter::new(48);
+        let events = paper.feed(&b);
+        let has = |f: &dyn Fn(&till_devices::escpos::Event) -> bool| events.iter().any(f);
+        use till_devices::escpos::Event as E;
+        assert!(has(&|e| matches!(e, E::Barcode { .. })));
+        assert!(has(&|e| matches!(e, E::Qr(_))));
+        assert!(has(&|e| matches!(e, E::Cut(_))));
+        assert!(paper.text().contains("€ é è ê"));
+    }
+
+    #[test]
+    fn render_and_all_from_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let capture = dir.path().join("capture.bin");
+        std::fs::write(&capture, test_page(48, 19).unwrap()).unwrap();
+        let args = RenderArgs {
+            file: capture.to_string_lossy().into(),
+            width: 48,
+            json: true,
+        };
+        assert_eq!(printer_render(&args).unwrap(), 0);
+
+        let sim = PrinterSim::spawn(SimKind::Pty, 48).unwrap();
+        let cfg = dir.path().join("till.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "[devices.printer]\ntransport = \"serial\"\npath = \"{}\"\n[devices.drawer]\npin = \"2\"\n",
+                sim.endpoint.address
+            ),
+        )
+        .unwrap();
+        assert_eq!(all(&cfg.to_string_lossy(), true).unwrap(), 0);
+        sim.state().cover_open = true;
+        assert_eq!(all(&cfg.to_string_lossy(), false).unwrap(), 1);
+    }
+}
