@@ -49,15 +49,68 @@ fn sale() -> SaleRecord {
 /// Reviewed by hand: amounts, VAT table and alignment checked.
 const GOLDEN_42: &str = include_str!("golden_42.txt");
 
+/// Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it (review the diff!).
+fn check_golden(name: &str, text: &str, golden: &str) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let path = format!("{}/src/receipt/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::write(path, text).unwrap();
+        return;
+    }
+    assert_eq!(text, golden);
+}
+
+/// A partial refund of a cash-rounded sale, on 48 columns.
+const GOLDEN_REFUND_48: &str = include_str!("golden_refund_48.txt");
+
+#[test]
+fn golden_refund_48_columns() {
+    use crate::basket::{Basket, BasketConfig};
+    use crate::records::SaleRef;
+    use crate::refund::{refund_lines, AlreadyRefunded, Reversal};
+    let c = catalog();
+    let cfg = BasketConfig {
+        cash_rounding_step: Some(dec!(0.05)),
+        ..BasketConfig::default()
+    };
+    let mut b = Basket::new(cfg, &user("c1", Role::Cashier));
+    b.add_code(&c, "NUT", Some(dec!(2))).unwrap();
+    b.add_code(&c, "BOOK", None).unwrap();
+    b.pay_cash(dec!(20)).unwrap();
+    let o = b.complete("T01-000050", day(), "c1").unwrap();
+    let sale = render_text(
+        &Receipt::from_record(&o, &shop(), &extras(0), &Currency::eur()),
+        48,
+    );
+    assert!(sale.contains("Arrondi"), "{sale}");
+    assert!(sale.contains("A PAYER"), "{sale}");
+    let ctx = Reversal::new("T01-000051", day(), &user("s1", Role::Supervisor));
+    let original = SaleRef {
+        terminal_id: "T01".into(),
+        seq: 1050,
+        sale_no: o.sale_no.clone(),
+    };
+    let r = refund_lines(
+        &o,
+        original,
+        &[(1, dec!(1))],
+        &ctx,
+        &AlreadyRefunded::default(),
+    )
+    .unwrap();
+    let mut ex = extras(0);
+    ex.seq = 1051;
+    let text = render_text(
+        &Receipt::from_record(&r, &shop(), &ex, &Currency::eur()),
+        48,
+    );
+    check_golden("golden_refund_48.txt", &text, GOLDEN_REFUND_48);
+}
+
 #[test]
 fn golden_42_columns() {
     let r = Receipt::from_record(&sale(), &shop(), &extras(0), &Currency::eur());
     let text = render_text(&r, 42);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/receipt/golden_42.txt");
-        std::fs::write(path, &text).unwrap();
-    }
-    assert_eq!(text, GOLDEN_42);
+    check_golden("golden_42.txt", &text, GOLDEN_42);
 }
 
 #[test]
