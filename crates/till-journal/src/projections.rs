@@ -52,6 +52,47 @@ pub(crate) fn rate_key(p: Decimal) -> String {
     round_to(p, 2).to_string()
 }
 
+/// The day-total amounts of one non-training sale record, keyed as documented
+/// in the module header. Shared by the full and the fast decoding paths.
+fn sale_day_amounts(
+    total: Decimal,
+    change: Decimal,
+    tenders: impl Iterator<Item = (TenderKind, Decimal)>,
+    vat: impl Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
+) -> Vec<(String, Decimal)> {
+    let mut day: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut add = |k: String, v: Decimal| *day.entry(k).or_default() += v;
+    add(K_RECORDS.into(), Decimal::ONE);
+    if total >= Decimal::ZERO {
+        add(K_SALES.into(), total);
+    } else {
+        add(K_REFUNDS.into(), total);
+    }
+    add(K_NET.into(), total);
+    for (kind, amount) in tenders {
+        add(format!("tender:{}", kind.as_str()), amount);
+    }
+    if !change.is_zero() {
+        add(format!("tender:{}", TenderKind::Cash.as_str()), -change);
+    }
+    for (rate, base, tax, vtotal) in vat {
+        let r = rate_key(rate);
+        add(format!("vat_base:{r}"), base);
+        add(format!("vat_tax:{r}"), tax);
+        add(format!("vat_total:{r}"), vtotal);
+    }
+    day.into_iter().collect()
+}
+
+fn sale_perpetual(training: bool, total: Decimal) -> Vec<(&'static str, Decimal)> {
+    let mut p = vec![(P_SALE_RECORDS, Decimal::ONE)];
+    if !training {
+        p.push((P_GRAND_TOTAL, total));
+        p.push((P_GRAND_TOTAL_ABS, total.abs()));
+    }
+    p
+}
+
 /// What `event` changes in the projections.
 pub(crate) fn effects(event: &Event) -> Effects {
     let mut fx = Effects {
@@ -59,32 +100,17 @@ pub(crate) fn effects(event: &Event) -> Effects {
         ..Effects::default()
     };
     if let Some(s) = event.sale() {
-        fx.perpetual.push((P_SALE_RECORDS, Decimal::ONE));
+        fx.perpetual = sale_perpetual(s.training, s.total);
         if !s.training {
-            fx.perpetual.push((P_GRAND_TOTAL, s.total));
-            fx.perpetual.push((P_GRAND_TOTAL_ABS, s.total.abs()));
-            let mut day: BTreeMap<String, Decimal> = BTreeMap::new();
-            let mut add = |k: String, v: Decimal| *day.entry(k).or_default() += v;
-            add(K_RECORDS.into(), Decimal::ONE);
-            if s.total >= Decimal::ZERO {
-                add(K_SALES.into(), s.total);
-            } else {
-                add(K_REFUNDS.into(), s.total);
-            }
-            add(K_NET.into(), s.total);
-            for t in &s.tenders {
-                add(format!("tender:{}", t.kind.as_str()), t.amount);
-            }
-            if !s.change.is_zero() {
-                add(format!("tender:{}", TenderKind::Cash.as_str()), -s.change);
-            }
-            for v in &s.vat {
-                let r = rate_key(v.rate.as_percent());
-                add(format!("vat_base:{r}"), v.base);
-                add(format!("vat_tax:{r}"), v.tax);
-                add(format!("vat_total:{r}"), v.total);
-            }
-            fx.day = Some((s.business_day.to_string(), day.into_iter().collect()));
+            let day = sale_day_amounts(
+                s.total,
+                s.change,
+                s.tenders.iter().map(|t| (t.kind, t.amount)),
+                s.vat
+                    .iter()
+                    .map(|v| (v.rate.as_percent(), v.base, v.tax, v.total)),
+            );
+            fx.day = Some((s.business_day.to_string(), day));
         }
     }
     match event {
@@ -101,6 +127,149 @@ pub(crate) fn effects(event: &Event) -> Effects {
         _ => {}
     }
     fx
+}
+
+/// Fast decoding for the verifier: reads only the fields the projections use,
+/// borrowing strings from the payload, for the kinds that have projections;
+/// other kinds are decoded in full. `effects_from_payload(k, p)` equals
+/// `effects(&Event::decode(k, p)?)` (tested), and the payload's integrity is
+/// already proven by its hash.
+mod fast {
+    use rust_decimal::Decimal;
+    use serde::Deserialize;
+    use std::borrow::Cow;
+    use till_core::records::{CashDirection, ClosingKind, SaleKind, StockReason, TenderKind};
+
+    #[derive(Deserialize)]
+    pub struct Line<'a> {
+        #[serde(borrow)]
+        pub item_id: Cow<'a, str>,
+        pub quantity: Decimal,
+        pub stock_tracked: bool,
+    }
+    #[derive(Deserialize)]
+    pub struct Vat {
+        pub rate: Decimal,
+        pub base: Decimal,
+        pub tax: Decimal,
+        pub total: Decimal,
+    }
+    #[derive(Deserialize)]
+    pub struct Tender {
+        pub kind: TenderKind,
+        pub amount: Decimal,
+    }
+    #[derive(Deserialize)]
+    pub struct Sale<'a> {
+        pub kind: SaleKind,
+        pub business_day: chrono::NaiveDate,
+        #[serde(borrow)]
+        pub lines: Vec<Line<'a>>,
+        pub total: Decimal,
+        pub vat: Vec<Vat>,
+        pub tenders: Vec<Tender>,
+        pub change: Decimal,
+        pub training: bool,
+    }
+    #[derive(Deserialize)]
+    pub struct StockLine<'a> {
+        #[serde(borrow)]
+        pub item_id: Cow<'a, str>,
+        pub delta: Decimal,
+    }
+    #[derive(Deserialize)]
+    pub struct StockMovement<'a> {
+        pub reason: StockReason,
+        #[serde(borrow)]
+        pub lines: Vec<StockLine<'a>>,
+    }
+    #[derive(Deserialize)]
+    pub struct CashMovement {
+        pub direction: CashDirection,
+        pub amount: Decimal,
+        pub business_day: chrono::NaiveDate,
+    }
+    #[derive(Deserialize)]
+    pub struct Closing {
+        pub kind: ClosingKind,
+        pub period: String,
+        pub last_seq: u64,
+    }
+}
+
+/// Test hook: whether the verifier's fast decoding gives the same effects as
+/// the full decoding for this payload (false if either fails to decode).
+#[doc(hidden)]
+pub fn fast_effects_agree(kind: &str, payload: &[u8]) -> bool {
+    match (
+        Event::decode(kind, payload),
+        effects_from_payload(kind, payload),
+    ) {
+        (Ok(ev), Ok(fast)) => effects(&ev) == fast,
+        _ => false,
+    }
+}
+
+/// See [`fast`]. Errors are the payload's decoding error.
+pub(crate) fn effects_from_payload(
+    kind: &str,
+    payload: &[u8],
+) -> Result<Effects, till_core::records::DecodeError> {
+    use till_core::records::{DecodeError, SaleKind};
+    let err = |source| DecodeError::Payload {
+        kind: kind.to_string(),
+        source,
+    };
+    let mut fx = Effects::default();
+    match kind {
+        "sale_completed" | "sale_cancelled" | "refund" => {
+            let s: fast::Sale<'_> = serde_json::from_slice(payload).map_err(err)?;
+            if !s.training {
+                let reason = match s.kind {
+                    SaleKind::Sale => "sale",
+                    SaleKind::Cancellation => "cancellation",
+                    SaleKind::Refund => "return",
+                };
+                fx.stock = s
+                    .lines
+                    .iter()
+                    .filter(|l| l.stock_tracked)
+                    .map(|l| (l.item_id.to_string(), -l.quantity, reason))
+                    .collect();
+                let day = sale_day_amounts(
+                    s.total,
+                    s.change,
+                    s.tenders.iter().map(|t| (t.kind, t.amount)),
+                    s.vat.iter().map(|v| (v.rate, v.base, v.tax, v.total)),
+                );
+                fx.day = Some((s.business_day.to_string(), day));
+            }
+            fx.perpetual = sale_perpetual(s.training, s.total);
+        }
+        "stock_movement" => {
+            let m: fast::StockMovement<'_> = serde_json::from_slice(payload).map_err(err)?;
+            let reason = m.reason.as_str();
+            fx.stock = m
+                .lines
+                .iter()
+                .map(|l| (l.item_id.to_string(), l.delta, reason))
+                .collect();
+        }
+        "cash_movement" => {
+            let c: fast::CashMovement = serde_json::from_slice(payload).map_err(err)?;
+            let k = match c.direction {
+                CashDirection::In => K_CASH_IN,
+                CashDirection::Out => K_CASH_OUT,
+            };
+            fx.day = Some((c.business_day.to_string(), vec![(k.to_string(), c.amount)]));
+        }
+        "closing" => {
+            let c: fast::Closing = serde_json::from_slice(payload).map_err(err)?;
+            fx.closing = Some((c.kind, c.period, c.last_seq));
+        }
+        _ => return Event::decode(kind, payload).map(|e| effects(&e)),
+    }
+    Ok(fx)
 }
 
 /// `dec_add(a, b)`: exact decimal addition of two decimal strings, for upserts.
@@ -185,39 +354,6 @@ pub struct ProjectionSnapshot {
 }
 
 impl ProjectionSnapshot {
-    /// Adds one event's effects (the ledger is compared separately, as a stream).
-    pub(crate) fn add(&mut self, seq: u64, fx: &Effects) {
-        for (item, d, _) in &fx.stock {
-            *self.stock_levels.entry(item.clone()).or_default() += *d;
-        }
-        if let Some((day, amounts)) = &fx.day {
-            for (k, v) in amounts {
-                *self.day_totals.entry((day.clone(), k.clone())).or_default() += *v;
-            }
-        }
-        for (k, v) in &fx.perpetual {
-            *self.perpetual.entry(k.to_string()).or_default() += *v;
-        }
-        if let Some((kind, period, last)) = &fx.closing {
-            self.closings
-                .insert((kind.as_str().to_string(), period.clone()), (seq, *last));
-        }
-    }
-
-    /// Folds another snapshot (of later events) into this one.
-    pub(crate) fn merge(&mut self, other: ProjectionSnapshot) {
-        for (k, v) in other.stock_levels {
-            *self.stock_levels.entry(k).or_default() += v;
-        }
-        for (k, v) in other.day_totals {
-            *self.day_totals.entry(k).or_default() += v;
-        }
-        for (k, v) in other.perpetual {
-            *self.perpetual.entry(k).or_default() += v;
-        }
-        self.closings.extend(other.closings);
-    }
-
     /// Reads the projection tables (not the ledger).
     pub(crate) fn read(conn: &rusqlite::Connection, path: &Path) -> Result<ProjectionSnapshot> {
         let db = |e| classify(path, e);

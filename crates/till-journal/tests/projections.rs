@@ -272,3 +272,77 @@ fn ledger(dir: &std::path::Path) -> Vec<(i64, i64, String, String, String)> {
         .unwrap();
     rows.collect::<Result<_, _>>().unwrap()
 }
+
+#[test]
+fn verifier_fast_decoding_agrees_with_full_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open_new(dir.path());
+    fill(&j, 30);
+    let mut training = match five_line_sale(99, "2026-11-23") {
+        Event::SaleCompleted(s) => s,
+        _ => unreachable!(),
+    };
+    training.training = true;
+    j.append(ts(11, 0, 0, 0), &Event::SaleCompleted(training))
+        .unwrap();
+    let mut cancel = match five_line_sale(100, "2026-11-23") {
+        Event::SaleCompleted(s) => s,
+        _ => unreachable!(),
+    };
+    cancel.kind = SaleKind::Cancellation;
+    for l in &mut cancel.lines {
+        l.quantity = -l.quantity;
+        l.gross = -l.gross;
+        l.total = -l.total;
+    }
+    cancel.total = -cancel.total;
+    for v in &mut cancel.vat {
+        v.base = -v.base;
+        v.tax = -v.tax;
+        v.total = -v.total;
+    }
+    for t in &mut cancel.tenders {
+        t.amount = -t.amount;
+    }
+    cancel.change = -cancel.change;
+    cancel.lines[1].item_id = "é\"\\ünicode".into(); // escapes: borrowed strings must cope
+    j.append(ts(11, 0, 1, 0), &Event::SaleCancelled(cancel))
+        .unwrap();
+    for dir_ in [CashDirection::In, CashDirection::Out] {
+        j.append(
+            ts(11, 0, 2, 0),
+            &Event::CashMovement(CashMovement {
+                direction: dir_,
+                amount: dec!(12.30),
+                reason: "bank".into(),
+                operator: "u1".into(),
+                approved_by: None,
+                business_day: day("2026-11-23"),
+            }),
+        )
+        .unwrap();
+    }
+    j.close(
+        ts(20, 0, 0, 0),
+        ClosingKind::Day,
+        "2026-11-23",
+        "m1",
+        BTreeMap::new(),
+    )
+    .unwrap();
+    let events = j.events_after(0, 1000).unwrap();
+    assert!(events.len() > 35);
+    for e in &events {
+        assert!(
+            till_journal::projections::fast_effects_agree(&e.kind, &e.payload),
+            "seq {} ({})",
+            e.seq,
+            e.kind
+        );
+    }
+    assert!(
+        till_journal::verify(db_path(dir.path()), Default::default())
+            .unwrap()
+            .ok
+    );
+}
