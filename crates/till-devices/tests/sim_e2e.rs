@@ -240,3 +240,20 @@ fn domain_receipt_prints_on_the_simulated_printer_as_previewed() {
     assert!(paper.iter().any(|l| l.contains("T O T A L   T T C")));
     assert!(paper.iter().any(|l| l == "[QR T01-000042|9f3a-77c1]"));
 }
+
+#[test]
+fn receipt_is_held_back_when_the_printer_cannot_print() {
+    use till_devices::escpos::NotPrinted;
+    let (sim, mut p) = pty_printer();
+    sim.state().paper_out = true;
+    let e = p.print_receipt(b"TICKET 42\n").unwrap_err();
+    assert!(matches!(e, NotPrinted::NotReady(_)) && !e.partly_printed());
+    assert_eq!(
+        e.to_string(),
+        "receipt not printed: printer is out of paper: load a new roll"
+    );
+    sim.state().paper_out = false;
+    p.print_receipt(b"TICKET 42\n").unwrap();
+    assert!(sim.wait_for(T, |s| s.paper.text().contains("TICKET 42")));
+    assert_eq!(sim.text().matches("TICKET 42").count(), 1);
+}

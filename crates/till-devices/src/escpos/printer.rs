@@ -13,6 +13,7 @@ use crate::DeviceError;
 pub struct Printer<T: Transport> {
     link: T,
     timeout: Duration,
+    retries: u32,
     /// The latest automatic status back block seen while waiting for a reply.
     pub last_auto_status: Option<AutoStatus>,
 }
@@ -23,8 +24,17 @@ impl<T: Transport> Printer<T> {
         Self {
             link,
             timeout,
+            retries: 1,
             last_auto_status: None,
         }
+    }
+
+    /// How many times a status query is asked again after a timeout or a
+    /// garbled reply (default 1: one byte lost to line noise should not
+    /// raise an alarm). Print data is never resent: that could print twice.
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
     }
 
     /// The transport, e.g. to close it or read its name.
@@ -43,6 +53,23 @@ impl<T: Transport> Printer<T> {
     /// arrive meanwhile are decoded into `last_auto_status` and skipped, never
     /// mistaken for the reply.
     pub fn query_raw(&mut self, n: u8) -> Result<u8, DeviceError> {
+        let mut attempt = 0;
+        loop {
+            match self.query_once(n) {
+                Err(DeviceError::Timeout { .. } | DeviceError::Garbage { .. })
+                    if attempt < self.retries =>
+                {
+                    attempt += 1;
+                    // Whatever arrived late or garbled must not be read as
+                    // the answer to the next question.
+                    crate::transport::drain(&mut self.link)?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn query_once(&mut self, n: u8) -> Result<u8, DeviceError> {
         let what = format!("printer status (DLE EOT {n})");
         self.link.write_all(&cmd::status_request(n))?;
         self.link.flush()?;
@@ -119,6 +146,27 @@ impl<T: Transport> Printer<T> {
         self.send(&cmd::auto_status_back(if on { 0x0F } else { 0 }))
     }
 
+    /// Print a rendered receipt without ever holding up the sale.
+    ///
+    /// Asks the status first and sends nothing to a printer that cannot
+    /// print (bytes sent to an offline printer wait in its buffer and come
+    /// out later, unexpectedly, possibly after the till printed a duplicate).
+    /// After sending, asks again: paper running out mid-receipt is reported
+    /// as [`NotPrinted::Interrupted`] so the till offers a DUPLICATA.
+    pub fn print_receipt(&mut self, bytes: &[u8]) -> Result<(), NotPrinted> {
+        let before = self.full_status().map_err(NotPrinted::Unreachable)?;
+        if !before.ready() {
+            return Err(NotPrinted::NotReady(before));
+        }
+        self.send(bytes).map_err(NotPrinted::Unreachable)?;
+        match self.full_status() {
+            Ok(after) if !after.ready() => Err(NotPrinted::Interrupted(after)),
+            // The bytes are out; a status that cannot be read now is not a
+            // reason to print twice.
+            _ => Ok(()),
+        }
+    }
+
     /// Kick the drawer with `ESC p` (queued with print data: it fires only
     /// when the printer is online).
     pub fn kick(&mut self, pin: DrawerPin, on_ms: u16, off_ms: u16) -> Result<(), DeviceError> {
@@ -152,6 +200,34 @@ impl<T: Transport> Printer<T> {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Why a receipt did not (fully) print. The sale is committed already;
+/// these only decide what the till tells the cashier and whether it offers
+/// to print later.
+#[derive(Debug, thiserror::Error)]
+pub enum NotPrinted {
+    /// The printer answered that it cannot print: nothing was sent.
+    #[error("receipt not printed: {}", plain(.0))]
+    NotReady(FullStatus),
+    /// The printer stopped during the receipt: print it again as DUPLICATA.
+    #[error("receipt interrupted: {}", plain(.0))]
+    Interrupted(FullStatus),
+    /// The printer could not be reached.
+    #[error("receipt not printed: {0}")]
+    Unreachable(DeviceError),
+}
+
+fn plain(s: &FullStatus) -> String {
+    s.problems().join("; ")
+}
+
+impl NotPrinted {
+    /// True if any byte of the receipt may have reached paper, so printing
+    /// it again must be marked DUPLICATA.
+    pub fn partly_printed(&self) -> bool {
+        matches!(self, NotPrinted::Interrupted(_))
     }
 }
 
@@ -190,11 +266,37 @@ mod tests {
             p.printer_status(),
             Err(DeviceError::Timeout { .. })
         ));
-        let mut p = printer(&[0xFF]);
+        // Asked twice (one retry), then given up.
+        assert_eq!(p.link().written, vec![0x10, 0x04, 0x01, 0x10, 0x04, 0x01]);
+        let mut p = printer(&[0xFF]).with_retries(0);
         assert!(matches!(
             p.printer_status(),
             Err(DeviceError::Garbage { .. })
         ));
+    }
+
+    #[test]
+    fn print_receipt_checks_before_and_after() {
+        // Ready before and after: printed.
+        let mut p = printer(&[0x12; 8]);
+        p.print_receipt(b"x\n").unwrap();
+        assert!(p.link().written.windows(2).any(|w| w == b"x\n"));
+        // Cover open: nothing sent.
+        let mut p = printer(&[0x1A, 0x16, 0x12, 0x12]);
+        let e = p.print_receipt(b"x\n").unwrap_err();
+        assert!(matches!(e, NotPrinted::NotReady(_)));
+        assert!(!e.partly_printed());
+        assert!(!p.link().written.contains(&b'x'));
+        assert_eq!(
+            e.to_string(),
+            "receipt not printed: printer cover is open: close it"
+        );
+        // Paper ran out during the receipt: a duplicate is due.
+        let mut replies = vec![0x12; 4];
+        replies.extend([0x1A, 0x32, 0x12, 0x7E]);
+        let mut p = printer(&replies);
+        let e = p.print_receipt(b"x\n").unwrap_err();
+        assert!(e.partly_printed());
     }
 
     #[test]

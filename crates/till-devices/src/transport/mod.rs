@@ -20,8 +20,10 @@ pub use usblp::UsbLpTransport;
 
 /// A bidirectional byte link to one device.
 pub trait Transport: Send {
-    /// Write all of `bytes`, or fail with a typed error (never block forever:
-    /// each implementation has a write timeout).
+    /// Write all of `bytes`, or fail with a typed error. Never blocks
+    /// forever: the write timeout bounds each wait for progress (not the
+    /// whole write: 3 kB of receipt take 3 s at 9600 baud), so a device that
+    /// stops accepting bytes fails within one timeout.
     fn write_all(&mut self, bytes: &[u8]) -> Result<(), DeviceError>;
 
     /// Read at least one byte into `buf`, waiting at most `timeout` for it.
