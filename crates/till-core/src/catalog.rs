@@ -209,14 +209,24 @@ impl Catalog {
             .map(|&i| &self.items[i])
     }
 
-    /// Resolves a scanned or typed code. In order: a GS1 element string (AIM
-    /// prefix `]C1`, or a GS separator); an item id; a retail barcode, whose check
+    /// Resolves a scanned or typed code. In order: an item id; a GS1 element
+    /// string (AIM prefix `]C1`, or a GS separator); a retail barcode, whose check
     /// digit must be right; a price/weight label through the patterns; any other
     /// registered (internal) code.
     pub fn lookup(&self, code: &str) -> Result<Lookup<'_>, LookupError> {
         let code = code.trim_matches(|c: char| c.is_ascii_whitespace());
         if code.is_empty() {
             return Err(LookupError::Empty);
+        }
+        // An exact item id wins, even one that looks like a GS1 string.
+        if let Some(item) = self.get(code) {
+            return Ok(Lookup {
+                item,
+                code: code.to_string(),
+                source: LookupSource::ItemCode,
+                embedded: None,
+                gs1: None,
+            });
         }
         if is_gs1(code) {
             return self.lookup_gs1(code);

@@ -88,6 +88,9 @@ pub enum SaleError {
     /// Voiding would leave non-cash tenders above the new total.
     #[error("non-cash tenders would exceed the total: remove one first")]
     NonCashAboveTotal,
+    /// A basket holds at most this many lines.
+    #[error("a sale holds at most {0} lines")]
+    TooManyLines(usize),
     /// Nothing to sell.
     #[error("the basket is empty")]
     EmptyBasket,

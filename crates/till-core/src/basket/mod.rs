@@ -32,6 +32,10 @@ use std::collections::BTreeMap;
 const HARD_MAX_QUANTITY: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 const HARD_MAX_PRICE: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0); // 1e12
 
+/// Most lines one basket holds (voided ones included): with the ceilings above
+/// this bounds every sum far below `Decimal::MAX`.
+pub const MAX_LINES: usize = 10_000;
+
 /// The flag recorded on a basket far above the shop's average.
 pub const FLAG_ABOVE_AVERAGE: &str = "basket_above_average";
 
@@ -192,6 +196,55 @@ impl Basket {
     /// The basket discount set, if any.
     pub fn basket_discount(&self) -> Option<Discount> {
         self.basket_discount
+    }
+
+    /// Checks a basket read back from disk: every line and tender within the
+    /// limits the operations enforce, so arithmetic on it cannot overflow. Call
+    /// it after deserialising; a basket built through the methods always passes.
+    pub fn validate(&self) -> Result<(), SaleError> {
+        if self.lines.len() > MAX_LINES || self.tenders.len() > MAX_LINES {
+            return Err(SaleError::TooManyLines(MAX_LINES));
+        }
+        let bad = |what: String| Err(SaleError::Inconsistent(what));
+        let in_range = |p: Money| p >= Decimal::ZERO && p <= HARD_MAX_PRICE;
+        for l in &self.lines {
+            if l.quantity <= Decimal::ZERO || l.quantity > HARD_MAX_QUANTITY {
+                return bad(format!("line {}: quantity {}", l.line_no, l.quantity));
+            }
+            let prices = [Some(l.unit_price), Some(l.catalog_price), l.label_price];
+            if !prices.into_iter().flatten().all(in_range) {
+                return bad(format!("line {}: price out of range", l.line_no));
+            }
+            let discount_ok = match l.discount {
+                None => true,
+                Some(Discount::Percent(p)) => (Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&p),
+                Some(Discount::Amount(a)) => in_range(a),
+            };
+            if !discount_ok {
+                return bad(format!("line {}: discount out of range", l.line_no));
+            }
+        }
+        let basket_ok = match self.basket_discount {
+            None => true,
+            Some(Discount::Percent(p)) => (Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&p),
+            Some(Discount::Amount(a)) => in_range(a),
+        };
+        if !basket_ok {
+            return bad("basket discount out of range".into());
+        }
+        let tender_cap = HARD_MAX_PRICE * Decimal::from(1000);
+        if self.tenders.iter().any(|t| t.amount.abs() > tender_cap) {
+            return bad("tender out of range".into());
+        }
+        let ceilings = [
+            self.config.anomaly_factor.unwrap_or_default(),
+            self.rolling_average.unwrap_or_default(),
+            self.config.cash_rounding_step.unwrap_or_default(),
+        ];
+        if ceilings.iter().any(|d| d.abs() > HARD_MAX_PRICE) {
+            return bad("configuration out of range".into());
+        }
+        Ok(())
     }
 
     /// Records a supervisor's approval; the refused call can then be repeated.
@@ -375,6 +428,9 @@ impl Basket {
     }
 
     fn push_line(&mut self, line: BasketLine) -> Result<u32, SaleError> {
+        if self.lines.len() >= MAX_LINES {
+            return Err(SaleError::TooManyLines(MAX_LINES));
+        }
         let no = line.line_no;
         let mut c = self.clone();
         c.lines.push(line);

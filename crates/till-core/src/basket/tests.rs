@@ -475,3 +475,20 @@ fn customer_group_order_limit_replaces_the_shops() {
     b.customer_group = Some("retail".into());
     assert_eq!(b.max_order_amount(), Some(dec!(20)));
 }
+
+#[test]
+fn restored_baskets_are_validated() {
+    let c = catalog();
+    let mut b = cashier_basket();
+    b.add_code(&c, "TOOL", None).unwrap();
+    assert_eq!(b.validate(), Ok(()));
+    let json = serde_json::to_string(&b).unwrap().replace(
+        "\"quantity\":\"1\"",
+        "\"quantity\":\"79228162514264337593543950335\"",
+    );
+    let tampered: Basket = serde_json::from_str(&json).unwrap();
+    assert!(matches!(
+        tampered.validate(),
+        Err(SaleError::Inconsistent(_))
+    ));
+}
