@@ -462,6 +462,14 @@ impl Basket {
         self.ensure_no_payment()?;
         let i = self.line_index(line_no)?;
         let d = discount.map(|d| self.valid_discount(d)).transpose()?;
+        if let Some(Discount::Amount(a)) = d {
+            let gross = self.lines[i].gross(self.dp());
+            if a > gross {
+                return Err(SaleError::InvalidDiscount(format!(
+                    "{a} off a line of {gross}"
+                )));
+            }
+        }
         let mut c = self.clone();
         c.lines[i].discount = d;
         self.commit(c)
@@ -472,6 +480,19 @@ impl Basket {
     pub fn set_basket_discount(&mut self, discount: Option<Discount>) -> Result<(), SaleError> {
         self.ensure_no_payment()?;
         let d = discount.map(|d| self.valid_discount(d)).transpose()?;
+        if let Some(Discount::Amount(a)) = d {
+            let net: Money = self
+                .totals()
+                .lines
+                .iter()
+                .map(|l| l.gross - l.line_discount)
+                .sum();
+            if a > net {
+                return Err(SaleError::InvalidDiscount(format!(
+                    "{a} off a basket of {net}"
+                )));
+            }
+        }
         let mut c = self.clone();
         c.basket_discount = d;
         self.commit(c)

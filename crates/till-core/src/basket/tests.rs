@@ -492,3 +492,21 @@ fn restored_baskets_are_validated() {
         Err(SaleError::Inconsistent(_))
     ));
 }
+
+#[test]
+fn amount_discounts_cannot_exceed_the_amount() {
+    let c = catalog();
+    let mut b = Basket::new(BasketConfig::default(), &user("s1", Role::Supervisor));
+    let n = b.add_code(&c, "NUT", None).unwrap();
+    assert!(matches!(
+        b.set_line_discount(n, Some(Discount::Amount(dec!(4)))),
+        Err(SaleError::InvalidDiscount(_))
+    ));
+    b.set_line_discount(n, Some(Discount::Amount(dec!(3.99))))
+        .unwrap();
+    assert!(matches!(
+        b.set_basket_discount(Some(Discount::Amount(dec!(0.01)))),
+        Err(SaleError::InvalidDiscount(_))
+    ));
+    assert_eq!(b.totals().total, dec!(0.00));
+}
