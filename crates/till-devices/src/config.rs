@@ -92,9 +92,43 @@ pub struct PrinterConfig {
     /// `ESC t` code page; 19 = PC858 (euro sign, French accents).
     #[serde(default = "default_code_page")]
     pub code_page: u8,
+    /// Optional logo printed above the shop name: a binary PBM (P4) file.
+    #[serde(default)]
+    pub logo: Option<String>,
 }
 
 impl PrinterConfig {
+    /// A printer on `link` with every other setting at its default.
+    pub fn new(link: Link) -> Self {
+        Self {
+            link,
+            timeout_ms: default_timeout_ms(),
+            width: default_width(),
+            code_page: default_code_page(),
+            logo: None,
+        }
+    }
+
+    /// The receipt layout.
+    pub fn layout(&self) -> crate::escpos::receipt::Layout {
+        crate::escpos::receipt::Layout {
+            width: self.width,
+            code_page: self.code_page,
+        }
+    }
+
+    /// Load the logo file, if one is configured.
+    pub fn load_logo(&self) -> Result<Option<crate::escpos::receipt::Logo>, crate::DeviceError> {
+        let Some(path) = &self.logo else {
+            return Ok(None);
+        };
+        let bytes = std::fs::read(path).map_err(|e| crate::DeviceError::Open {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+        crate::escpos::receipt::Logo::from_pbm(&bytes).map(Some)
+    }
+
     /// The timeout as a duration.
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)

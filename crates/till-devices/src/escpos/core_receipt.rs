@@ -8,7 +8,7 @@
 use till_core::receipt::{Receipt, TRAINING_MARK};
 
 use super::cmd::{self, Align, QrEc};
-use super::receipt::{Layout, Writer};
+use super::receipt::{Layout, Logo, Writer};
 use crate::DeviceError;
 
 fn symbol(code: &str) -> &str {
@@ -37,12 +37,36 @@ fn training(w: &mut Writer) {
 
 /// Render the receipt to the bytes sent to the printer.
 pub fn render_receipt(r: &Receipt, layout: Layout) -> Result<Vec<u8>, DeviceError> {
-    let mut w = Writer::start(layout, 512 + r.lines.len() * 64);
+    render_receipt_with_logo(r, layout, None)
+}
+
+/// Render with the shop's logo as a raster image above its name.
+pub fn render_receipt_with_logo(
+    r: &Receipt,
+    layout: Layout,
+    logo: Option<&Logo>,
+) -> Result<Vec<u8>, DeviceError> {
+    let mut w = Writer::start(
+        layout,
+        512 + r.lines.len() * 64 + logo.map_or(0, |l| l.bits.len()),
+    );
     let sym = symbol(&r.currency.code);
     let money = |m: rust_decimal::Decimal| format!("{} {sym}", r.currency.format(m));
 
     if r.training {
         training(&mut w);
+    }
+    if let Some(l) = logo {
+        // 12 dots per character column: 576 dots on 80 mm, 384 on 58 mm.
+        if l.width_bytes as usize * 8 > layout.width * 12 {
+            return Err(DeviceError::InvalidCommand(format!(
+                "logo is {} dots wide, the paper {}",
+                l.width_bytes as usize * 8,
+                layout.width * 12
+            )));
+        }
+        w.align(Align::Center);
+        w.out.extend(cmd::raster(l.width_bytes, l.rows, &l.bits)?);
     }
     w.bold(true);
     w.size(2, 2);
@@ -266,6 +290,26 @@ mod tests {
             .min()
             .unwrap();
         assert!(best < std::time::Duration::from_millis(1), "{best:?}");
+    }
+
+    #[test]
+    fn logo_goes_above_the_shop_name_and_must_fit() {
+        let r = sample_receipt(1);
+        let logo = Logo {
+            width_bytes: 2,
+            rows: 1,
+            bits: vec![0xAA, 0x55],
+        };
+        let b = render_receipt_with_logo(&r, Layout::default(), Some(&logo)).unwrap();
+        let mut paper = Interpreter::new(48);
+        paper.feed(&b);
+        assert_eq!(paper.lines[0], "[image 16x1 dots]");
+        let wide = Logo {
+            width_bytes: 80,
+            rows: 1,
+            bits: vec![0; 80],
+        };
+        assert!(render_receipt_with_logo(&r, Layout::default(), Some(&wide)).is_err());
     }
 
     #[test]

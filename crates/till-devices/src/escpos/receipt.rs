@@ -53,6 +53,56 @@ pub struct Logo {
     pub bits: Vec<u8>,
 }
 
+impl Logo {
+    /// Read a binary PBM (P4) image: the format's bit layout (1 = black,
+    /// MSB leftmost, rows padded to a byte) is exactly the printer's raster
+    /// layout, so any image tool can produce a logo (`convert logo.png -monochrome logo.pbm`).
+    pub fn from_pbm(bytes: &[u8]) -> Result<Logo, DeviceError> {
+        let bad = |why: &str| DeviceError::InvalidCommand(format!("logo: {why}"));
+        let mut pos = 0;
+        let mut fields = Vec::new();
+        while fields.len() < 3 {
+            while pos < bytes.len() && (bytes[pos].is_ascii_whitespace() || bytes[pos] == b'#') {
+                if bytes[pos] == b'#' {
+                    while pos < bytes.len() && bytes[pos] != b'\n' {
+                        pos += 1;
+                    }
+                } else {
+                    pos += 1;
+                }
+            }
+            let start = pos;
+            while pos < bytes.len() && !bytes[pos].is_ascii_whitespace() {
+                pos += 1;
+            }
+            if start == pos {
+                return Err(bad("truncated PBM header"));
+            }
+            fields.push(String::from_utf8_lossy(&bytes[start..pos]).into_owned());
+        }
+        if fields[0] != "P4" {
+            return Err(bad("not a binary PBM (P4) file"));
+        }
+        let w: u16 = fields[1].parse().map_err(|_| bad("bad width"))?;
+        let h: u16 = fields[2].parse().map_err(|_| bad("bad height"))?;
+        pos += 1; // the single whitespace byte before the raster
+        let width_bytes = w.div_ceil(8);
+        let len = width_bytes as usize * h as usize;
+        let bits = bytes
+            .get(pos..pos + len)
+            .ok_or_else(|| bad("truncated PBM data"))?
+            .to_vec();
+        if len == 0 {
+            return Err(bad("empty image"));
+        }
+        Ok(Logo {
+            width_bytes,
+            rows: h,
+            bits,
+        })
+    }
+}
+
 /// Everything printed on a receipt, in words and amounts.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReceiptDoc {
@@ -472,6 +522,24 @@ mod rust_decimal_macros_free {
 mod tests {
     use super::*;
     use crate::escpos::Interpreter;
+
+    #[test]
+    fn pbm_logo_becomes_a_raster_image() {
+        let mut pbm = b"P4\n# comptoir\n10 2\n".to_vec();
+        pbm.extend([0xFF, 0xC0, 0x80, 0x40]);
+        let logo = Logo::from_pbm(&pbm).unwrap();
+        assert_eq!((logo.width_bytes, logo.rows), (2, 2));
+        let mut doc = sample(1);
+        doc.logo = Some(logo);
+        let b = render(&doc, Layout::default()).unwrap();
+        let raster = [
+            0x1D, 0x76, 0x30, 0x00, 0x02, 0x00, 0x02, 0x00, 0xFF, 0xC0, 0x80, 0x40,
+        ];
+        assert!(b.windows(raster.len()).any(|w| w == raster));
+        assert!(Logo::from_pbm(b"P1\n1 1\n1").is_err());
+        assert!(Logo::from_pbm(b"P4\n16 16\n\x00").is_err());
+        assert!(Logo::from_pbm(b"P4\n").is_err());
+    }
 
     #[test]
     fn amounts_use_a_decimal_comma() {

@@ -32,12 +32,7 @@ fn fail(json: bool, device: &str, target: &str, e: &DeviceError) -> i32 {
 fn printer_config(t: &Target, cfg: &DevicesConfig) -> anyhow::Result<PrinterConfig> {
     let mut p = match (&cfg.printer, t.override_link()) {
         (Some(p), _) => p.clone(),
-        (None, Some(link)) => PrinterConfig {
-            link,
-            timeout_ms: 1000,
-            width: 48,
-            code_page: cmd::CODE_PAGE_PC858,
-        },
+        (None, Some(link)) => PrinterConfig::new(link),
         (None, None) => anyhow::bail!(
             "no [devices.printer] in {} and no --path/--address given",
             t.config
