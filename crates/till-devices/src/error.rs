@@ -119,7 +119,7 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
                 let end = after
                     .find('"')
                     .ok_or_else(|| format!("line {}: unterminated string", lineno + 1))?;
-                out.extend_from_slice(after[..end].as_bytes());
+                out.extend_from_slice(&after.as_bytes()[..end]);
                 rest = &after[end + 1..];
                 continue;
             }

@@ -125,30 +125,31 @@ fn read_hex16(p: &Path) -> Option<u16> {
 /// USB details of the device behind a sysfs class entry: walk up from its
 /// `device` link to the first ancestor with `idVendor` (the USB device, above
 /// the interface and any usb-serial port node).
-fn usb_details(
-    class_entry: &Path,
-) -> (
-    Option<u16>,
-    Option<u16>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-) {
+#[derive(Default)]
+struct UsbDetails {
+    vid: Option<u16>,
+    pid: Option<u16>,
+    manufacturer: Option<String>,
+    product: Option<String>,
+    serial: Option<String>,
+}
+
+fn usb_details(class_entry: &Path) -> UsbDetails {
     let mut dir: Option<PathBuf> = class_entry.join("device").canonicalize().ok();
     for _ in 0..6 {
         let Some(d) = dir else { break };
         if d.join("idVendor").exists() {
-            return (
-                read_hex16(&d.join("idVendor")),
-                read_hex16(&d.join("idProduct")),
-                read_trim(&d.join("manufacturer")),
-                read_trim(&d.join("product")),
-                read_trim(&d.join("serial")),
-            );
+            return UsbDetails {
+                vid: read_hex16(&d.join("idVendor")),
+                pid: read_hex16(&d.join("idProduct")),
+                manufacturer: read_trim(&d.join("manufacturer")),
+                product: read_trim(&d.join("product")),
+                serial: read_trim(&d.join("serial")),
+            };
         }
         dir = d.parent().map(Path::to_path_buf);
     }
-    (None, None, None, None, None)
+    UsbDetails::default()
 }
 
 fn entries(dir: &Path) -> Vec<(String, PathBuf)> {
@@ -169,7 +170,13 @@ fn entries(dir: &Path) -> Vec<(String, PathBuf)> {
 pub fn scan_root(root: &Path, serial_ok: &dyn Fn(&str) -> bool) -> Vec<PortInfo> {
     let mut out = Vec::new();
     let mut push = |node: NodeKind, path: String, entry: &Path, name_override: Option<String>| {
-        let (vid, pid, manufacturer, product, serial) = usb_details(entry);
+        let UsbDetails {
+            vid,
+            pid,
+            manufacturer,
+            product,
+            serial,
+        } = usb_details(entry);
         let product = product.or(name_override);
         let guess = guess(node, vid, product.as_deref());
         out.push(PortInfo {
@@ -211,8 +218,7 @@ pub fn scan_root(root: &Path, serial_ok: &dyn Fn(&str) -> bool) -> Vec<PortInfo>
         }
         // Only USB input devices: the built-in keyboard and power buttons
         // are not peripherals a technician wires.
-        let (vid, ..) = usb_details(&entry);
-        if vid.is_none() {
+        if usb_details(&entry).vid.is_none() {
             continue;
         }
         let input_name = read_trim(&entry.join("device/name"));

@@ -15,8 +15,8 @@ pub fn run(json: bool) -> anyhow::Result<i32> {
         return Ok(0);
     }
     println!(
-        "{:<22} {:<12} {:<10} {:<16} {}",
-        "PATH", "NODE", "VID:PID", "LIKELY", "MAKER / PRODUCT"
+        "{:<22} {:<12} {:<10} {:<16} MAKER / PRODUCT",
+        "PATH", "NODE", "VID:PID", "LIKELY"
     );
     for p in &found {
         let node = match p.node {
