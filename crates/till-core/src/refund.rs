@@ -83,6 +83,21 @@ impl AlreadyRefunded {
         out
     }
 
+    /// What is still refundable per original line (line number, quantity),
+    /// for the screen that lets the cashier pick lines. Lines fully refunded
+    /// are left out.
+    pub fn refundable(&self, original: &SaleRecord) -> Vec<(u32, Decimal)> {
+        original
+            .lines
+            .iter()
+            .map(|l| {
+                let done = self.quantities.get(&l.line_no).copied().unwrap_or_default();
+                (l.line_no, l.quantity - done)
+            })
+            .filter(|(_, q)| *q > Decimal::ZERO)
+            .collect()
+    }
+
     fn is_empty(&self) -> bool {
         self.quantities.values().all(|q| q.is_zero()) && !self.rounding
     }
@@ -128,19 +143,7 @@ pub fn refund_all(
     ctx: &Reversal,
     already: &AlreadyRefunded,
 ) -> Result<SaleRecord, SaleError> {
-    let picks: BTreeMap<u32, Decimal> = original
-        .lines
-        .iter()
-        .map(|l| {
-            let done = already
-                .quantities
-                .get(&l.line_no)
-                .copied()
-                .unwrap_or_default();
-            (l.line_no, l.quantity - done)
-        })
-        .filter(|(_, q)| *q > Decimal::ZERO)
-        .collect();
+    let picks: BTreeMap<u32, Decimal> = already.refundable(original).into_iter().collect();
     refund(original, original_ref, ctx, already, picks)
 }
 

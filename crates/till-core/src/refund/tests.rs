@@ -163,6 +163,10 @@ fn partial_refunds_add_up_to_the_whole() {
     assert_eq!(r1.tenders[0].kind, TenderKind::Card);
     let already = AlreadyRefunded::from_refunds([&r1]);
     assert_eq!(
+        already.refundable(&o),
+        vec![(1, dec!(2)), (2, dec!(1)), (3, dec!(1))]
+    );
+    assert_eq!(
         refund_lines(&o, sale_ref(), &[(1, dec!(3))], &ctx, &already),
         Err(SaleError::RefundExceedsSold {
             line_no: 1,
