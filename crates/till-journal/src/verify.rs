@@ -23,7 +23,9 @@ use crate::error::{classify, JournalError, Result};
 use crate::projections::{self, ProjectionSnapshot};
 use crate::schema;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
+use std::borrow::Cow;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -112,15 +114,86 @@ pub struct VerifyReport {
     pub first_problem: Option<Problem>,
 }
 
+/// One row as read, with as few allocations as possible (the walk is
+/// allocation-bound): ts and payload share one buffer, hashes are arrays, the
+/// terminal id is kept only when it differs from the genesis terminal.
 struct RawRow {
-    terminal_id: String,
+    /// None: the genesis terminal.
+    terminal_id: Option<String>,
     seq: u64,
-    ts: String,
-    kind: String,
-    payload: Vec<u8>,
-    prev_hash: Vec<u8>,
-    hash: Vec<u8>,
+    kind: Cow<'static, str>,
+    /// ts bytes then payload bytes.
+    data: Vec<u8>,
+    ts_len: usize,
+    /// None when the stored BLOB is not 32 bytes.
+    prev_hash: Option<[u8; 32]>,
+    hash: Option<[u8; 32]>,
     signature: Option<Vec<u8>>,
+}
+
+impl RawRow {
+    fn ts(&self) -> &str {
+        // Validated as UTF-8 when read.
+        std::str::from_utf8(&self.data[..self.ts_len]).unwrap_or("")
+    }
+    fn payload(&self) -> &[u8] {
+        &self.data[self.ts_len..]
+    }
+}
+
+/// Reads a row; a column of the wrong type is reported as a malformed record
+/// (an attacker can store anything), never as a failure of the verifier.
+fn read_raw(r: &rusqlite::Row<'_>, terminal: Option<&str>) -> std::result::Result<RawRow, Problem> {
+    let malformed = |seq: Option<u64>, message: String| Problem {
+        seq,
+        kind: ProblemKind::MalformedRow,
+        projection: None,
+        message,
+    };
+    let seq: i64 = r
+        .get(1)
+        .map_err(|e| malformed(None, format!("a record's seq is not an integer: {e}")))?;
+    let seq = u64::try_from(seq).map_err(|_| malformed(None, format!("seq {seq} is negative")))?;
+    let text = |i: usize, what: &str| {
+        r.get_ref(i)
+            .ok()
+            .and_then(|v| v.as_str().ok())
+            .ok_or_else(|| malformed(Some(seq), format!("{what} is not text")))
+    };
+    let bytes = |i: usize, what: &str| {
+        r.get_ref(i)
+            .ok()
+            .and_then(|v| v.as_bytes().ok())
+            .ok_or_else(|| malformed(Some(seq), format!("{what} is not a BLOB")))
+    };
+    let t = text(0, "terminal_id")?;
+    let terminal_id = match terminal {
+        Some(g) if g == t => None,
+        _ => Some(t.to_string()),
+    };
+    let ts = text(2, "ts")?;
+    let kind = text(3, "kind")?;
+    let payload = bytes(4, "payload")?;
+    let mut data = Vec::with_capacity(ts.len() + payload.len());
+    data.extend_from_slice(ts.as_bytes());
+    data.extend_from_slice(payload);
+    let signature = match r.get_ref(7) {
+        Ok(ValueRef::Null) | Err(_) => None,
+        Ok(v) => v.as_bytes().ok().map(<[u8]>::to_vec),
+    };
+    Ok(RawRow {
+        terminal_id,
+        seq,
+        kind: match Event::KINDS.iter().find(|k| **k == kind) {
+            Some(k) => Cow::Borrowed(*k),
+            None => Cow::Owned(kind.to_string()),
+        },
+        data,
+        ts_len: ts.len(),
+        prev_hash: chain::hash32(bytes(5, "prev_hash")?),
+        hash: chain::hash32(bytes(6, "hash")?),
+        signature,
+    })
 }
 
 type LedgerRow = (u64, usize, String, Decimal, &'static str);
@@ -198,6 +271,7 @@ const BATCH: usize = 512;
 fn check_batch(
     index: usize,
     rows: Vec<RawRow>,
+    terminal: &str,
     key: Option<&VerifyingKey>,
     want_fx: bool,
 ) -> BatchResult {
@@ -213,8 +287,7 @@ fn check_batch(
             break;
         }
         let seq = r.seq;
-        let (Some(prev), Some(stored)) = (chain::hash32(&r.prev_hash), chain::hash32(&r.hash))
-        else {
+        let (Some(prev), Some(stored)) = (r.prev_hash, r.hash) else {
             out.problem = Some(Problem::at(
                 seq,
                 ProblemKind::MalformedRow,
@@ -223,11 +296,11 @@ fn check_batch(
             break;
         };
         let fields = RecordFields {
-            terminal_id: &r.terminal_id,
+            terminal_id: r.terminal_id.as_deref().unwrap_or(terminal),
             seq,
-            ts: &r.ts,
+            ts: r.ts(),
             kind: &r.kind,
-            payload: &r.payload,
+            payload: r.payload(),
         };
         match chain::record_hash(&prev, &fields) {
             Ok(h) if h == stored => {}
@@ -253,7 +326,7 @@ fn check_batch(
             }
         }
         // Decoding is also the "payload decodes" check.
-        let fx = match projections::effects_from_payload(&r.kind, &r.payload) {
+        let fx = match projections::effects_from_payload(&r.kind, r.payload()) {
             Ok(fx) => fx,
             Err(e) => {
                 out.problem = Some(Problem::at(
@@ -369,20 +442,6 @@ fn walk(
         })
         .map_err(db)?;
     let mut rows = st.query([]).map_err(db)?;
-    let read_row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<RawRow> {
-        let seq: i64 = r.get(1)?;
-        Ok(RawRow {
-            terminal_id: r.get(0)?,
-            seq: u64::try_from(seq).unwrap_or(0),
-            ts: r.get(2)?,
-            kind: r.get(3)?,
-            payload: r.get(4)?,
-            prev_hash: r.get(5)?,
-            hash: r.get(6)?,
-            signature: r.get(7)?,
-        })
-    };
-
     // Genesis first: it names the terminal and the key that verifies the rest.
     let Some(first) = rows.next().map_err(db)? else {
         report.first_problem = Some(Problem {
@@ -393,25 +452,32 @@ fn walk(
         });
         return Ok(report);
     };
-    let first = read_row(first).map_err(db)?;
+    let mut first = match read_raw(first, None) {
+        Ok(r) => r,
+        Err(p) => {
+            report.first_problem = Some(p);
+            return Ok(report);
+        }
+    };
     let mut problem: Option<Problem> = None;
     let mut key: Option<VerifyingKey> = None;
-    let terminal = first.terminal_id.clone();
+    // The row's terminal is the journal's; rows of other terminals are flagged.
+    let terminal = first.terminal_id.take().unwrap_or_default();
     report.terminal_id = Some(terminal.clone());
-    match Event::decode(&first.kind, &first.payload) {
+    match Event::decode(&first.kind, first.payload()) {
         Ok(Event::TerminalInitialised(g)) if first.seq == 1 => {
             report.public_key = Some(g.public_key.clone());
             let parsed = hex::decode(&g.public_key)
                 .ok()
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
                 .and_then(|b| VerifyingKey::from_bytes(&b).ok());
-            if g.terminal_id != first.terminal_id {
+            if g.terminal_id != terminal {
                 problem = Some(Problem::at(
                     1,
                     ProblemKind::Genesis,
                     format!(
                         "genesis names terminal {:?} but the row belongs to {:?}",
-                        g.terminal_id, first.terminal_id
+                        g.terminal_id, terminal
                     ),
                 ));
             } else if parsed.is_none() {
@@ -472,11 +538,12 @@ fn walk(
     let mut snapshot = ProjectionSnapshot::default();
 
     let mut last_seq = 0u64;
-    let mut last_hash: Vec<u8> = chain::GENESIS_PREV_HASH.to_vec();
+    let mut last_hash: [u8; 32] = chain::GENESIS_PREV_HASH;
     let mut events = 0u64;
     let mut closings = 0u64;
 
     let key_ref = key.as_ref();
+    let terminal_ref = terminal.as_str();
     let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Vec<RawRow>)>(threads * 2);
     let job_rx = Mutex::new(job_rx);
     let walk_result: Result<Option<Problem>> = std::thread::scope(|s| {
@@ -493,7 +560,7 @@ fn walk(
                 };
                 let Ok((index, batch)) = job else { return };
                 if res_tx
-                    .send(check_batch(index, batch, key_ref, want_fx))
+                    .send(check_batch(index, batch, terminal_ref, key_ref, want_fx))
                     .is_err()
                 {
                     return;
@@ -576,20 +643,29 @@ fn walk(
             let r = match row.take() {
                 Some(r) => r,
                 None => match rows.next().map_err(db)? {
-                    Some(r) => read_row(r).map_err(db)?,
+                    Some(r) => match read_raw(r, Some(&terminal)) {
+                        Ok(r) => r,
+                        Err(p) => {
+                            problem = first_of(problem, Some(p));
+                            break;
+                        }
+                    },
                     None => break,
                 },
             };
             events += 1;
             if problem.is_none() {
-                if r.terminal_id != terminal {
+                if let Some(other) = &r.terminal_id {
                     problem = Some(Problem::at(
                         r.seq,
                         ProblemKind::WrongTerminal,
-                        format!(
-                            "record of terminal {:?} in the journal of {terminal:?}",
-                            r.terminal_id
-                        ),
+                        format!("record of terminal {other:?} in the journal of {terminal:?}"),
+                    ));
+                } else if r.prev_hash.is_none() || r.hash.is_none() {
+                    problem = Some(Problem::at(
+                        r.seq,
+                        ProblemKind::MalformedRow,
+                        "hash or prev_hash is not 32 bytes".into(),
                     ));
                 } else if r.seq != last_seq + 1 {
                     problem = Some(Problem::at(
@@ -609,20 +685,20 @@ fn walk(
                             format!("seq {} follows seq {last_seq}", r.seq)
                         },
                     ));
-                } else if r.prev_hash != last_hash {
+                } else if r.prev_hash != Some(last_hash) {
                     problem = Some(Problem::at(
                         r.seq,
                         ProblemKind::BrokenLink,
                         format!(
                             "prev_hash {} is not the hash of seq {last_seq} ({}): the chain is broken here",
-                            hex::encode(&r.prev_hash),
-                            hex::encode(&last_hash)
+                            hex::encode(r.prev_hash.unwrap_or_default()),
+                            hex::encode(last_hash)
                         ),
                     ));
                 }
             }
             last_seq = r.seq;
-            last_hash.clone_from(&r.hash);
+            last_hash = r.hash.unwrap_or_default();
             batch.push(r);
             if batch.len() == BATCH {
                 let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
@@ -658,7 +734,7 @@ fn walk(
     let chain_problem = walk_result?;
     report.events = events;
     report.head_seq = last_seq;
-    report.head_hash = hex::encode(&last_hash);
+    report.head_hash = hex::encode(last_hash);
     report.closings_checked = closings;
     if let Some(p) = chain_problem {
         report.first_problem = Some(p);
@@ -731,7 +807,7 @@ fn walk(
         ));
         return Ok(report);
     }
-    if t_hash != last_hash {
+    if t_hash != last_hash[..] {
         report.first_problem = Some(Problem::at(
             last_seq,
             ProblemKind::TailMismatch,
