@@ -2,7 +2,8 @@
 //! scan resolves in O(1) even with 100,000 articles.
 
 use crate::barcode::{
-    self, parse_gs1, parse_retail, BarcodeError, Embedded, EmbeddedPattern, Gs1Error, Gs1Reading,
+    self, parse_gs1, parse_retail, parse_upc_e, BarcodeError, Embedded, EmbeddedPattern, Gs1Error,
+    Gs1Reading, Symbology,
 };
 use crate::money::Money;
 use crate::records::{ItemId, Unit};
@@ -254,6 +255,16 @@ impl Catalog {
             if let Some(item) = self.by_barcode(bare) {
                 return Ok(found(item, LookupSource::Barcode));
             }
+            // A UPC-E is catalogued under the UPC-A it expands to; an 8-digit code
+            // valid both as EAN-8 and as UPC-E may be either.
+            let upc_e = match parsed.symbology {
+                Symbology::UpcE => Some(parsed.clone()),
+                Symbology::Ean8 => parse_upc_e(bare).ok(),
+                _ => None,
+            };
+            if let Some(item) = upc_e.and_then(|u| self.by_barcode(&u.gtin13())) {
+                return Ok(found(item, LookupSource::Barcode));
+            }
             if let Some(e) = barcode::embedded::decode_with(&self.patterns, &parsed) {
                 let item = self
                     .by_barcode(&e.base_code)
@@ -326,6 +337,8 @@ mod tests {
                 item("NUT400", &["3017620422003"], dec!(3.99), Unit::Piece),
                 item("CEREAL", &["0036000291452"], dec!(2.50), Unit::Piece),
                 item("MINT", &["96385074", "INT-77"], dec!(1.20), Unit::Piece),
+                item("UPCE", &["042100005264"], dec!(1), Unit::Piece),
+                item("UPCE2", &["0012345000065"], dec!(1), Unit::Piece),
                 item("12345", &[], dec!(19.90), Unit::Kg),
                 item(
                     "CHEESE",
@@ -357,6 +370,9 @@ mod tests {
         assert_eq!(c.lookup("]E03017620422003").unwrap().item.id, "NUT400");
         assert_eq!(c.lookup("96385074").unwrap().item.id, "MINT");
         assert_eq!(c.lookup("INT-77").unwrap().item.id, "MINT");
+        // UPC-E scans find the item catalogued under its UPC-A.
+        assert_eq!(c.lookup("04252614").unwrap().item.id, "UPCE");
+        assert_eq!(c.lookup("01234565").unwrap().item.id, "UPCE2");
     }
 
     #[test]

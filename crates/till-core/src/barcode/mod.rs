@@ -24,6 +24,9 @@ pub enum Symbology {
     Ean8,
     /// 12 digits, the North American code (GTIN-12).
     UpcA,
+    /// 8 digits, a zero-suppressed UPC-A (number system 0 or 1); its check
+    /// digit is the expanded UPC-A's.
+    UpcE,
 }
 
 impl Symbology {
@@ -34,6 +37,7 @@ impl Symbology {
             Symbology::Ean13 => 13,
             Symbology::Ean8 => 8,
             Symbology::UpcA => 12,
+            Symbology::UpcE => 8,
         }
     }
 
@@ -43,6 +47,7 @@ impl Symbology {
             Symbology::Ean13 => "ean13",
             Symbology::Ean8 => "ean8",
             Symbology::UpcA => "upc_a",
+            Symbology::UpcE => "upc_e",
         }
     }
 }
@@ -58,10 +63,15 @@ pub struct Barcode {
 
 impl Barcode {
     /// The code as a GTIN-13: UPC-A gains a leading zero (that is how GS1 defines
-    /// it), EAN-13 is unchanged. EAN-8 has no GTIN-13 form and is returned as is.
+    /// it), UPC-E is expanded to its UPC-A first, EAN-13 is unchanged. EAN-8 has
+    /// no GTIN-13 form and is returned as is.
     pub fn gtin13(&self) -> String {
         match self.symbology {
             Symbology::UpcA => format!("0{}", self.digits),
+            Symbology::UpcE => match expand_upc_e(&self.digits) {
+                Ok(upc_a) => format!("0{upc_a}"),
+                Err(_) => self.digits.clone(),
+            },
             _ => self.digits.clone(),
         }
     }
@@ -144,9 +154,50 @@ pub fn verify_gs1_check_digit(code: &str) -> Result<(), BarcodeError> {
     Ok(())
 }
 
+/// Expands a UPC-E code (8 digits: number system, six digits, check digit) to
+/// the 12-digit UPC-A it stands for. The check digit is copied, not verified.
+pub fn expand_upc_e(code: &str) -> Result<String, BarcodeError> {
+    let d = digits_of(code)?;
+    if d.len() != 8 {
+        return Err(BarcodeError::WrongLength(d.len()));
+    }
+    if d[0] > 1 {
+        // Only number systems 0 and 1 can be zero-suppressed.
+        return Err(BarcodeError::NonDigit {
+            position: 1,
+            found: char::from(b'0' + d[0]),
+        });
+    }
+    let (n, x, c) = (d[0], &d[1..7], d[7]);
+    let body: [u8; 10] = match x[5] {
+        0..=2 => [x[0], x[1], x[5], 0, 0, 0, 0, x[2], x[3], x[4]],
+        3 => [x[0], x[1], x[2], 0, 0, 0, 0, 0, x[3], x[4]],
+        4 => [x[0], x[1], x[2], x[3], 0, 0, 0, 0, 0, x[4]],
+        _ => [x[0], x[1], x[2], x[3], x[4], 0, 0, 0, 0, x[5]],
+    };
+    let mut out = String::with_capacity(12);
+    for v in std::iter::once(n).chain(body).chain(std::iter::once(c)) {
+        out.push(char::from(b'0' + v));
+    }
+    Ok(out)
+}
+
+/// Validates a UPC-E code: its check digit is the one of the UPC-A it expands to.
+/// Use it when the scanner says UPC-E (AIM `]E0` with 8 digits); [`parse_retail`]
+/// cannot always tell UPC-E from EAN-8.
+pub fn parse_upc_e(code: &str) -> Result<Barcode, BarcodeError> {
+    let upc_a = expand_upc_e(code)?;
+    verify_gs1_check_digit(&upc_a)?;
+    Ok(Barcode {
+        symbology: Symbology::UpcE,
+        digits: code.to_string(),
+    })
+}
+
 /// Validates a scanned or typed retail code: EAN-13, EAN-8 or UPC-A, told apart
-/// by length, with its check digit verified. The input must be exactly the digits
-/// (strip the scanner's suffix and AIM prefix first).
+/// by length, with its check digit verified. An 8-digit code that is not a
+/// valid EAN-8 but a valid UPC-E is read as UPC-E. The input must be exactly the
+/// digits (strip the scanner's suffix and AIM prefix first).
 pub fn parse_retail(code: &str) -> Result<Barcode, BarcodeError> {
     let len = code.chars().count();
     let symbology = match len {
@@ -160,7 +211,13 @@ pub fn parse_retail(code: &str) -> Result<Barcode, BarcodeError> {
             return Err(BarcodeError::WrongLength(len));
         }
     };
-    verify_gs1_check_digit(code)?;
+    if let Err(e) = verify_gs1_check_digit(code) {
+        if symbology == Symbology::Ean8 {
+            // Keep the EAN-8 error: it is what a misread EAN-8 needs to report.
+            return parse_upc_e(code).map_err(|_| e);
+        }
+        return Err(e);
+    }
     Ok(Barcode {
         symbology,
         digits: code.to_string(),
@@ -241,6 +298,37 @@ mod tests {
         // UPC-A number system 2 is GTIN-13 prefix 02.
         let upc = with_check_digit("21234500123").unwrap();
         assert!(parse_retail(&upc).unwrap().is_restricted_circulation());
+    }
+
+    #[test]
+    fn upc_e_expands_and_validates() {
+        assert_eq!(expand_upc_e("04252614").unwrap(), "042100005264");
+        assert_eq!(expand_upc_e("01234565").unwrap(), "012345000065");
+        assert_eq!(expand_upc_e("01234531").unwrap(), "012300000451");
+        assert_eq!(expand_upc_e("01234548").unwrap(), "012340000058");
+        let b = parse_retail("04252614").unwrap();
+        assert_eq!(b.symbology, Symbology::UpcE);
+        assert_eq!(b.gtin13(), "0042100005264");
+        // 01234565 is a valid EAN-8 too: without the AIM identifier it reads as
+        // EAN-8; the scanner's ]E0 says UPC-E.
+        assert_eq!(parse_retail("01234565").unwrap().symbology, Symbology::Ean8);
+        assert_eq!(parse_upc_e("01234565").unwrap().symbology, Symbology::UpcE);
+        assert!(matches!(
+            parse_upc_e("04252615"),
+            Err(BarcodeError::BadCheckDigit {
+                expected: 4,
+                got: 5
+            })
+        ));
+        assert!(parse_upc_e("24252614").is_err());
+        // Neither EAN-8 nor UPC-E: the EAN-8 error is reported.
+        assert!(matches!(
+            parse_retail("96385075"),
+            Err(BarcodeError::BadCheckDigit {
+                expected: 4,
+                got: 5
+            })
+        ));
     }
 
     #[test]
