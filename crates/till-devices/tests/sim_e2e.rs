@@ -257,3 +257,17 @@ fn receipt_is_held_back_when_the_printer_cannot_print() {
     assert!(sim.wait_for(T, |s| s.paper.text().contains("TICKET 42")));
     assert_eq!(sim.text().matches("TICKET 42").count(), 1);
 }
+
+#[test]
+fn keyboard_wedge_scans_arrive_validated() {
+    use till_devices::scanner::WedgeScanner;
+    let mut sim = ScannerSim::spawn(SimKind::Pty, vec![], Suffix::Cr).unwrap();
+    let mut r = WedgeScanner::new(sim.endpoint.take_host().unwrap(), 64);
+    sim.scan_keys("3017620422003");
+    let s = r.next_scan(T).unwrap();
+    assert!(matches!(s.code, Code::Retail(ref b) if b.digits == "3017620422003"));
+    sim.scan_keys("3017620422009");
+    assert!(matches!(r.next_scan(T), Err(ScanError::Invalid { .. })));
+    sim.scan_keys("96385074");
+    assert_eq!(r.next_scan(T).unwrap().code.symbology(), "ean8");
+}

@@ -338,12 +338,18 @@ fn parse_esc(b: &[u8]) -> Step {
             let off_ms = b[4] as u16 * 2;
             Step::Done(5, A::Event(Event::Kick { pin, on_ms, off_ms }))
         }
+        // ESC ! n: print mode; bit 3 emphasized, bit 4 double height,
+        // bit 5 double width.
+        b'!' => three(|n| {
+            A::Size(
+                if n & 0x20 != 0 { 2 } else { 1 },
+                if n & 0x10 != 0 { 2 } else { 1 },
+            )
+        }),
         // One-parameter commands that change nothing in a text rendering:
-        // print mode, underline, double-strike, font, feed dots, charset,
-        // line spacing, upside-down, rotation.
-        b'!' | b'-' | b'G' | b'M' | b'J' | b'R' | b'3' | b'{' | b'V' | b'r' => {
-            three(|_| A::Nothing)
-        }
+        // underline, double-strike, font, feed dots, charset, line spacing,
+        // upside-down, rotation.
+        b'-' | b'G' | b'M' | b'J' | b'R' | b'3' | b'{' | b'V' | b'r' => three(|_| A::Nothing),
         b'2' => Step::Done(2, A::Nothing),
         _ => Step::Done(2, A::Event(Event::Unknown(b[..2].to_vec()))),
     }
@@ -512,6 +518,15 @@ mod tests {
             ]
         );
         assert_eq!(i.events, vec![Event::Init, Event::CodePage(19)]);
+    }
+
+    #[test]
+    fn esc_bang_sets_double_width() {
+        let mut i = Interpreter::new(20);
+        i.feed(&[
+            0x1B, b'!', 0x20, b'A', b'B', b'\n', 0x1B, b'!', 0x00, b'C', b'\n',
+        ]);
+        assert_eq!(i.lines, vec!["A B", "C"]);
     }
 
     #[test]

@@ -57,6 +57,16 @@ impl ScannerSim {
         self.send_raw(&f);
     }
 
+    /// Emit `text` as a keyboard-wedge scanner would: `struct input_event`
+    /// records (key press/release, then Enter), for readers of evdev nodes.
+    pub fn scan_keys(&self, text: &str) {
+        let bytes: Vec<u8> = crate::scanner::wedge::events_for(text)
+            .iter()
+            .flat_map(|e| e.encode())
+            .collect();
+        self.send_raw(&bytes);
+    }
+
     /// Emit arbitrary bytes (noise, half frames).
     pub fn send_raw(&self, bytes: &[u8]) {
         // The receiver lives as long as the thread; a send after stop is moot.

@@ -409,7 +409,11 @@ pub fn scanner_listen(
     timeout_s: u64,
     wedge: Option<&str>,
 ) -> anyhow::Result<i32> {
-    let cfg = t.config()?;
+    // A wedge node given on the command line needs no config file.
+    let cfg = match (wedge, t.config()) {
+        (Some(_), Err(_)) => DevicesConfig::default(),
+        (_, c) => c?,
+    };
     let sc = cfg.scanner.clone();
     let framing = sc.as_ref().map(|s| s.framing()).unwrap_or_default();
     let wedge_path = wedge

@@ -38,6 +38,14 @@ pub struct SimulateArgs {
     /// Scanner: prefix every code with this AIM identifier (e.g. "]E0").
     #[arg(long)]
     pub aim: Option<String>,
+    /// Scanner: send keyboard-wedge key events (struct input_event) instead
+    /// of serial text.
+    #[arg(long)]
+    pub wedge: bool,
+    /// Printer: append every byte received to this file, for
+    /// `till diag printer render FILE` later.
+    #[arg(long)]
+    pub capture: Option<String>,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -90,6 +98,17 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
             announce(a, "printer", &sim.endpoint.address, "commands on stdin: paper-out, paper-low, cover-open, offline, online, close-drawer, mute, unmute");
             let mut shown = 0;
             let mut kicks = 0;
+            let mut captured = 0;
+            let mut capture = match &a.capture {
+                Some(path) => Some(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .map_err(|e| anyhow::anyhow!("capture file {path}: {e}"))?,
+                ),
+                None => None,
+            };
             while running() {
                 while let Ok(cmd) = input.try_recv() {
                     let mut s = sim.state();
@@ -138,6 +157,12 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
                         }
                     }
                     kicks = s.kicks.len();
+                    if let Some(f) = capture.as_mut() {
+                        use std::io::Write;
+                        // Written as it arrives: Ctrl-C must not lose the capture.
+                        f.write_all(&s.raw[captured..])?;
+                        captured = s.raw.len();
+                    }
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -153,6 +178,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
             );
             while running() {
                 match input.recv_timeout(Duration::from_millis(50)) {
+                    Ok(line) if !line.trim().is_empty() && a.wedge => sim.scan_keys(line.trim()),
                     Ok(line) if !line.trim().is_empty() => sim.scan(a.aim.as_deref(), line.trim()),
                     _ => {}
                 }
