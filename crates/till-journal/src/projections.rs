@@ -18,6 +18,7 @@
 //! - `closings(kind, period, seq, last_seq)`: closings recorded.
 
 use crate::error::{classify, JournalError, Result};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -40,16 +41,45 @@ pub(crate) struct Effects {
     /// Ledger rows, in order (idx = position).
     pub stock: Vec<(ItemId, Decimal, &'static str)>,
     /// Business day and the amounts to add to that day's keys.
-    pub day: Option<(String, Vec<(String, Decimal)>)>,
+    pub day: Option<(NaiveDate, Vec<(DayKey, Decimal)>)>,
     pub perpetual: Vec<(&'static str, Decimal)>,
     /// (kind, period, last_seq) of a closing.
     pub closing: Option<(ClosingKind, String, u64)>,
 }
 
-/// The VAT rate key: percent with exactly two decimals, whatever scale the
-/// payload carried ("5.5" and "5.50" are the same rate).
-pub(crate) fn rate_key(p: Decimal) -> String {
-    round_to(p, 2).to_string()
+/// A `day_totals.key`, typed so the verifier can sum without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum DayKey {
+    Records,
+    Sales,
+    Refunds,
+    Net,
+    Tender(TenderKind),
+    /// VAT rate in percent, always at scale 2 ("5.5" and "5.50" in payloads
+    /// are the same rate, stored as "5.50").
+    VatBase(Decimal),
+    VatTax(Decimal),
+    VatTotal(Decimal),
+    CashIn,
+    CashOut,
+}
+
+impl DayKey {
+    /// The key as stored in `day_totals.key`.
+    pub(crate) fn as_key(&self) -> String {
+        match self {
+            DayKey::Records => K_RECORDS.into(),
+            DayKey::Sales => K_SALES.into(),
+            DayKey::Refunds => K_REFUNDS.into(),
+            DayKey::Net => K_NET.into(),
+            DayKey::Tender(t) => format!("tender:{}", t.as_str()),
+            DayKey::VatBase(r) => format!("vat_base:{r}"),
+            DayKey::VatTax(r) => format!("vat_tax:{r}"),
+            DayKey::VatTotal(r) => format!("vat_total:{r}"),
+            DayKey::CashIn => K_CASH_IN.into(),
+            DayKey::CashOut => K_CASH_OUT.into(),
+        }
+    }
 }
 
 /// The day-total amounts of one non-training sale record, keyed as documented
@@ -59,29 +89,33 @@ fn sale_day_amounts(
     change: Decimal,
     tenders: impl Iterator<Item = (TenderKind, Decimal)>,
     vat: impl Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
-) -> Vec<(String, Decimal)> {
-    let mut day: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut add = |k: String, v: Decimal| *day.entry(k).or_default() += v;
-    add(K_RECORDS.into(), Decimal::ONE);
+) -> Vec<(DayKey, Decimal)> {
+    let mut day: Vec<(DayKey, Decimal)> = Vec::with_capacity(16);
+    // A handful of keys: a linear merge beats a map.
+    let mut add = |k: DayKey, v: Decimal| match day.iter_mut().find(|e| e.0 == k) {
+        Some(e) => e.1 += v,
+        None => day.push((k, v)),
+    };
+    add(DayKey::Records, Decimal::ONE);
     if total >= Decimal::ZERO {
-        add(K_SALES.into(), total);
+        add(DayKey::Sales, total);
     } else {
-        add(K_REFUNDS.into(), total);
+        add(DayKey::Refunds, total);
     }
-    add(K_NET.into(), total);
+    add(DayKey::Net, total);
     for (kind, amount) in tenders {
-        add(format!("tender:{}", kind.as_str()), amount);
+        add(DayKey::Tender(kind), amount);
     }
     if !change.is_zero() {
-        add(format!("tender:{}", TenderKind::Cash.as_str()), -change);
+        add(DayKey::Tender(TenderKind::Cash), -change);
     }
     for (rate, base, tax, vtotal) in vat {
-        let r = rate_key(rate);
-        add(format!("vat_base:{r}"), base);
-        add(format!("vat_tax:{r}"), tax);
-        add(format!("vat_total:{r}"), vtotal);
+        let r = round_to(rate, 2);
+        add(DayKey::VatBase(r), base);
+        add(DayKey::VatTax(r), tax);
+        add(DayKey::VatTotal(r), vtotal);
     }
-    day.into_iter().collect()
+    day
 }
 
 fn sale_perpetual(training: bool, total: Decimal) -> Vec<(&'static str, Decimal)> {
@@ -110,16 +144,16 @@ pub(crate) fn effects(event: &Event) -> Effects {
                     .iter()
                     .map(|v| (v.rate.as_percent(), v.base, v.tax, v.total)),
             );
-            fx.day = Some((s.business_day.to_string(), day));
+            fx.day = Some((s.business_day, day));
         }
     }
     match event {
         Event::CashMovement(c) => {
             let k = match c.direction {
-                CashDirection::In => K_CASH_IN,
-                CashDirection::Out => K_CASH_OUT,
+                CashDirection::In => DayKey::CashIn,
+                CashDirection::Out => DayKey::CashOut,
             };
-            fx.day = Some((c.business_day.to_string(), vec![(k.to_string(), c.amount)]));
+            fx.day = Some((c.business_day, vec![(k, c.amount)]));
         }
         Event::Closing(c) => {
             fx.closing = Some((c.kind, c.period.clone(), c.last_seq));
@@ -242,7 +276,7 @@ pub(crate) fn effects_from_payload(
                     s.tenders.iter().map(|t| (t.kind, t.amount)),
                     s.vat.iter().map(|v| (v.rate, v.base, v.tax, v.total)),
                 );
-                fx.day = Some((s.business_day.to_string(), day));
+                fx.day = Some((s.business_day, day));
             }
             fx.perpetual = sale_perpetual(s.training, s.total);
         }
@@ -258,10 +292,10 @@ pub(crate) fn effects_from_payload(
         "cash_movement" => {
             let c: fast::CashMovement = serde_json::from_slice(payload).map_err(err)?;
             let k = match c.direction {
-                CashDirection::In => K_CASH_IN,
-                CashDirection::Out => K_CASH_OUT,
+                CashDirection::In => DayKey::CashIn,
+                CashDirection::Out => DayKey::CashOut,
             };
-            fx.day = Some((c.business_day.to_string(), vec![(k.to_string(), c.amount)]));
+            fx.day = Some((c.business_day, vec![(k, c.amount)]));
         }
         "closing" => {
             let c: fast::Closing = serde_json::from_slice(payload).map_err(err)?;
@@ -316,8 +350,9 @@ pub(crate) fn apply(conn: &rusqlite::Connection, seq: i64, fx: &Effects) -> rusq
             "INSERT INTO day_totals (day, key, amount) VALUES (?1, ?2, ?3)
              ON CONFLICT (day, key) DO UPDATE SET amount = dec_add(amount, excluded.amount)",
         )?;
+        let day = day.to_string();
         for (k, v) in amounts {
-            st.execute(rusqlite::params![day, k, v.to_string()])?;
+            st.execute(rusqlite::params![day, k.as_key(), v.to_string()])?;
         }
     }
     if !fx.perpetual.is_empty() {

@@ -25,9 +25,9 @@ use crate::schema;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
-use std::borrow::Cow;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{mpsc, Mutex};
@@ -202,7 +202,7 @@ type LedgerRow = (u64, usize, String, Decimal, &'static str);
 #[derive(Default)]
 struct Acc {
     stock: HashMap<String, Decimal>,
-    day: HashMap<String, HashMap<String, Decimal>>,
+    day: HashMap<(chrono::NaiveDate, projections::DayKey), Decimal>,
     perpetual: HashMap<&'static str, Decimal>,
     closings: Vec<((String, String), (u64, u64))>,
 }
@@ -210,17 +210,8 @@ struct Acc {
 impl Acc {
     fn add(&mut self, seq: u64, fx: projections::Effects, ledger: &mut Vec<LedgerRow>) {
         if let Some((day, amounts)) = fx.day {
-            let d = match self.day.get_mut(day.as_str()) {
-                Some(d) => d,
-                None => self.day.entry(day).or_default(),
-            };
             for (k, v) in amounts {
-                match d.get_mut(k.as_str()) {
-                    Some(x) => *x += v,
-                    None => {
-                        d.insert(k, v);
-                    }
-                }
+                *self.day.entry((day, k)).or_default() += v;
             }
         }
         for (k, v) in fx.perpetual {
@@ -245,10 +236,11 @@ impl Acc {
         for (k, v) in self.stock {
             *snap.stock_levels.entry(k).or_default() += v;
         }
-        for (day, m) in self.day {
-            for (k, v) in m {
-                *snap.day_totals.entry((day.clone(), k)).or_default() += v;
-            }
+        for ((day, k), v) in self.day {
+            *snap
+                .day_totals
+                .entry((day.to_string(), k.as_key()))
+                .or_default() += v;
         }
         for (k, v) in self.perpetual {
             *snap.perpetual.entry(k.to_string()).or_default() += v;
