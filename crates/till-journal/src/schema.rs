@@ -23,7 +23,7 @@ const V1: &str = r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
-);
+) WITHOUT ROWID;
 
 -- The journal. Append-only: the triggers below refuse UPDATE and DELETE, and no
 -- code of this crate issues either on this table.
@@ -56,10 +56,11 @@ CREATE TABLE tail (
     seq         INTEGER NOT NULL,
     hash        BLOB    NOT NULL,
     signature   BLOB    NOT NULL
-);
+) WITHOUT ROWID;
 
 -- Projections (derived, rebuildable). Amounts are decimal TEXT, added exactly
--- with the dec_add() SQL function registered on the connection.
+-- with the dec_add() SQL function registered on the connection. Small rows,
+-- WITHOUT ROWID: one b-tree each, so an append touches as few pages as possible.
 CREATE TABLE stock_ledger (
     seq     INTEGER NOT NULL,
     idx     INTEGER NOT NULL,
@@ -67,25 +68,25 @@ CREATE TABLE stock_ledger (
     delta   TEXT    NOT NULL,
     reason  TEXT    NOT NULL,
     PRIMARY KEY (seq, idx)
-);
+) WITHOUT ROWID;
 CREATE INDEX stock_ledger_item ON stock_ledger (item_id);
 
 CREATE TABLE stock_levels (
     item_id TEXT PRIMARY KEY,
     level   TEXT NOT NULL
-);
+) WITHOUT ROWID;
 
 CREATE TABLE day_totals (
     day    TEXT NOT NULL,
     key    TEXT NOT NULL,
     amount TEXT NOT NULL,
     PRIMARY KEY (day, key)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE perpetual (
     key    TEXT PRIMARY KEY,
     amount TEXT NOT NULL
-);
+) WITHOUT ROWID;
 
 CREATE TABLE closings (
     kind     TEXT    NOT NULL,
@@ -93,7 +94,7 @@ CREATE TABLE closings (
     seq      INTEGER NOT NULL,
     last_seq INTEGER NOT NULL,
     PRIMARY KEY (kind, period)
-);
+) WITHOUT ROWID;
 
 -- Operational state (not derived from events, not verified).
 CREATE TABLE sync_cursor (
