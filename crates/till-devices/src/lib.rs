@@ -26,6 +26,8 @@
 //! * **Devices know nothing of sales.** The receipt renderer takes a plain
 //!   receipt model and produces bytes; the till decides when to print.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod drawer;
 pub mod error;
