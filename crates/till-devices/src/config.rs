@@ -89,7 +89,10 @@ pub struct PrinterConfig {
     /// Characters per line in font A (48 for 80 mm paper, 32 for 58 mm).
     #[serde(default = "default_width")]
     pub width: usize,
-    /// `ESC t` code page; 19 = PC858 (euro sign, French accents).
+    /// `ESC t` code page number under which the printer holds PC858 (euro
+    /// sign, French accents). Epson and most others: 19. The text encoder
+    /// always produces PC858; this setting exists for clones that number
+    /// PC858 differently, not to pick another code page.
     #[serde(default = "default_code_page")]
     pub code_page: u8,
     /// Optional logo printed above the shop name: a binary PBM (P4) file.

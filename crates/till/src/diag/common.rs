@@ -23,9 +23,10 @@ pub struct Target {
     /// With --path: "serial" (default) or "usb".
     #[arg(long, default_value = "serial")]
     pub transport: String,
-    /// With --path and a serial port: baud rate.
-    #[arg(long, default_value_t = 9600)]
-    pub baud: u32,
+    /// With --path and a serial port: baud rate (default: the config's for
+    /// that device, else 9600).
+    #[arg(long)]
+    pub baud: Option<u32>,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -34,6 +35,17 @@ pub struct Target {
 impl Target {
     /// The link given on the command line, if any.
     pub fn override_link(&self) -> Option<Link> {
+        self.override_link_with(None)
+    }
+
+    /// Same, taking the baud rate from `configured` (the config's link for
+    /// this device) when --baud is not given: a technician pointing at a
+    /// different port usually keeps the device's speed.
+    pub fn override_link_with(&self, configured: Option<&Link>) -> Option<Link> {
+        let config_baud = match configured {
+            Some(Link::Serial { baud, .. }) => Some(*baud),
+            _ => None,
+        };
         if let Some(a) = &self.address {
             return Some(Link::Tcp { address: a.clone() });
         }
@@ -43,7 +55,7 @@ impl Target {
             "evdev" => Link::Evdev { path },
             _ => Link::Serial {
                 path,
-                baud: self.baud,
+                baud: self.baud.or(config_baud).unwrap_or(9600),
             },
         })
     }

@@ -38,7 +38,7 @@ fn printer_config(t: &Target, cfg: &DevicesConfig) -> anyhow::Result<PrinterConf
             t.config
         ),
     };
-    if let Some(link) = t.override_link() {
+    if let Some(link) = t.override_link_with(Some(&p.link)) {
         p.link = link;
     }
     Ok(p)
@@ -647,7 +647,7 @@ mod tests {
             path: Some(path.into()),
             address: None,
             transport: "serial".into(),
-            baud: 9600,
+            baud: None,
             json: true,
         }
     }
