@@ -330,39 +330,84 @@ pub(crate) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Resul
 }
 
 /// Writes `fx` for the event at `seq` (inside the caller's transaction).
+/// `INSERT INTO {table} ({cols}) VALUES (?, …), (?, …) … {tail}` for `rows` rows:
+/// one statement per table per append instead of one per row (prepared once
+/// per row count, then cached).
+fn multi_row_sql(table: &str, cols: &[&str], rows: usize, tail: &str) -> String {
+    let one = format!("({})", vec!["?"; cols.len()].join(", "));
+    format!(
+        "INSERT INTO {table} ({}) VALUES {} {tail}",
+        cols.join(", "),
+        vec![one; rows].join(", ")
+    )
+}
+
 pub(crate) fn apply(conn: &rusqlite::Connection, seq: i64, fx: &Effects) -> rusqlite::Result<()> {
+    use rusqlite::types::Value;
     if !fx.stock.is_empty() {
-        let mut ledger = conn.prepare_cached(
-            "INSERT INTO stock_ledger (seq, idx, item_id, delta, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        let mut level = conn.prepare_cached(
-            "INSERT INTO stock_levels (item_id, level) VALUES (?1, ?2)
-             ON CONFLICT (item_id) DO UPDATE SET level = dec_add(level, excluded.level)",
-        )?;
-        for (idx, (item, delta, reason)) in fx.stock.iter().enumerate() {
-            let d = delta.to_string();
-            ledger.execute(rusqlite::params![seq, idx as i64, item, d, reason])?;
-            level.execute(rusqlite::params![item, d])?;
+        let n = fx.stock.len();
+        let deltas: Vec<String> = fx.stock.iter().map(|(_, d, _)| d.to_string()).collect();
+        let mut ledger = conn.prepare_cached(&multi_row_sql(
+            "stock_ledger",
+            &["seq", "idx", "item_id", "delta", "reason"],
+            n,
+            "",
+        ))?;
+        let mut params: Vec<Value> = Vec::with_capacity(n * 5);
+        for (idx, ((item, _, reason), d)) in fx.stock.iter().zip(&deltas).enumerate() {
+            params.push(Value::Integer(seq));
+            params.push(Value::Integer(idx as i64));
+            params.push(Value::Text(item.clone()));
+            params.push(Value::Text(d.clone()));
+            params.push(Value::Text(reason.to_string()));
         }
+        ledger.execute(rusqlite::params_from_iter(params))?;
+        // Rows for the same item in one statement are upserted one after the
+        // other, so repeated items add up correctly.
+        let mut level = conn.prepare_cached(&multi_row_sql(
+            "stock_levels",
+            &["item_id", "level"],
+            n,
+            "ON CONFLICT (item_id) DO UPDATE SET level = dec_add(level, excluded.level)",
+        ))?;
+        let params = fx
+            .stock
+            .iter()
+            .zip(deltas)
+            .flat_map(|((item, _, _), d)| [Value::Text(item.clone()), Value::Text(d)]);
+        level.execute(rusqlite::params_from_iter(params))?;
     }
     if let Some((day, amounts)) = &fx.day {
-        let mut st = conn.prepare_cached(
-            "INSERT INTO day_totals (day, key, amount) VALUES (?1, ?2, ?3)
-             ON CONFLICT (day, key) DO UPDATE SET amount = dec_add(amount, excluded.amount)",
-        )?;
-        let day = day.to_string();
-        for (k, v) in amounts {
-            st.execute(rusqlite::params![day, k.as_key(), v.to_string()])?;
+        if !amounts.is_empty() {
+            let mut st = conn.prepare_cached(&multi_row_sql(
+                "day_totals",
+                &["day", "key", "amount"],
+                amounts.len(),
+                "ON CONFLICT (day, key) DO UPDATE SET amount = dec_add(amount, excluded.amount)",
+            ))?;
+            let day = day.to_string();
+            let params = amounts.iter().flat_map(|(k, v)| {
+                [
+                    Value::Text(day.clone()),
+                    Value::Text(k.as_key()),
+                    Value::Text(v.to_string()),
+                ]
+            });
+            st.execute(rusqlite::params_from_iter(params))?;
         }
     }
     if !fx.perpetual.is_empty() {
-        let mut st = conn.prepare_cached(
-            "INSERT INTO perpetual (key, amount) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET amount = dec_add(amount, excluded.amount)",
-        )?;
-        for (k, v) in &fx.perpetual {
-            st.execute(rusqlite::params![k, v.to_string()])?;
-        }
+        let mut st = conn.prepare_cached(&multi_row_sql(
+            "perpetual",
+            &["key", "amount"],
+            fx.perpetual.len(),
+            "ON CONFLICT (key) DO UPDATE SET amount = dec_add(amount, excluded.amount)",
+        ))?;
+        let params = fx
+            .perpetual
+            .iter()
+            .flat_map(|(k, v)| [Value::Text(k.to_string()), Value::Text(v.to_string())]);
+        st.execute(rusqlite::params_from_iter(params))?;
     }
     if let Some((kind, period, last_seq)) = &fx.closing {
         let mut st = conn.prepare_cached(

@@ -11,7 +11,11 @@ use till_journal::{verify, VerifyOptions};
 /// Bare single-row INSERT commits under WAL + synchronous=FULL vs full appends
 /// of a 5-line, 2-tender sale with stock movements. Returns (bare, append) seconds.
 fn append_vs_bare(n: usize) -> (f64, f64) {
-    let dir = tempfile::tempdir().unwrap();
+    // APPEND_DIR=/dev/shm measures the CPU side alone (fsync is free on tmpfs).
+    let dir = match std::env::var("APPEND_DIR") {
+        Ok(d) => tempfile::tempdir_in(d).unwrap(),
+        Err(_) => tempfile::tempdir().unwrap(),
+    };
     let bare = rusqlite::Connection::open(dir.path().join("bare.db")).unwrap();
     bare.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
         .unwrap();
@@ -163,4 +167,28 @@ fn cpu_seconds() -> f64 {
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     // Fields 14 and 15 (utime, stime) are at 11 and 12 after the ")".
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// WAL frames (pages) one sale append writes: the main I/O cost of an append.
+#[test]
+#[ignore]
+fn pages_per_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open_new(dir.path());
+    fill(&j, 50);
+    let wal = db_path(dir.path()).with_extension("db-wal");
+    let c = raw(dir.path());
+    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    drop(c);
+    let before = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    for i in 0..10 {
+        j.append(ts(10, 0, 0, 0), &five_line_sale(100 + i, "2026-11-23"))
+            .unwrap();
+    }
+    let after = std::fs::metadata(&wal).unwrap().len();
+    eprintln!(
+        "WAL frames per sale append: {:.1}",
+        (after - before) as f64 / 10.0 / (4096.0 + 24.0)
+    );
 }
