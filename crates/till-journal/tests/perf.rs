@@ -191,4 +191,9 @@ fn pages_per_append() {
         "WAL frames per sale append: {:.1}",
         (after - before) as f64 / 10.0 / (4096.0 + 24.0)
     );
+    if let Ok(to) = std::env::var("KEEP") {
+        // Copies of the db and its WAL, for page-level analysis (dbstat).
+        std::fs::copy(db_path(dir.path()), format!("{to}.db")).unwrap();
+        std::fs::copy(&wal, format!("{to}.db-wal")).unwrap();
+    }
 }
