@@ -1,0 +1,55 @@
+//! comptoir's head office: receives every till's journal exactly once, keeps
+//! projections (sales by store/day/tender/VAT, stock levels, Z closings, sync
+//! state), publishes the catalog, and feeds reports and an ERP.
+//!
+//! # Exactly once
+//!
+//! Tills deliver at least once (the daemon resends from its cursor until it
+//! gets an ack); ingest is idempotent on (terminal_id, seq), so a resend changes
+//! nothing. A batch is one transaction: events, projections and the terminal's
+//! chain head commit together, and the ack is sent only after the commit.
+//! Each batch must continue the terminal's stored chain (prev_hash = the stored
+//! head's hash, every hash recomputed with `till_journal::chain`), otherwise it
+//! is refused (422) and an alert row is written.
+//!
+//! # Modules
+//!
+//! - [`ingest`]: the rules (plan a batch against the chain head, projection deltas), storage-free.
+//! - [`store`]: the [`store::Store`] trait, [`store::sqlite`] and [`store::postgres`].
+//! - [`http`]: the axum routes; [`feed`]: ERP feed entries; [`metrics`]: `/metrics`.
+//! - [`load`]: catalog files (JSON, CSV); [`config`]: `headoffice.toml`.
+
+pub mod config;
+pub mod feed;
+pub mod http;
+pub mod ingest;
+pub mod load;
+pub mod metrics;
+pub mod store;
+
+use sha2::{Digest, Sha256};
+use std::future::Future;
+
+/// A new terminal credential: 32 random bytes, hex. Printed once; head office
+/// keeps only its SHA-256.
+pub fn new_token() -> Result<String, getrandom::Error> {
+    let mut b = [0u8; 32];
+    getrandom::getrandom(&mut b)?;
+    Ok(hex::encode(b))
+}
+
+/// The SHA-256 head office stores for a token.
+pub fn token_sha256(token: &str) -> [u8; 32] {
+    Sha256::digest(token.trim().as_bytes()).into()
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: http::AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

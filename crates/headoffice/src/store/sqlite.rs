@@ -1,0 +1,631 @@
+//! The embedded backend: one SQLite file (WAL, synchronous=FULL, so an ack
+//! means the batch is on disk). One connection behind a mutex: SQLite has one
+//! writer anyway, and ingest transactions are short.
+
+use super::{
+    hash32, now_rfc3339, parse_dec, to_i64, to_u64, Alert, CatalogRow, ClosingReceived, FeedEvent,
+    IngestOutcome, Result, SalesRow, StockLevel, Store, StoreError, TerminalAuth, TerminalState,
+};
+use crate::ingest::{self, ChainHead, Deltas, Plan};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use sync_proto::{CatalogDelta, CatalogEntry, PROTOCOL_VERSION};
+use till_core::Item;
+use till_journal::chain::GENESIS_PREV_HASH;
+use till_journal::StoredEvent;
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS stores (
+    store_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS terminals (
+    terminal_id TEXT PRIMARY KEY,
+    store_id TEXT NOT NULL REFERENCES stores(store_id),
+    token_sha256 BLOB NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    last_hash BLOB NOT NULL,
+    last_seen TEXT,
+    last_event_ts TEXT,
+    public_key TEXT
+);
+-- id is the ERP feed cursor (ingest order); (terminal_id, seq) the dedupe key.
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    terminal_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    store_id TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    prev_hash BLOB NOT NULL,
+    hash BLOB NOT NULL,
+    signature BLOB,
+    UNIQUE (terminal_id, seq)
+);
+CREATE TABLE IF NOT EXISTS sales_totals (
+    store_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    key TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    PRIMARY KEY (store_id, day, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stock_levels (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    level TEXT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS closings (
+    terminal_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    store_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    period TEXT NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    net_total TEXT NOT NULL,
+    grand_total TEXT NOT NULL,
+    grand_total_abs TEXT NOT NULL,
+    PRIMARY KEY (terminal_id, seq)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (terminal_id, code, seq)
+);
+-- store_id '' = every store; a store's own row wins over it.
+CREATE TABLE IF NOT EXISTS catalog (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    item TEXT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+);
+CREATE INDEX IF NOT EXISTS catalog_by_version ON catalog(version);
+CREATE TABLE IF NOT EXISTS catalog_versions (
+    version INTEGER PRIMARY KEY,
+    loaded_at TEXT NOT NULL,
+    items INTEGER NOT NULL
+);
+"#;
+
+/// Head office on SQLite.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file.
+    pub fn open(path: &str) -> Result<SqliteStore> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Db(format!(
+                "{path}: could not switch to WAL ({mode})"
+            )));
+        }
+        // An ack must mean "on disk": FULL fsyncs the WAL at each commit.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        // A panic while holding the lock rolled its transaction back (drop),
+        // so the connection is still consistent: carry on.
+        Ok(self.conn.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Runs `f` with the connection (the bench's bare-insert baseline).
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut c = self.lock()?;
+        f(&mut c)
+    }
+}
+
+fn head(tx: &Transaction<'_>, terminal_id: &str) -> Result<ChainHead> {
+    let row: Option<(i64, Vec<u8>)> = tx
+        .prepare_cached("SELECT last_seq, last_hash FROM terminals WHERE terminal_id = ?1")?
+        .query_row([terminal_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (seq, hash) =
+        row.ok_or_else(|| StoreError::Invalid(format!("unknown terminal {terminal_id}")))?;
+    Ok(ChainHead {
+        last_seq: to_u64(seq),
+        last_hash: hash32("terminals.last_hash", &hash)?,
+    })
+}
+
+fn insert_events(tx: &Transaction<'_>, t: &TerminalAuth, events: &[StoredEvent]) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO events (terminal_id, seq, store_id, ts, kind, payload, prev_hash, hash, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for e in events {
+        st.execute(params![
+            t.terminal_id,
+            to_i64(e.seq),
+            t.store_id,
+            e.ts,
+            e.kind,
+            e.payload,
+            &e.prev_hash[..],
+            &e.hash[..],
+            e.signature
+        ])?;
+    }
+    Ok(())
+}
+
+fn apply_deltas(tx: &Transaction<'_>, t: &TerminalAuth, d: &Deltas) -> Result<()> {
+    {
+        let mut get = tx.prepare_cached(
+            "SELECT amount FROM sales_totals WHERE store_id = ?1 AND day = ?2 AND key = ?3",
+        )?;
+        let mut put = tx.prepare_cached(
+            "INSERT INTO sales_totals (store_id, day, key, amount) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (store_id, day, key) DO UPDATE SET amount = excluded.amount",
+        )?;
+        for ((day, key), v) in &d.totals {
+            let old: Option<String> = get
+                .query_row(params![t.store_id, day, key], |r| r.get(0))
+                .optional()?;
+            let old = match old {
+                Some(s) => parse_dec("sales_totals.amount", &s)?,
+                None => rust_decimal::Decimal::ZERO,
+            };
+            put.execute(params![t.store_id, day, key, (old + v).to_string()])?;
+        }
+    }
+    {
+        let mut get = tx.prepare_cached(
+            "SELECT level FROM stock_levels WHERE store_id = ?1 AND item_id = ?2",
+        )?;
+        let mut put = tx.prepare_cached(
+            "INSERT INTO stock_levels (store_id, item_id, level) VALUES (?1, ?2, ?3)
+             ON CONFLICT (store_id, item_id) DO UPDATE SET level = excluded.level",
+        )?;
+        for (item, v) in &d.levels {
+            let old: Option<String> = get
+                .query_row(params![t.store_id, item], |r| r.get(0))
+                .optional()?;
+            let old = match old {
+                Some(s) => parse_dec("stock_levels.level", &s)?,
+                None => rust_decimal::Decimal::ZERO,
+            };
+            put.execute(params![t.store_id, item, (old + v).to_string()])?;
+        }
+    }
+    let mut st = tx.prepare_cached(
+        "INSERT INTO closings (terminal_id, seq, store_id, kind, period, first_seq, last_seq,
+             net_total, grand_total, grand_total_abs)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for c in &d.closings {
+        st.execute(params![
+            t.terminal_id,
+            to_i64(c.seq),
+            t.store_id,
+            c.kind,
+            c.period,
+            to_i64(c.first_seq),
+            to_i64(c.last_seq),
+            c.net_total.to_string(),
+            c.grand_total.to_string(),
+            c.grand_total_abs.to_string()
+        ])?;
+    }
+    if let Some(pk) = &d.public_key {
+        tx.prepare_cached("UPDATE terminals SET public_key = ?2 WHERE terminal_id = ?1")?
+            .execute(params![t.terminal_id, pk])?;
+    }
+    Ok(())
+}
+
+fn write_alert(
+    conn: &Connection,
+    terminal_id: &str,
+    code: &str,
+    seq: u64,
+    detail: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO alerts (at, terminal_id, code, seq, detail) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (terminal_id, code, seq) DO UPDATE
+         SET count = count + 1, at = excluded.at, detail = excluded.detail",
+    )?
+    .execute(params![
+        now_rfc3339(),
+        terminal_id,
+        code,
+        to_i64(seq),
+        detail
+    ])?;
+    Ok(())
+}
+
+fn event_from_row(r: &rusqlite::Row<'_>, base: usize, terminal_id: String) -> Result<StoredEvent> {
+    let prev: Vec<u8> = r.get(base + 4)?;
+    let hash: Vec<u8> = r.get(base + 5)?;
+    Ok(StoredEvent {
+        terminal_id,
+        seq: to_u64(r.get(base)?),
+        ts: r.get(base + 1)?,
+        kind: r.get(base + 2)?,
+        payload: r.get(base + 3)?,
+        prev_hash: hash32("events.prev_hash", &prev)?,
+        hash: hash32("events.hash", &hash)?,
+        signature: r.get(base + 6)?,
+    })
+}
+
+impl Store for SqliteStore {
+    fn migrate(&self) -> Result<()> {
+        let c = self.lock()?;
+        let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if v > SCHEMA_VERSION {
+            return Err(StoreError::Invalid(format!(
+                "database schema {v} is newer than this build ({SCHEMA_VERSION})"
+            )));
+        }
+        c.execute_batch(SCHEMA)?;
+        c.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        Ok(())
+    }
+
+    fn ping(&self) -> Result<()> {
+        let c = self.lock()?;
+        c.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn register_terminal(&self, store_id: &str, terminal_id: &str, token: &[u8; 32]) -> Result<()> {
+        let mut c = self.lock()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = now_rfc3339();
+        tx.execute(
+            "INSERT INTO stores (store_id, created_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            params![store_id, now],
+        )?;
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT store_id FROM terminals WHERE terminal_id = ?1",
+                [terminal_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match existing {
+            Some(s) if s != store_id => {
+                return Err(StoreError::Invalid(format!(
+                    "terminal {terminal_id} belongs to store {s}, not {store_id}"
+                )))
+            }
+            // Re-registering issues a new credential; the chain state stays.
+            Some(_) => {
+                tx.execute(
+                    "UPDATE terminals SET token_sha256 = ?2 WHERE terminal_id = ?1",
+                    params![terminal_id, &token[..]],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO terminals (terminal_id, store_id, token_sha256, created_at, last_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![terminal_id, store_id, &token[..], now, &GENESIS_PREV_HASH[..]],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn authenticate(&self, token: &[u8; 32]) -> Result<Option<TerminalAuth>> {
+        let c = self.lock()?;
+        let r = c
+            .prepare_cached("SELECT terminal_id, store_id FROM terminals WHERE token_sha256 = ?1")?
+            .query_row([&token[..]], |r| {
+                Ok(TerminalAuth {
+                    terminal_id: r.get(0)?,
+                    store_id: r.get(1)?,
+                })
+            })
+            .optional()?;
+        Ok(r)
+    }
+
+    fn ingest(&self, t: &TerminalAuth, batch: &[StoredEvent]) -> Result<IngestOutcome> {
+        let mut c = self.lock()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let h = head(&tx, &t.terminal_id)?;
+        let plan = {
+            let mut st =
+                tx.prepare_cached("SELECT hash FROM events WHERE terminal_id = ?1 AND seq = ?2")?;
+            ingest::plan(h, batch, |seq| -> Result<Option<[u8; 32]>> {
+                let v: Option<Vec<u8>> = st
+                    .query_row(params![t.terminal_id, to_i64(seq)], |r| r.get(0))
+                    .optional()?;
+                v.map(|v| hash32("events.hash", &v)).transpose()
+            })?
+        };
+        let now = now_rfc3339();
+        match plan {
+            Plan::Store { skip } => {
+                let new = &batch[skip..];
+                let last = new.last();
+                if let Some(last) = last {
+                    insert_events(&tx, t, new)?;
+                    apply_deltas(&tx, t, &Deltas::of(new))?;
+                    tx.prepare_cached(
+                        "UPDATE terminals SET last_seq = ?2, last_hash = ?3, last_seen = ?4, last_event_ts = ?5
+                         WHERE terminal_id = ?1",
+                    )?
+                    .execute(params![t.terminal_id, to_i64(last.seq), &last.hash[..], now, last.ts])?;
+                } else {
+                    tx.prepare_cached(
+                        "UPDATE terminals SET last_seen = ?2 WHERE terminal_id = ?1",
+                    )?
+                    .execute(params![t.terminal_id, now])?;
+                }
+                tx.commit()?;
+                Ok(IngestOutcome::Acked {
+                    acked_seq: last.map(|e| e.seq).unwrap_or(h.last_seq),
+                    stored: new.len() as u64,
+                    duplicates: skip as u64,
+                })
+            }
+            Plan::Gap { expected } => Ok(IngestOutcome::Gap { expected }),
+            Plan::Broken { seq, detail } => {
+                drop(tx);
+                write_alert(&c, &t.terminal_id, "chain_broken", seq, &detail)?;
+                Ok(IngestOutcome::Broken { seq, detail })
+            }
+            Plan::HashMismatch { seq, detail } => {
+                drop(tx);
+                write_alert(&c, &t.terminal_id, "hash_mismatch", seq, &detail)?;
+                Ok(IngestOutcome::HashMismatch { seq, detail })
+            }
+        }
+    }
+
+    fn load_catalog(&self, rows: &[CatalogRow]) -> Result<u64> {
+        let mut c = self.lock()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row(
+            "SELECT coalesce(max(version), 0) + 1 FROM catalog_versions",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut changed = 0i64;
+        {
+            let mut get =
+                tx.prepare_cached("SELECT item FROM catalog WHERE store_id = ?1 AND item_id = ?2")?;
+            let mut put = tx.prepare_cached(
+                "INSERT INTO catalog (store_id, item_id, version, item) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (store_id, item_id) DO UPDATE SET version = excluded.version, item = excluded.item",
+            )?;
+            for row in rows {
+                let store = row.store_id.as_deref().unwrap_or("");
+                let json = serde_json::to_string(&row.item)
+                    .map_err(|e| StoreError::Invalid(format!("item {}: {e}", row.item.id)))?;
+                let old: Option<String> = get
+                    .query_row(params![store, row.item.id], |r| r.get(0))
+                    .optional()?;
+                // Unchanged items keep their version, so tills do not download them again.
+                if old.as_deref() != Some(json.as_str()) {
+                    put.execute(params![store, row.item.id, version, json])?;
+                    changed += 1;
+                }
+            }
+        }
+        if changed == 0 {
+            return Ok(to_u64(version - 1));
+        }
+        tx.execute(
+            "INSERT INTO catalog_versions (version, loaded_at, items) VALUES (?1, ?2, ?3)",
+            params![version, now_rfc3339(), changed],
+        )?;
+        tx.commit()?;
+        Ok(to_u64(version))
+    }
+
+    fn catalog_since(&self, store_id: &str, since: u64) -> Result<CatalogDelta> {
+        let c = self.lock()?;
+        let current: i64 = c.query_row(
+            "SELECT coalesce(max(version), 0) FROM catalog_versions",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut st = c.prepare_cached(
+            "SELECT store_id, item_id, version, item FROM catalog
+             WHERE store_id IN ('', ?1) AND item_id IN
+               (SELECT item_id FROM catalog WHERE version > ?2 AND store_id IN ('', ?1))
+             ORDER BY item_id, store_id",
+        )?;
+        let mut rows = st.query(params![store_id, to_i64(since)])?;
+        // item_id -> (entry, from the store's own row?)
+        let mut items: BTreeMap<String, (CatalogEntry, bool)> = BTreeMap::new();
+        while let Some(r) = rows.next()? {
+            let store: String = r.get(0)?;
+            let id: String = r.get(1)?;
+            let version = to_u64(r.get(2)?);
+            let json: String = r.get(3)?;
+            let item: Item = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+                what: "catalog.item",
+                detail: format!("{id}: {e}"),
+            })?;
+            let own = !store.is_empty();
+            let slot = items.entry(id).or_insert((
+                CatalogEntry {
+                    version,
+                    item: item.clone(),
+                },
+                own,
+            ));
+            slot.0.version = slot.0.version.max(version);
+            if own {
+                slot.0.item = item;
+                slot.1 = true;
+            }
+        }
+        Ok(CatalogDelta {
+            version: PROTOCOL_VERSION,
+            since,
+            catalog_version: to_u64(current),
+            items: items.into_values().map(|(e, _)| e).collect(),
+        })
+    }
+
+    fn terminals(&self) -> Result<Vec<TerminalState>> {
+        let c = self.lock()?;
+        let mut st = c.prepare_cached(
+            "SELECT t.terminal_id, t.store_id, t.last_seq, t.last_seen, t.last_event_ts,
+                    (SELECT count(*) FROM events e WHERE e.terminal_id = t.terminal_id),
+                    (SELECT count(*) FROM alerts a WHERE a.terminal_id = t.terminal_id)
+             FROM terminals t ORDER BY t.store_id, t.terminal_id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(TerminalState {
+                terminal_id: r.get(0)?,
+                store_id: r.get(1)?,
+                last_seq: to_u64(r.get(2)?),
+                last_seen: r.get(3)?,
+                last_event_ts: r.get(4)?,
+                events: to_u64(r.get(5)?),
+                alerts: to_u64(r.get(6)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn sales(
+        &self,
+        store: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Vec<SalesRow>> {
+        let c = self.lock()?;
+        let mut st = c.prepare_cached(
+            "SELECT store_id, day, key, amount FROM sales_totals
+             WHERE (?1 IS NULL OR store_id = ?1) AND (?2 IS NULL OR day >= ?2) AND (?3 IS NULL OR day <= ?3)
+             ORDER BY store_id, day, key",
+        )?;
+        let mut rows = st.query(params![store, from, to])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let amount: String = r.get(3)?;
+            out.push(SalesRow {
+                store_id: r.get(0)?,
+                day: r.get(1)?,
+                key: r.get(2)?,
+                amount: parse_dec("sales_totals.amount", &amount)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn stock(&self, store: Option<&str>) -> Result<Vec<StockLevel>> {
+        let c = self.lock()?;
+        let mut st = c.prepare_cached(
+            "SELECT store_id, item_id, level FROM stock_levels
+             WHERE (?1 IS NULL OR store_id = ?1) ORDER BY store_id, item_id",
+        )?;
+        let mut rows = st.query(params![store])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let level: String = r.get(2)?;
+            out.push(StockLevel {
+                store_id: r.get(0)?,
+                item_id: r.get(1)?,
+                level: parse_dec("stock_levels.level", &level)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn closings(&self, terminal: Option<&str>) -> Result<Vec<ClosingReceived>> {
+        let c = self.lock()?;
+        let mut st = c.prepare_cached(
+            "SELECT terminal_id, store_id, seq, kind, period, first_seq, last_seq, net_total, grand_total, grand_total_abs
+             FROM closings WHERE (?1 IS NULL OR terminal_id = ?1) ORDER BY terminal_id, seq",
+        )?;
+        let mut rows = st.query(params![terminal])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let (a, b, g): (String, String, String) = (r.get(7)?, r.get(8)?, r.get(9)?);
+            out.push(ClosingReceived {
+                terminal_id: r.get(0)?,
+                store_id: r.get(1)?,
+                seq: to_u64(r.get(2)?),
+                kind: r.get(3)?,
+                period: r.get(4)?,
+                first_seq: to_u64(r.get(5)?),
+                last_seq: to_u64(r.get(6)?),
+                net_total: parse_dec("closings.net_total", &a)?,
+                grand_total: parse_dec("closings.grand_total", &b)?,
+                grand_total_abs: parse_dec("closings.grand_total_abs", &g)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn alerts(&self) -> Result<Vec<Alert>> {
+        let c = self.lock()?;
+        let mut st = c.prepare_cached(
+            "SELECT id, at, terminal_id, code, seq, detail, count FROM alerts ORDER BY id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(Alert {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                terminal_id: r.get(2)?,
+                code: r.get(3)?,
+                seq: to_u64(r.get(4)?),
+                detail: r.get(5)?,
+                count: to_u64(r.get(6)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn feed(&self, after: i64, limit: usize) -> Result<Vec<FeedEvent>> {
+        let c = self.lock()?;
+        let mut st = c.prepare_cached(
+            "SELECT id, store_id, terminal_id, seq, ts, kind, payload, prev_hash, hash, signature
+             FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let mut rows = st.query(params![after, i64::try_from(limit).unwrap_or(i64::MAX)])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(FeedEvent {
+                cursor: r.get(0)?,
+                store_id: r.get(1)?,
+                event: event_from_row(r, 3, r.get(2)?)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn event_counts(&self) -> Result<(u64, u64)> {
+        let c = self.lock()?;
+        let (n, d): (i64, i64) = c.query_row(
+            "SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT terminal_id, seq FROM events)) FROM events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((to_u64(n), to_u64(d)))
+    }
+}

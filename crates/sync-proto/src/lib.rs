@@ -1,0 +1,322 @@
+//! The sync wire format between a till's `till-sync` daemon and `headoffice`.
+//!
+//! Every body is JSON and carries a `version` (currently [`PROTOCOL_VERSION`]);
+//! a server refuses versions it does not know with
+//! [`ErrorCode::UnsupportedVersion`] rather than guessing.
+//!
+//! # Events (`POST /v1/events`, body [`EventBatch`], answer [`Ack`] or [`ErrorBody`])
+//!
+//! A batch is a run of consecutive journal rows of one terminal, exactly as the
+//! till stored them. Encodings are chosen so the bytes the hash covers survive
+//! the trip untouched:
+//!
+//! - `payload`: the exact payload bytes, **standard base64** (with padding).
+//!   Not re-serialised JSON: a JSON round trip could reorder or reformat it, and
+//!   head office recomputes the hash over these bytes.
+//! - `prev_hash`, `hash`: 32 bytes, lowercase hex (64 characters).
+//! - `signature`: Ed25519 signature of `hash` for closings, lowercase hex, else absent/null.
+//! - `ts`, `kind`: the journal's text columns, verbatim.
+//!
+//! The [`Ack`] names the highest contiguous seq head office holds for the
+//! terminal: the daemon moves its cursor there. Pushing a batch again is
+//! harmless (idempotent on (terminal_id, seq)).
+//!
+//! # Errors
+//!
+//! Every refusal is a 4xx/5xx with an [`ErrorBody`]; `code` is machine-readable
+//! (snake_case, stable), `message` is for people, `expected_seq` says where to
+//! resume after a gap (409).
+//!
+//! # Catalog (`GET /v1/catalog?since=V`, answer [`CatalogDelta`])
+//!
+//! Items changed after catalog version `V`, with the terminal's store prices
+//! already applied; the daemon stores them and remembers `catalog_version`.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use till_core::Item;
+use till_journal::chain::{self, RecordFields};
+use till_journal::StoredEvent;
+
+/// The wire format version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// HTTP header a server uses for its protocol version (informative).
+pub const VERSION_HEADER: &str = "x-comptoir-sync-version";
+
+/// A run of consecutive journal events of one terminal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventBatch {
+    /// Wire format version ([`PROTOCOL_VERSION`]).
+    pub version: u32,
+    /// The terminal whose journal these rows come from (must be the
+    /// authenticated terminal).
+    pub terminal_id: String,
+    /// Consecutive seqs, ascending.
+    pub events: Vec<WireEvent>,
+}
+
+/// One journal row on the wire (see the module documentation for encodings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireEvent {
+    pub seq: u64,
+    pub ts: String,
+    pub kind: String,
+    /// Standard base64 of the exact payload bytes.
+    pub payload: String,
+    /// Lowercase hex, 32 bytes.
+    pub prev_hash: String,
+    /// Lowercase hex, 32 bytes.
+    pub hash: String,
+    /// Lowercase hex Ed25519 signature (closings only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// Head office stored (or already held) the events up to `acked_seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    pub version: u32,
+    pub terminal_id: String,
+    /// Highest contiguous seq stored for this terminal.
+    pub acked_seq: u64,
+    /// Events newly stored by this request.
+    pub stored: u64,
+    /// Events of this request that were already held (a resend).
+    pub duplicates: u64,
+}
+
+/// Machine-readable reason of a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not valid JSON of the expected shape (400).
+    Malformed,
+    /// The body's `version` is not one this server speaks (400).
+    UnsupportedVersion,
+    /// Seqs in the batch are not consecutive and ascending (400).
+    NotConsecutive,
+    /// The body is larger than the server accepts (413).
+    BatchTooLarge,
+    /// No credential, or one the server does not know (401).
+    Unauthorized,
+    /// The credential is valid but names another terminal (403).
+    ForbiddenTerminal,
+    /// The batch starts after the next expected seq (409, see `expected_seq`).
+    SeqGap,
+    /// prev_hash does not continue the stored chain, or a seq already stored
+    /// holds a different event (422, raised as an alert).
+    ChainBroken,
+    /// A hash does not match its record (422, raised as an alert).
+    HashMismatch,
+    /// A query parameter is invalid (400).
+    BadRequest,
+    /// Not found (404).
+    NotFound,
+    /// The server failed; retry later (500/503).
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears in JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorCode::Malformed => "malformed",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::NotConsecutive => "not_consecutive",
+            ErrorCode::BatchTooLarge => "batch_too_large",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::ForbiddenTerminal => "forbidden_terminal",
+            ErrorCode::SeqGap => "seq_gap",
+            ErrorCode::ChainBroken => "chain_broken",
+            ErrorCode::HashMismatch => "hash_mismatch",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// Whether resending the same data later may succeed (the daemon backs
+    /// off and retries); otherwise a person must look.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, ErrorCode::Internal | ErrorCode::SeqGap)
+    }
+}
+
+/// The body of every refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+    /// After a gap: the seq head office expects next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_seq: Option<u64>,
+}
+
+/// One catalog entry as sent to a till: the item with its store's price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogEntry {
+    /// The catalog version at which this item last changed.
+    pub version: u64,
+    pub item: Item,
+}
+
+/// Catalog changes after `since`, for the asking terminal's store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogDelta {
+    pub version: u32,
+    /// The `since` asked for.
+    pub since: u64,
+    /// The newest catalog version included: ask with `since` = this next time.
+    pub catalog_version: u64,
+    /// Items changed after `since` (at most one entry per item id).
+    pub items: Vec<CatalogEntry>,
+}
+
+/// A wire event could not be turned back into a journal row.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum WireError {
+    #[error("event seq {seq}: {field} is not valid {expected}")]
+    BadField {
+        seq: u64,
+        field: &'static str,
+        expected: &'static str,
+    },
+}
+
+/// Where a chain of events does not hold together.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ChainError {
+    #[error(
+        "event seq {seq}: prev_hash {found} does not continue the chain (expected {expected})"
+    )]
+    Broken {
+        seq: u64,
+        expected: String,
+        found: String,
+    },
+    #[error("event seq {seq}: hash does not match the record (claimed {claimed}, recomputed {recomputed})")]
+    HashMismatch {
+        seq: u64,
+        claimed: String,
+        recomputed: String,
+    },
+    #[error("event seq {seq}: a field is too long to encode ({field})")]
+    TooLong { seq: u64, field: &'static str },
+}
+
+fn hex32(seq: u64, field: &'static str, s: &str) -> Result<[u8; 32], WireError> {
+    let bad = WireError::BadField {
+        seq,
+        field,
+        expected: "hex of 32 bytes",
+    };
+    let v = hex::decode(s).map_err(|_| bad.clone())?;
+    chain::hash32(&v).ok_or(bad)
+}
+
+impl WireEvent {
+    /// The wire form of a journal row.
+    pub fn from_stored(e: &StoredEvent) -> WireEvent {
+        WireEvent {
+            seq: e.seq,
+            ts: e.ts.clone(),
+            kind: e.kind.clone(),
+            payload: base64::engine::general_purpose::STANDARD.encode(&e.payload),
+            prev_hash: hex::encode(e.prev_hash),
+            hash: hex::encode(e.hash),
+            signature: e.signature.as_ref().map(hex::encode),
+        }
+    }
+
+    /// Back to a journal row of `terminal_id`, decoding base64 and hex.
+    pub fn to_stored(&self, terminal_id: &str) -> Result<StoredEvent, WireError> {
+        let seq = self.seq;
+        let payload = base64::engine::general_purpose::STANDARD
+            .decode(&self.payload)
+            .map_err(|_| WireError::BadField {
+                seq,
+                field: "payload",
+                expected: "standard base64",
+            })?;
+        let signature = match &self.signature {
+            None => None,
+            Some(s) => Some(hex::decode(s).map_err(|_| WireError::BadField {
+                seq,
+                field: "signature",
+                expected: "hex",
+            })?),
+        };
+        Ok(StoredEvent {
+            terminal_id: terminal_id.to_string(),
+            seq,
+            ts: self.ts.clone(),
+            kind: self.kind.clone(),
+            payload,
+            prev_hash: hex32(seq, "prev_hash", &self.prev_hash)?,
+            hash: hex32(seq, "hash", &self.hash)?,
+            signature,
+        })
+    }
+}
+
+impl EventBatch {
+    /// A batch of journal rows (all of `terminal_id`).
+    pub fn from_stored(terminal_id: &str, events: &[StoredEvent]) -> EventBatch {
+        EventBatch {
+            version: PROTOCOL_VERSION,
+            terminal_id: terminal_id.to_string(),
+            events: events.iter().map(WireEvent::from_stored).collect(),
+        }
+    }
+
+    /// Whether seqs are consecutive and ascending (an empty batch is).
+    pub fn is_consecutive(&self) -> bool {
+        self.events
+            .windows(2)
+            .all(|w| w[0].seq.checked_add(1) == Some(w[1].seq))
+    }
+}
+
+/// Checks that `events` (consecutive) continue a chain whose last hash is
+/// `prev` (the genesis prev_hash, 32 zero bytes, before seq 1), and that each
+/// hash recomputes from its record with `till_journal::chain` (the frozen
+/// encoding). Returns the last hash.
+pub fn check_chain(prev: &[u8; 32], events: &[StoredEvent]) -> Result<[u8; 32], ChainError> {
+    let mut running = *prev;
+    for e in events {
+        if e.prev_hash != running {
+            return Err(ChainError::Broken {
+                seq: e.seq,
+                expected: hex::encode(running),
+                found: hex::encode(e.prev_hash),
+            });
+        }
+        let recomputed = chain::record_hash(
+            &e.prev_hash,
+            &RecordFields {
+                terminal_id: &e.terminal_id,
+                seq: e.seq,
+                ts: &e.ts,
+                kind: &e.kind,
+                payload: &e.payload,
+            },
+        )
+        .map_err(|f| ChainError::TooLong {
+            seq: e.seq,
+            field: f.0,
+        })?;
+        if recomputed != e.hash {
+            return Err(ChainError::HashMismatch {
+                seq: e.seq,
+                claimed: hex::encode(e.hash),
+                recomputed: hex::encode(recomputed),
+            });
+        }
+        running = e.hash;
+    }
+    Ok(running)
+}
+
+#[cfg(test)]
+mod tests;
