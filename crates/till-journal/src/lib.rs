@@ -31,20 +31,42 @@
 //! | table | contents |
 //! |---|---|
 //! | `meta(key, value)` | `terminal_id`, `shop_id`, `public_key` (hex) |
-//! | `events(terminal_id, seq, ts, kind, payload, prev_hash, hash, signature)` | the journal; `ts` is RFC 3339 with ms and the local offset; `payload` is `Event::payload()` |
-//! | `tail(terminal_id, seq, hash, signature)` | signed head marker, one row, updated each append |
-//! | `stock_ledger(seq, idx, item_id, delta, reason)` | projection: stock movements |
-//! | `stock_levels(item_id, level)` | projection: sum of the ledger |
-//! | `day_totals(day, key, amount)` | projection: totals per business day (see [`projections`]) |
-//! | `perpetual(key, amount)` | projection: grand totals and the sale record counter |
+//! | `events(terminal_id, seq, ts, kind, payload, prev_hash, hash, signature)` | the journal, PRIMARY KEY (terminal_id, seq); `ts` is RFC 3339 with ms and the local offset; `payload` is `Event::payload()`; `signature` is set on closings |
+//! | `tail(terminal_id, seq, hash, signature)` | signed head marker, one row, moved by every append (not a journal row) |
+//! | `stock_ledger(seq, idx, item_id, delta, reason)` | projection: one row per stock delta |
+//! | `stock_levels(item_id, level)` | projection: sum of the ledger per item |
+//! | `day_totals(day, key, amount)` | projection: totals per business day (keys in [`projections`]) |
+//! | `perpetual(key, amount)` | projection: `grand_total`, `grand_total_abs`, `sale_records` (receipt counter) |
 //! | `closings(kind, period, seq, last_seq)` | projection: closings recorded |
-//! | `sync_cursor(id=1, acked_seq)` | what head office acknowledged; only moves forward |
+//! | `sync_cursor(id=1, acked_seq)` | what head office acknowledged; only moves forward, never past the head |
 //! | `basket(id=1, data)` | the sale in progress, serialised by the caller |
 //! | `users(user_id, record)` | user records (JSON) |
 //!
-//! Amounts are stored as decimal TEXT and added exactly (never as floats).
-//! A database whose schema version is newer than [`schema::SCHEMA_VERSION`] is
-//! refused with [`JournalError::NewerSchema`].
+//! Amounts are decimal TEXT, added exactly by the `dec_add()` SQL function
+//! (never floats). Small tables are `WITHOUT ROWID` so an append touches few
+//! pages. A database whose schema version is newer than
+//! [`schema::SCHEMA_VERSION`] is refused with [`JournalError::NewerSchema`].
+//!
+//! # Append
+//!
+//! [`Journal::append`] runs one `BEGIN IMMEDIATE` transaction: read the head,
+//! insert the row (hash over the frozen encoding), update the projections
+//! (multi-row upserts, prepared once and cached), sign and move the tail
+//! marker, commit. One fsync (the WAL's), no scans.
+//!
+//! # Verifier
+//!
+//! [`verify()`] opens the file read-only, reads everything in one snapshot and
+//! reports the first bad record ([`VerifyReport`], serialisable as JSON). See
+//! [`verify`](mod@verify) for the checks and their order.
+//!
+//! # Errors
+//!
+//! Every failure is a [`JournalError`] variant: a file that is not a
+//! database, a corrupt one, a read-only file or directory, a full disk
+//! (the transaction is rolled back, everything committed before stays and
+//! verifies), a lock held too long, key files with wide permissions or
+//! garbage. Nothing in this crate panics on disk or input errors.
 
 pub mod chain;
 mod closing;

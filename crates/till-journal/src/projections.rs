@@ -1,8 +1,9 @@
 //! Projections: tables derived from the events, maintained in the same
 //! transaction as each append, rebuildable from scratch, and recomputed by the
-//! verifier. One pure function, [`effects`], says what an event changes; the
-//! incremental path, the rebuild and the verifier all go through it, so they
-//! cannot drift apart.
+//! verifier. One pure function, `effects`, says what an event changes; the
+//! incremental path and the rebuild go through it, and the verifier's fast
+//! decoding (`effects_from_payload`) is tested to give the same result, so
+//! they cannot drift apart.
 //!
 //! - `stock_ledger(seq, idx, item_id, delta, reason)`: one row per stock delta
 //!   (`Event::stock_deltas`, training sales excluded).
