@@ -43,8 +43,10 @@ pub struct Journal {
     pub(crate) terminal_id: String,
     pub(crate) shop_id: String,
     pub(crate) public_key: String,
-    /// None when opened read-only.
+    /// None when opened read-only or for the sync daemon.
     pub(crate) key: Option<SigningKey>,
+    /// The sync cursor may be moved (read-write or sync-daemon handle).
+    pub(crate) cursor_writable: bool,
 }
 
 impl std::fmt::Debug for Journal {
@@ -236,6 +238,7 @@ impl Journal {
             shop_id,
             public_key,
             key: Some(key),
+            cursor_writable: true,
         })
     }
 
@@ -256,6 +259,7 @@ impl Journal {
             shop_id: opts.shop_id.clone(),
             public_key: public_key.clone(),
             key: Some(key),
+            cursor_writable: true,
         };
         let genesis = Event::TerminalInitialised(TerminalInitialised {
             terminal_id: opts.terminal_id.clone(),
@@ -315,6 +319,53 @@ impl Journal {
             shop_id,
             public_key,
             key: None,
+            cursor_writable: false,
+        })
+    }
+
+    /// Opens an existing journal for the sync daemon: reads, plus moving the
+    /// acknowledged cursor ([`Journal::set_acked_seq`]). No signing key is
+    /// needed or loaded, so nothing can be appended through this handle.
+    /// The schema must be current (the till migrates it when it starts).
+    pub fn open_for_sync(path: impl AsRef<Path>) -> Result<Journal> {
+        let path = path.as_ref().to_path_buf();
+        let db = |e| classify(&path, e);
+        let conn = open_conn(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| explain_open_error(&path, e))?;
+        if conn.is_readonly(rusqlite::DatabaseName::Main).map_err(db)? {
+            return Err(JournalError::ReadOnly {
+                path: path.clone(),
+                detail: "SQLite opened the file read-only (file permissions)".into(),
+            });
+        }
+        let v = schema::version(&conn).map_err(db)?;
+        if v < schema::SCHEMA_VERSION {
+            return Err(JournalError::NotInitialised {
+                path,
+                detail: format!(
+                    "schema version {v}, this build needs {}: start the till once to create or migrate it",
+                    schema::SCHEMA_VERSION
+                ),
+            });
+        }
+        // Durability of the cursor matters as much as the events': a lost ack
+        // would only cause a resend (ingest is idempotent), but keep FULL anyway.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db)?;
+        let terminal_id = read_meta(&conn, &path, "terminal_id")?.unwrap_or_default();
+        let shop_id = read_meta(&conn, &path, "shop_id")?.unwrap_or_default();
+        let public_key = read_meta(&conn, &path, "public_key")?.unwrap_or_default();
+        Ok(Journal {
+            conn,
+            path,
+            terminal_id,
+            shop_id,
+            public_key,
+            key: None,
+            cursor_writable: true,
         })
     }
 

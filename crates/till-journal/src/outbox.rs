@@ -117,7 +117,9 @@ impl Journal {
     /// Moves the acknowledged cursor forward. Setting the current value again is
     /// a no-op (a repeated ack); moving it backwards or past the head is refused.
     pub fn set_acked_seq(&self, seq: u64) -> Result<()> {
-        self.signing_key("move the sync cursor")?;
+        if !self.cursor_writable {
+            return Err(JournalError::OpenedReadOnly("move the sync cursor"));
+        }
         let tx = self.begin()?;
         let current = {
             let v: i64 = tx

@@ -244,3 +244,27 @@ fn outbox_pages_and_cursor_only_moves_forward() {
         Err(JournalError::OpenedReadOnly(_))
     ));
 }
+
+#[test]
+fn sync_daemon_handle_moves_the_cursor_without_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open_new(dir.path());
+    for i in 0..4 {
+        j.append(ts(10, 0, i, 0), &login("u1")).unwrap();
+    }
+    let sync = Journal::open_for_sync(db_path(dir.path())).unwrap();
+    assert_eq!(sync.events_after(0, 100).unwrap().len(), 5);
+    sync.set_acked_seq(3).unwrap();
+    assert_eq!(j.acked_seq().unwrap(), 3);
+    assert!(matches!(
+        sync.append(ts(11, 0, 0, 0), &login("x")),
+        Err(JournalError::OpenedReadOnly(_))
+    ));
+    // The till keeps appending while the daemon holds its handle.
+    j.append(ts(11, 0, 0, 0), &login("u2")).unwrap();
+    sync.set_acked_seq(6).unwrap();
+    assert!(matches!(
+        sync.set_acked_seq(7),
+        Err(JournalError::CursorBeyondHead { head: 6, .. })
+    ));
+}
