@@ -1,6 +1,7 @@
 //! The `till` program's library side: the simulator, the demo shop and the
 //! reports, shared by the binary, the benchmarks and the end-to-end tests.
 
+pub mod app;
 pub mod demo;
 pub mod report;
 pub mod rng;

@@ -18,6 +18,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The counter app (terminal UI). `--demo` runs the demo shop with
+    /// simulated printer, drawer and scanner; data in ./demo-data.
+    Run(till::app::run::RunArgs),
     /// Simulate trading days through the real sale rules and journal, then verify
     /// the journal and print the Z report.
     Simulate(journal_cmd::SimulateArgs),
@@ -32,6 +35,7 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::Run(args) => till::app::run::run(args),
         Command::Simulate(args) => journal_cmd::simulate(args),
         Command::Journal(cmd) => journal_cmd::run(cmd),
         Command::Diag(cmd) => diag::run(cmd),

@@ -1,0 +1,414 @@
+//! Peripherals as the counter app sees them: jobs go out, reports come back.
+//!
+//! The app never waits for a device. A printer that is slow, unplugged or out
+//! of paper would otherwise freeze the sale screen for its timeout on every
+//! call; instead a worker thread owns the printer (and the drawer wired to
+//! it), and its answers arrive as [`Report`]s the app reads on its next tick.
+//! Tests plug in [`FakeDevices`], which answers synchronously.
+
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::time::Duration;
+
+use till_devices::config::{DevicesConfig, DrawerVia, PrinterConfig, ScannerMode};
+use till_devices::drawer::SerialDrawer;
+use till_devices::escpos::Printer;
+use till_devices::scanner::{SerialScanner, WedgeScanner};
+use till_devices::transport::Transport;
+use till_devices::DeviceError;
+
+/// Something for the peripherals to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// Print these ESC/POS bytes; `what` names the receipt in reports.
+    Print { what: String, bytes: Vec<u8> },
+    /// Open the cash drawer.
+    OpenDrawer,
+    /// Ask the printer and drawer how they are.
+    Status,
+}
+
+/// What the peripherals answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    /// The receipt is on paper.
+    Printed { what: String },
+    /// It is not (or not all of it): plain words for the cashier.
+    NotPrinted { what: String, why: String },
+    /// The drawer could not be opened.
+    DrawerFailed(String),
+    /// Printer state in plain words, whether it can print, drawer sensor.
+    Status {
+        printer: String,
+        ready: bool,
+        drawer_open: Option<bool>,
+    },
+    /// A code came from the scanner.
+    Scanned(String),
+    /// The scanner's state changed ("prêt", "absent: ...").
+    Scanner(String),
+}
+
+/// The app's side of the peripherals.
+pub trait Devices {
+    /// Queue a job; never blocks.
+    fn submit(&mut self, job: Job);
+    /// Reports that arrived since the last call.
+    fn poll(&mut self) -> Vec<Report>;
+}
+
+/// No peripherals at all (a till without a printer still sells).
+#[derive(Debug, Default)]
+pub struct NoDevices {
+    out: Vec<Report>,
+}
+
+impl Devices for NoDevices {
+    fn submit(&mut self, job: Job) {
+        match job {
+            Job::Print { what, .. } => self.out.push(Report::NotPrinted {
+                what,
+                why: "aucune imprimante configurée".into(),
+            }),
+            Job::OpenDrawer => self
+                .out
+                .push(Report::DrawerFailed("aucun tiroir configuré".into())),
+            Job::Status => self.out.push(Report::Status {
+                printer: "aucune".into(),
+                ready: false,
+                drawer_open: None,
+            }),
+        }
+    }
+    fn poll(&mut self) -> Vec<Report> {
+        std::mem::take(&mut self.out)
+    }
+}
+
+/// Synchronous stand-in for tests: records every job, answers at once.
+#[derive(Debug, Default)]
+pub struct FakeDevices {
+    /// Every job submitted, in order.
+    pub jobs: Vec<Job>,
+    /// When true, prints fail with "plus de papier".
+    pub paper_out: bool,
+    /// Codes to hand out as scans on the next poll.
+    pub scans: Vec<String>,
+    out: Vec<Report>,
+}
+
+impl FakeDevices {
+    /// Receipts printed so far (the `what` of each successful print).
+    pub fn printed(&self) -> Vec<String> {
+        let mut paper = Vec::new();
+        let mut fail = false;
+        for j in &self.jobs {
+            if let Job::Print { what, .. } = j {
+                if !fail {
+                    paper.push(what.clone());
+                }
+            }
+            fail = false;
+        }
+        paper
+    }
+    /// How many times the drawer was asked to open.
+    pub fn drawer_kicks(&self) -> usize {
+        self.jobs.iter().filter(|j| **j == Job::OpenDrawer).count()
+    }
+}
+
+impl Devices for FakeDevices {
+    fn submit(&mut self, job: Job) {
+        match &job {
+            Job::Print { what, .. } if self.paper_out => self.out.push(Report::NotPrinted {
+                what: what.clone(),
+                why: "plus de papier".into(),
+            }),
+            Job::Print { what, .. } => self.out.push(Report::Printed { what: what.clone() }),
+            Job::OpenDrawer => {}
+            Job::Status => self.out.push(Report::Status {
+                printer: if self.paper_out {
+                    "plus de papier"
+                } else {
+                    "prête"
+                }
+                .into(),
+                ready: !self.paper_out,
+                drawer_open: Some(false),
+            }),
+        }
+        if !matches!(job, Job::Print { .. }) || !self.paper_out {
+            self.jobs.push(job);
+        } else {
+            // Keep the failed print out of `printed()`.
+            self.jobs.push(Job::Status);
+        }
+    }
+    fn poll(&mut self) -> Vec<Report> {
+        let mut out = std::mem::take(&mut self.out);
+        out.extend(self.scans.drain(..).map(Report::Scanned));
+        out
+    }
+}
+
+/// Real peripherals from `till.toml`: one worker thread for the printer and
+/// drawer, one reader thread for the scanner.
+pub struct DeviceThreads {
+    jobs: Sender<Job>,
+    reports: Receiver<Report>,
+}
+
+impl DeviceThreads {
+    /// Starts the threads. Devices that cannot be opened now are retried on
+    /// every job, so plugging the printer back in needs no restart.
+    pub fn start(cfg: &DevicesConfig) -> DeviceThreads {
+        let (job_tx, job_rx) = channel::<Job>();
+        let (rep_tx, rep_rx) = channel::<Report>();
+        let printer = cfg.printer.clone();
+        let drawer = cfg.drawer.clone().unwrap_or_default();
+        let tx = rep_tx.clone();
+        // The threads end when the app drops its end of the channels.
+        let _ = std::thread::Builder::new()
+            .name("till-printer".into())
+            .spawn(move || printer_worker(printer, drawer, job_rx, tx));
+        if let Some(sc) = cfg.scanner.clone() {
+            let tx = rep_tx.clone();
+            let _ = std::thread::Builder::new()
+                .name("till-scanner".into())
+                .spawn(move || scanner_worker(sc, tx));
+        } else {
+            let _ = rep_tx.send(Report::Scanner("aucun".into()));
+        }
+        DeviceThreads {
+            jobs: job_tx,
+            reports: rep_rx,
+        }
+    }
+}
+
+impl Devices for DeviceThreads {
+    fn submit(&mut self, job: Job) {
+        // A dead worker only means no peripherals: the sale goes on.
+        let _ = self.jobs.send(job);
+    }
+    fn poll(&mut self) -> Vec<Report> {
+        self.reports.try_iter().collect()
+    }
+}
+
+fn printer_worker(
+    cfg: Option<PrinterConfig>,
+    drawer: till_devices::config::DrawerConfig,
+    jobs: Receiver<Job>,
+    out: Sender<Report>,
+) {
+    let mut printer: Option<Printer<Box<dyn Transport>>> = None;
+    let mut serial_drawer: Option<SerialDrawer<Box<dyn Transport>>> = None;
+    let open = |cfg: &PrinterConfig| -> Result<Printer<Box<dyn Transport>>, DeviceError> {
+        Ok(Printer::new(cfg.link.open(cfg.timeout())?, cfg.timeout()))
+    };
+    while let Ok(job) = jobs.recv() {
+        // Coalesce a burst of status requests into one query.
+        if job == Job::Status && jobs.try_iter().any(|j| j != Job::Status) {
+            continue;
+        }
+        let Some(pc) = &cfg else {
+            let report = match job {
+                Job::Print { what, .. } => Report::NotPrinted {
+                    what,
+                    why: "aucune imprimante configurée".into(),
+                },
+                Job::OpenDrawer => Report::DrawerFailed("aucun tiroir configuré".into()),
+                Job::Status => Report::Status {
+                    printer: "aucune".into(),
+                    ready: false,
+                    drawer_open: None,
+                },
+            };
+            if out.send(report).is_err() {
+                return;
+            }
+            continue;
+        };
+        if printer.is_none() {
+            printer = open(pc).ok();
+        }
+        let report = match (job, printer.as_mut()) {
+            (Job::Print { what, .. }, None) => Report::NotPrinted {
+                what,
+                why: format!("imprimante injoignable ({})", pc.link.target()),
+            },
+            (Job::Print { what, bytes }, Some(p)) => match p.print_receipt(&bytes) {
+                Ok(()) => Report::Printed { what },
+                Err(e) => {
+                    if matches!(e, till_devices::escpos::NotPrinted::Unreachable(_)) {
+                        printer = None;
+                    }
+                    Report::NotPrinted {
+                        what,
+                        why: e.to_string(),
+                    }
+                }
+            },
+            (Job::OpenDrawer, p) => match drawer.via {
+                DrawerVia::Serial => {
+                    if serial_drawer.is_none() {
+                        serial_drawer = drawer
+                            .serial_link()
+                            .and_then(|l| l.open(Duration::from_secs(1)).ok())
+                            .map(|t| SerialDrawer::new(t, drawer.open_byte));
+                    }
+                    match serial_drawer.as_mut().map(|d| d.open()) {
+                        Some(Ok(())) => continue,
+                        Some(Err(e)) => {
+                            serial_drawer = None;
+                            Report::DrawerFailed(e.to_string())
+                        }
+                        None => Report::DrawerFailed("tiroir injoignable".into()),
+                    }
+                }
+                _ => match p {
+                    None => Report::DrawerFailed("imprimante (et tiroir) injoignable".into()),
+                    Some(p) => {
+                        let pulse = drawer.pulse();
+                        match p.kick_best(pulse.pin, pulse.on_ms, pulse.off_ms) {
+                            Ok(_) => continue,
+                            Err(e) => {
+                                printer = None;
+                                Report::DrawerFailed(e.to_string())
+                            }
+                        }
+                    }
+                },
+            },
+            (Job::Status, None) => Report::Status {
+                printer: format!("injoignable ({})", pc.link.target()),
+                ready: false,
+                drawer_open: None,
+            },
+            (Job::Status, Some(p)) => match p.full_status() {
+                Ok(s) => {
+                    let problems = s.problems();
+                    let open = drawer.sensor_open_level.is_open(s.printer.drawer_pin3_high);
+                    Report::Status {
+                        printer: if problems.is_empty() {
+                            "prête".into()
+                        } else {
+                            problems.join(", ")
+                        },
+                        ready: s.ready(),
+                        drawer_open: Some(open),
+                    }
+                }
+                Err(e) => {
+                    printer = None;
+                    Report::Status {
+                        printer: format!("ne répond pas ({e})"),
+                        ready: false,
+                        drawer_open: None,
+                    }
+                }
+            },
+        };
+        if out.send(report).is_err() {
+            return;
+        }
+    }
+}
+
+fn scanner_worker(cfg: till_devices::config::ScannerConfig, out: Sender<Report>) {
+    let mut last_state = String::new();
+    let mut say = |s: String| -> bool {
+        if s != last_state {
+            last_state = s.clone();
+            return out.send(Report::Scanner(s)).is_ok();
+        }
+        true
+    };
+    loop {
+        let link = match cfg.link.open(Duration::from_secs(1)) {
+            Ok(l) => l,
+            Err(e) => {
+                if !say(format!("absent ({e})")) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_secs(2));
+                continue;
+            }
+        };
+        if !say("prêt".into()) {
+            return;
+        }
+        // Both readers hand back validated codes; a bad frame is reported
+        // and reading goes on.
+        let mut next: Box<dyn FnMut() -> Result<String, till_devices::scanner::ScanError>> =
+            match cfg.mode {
+                ScannerMode::Serial => {
+                    let mut r = SerialScanner::new(link, cfg.framing());
+                    Box::new(move || {
+                        r.next_scan(Duration::from_millis(500))
+                            .map(|s| code_text(&s.code))
+                    })
+                }
+                ScannerMode::Wedge => {
+                    let mut r = WedgeScanner::new(link, cfg.max_len);
+                    Box::new(move || {
+                        r.next_scan(Duration::from_millis(500))
+                            .map(|s| code_text(&s.code))
+                    })
+                }
+            };
+        loop {
+            match next() {
+                Ok(code) => {
+                    if out.send(Report::Scanned(code)).is_err() {
+                        return;
+                    }
+                    if !say("prêt".into()) {
+                        return;
+                    }
+                }
+                Err(till_devices::scanner::ScanError::Device(DeviceError::Timeout { .. })) => {
+                    // Idle: the normal state between scans. Check the app is still there.
+                    if out.send(Report::Scanner("prêt".into())).is_err() {
+                        return;
+                    }
+                }
+                Err(till_devices::scanner::ScanError::Device(e)) => {
+                    if !say(format!("perdu ({e})")) {
+                        return;
+                    }
+                    break;
+                }
+                Err(e) => {
+                    if !say(format!("lecture rejetée: {e}")) {
+                        return;
+                    }
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// The text the catalog looks up for a validated scan.
+fn code_text(code: &till_devices::scanner::Code) -> String {
+    use till_devices::scanner::Code;
+    match code {
+        Code::Retail(b) => b.digits.clone(),
+        // The GTIN finds the article; the weight AI is not used by the
+        // counter yet (weighed goods carry shop labels, 21.....).
+        Code::Gs1(g) => g.gtin.clone().unwrap_or_default(),
+        Code::Other { text, .. } => text.clone(),
+    }
+}
+
+/// A shared fake, so a test keeps a handle on what the app sent.
+impl Devices for std::rc::Rc<std::cell::RefCell<FakeDevices>> {
+    fn submit(&mut self, job: Job) {
+        self.borrow_mut().submit(job)
+    }
+    fn poll(&mut self) -> Vec<Report> {
+        self.borrow_mut().poll()
+    }
+}

@@ -1,0 +1,137 @@
+//! `till run`: the counter app.
+//!
+//! - [`state`] and [`ops`]: the state machine (screens, keys, sale flow), no
+//!   terminal, driven by tests through [`App::key`];
+//! - [`ui`]: draws an [`App`] with ratatui (80x25 and up);
+//! - [`term`]: the terminal loop (crossterm keys, ~100 ms ticks);
+//! - [`devices`]: printer, drawer and scanner on worker threads;
+//! - [`demo`]: `--demo`: simulated devices on ptys, receipts to a text file;
+//! - [`store`]: parked baskets, receipt look-up.
+
+pub mod demo;
+pub mod devices;
+pub mod keys;
+pub(crate) mod ops;
+pub mod run;
+pub mod state;
+pub mod store;
+pub mod term;
+pub mod ui;
+
+pub use devices::{Devices, FakeDevices, Job, NoDevices, Report};
+pub use keys::Key;
+pub use state::{App, Level, Screen, Settings};
+
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use till_core::{Basket, ShopInfo};
+use till_journal::{Journal, OpenOptions};
+
+/// Reads the basket in progress saved in the journal, if any. A basket that
+/// does not read back or fails validation is set aside in a file next to
+/// the journal rather than dropped, and the counter starts empty.
+pub fn restore_basket(journal: &Journal) -> Result<Option<Basket>> {
+    let Some(bytes) = journal.load_basket()? else {
+        return Ok(None);
+    };
+    let parsed = serde_json::from_slice::<Basket>(&bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|b| b.validate().map(|_| b).map_err(|e| e.to_string()));
+    match parsed {
+        Ok(b) if b.lines().is_empty() && b.tenders().is_empty() => Ok(None),
+        Ok(b) => Ok(Some(b)),
+        Err(why) => {
+            let keep = journal.path().with_file_name("basket-unreadable.json");
+            std::fs::write(&keep, &bytes)
+                .with_context(|| format!("keeping an unreadable basket ({why})"))?;
+            Ok(None)
+        }
+    }
+}
+
+/// Where a till keeps its files.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    /// The folder.
+    pub dir: PathBuf,
+}
+
+impl DataDir {
+    /// The journal database.
+    pub fn journal(&self) -> PathBuf {
+        self.dir.join("journal.db")
+    }
+    /// The signing key (0600).
+    pub fn key(&self) -> PathBuf {
+        self.dir.join("journal.db.key")
+    }
+    /// The catalog store.
+    pub fn catalog(&self) -> PathBuf {
+        self.dir.join("catalog.db")
+    }
+}
+
+/// Opens (or creates) the journal of a data folder.
+pub fn open_journal(data: &DataDir, terminal_id: &str, shop_id: &str) -> Result<Journal> {
+    std::fs::create_dir_all(&data.dir)
+        .with_context(|| format!("creating the data folder {}", data.dir.display()))?;
+    Journal::open(
+        data.journal(),
+        OpenOptions {
+            terminal_id: terminal_id.to_string(),
+            shop_id: shop_id.to_string(),
+            key_path: data.key(),
+            software_version: crate::VERSION.to_string(),
+        },
+    )
+    .with_context(|| format!("opening the journal {}", data.journal().display()))
+}
+
+/// The demo shop's identity on receipts.
+pub fn demo_shop() -> ShopInfo {
+    ShopInfo {
+        name: "Épicerie Comptoir (démo)".into(),
+        address_lines: vec!["12 rue des Halles".into(), "69001 Lyon".into()],
+        siret: "12345678900012".into(),
+        vat_number: Some("FR32123456789".into()),
+        footer_lines: vec!["Merci de votre visite".into()],
+    }
+}
+
+/// `[till]` section of till.toml: who this till is.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct TillConfig {
+    /// Terminal id, printed on receipts and in receipt numbers.
+    pub terminal_id: String,
+    /// Shop id.
+    pub shop_id: String,
+    /// Data folder (journal.db, catalog.db, parked.json).
+    pub data_dir: Option<PathBuf>,
+    /// Shop identity printed on receipts.
+    pub shop: Option<ShopInfo>,
+}
+
+impl Default for TillConfig {
+    fn default() -> Self {
+        TillConfig {
+            terminal_id: "T1".into(),
+            shop_id: "S1".into(),
+            data_dir: None,
+            shop: None,
+        }
+    }
+}
+
+/// Reads the `[till]` section (absent: defaults).
+pub fn load_till_config(path: &Path) -> Result<TillConfig> {
+    #[derive(serde::Deserialize)]
+    struct Whole {
+        #[serde(default)]
+        till: TillConfig,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let w: Whole = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(w.till)
+}

@@ -1,0 +1,122 @@
+//! `till run [--config FILE] [--demo] [--data DIR]`: sets everything up and
+//! hands over to the terminal loop.
+
+use super::devices::{DeviceThreads, Devices};
+use super::state::{App, Settings};
+use super::{demo_shop, load_till_config, open_journal, DataDir, TillConfig};
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+use till_core::{BasketConfig, Catalog};
+use till_devices::config::DevicesConfig;
+use till_devices::escpos::receipt::Layout;
+
+/// Arguments of `till run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// till.toml: `[till]` (terminal, shop, data folder) and `[devices.*]`.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Demo shop: demo catalog and users (PINs 1111, 2222, 3333), simulated
+    /// printer, drawer and scanner, data in ./demo-data.
+    #[arg(long)]
+    pub demo: bool,
+    /// Data folder (journal.db, its key, catalog.db, parked.json).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+/// The local clock with its current offset.
+pub fn local_now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Local::now().fixed_offset()
+}
+
+/// Runs the counter until the cashier quits (Ctrl-C / Ctrl-Q).
+pub fn run(args: RunArgs) -> Result<i32> {
+    let till_cfg = match &args.config {
+        Some(p) => load_till_config(p)?,
+        None => TillConfig::default(),
+    };
+    let mut devices_cfg = match &args.config {
+        Some(p) => DevicesConfig::load(&p.to_string_lossy())
+            .with_context(|| format!("reading the devices of {}", p.display()))?,
+        None => DevicesConfig::default(),
+    };
+    let dir = args
+        .data
+        .clone()
+        .or(till_cfg.data_dir.clone())
+        .unwrap_or_else(|| {
+            if args.demo {
+                PathBuf::from("demo-data")
+            } else {
+                PathBuf::from("/var/lib/comptoir")
+            }
+        });
+    let data = DataDir { dir };
+    let journal = open_journal(&data, &till_cfg.terminal_id, &till_cfg.shop_id)?;
+    let (catalog, users, shop, mut on_f11, receipts_hint) = if args.demo {
+        let users = crate::users::ensure_demo_users(&journal)?;
+        let (items, patterns) = crate::demo::catalog()?;
+        let barcodes: Vec<String> = items
+            .iter()
+            .filter_map(|i| i.barcodes.first().cloned())
+            .collect();
+        let catalog = Catalog::new(items, patterns).context("building the demo catalog")?;
+        let demo = super::demo::start(&data.dir, barcodes)?;
+        if args.config.is_none() {
+            devices_cfg = demo.config.clone();
+        }
+        let hint = demo.receipts.display().to_string();
+        (
+            catalog,
+            users,
+            till_cfg.shop.clone().unwrap_or_else(demo_shop),
+            Some(demo.scan_next),
+            Some(hint),
+        )
+    } else {
+        let users: Vec<till_core::User> = journal
+            .list_users::<till_core::User>()?
+            .into_iter()
+            .map(|(_, u)| u)
+            .collect();
+        if users.is_empty() {
+            bail!(
+                "no users in {}: create them first (or try `till run --demo`)",
+                data.journal().display()
+            );
+        }
+        let catalog = till_catalog::CatalogStore::open(&data.catalog())
+            .and_then(|s| s.load())
+            .with_context(|| {
+                format!(
+                    "loading the catalog {} (the sync daemon fills it)",
+                    data.catalog().display()
+                )
+            })?;
+        let shop = till_cfg.shop.clone().unwrap_or_default();
+        (catalog, users, shop, None, None)
+    };
+    let layout = devices_cfg
+        .printer
+        .as_ref()
+        .map(|p| p.layout())
+        .unwrap_or_else(Layout::default);
+    let devices: Box<dyn Devices> = Box::new(DeviceThreads::start(&devices_cfg));
+    let settings = Settings {
+        shop,
+        basket: BasketConfig::default(),
+        layout,
+        receipts_hint,
+    };
+    let mut app = App::new(
+        journal,
+        catalog,
+        users,
+        settings,
+        devices,
+        Box::new(local_now),
+    )?;
+    super::term::run(&mut app, on_f11.take())?;
+    Ok(0)
+}

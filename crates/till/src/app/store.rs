@@ -1,0 +1,156 @@
+//! What the counter keeps besides the journal: parked baskets (a small file
+//! next to the journal, replaced atomically) and look-ups of past receipts.
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use till_core::records::{Event, SaleRecord};
+use till_core::Basket;
+use till_journal::Journal;
+
+/// A basket set aside while another customer is served.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Parked {
+    /// When it was parked (local time, for the list).
+    pub at: String,
+    /// The basket as it was.
+    pub basket: Basket,
+}
+
+/// Parked baskets in `parked.json`. The journal's basket slot holds only the
+/// sale on screen, and committing a sale clears it, so parked ones live in
+/// their own file, written to a temporary name, fsynced and renamed: a crash
+/// leaves either the old list or the new one.
+#[derive(Debug)]
+pub struct ParkedStore {
+    path: PathBuf,
+    /// The baskets, oldest first.
+    pub list: Vec<Parked>,
+}
+
+impl ParkedStore {
+    /// Reads the list next to `journal_path` (none yet: empty).
+    pub fn open(journal_path: &Path) -> Result<ParkedStore> {
+        let path = journal_path.with_file_name("parked.json");
+        let list = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice::<Vec<Parked>>(&bytes)
+                .with_context(|| format!("reading parked baskets from {}", path.display()))?
+                .into_iter()
+                .filter(|p| p.basket.validate().is_ok())
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => {
+                return Err(e).with_context(|| format!("reading {}", path.display()));
+            }
+        };
+        Ok(ParkedStore { path, list })
+    }
+
+    /// Writes the list durably.
+    pub fn save(&self) -> Result<()> {
+        let tmp = self.path.with_extension("json.tmp");
+        let bytes = serde_json::to_vec(&self.list)?;
+        let mut f =
+            std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &self.path)
+            .with_context(|| format!("replacing {}", self.path.display()))?;
+        if let Some(dir) = self.path.parent() {
+            // The rename itself must reach the disk.
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A past sale found by its receipt number, with what happened to it since.
+#[derive(Debug, Clone)]
+pub struct FoundSale {
+    /// Its journal seq.
+    pub seq: u64,
+    /// The record.
+    pub record: SaleRecord,
+    /// Refunds and cancellations that reference it.
+    pub reversals: Vec<SaleRecord>,
+    /// How many times its receipt was reprinted.
+    pub reprints: u32,
+}
+
+/// How far back a receipt number is looked for (events). A refund comes
+/// days after a sale, not years: this bounds the wait at the counter.
+const SEARCH_BACK: u64 = 500_000;
+const CHUNK: usize = 4096;
+
+/// Finds the sale, cancellation or refund numbered `sale_no`, walking the
+/// journal backwards from the head, then collects what references it.
+/// Runs only when the cashier asks for a receipt, never at start-up.
+pub fn find_sale(journal: &Journal, sale_no: &str) -> Result<Option<FoundSale>> {
+    let (head, _) = journal.head()?;
+    let needle = format!("\"{sale_no}\"");
+    let floor = head.saturating_sub(SEARCH_BACK);
+    let mut hi = head;
+    let mut found: Option<(u64, SaleRecord)> = None;
+    'outer: while hi > floor {
+        let lo = hi.saturating_sub(CHUNK as u64).max(floor);
+        let rows = journal.events_after(lo, (hi - lo) as usize)?;
+        for row in rows.iter().rev() {
+            if row.kind != "sale_completed" || !contains(&row.payload, needle.as_bytes()) {
+                continue;
+            }
+            if let Ok(Event::SaleCompleted(r)) = row.decode() {
+                if r.sale_no == sale_no {
+                    found = Some((row.seq, r));
+                    break 'outer;
+                }
+            }
+        }
+        hi = lo;
+    }
+    let Some((seq, record)) = found else {
+        return Ok(None);
+    };
+    let mut out = FoundSale {
+        seq,
+        record,
+        reversals: Vec::new(),
+        reprints: 0,
+    };
+    let mut after = seq;
+    loop {
+        let rows = journal.events_after(after, CHUNK)?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        for row in &rows {
+            let relevant = matches!(
+                row.kind.as_str(),
+                "refund" | "sale_cancelled" | "receipt_reprinted"
+            );
+            if !relevant || !contains(&row.payload, needle.as_bytes()) {
+                continue;
+            }
+            match row.decode() {
+                Ok(Event::Refund(r)) | Ok(Event::SaleCancelled(r))
+                    if r.reverses.as_ref().map(|x| x.seq) == Some(seq) =>
+                {
+                    out.reversals.push(r)
+                }
+                Ok(Event::ReceiptReprinted(r)) if r.sale.seq == seq => {
+                    out.reprints = out.reprints.max(r.reprint_count)
+                }
+                _ => {}
+            }
+        }
+        if rows.len() < CHUNK {
+            break;
+        }
+    }
+    Ok(Some(out))
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}

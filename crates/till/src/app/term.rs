@@ -1,0 +1,84 @@
+//! The terminal loop: crossterm keys in, ratatui frames out, a tick every
+//! 100 ms for device reports and the status line.
+
+use super::keys::Key;
+use super::state::App;
+use anyhow::{Context, Result};
+use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use crossterm::ExecutableCommand;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use std::time::Duration;
+
+/// Puts the terminal back however the loop ends (error or panic included),
+/// so the console stays usable.
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = disable_raw_mode();
+        let _ = std::io::stdout().execute(LeaveAlternateScreen);
+    }
+}
+
+/// The crossterm key as the app's key; None for keys the app ignores.
+fn map_key(k: event::KeyEvent) -> Option<Key> {
+    Some(match k.code {
+        KeyCode::Char(c) => Key::Char(c),
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::Backspace | KeyCode::Delete => Key::Backspace,
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::F(n) => Key::F(n),
+        _ => return None,
+    })
+}
+
+/// Runs until Ctrl-C / Ctrl-Q. `on_f11` is the demo's "scan an article"
+/// key (the simulated scanner sends a code over its pty).
+pub fn run(app: &mut App, mut on_f11: Option<Box<dyn FnMut()>>) -> Result<()> {
+    enable_raw_mode().context("the counter app needs a terminal (raw mode failed)")?;
+    let _restore = Restore;
+    std::io::stdout()
+        .execute(EnterAlternateScreen)
+        .context("entering the alternate screen")?;
+    let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    term.clear()?;
+    let mut dirty = true;
+    loop {
+        if dirty {
+            term.draw(|f| super::ui::draw(f, app))?;
+            dirty = false;
+        }
+        if event::poll(Duration::from_millis(100))? {
+            match event::read()? {
+                Event::Key(k) if k.kind != KeyEventKind::Release => {
+                    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+                    if ctrl && matches!(k.code, KeyCode::Char('c') | KeyCode::Char('q')) {
+                        // The basket is already saved: leaving loses nothing.
+                        break;
+                    }
+                    if k.code == KeyCode::F(11) {
+                        if let Some(f) = on_f11.as_mut() {
+                            f();
+                        }
+                    } else if let Some(key) = map_key(k) {
+                        app.key(key);
+                    }
+                    dirty = true;
+                }
+                Event::Resize(..) => dirty = true,
+                _ => {}
+            }
+        }
+        dirty |= app.tick();
+        if app.quit {
+            break;
+        }
+    }
+    Ok(())
+}

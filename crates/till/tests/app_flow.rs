@@ -1,0 +1,239 @@
+//! The counter app's state machine driven by keys, without a terminal: whole
+//! sales, refunds with approval, park/resume, printer failure and reprint,
+//! the Z closing, and the basket surviving a restart.
+
+use chrono::{DateTime, FixedOffset, TimeZone};
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use till::app::{App, FakeDevices, Key, Screen, Settings};
+use till_core::records::{ClosingKind, Event};
+use till_core::{BasketConfig, Catalog};
+use till_journal::{verify, Journal, OpenOptions, VerifyOptions};
+
+fn now() -> DateTime<FixedOffset> {
+    FixedOffset::east_opt(3600)
+        .unwrap()
+        .with_ymd_and_hms(2026, 11, 23, 10, 0, 0)
+        .unwrap()
+}
+
+fn open(dir: &Path) -> Journal {
+    Journal::open(
+        dir.join("journal.db"),
+        OpenOptions {
+            terminal_id: "T1".into(),
+            shop_id: "S1".into(),
+            key_path: dir.join("journal.db.key"),
+            software_version: "test".into(),
+        },
+    )
+    .unwrap()
+}
+
+fn app(dir: &Path) -> (App, Rc<RefCell<FakeDevices>>) {
+    let journal = open(dir);
+    let users = till::users::ensure_demo_users(&journal).unwrap();
+    let (items, patterns) = till::demo::catalog().unwrap();
+    let catalog = Catalog::new(items, patterns).unwrap();
+    let fake = Rc::new(RefCell::new(FakeDevices::default()));
+    let settings = Settings {
+        shop: till::app::demo_shop(),
+        basket: BasketConfig::default(),
+        layout: Default::default(),
+        receipts_hint: None,
+    };
+    let app = App::new(
+        journal,
+        catalog,
+        users,
+        settings,
+        Box::new(fake.clone()),
+        Box::new(now),
+    )
+    .unwrap();
+    (app, fake)
+}
+
+fn press(app: &mut App, keys: &[Key]) {
+    for k in keys {
+        app.key(*k);
+        app.tick();
+    }
+}
+
+fn typed(app: &mut App, s: &str) {
+    press(app, &Key::typed(s));
+}
+
+fn events(j: &Journal) -> Vec<Event> {
+    j.events_after(0, 10_000)
+        .unwrap()
+        .iter()
+        .map(|e| e.decode().unwrap())
+        .collect()
+}
+
+fn login_and_sell(app: &mut App) {
+    typed(app, "1111\n");
+    assert!(matches!(app.screen, Screen::Sale), "{:?}", app.message);
+    typed(app, "10001\n3*10002\n");
+    assert_eq!(app.live_lines().len(), 2, "{:?}", app.message);
+}
+
+#[test]
+fn whole_sale_part_cash_part_card() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, fake) = app(dir.path());
+    login_and_sell(&mut app);
+    // Line discount of 10 % on the croissants (selected: the last line).
+    typed(&mut app, "10");
+    press(&mut app, &[Key::F(4)]);
+    assert!(app.approval.is_none());
+    press(&mut app, &[Key::F(8)]);
+    assert!(matches!(app.screen, Screen::Payment));
+    typed(&mut app, "2");
+    press(&mut app, &[Key::F(1), Key::F(2)]);
+    assert!(matches!(app.screen, Screen::Done { .. }), "{:?}", app.message);
+    let ev = events(&app.journal);
+    let sale = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::SaleCompleted(r) => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap();
+    // 1.30 + 3 x 1.20 - 10 % of 3.60 = 4.54
+    assert_eq!(sale.total.to_string(), "4.54");
+    assert_eq!(sale.tenders.len(), 2);
+    assert_eq!(app.journal.load_basket().unwrap(), None);
+    assert_eq!(fake.borrow().printed(), vec!["T1-000001".to_string()]);
+    assert_eq!(fake.borrow().drawer_kicks(), 1);
+    let report = verify(app.journal.path(), VerifyOptions::default()).unwrap();
+    assert!(report.ok, "{:?}", report.first_problem);
+}
+
+#[test]
+fn refund_needs_a_supervisor_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, fake) = app(dir.path());
+    login_and_sell(&mut app);
+    press(&mut app, &[Key::F(8), Key::F(1)]);
+    assert!(matches!(app.screen, Screen::Done { .. }));
+    press(&mut app, &[Key::Esc, Key::F(9)]);
+    typed(&mut app, "1");
+    assert!(matches!(app.screen, Screen::ReceiptNo { .. }));
+    typed(&mut app, "1\n");
+    assert!(matches!(app.screen, Screen::Refund(_)), "{:?}", app.message);
+    press(&mut app, &[Key::Enter, Key::F(8)]);
+    let dlg = app.approval.as_ref().expect("approval asked");
+    assert!(dlg.req.detail.contains("T1-000001"), "{}", dlg.req.detail);
+    // A wrong PIN is refused and the dialog stays.
+    typed(&mut app, "9999\n");
+    assert!(app.approval.as_ref().unwrap().error.is_some());
+    typed(&mut app, "2222\n");
+    assert!(app.approval.is_none(), "{:?}", app.message);
+    assert!(matches!(app.screen, Screen::Done { .. }), "{:?}", app.message);
+    let refund = events(&app.journal)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Refund(r) => Some(r),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(refund.total.to_string(), "-1.30");
+    assert_eq!(refund.approvals[0].approved_by, "s1");
+    assert_eq!(refund.approvals[0].requested_by, "c1");
+    assert_eq!(fake.borrow().printed().len(), 2);
+}
+
+#[test]
+fn park_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(dir.path());
+    login_and_sell(&mut app);
+    press(&mut app, &[Key::F(7)]);
+    assert!(app.basket.is_none());
+    assert_eq!(app.parked.list.len(), 1);
+    // Another customer meanwhile.
+    typed(&mut app, "10003\n");
+    press(&mut app, &[Key::F(8), Key::F(2)]);
+    assert!(matches!(app.screen, Screen::Done { .. }));
+    press(&mut app, &[Key::Esc, Key::F(7)]);
+    assert!(matches!(app.screen, Screen::Resume { .. }));
+    press(&mut app, &[Key::Enter]);
+    assert_eq!(app.live_lines().len(), 2);
+    assert!(app.parked.list.is_empty());
+    // Parked baskets survive a restart too.
+    press(&mut app, &[Key::F(7)]);
+    drop(app);
+    let (app2, _) = self::app(dir.path());
+    assert_eq!(app2.parked.list.len(), 1);
+}
+
+#[test]
+fn basket_is_back_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(dir.path());
+    login_and_sell(&mut app);
+    drop(app); // as good as a crash: nothing is flushed on drop
+    let (mut app, _) = self::app(dir.path());
+    assert_eq!(app.live_lines().len(), 2);
+    typed(&mut app, "1111\n");
+    press(&mut app, &[Key::F(8), Key::F(2)]);
+    assert!(matches!(app.screen, Screen::Done { .. }), "{:?}", app.message);
+}
+
+#[test]
+fn printer_failure_keeps_the_sale_and_reprint_is_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, fake) = app(dir.path());
+    fake.borrow_mut().paper_out = true;
+    login_and_sell(&mut app);
+    press(&mut app, &[Key::F(8), Key::F(2)]);
+    assert!(matches!(app.screen, Screen::Done { .. }));
+    let msg = app.message.clone().unwrap().1;
+    assert!(msg.contains("non imprimé"), "{msg}");
+    assert_eq!(app.status.unprinted, vec!["T1-000001".to_string()]);
+    fake.borrow_mut().paper_out = false;
+    press(&mut app, &[Key::Esc, Key::F(9)]);
+    typed(&mut app, "4\n");
+    assert_eq!(fake.borrow().printed(), vec!["T1-000001".to_string()]);
+    assert!(app.status.unprinted.is_empty());
+    assert!(events(&app.journal)
+        .iter()
+        .any(|e| matches!(e, Event::ReceiptReprinted(r) if r.reprint_count == 1)));
+}
+
+#[test]
+fn z_closing_with_cash_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(dir.path());
+    login_and_sell(&mut app);
+    press(&mut app, &[Key::F(8)]);
+    typed(&mut app, "10");
+    press(&mut app, &[Key::F(1)]); // 4.90 due, 10 given: 5.10 change
+    assert!(matches!(app.screen, Screen::Done { .. }));
+    press(&mut app, &[Key::Esc, Key::F(9)]);
+    typed(&mut app, "9");
+    let Screen::CashCount { rows, .. } = &app.screen else {
+        panic!("{:?}", app.screen)
+    };
+    assert_eq!(rows[0].tender, "cash");
+    assert_eq!(rows[0].expected.to_string(), "4.90");
+    typed(&mut app, "4,80\n");
+    press(&mut app, &[Key::F(8)]);
+    assert!(app.approval.is_some(), "a cashier's Z needs a supervisor");
+    typed(&mut app, "2222\n");
+    let Screen::Report { title, text } = &app.screen else {
+        panic!("{:?} {:?}", app.screen, app.message)
+    };
+    assert!(title.contains("2026-11-23"), "{title}");
+    assert!(text.contains("-0,10"), "{text}");
+    let closings = app.journal.closings().unwrap();
+    assert!(closings
+        .iter()
+        .any(|(k, p, _)| k == ClosingKind::Day.as_str() && p == "2026-11-23"));
+    // The next sale goes to the next business day.
+    assert_eq!(app.business_day().to_string(), "2026-11-24");
+}
