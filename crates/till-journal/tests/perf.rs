@@ -24,7 +24,10 @@ fn append_vs_bare(n: usize) -> (f64, f64) {
         .unwrap();
     let payload = five_line_sale(1, "2026-11-23");
     let j = open_new(dir.path());
-    let blob = till_core::records::Event::payload(&payload);
+    let blob = match std::env::var("BARE_BYTES") {
+        Ok(n) => vec![b'x'; n.parse().unwrap_or(64)],
+        Err(_) => till_core::records::Event::payload(&payload),
+    };
     // Warm up both.
     for _ in 0..5 {
         bare.execute("INSERT INTO t (payload) VALUES (?1)", [&blob])
