@@ -44,21 +44,31 @@ fn killed_writer_loses_nothing_acknowledged() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<u64>();
         let reader = std::thread::spawn(move || {
-            let mut acked = Vec::new();
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if let Some(seq) = line.strip_prefix("ACK ") {
-                    acked.push(seq.trim().parse::<u64>().unwrap());
+                    if tx.send(seq.trim().parse::<u64>().unwrap()).is_err() {
+                        break;
+                    }
                 }
             }
-            acked
         });
-        // Let it write for a while, at a different moment each round.
-        std::thread::sleep(Duration::from_millis(300 + 137 * round));
+        // Wait until the child is really writing (however loaded the machine),
+        // then kill it at a different moment each round.
+        let mut acked = Vec::new();
+        while acked.len() < 3 {
+            match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(seq) => acked.push(seq),
+                Err(e) => panic!("the child wrote nothing: {e}"),
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50 + 97 * round));
         child.kill().unwrap();
         child.wait().unwrap();
-        let acked = reader.join().unwrap();
+        reader.join().unwrap();
+        acked.extend(rx.try_iter());
         assert!(!acked.is_empty(), "the child wrote nothing");
 
         let r = verify(db_path(dir.path()), VerifyOptions::default()).unwrap();
