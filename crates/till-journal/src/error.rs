@@ -33,6 +33,11 @@ pub enum JournalError {
     #[error("disk full while writing the journal {path}: nothing of this operation was recorded ({detail})")]
     DiskFull { path: PathBuf, detail: String },
 
+    /// The operating system reported an I/O error (failing disk, unplugged
+    /// storage). The transaction in progress was not committed.
+    #[error("I/O error on the journal {path} (failing or removed storage?): {detail}")]
+    DiskIo { path: PathBuf, detail: String },
+
     /// Another process held the write lock for longer than the busy timeout.
     #[error("journal database {path} is locked by another process: {detail}")]
     Busy { path: PathBuf, detail: String },
@@ -131,6 +136,7 @@ pub(crate) fn classify(path: &std::path::Path, e: rusqlite::Error) -> JournalErr
             C::ReadOnly => JournalError::ReadOnly { path, detail },
             C::CannotOpen => JournalError::CannotOpen { path, detail },
             C::DiskFull => JournalError::DiskFull { path, detail },
+            C::SystemIoFailure => JournalError::DiskIo { path, detail },
             C::DatabaseBusy | C::DatabaseLocked => JournalError::Busy { path, detail },
             _ => JournalError::Sqlite { path, source: e },
         };

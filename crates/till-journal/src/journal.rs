@@ -191,7 +191,9 @@ impl Journal {
         }
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(db)?;
-        conn.set_prepared_statement_cache_capacity(64);
+        // Room for every statement of an append, including the multi-row
+        // variants (one per row count), so none is re-prepared.
+        conn.set_prepared_statement_cache_capacity(128);
         projections::register_functions(&conn).map_err(db)?;
         schema::migrate(&conn).map_err(db)?;
 
