@@ -1,26 +1,25 @@
-//! The till's local catalog: the articles head office publishes (pulled by
-//! the sync daemon), kept in `catalog.db` next to the journal so the counter
-//! starts without the network.
+//! The till's local catalog: the articles head office publishes, kept in
+//! `catalog.db` next to the journal so the counter starts without the
+//! network. The sync daemon (`till-sync`) fills it; the counter reads it in
+//! one pass at start-up (see `bench --only start`).
 //!
-//! One table, one row per article, columns in the order [`CatalogStore::load`]
-//! reads them; the embedded-barcode patterns and the catalog version in
-//! `meta`. Loading 100,000 articles is one sequential scan and one
-//! `Catalog::new` (see `till-bench --only start`).
+//! The file format is the sync daemon's (one format, two readers):
 //!
 //! | table | contents |
 //! |---|---|
-//! | `items(id, barcodes, name, price, vat, unit, stock_tracked, rules)` | `barcodes`: space-separated; `price`, `vat`: decimal text; `unit`: `piece`/`kg`; `rules`: JSON or NULL |
-//! | `meta(key, value)` | `version` (the head office catalog version), `patterns` (JSON list) |
+//! | `catalog(item_id, version, item)` | one row per article; `item` is the `till_core::Item` as JSON |
+//! | `meta(key, value)` | `catalog_version` (integer): the head office version applied |
+//!
+//! Embedded-barcode patterns (weight and price labels) are shop settings,
+//! passed in by the caller, not catalog rows.
 
 #![warn(missing_docs)]
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
-use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use till_core::barcode::EmbeddedPattern;
-use till_core::records::Unit;
-use till_core::{Catalog, Item, PurchaseRules, VatRate};
-
+use till_core::{Catalog, Item};
 /// What can go wrong with the store.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogStoreError {
@@ -56,17 +55,8 @@ pub enum CatalogStoreError {
 pub type Result<T> = std::result::Result<T, CatalogStoreError>;
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS items (
-    id TEXT PRIMARY KEY,
-    barcodes TEXT NOT NULL,
-    name TEXT NOT NULL,
-    price TEXT NOT NULL,
-    vat TEXT NOT NULL,
-    unit TEXT NOT NULL,
-    stock_tracked INTEGER NOT NULL,
-    rules TEXT
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS catalog (item_id TEXT PRIMARY KEY, version INTEGER NOT NULL, item TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 ";
 
 /// An open catalog store.
@@ -87,7 +77,10 @@ impl CatalogStore {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
         )
         .map_err(db)?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        // The sync daemon may be applying a delta right now.
+        conn.busy_timeout(Duration::from_secs(5)).map_err(db)?;
+        let _: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
         Ok(CatalogStore {
@@ -103,142 +96,80 @@ impl CatalogStore {
         }
     }
 
-    /// The catalog version last stored (None: never filled).
-    pub fn version(&self) -> Result<Option<String>> {
-        self.meta("version")
-    }
-
-    fn meta(&self, key: &str) -> Result<Option<String>> {
-        self.conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+    /// The catalog version applied (0: never filled).
+    pub fn version(&self) -> Result<u64> {
+        let v: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'catalog_version'",
+                [],
+                |r| r.get(0),
+            )
             .optional()
-            .map_err(|e| self.db(e))
+            .map_err(|e| self.db(e))?;
+        Ok(v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
     }
 
-    /// Replaces the whole catalog in one transaction: the counter sees the
-    /// old catalog or the new one, never half of each.
-    pub fn replace_all(
-        &mut self,
-        items: &[Item],
-        patterns: &[EmbeddedPattern],
-        version: &str,
-    ) -> Result<()> {
+    /// Replaces the whole catalog in one transaction (a full load, e.g. a
+    /// first install or a benchmark): readers see the old catalog or the new.
+    pub fn replace_all(&mut self, items: &[Item], version: u64) -> Result<()> {
         let path = self.path.clone();
         let db = |source| CatalogStoreError::Db {
             path: path.clone(),
             source,
         };
+        let v = i64::try_from(version).unwrap_or(i64::MAX);
         let tx = self.conn.transaction().map_err(db)?;
-        tx.execute("DELETE FROM items", []).map_err(db)?;
+        tx.execute("DELETE FROM catalog", []).map_err(db)?;
         {
             let mut st = tx
-                .prepare(
-                    "INSERT INTO items (id, barcodes, name, price, vat, unit, stock_tracked, rules)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )
+                .prepare("INSERT INTO catalog (item_id, version, item) VALUES (?1, ?2, ?3)")
                 .map_err(db)?;
             for it in items {
-                let rules = if it.rules == PurchaseRules::default() {
-                    None
-                } else {
-                    serde_json::to_string(&it.rules).ok()
-                };
-                st.execute(params![
-                    it.id,
-                    it.barcodes.join(" "),
-                    it.name,
-                    it.price.to_string(),
-                    it.vat_rate.as_percent().to_string(),
-                    match it.unit {
-                        Unit::Piece => "piece",
-                        Unit::Kg => "kg",
-                    },
-                    it.stock_tracked,
-                    rules
-                ])
-                .map_err(db)?;
+                let json = serde_json::to_string(it).map_err(|e| CatalogStoreError::BadRow {
+                    path: path.clone(),
+                    id: it.id.clone(),
+                    detail: e.to_string(),
+                })?;
+                st.execute(params![it.id, v, json]).map_err(db)?;
             }
         }
-        let pats: Vec<String> = patterns.iter().map(|p| String::from(p.clone())).collect();
-        let pats = serde_json::to_string(&pats).unwrap_or_else(|_| "[]".into());
         tx.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?1), ('patterns', ?2)",
-            params![version, pats],
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('catalog_version', ?1)",
+            params![v],
         )
         .map_err(db)?;
         tx.commit().map_err(db)
     }
 
-    /// Reads every article and builds the catalog (one table scan).
-    pub fn load(&self) -> Result<Catalog> {
-        let bad = |id: &str, detail: String| CatalogStoreError::BadRow {
-            path: self.path.clone(),
-            id: id.to_string(),
-            detail,
-        };
+    /// Reads every article (one table scan, JSON decoded from the borrowed
+    /// row bytes) and builds the catalog with `patterns`.
+    pub fn load(&self, patterns: Vec<EmbeddedPattern>) -> Result<Catalog> {
         let count: i64 = self
             .conn
-            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM catalog", [], |r| r.get(0))
             .map_err(|e| self.db(e))?;
-        let mut items = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        let mut items: Vec<Item> = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
         let mut st = self
             .conn
-            .prepare("SELECT id, barcodes, name, price, vat, unit, stock_tracked, rules FROM items")
+            .prepare("SELECT item_id, item FROM catalog")
             .map_err(|e| self.db(e))?;
         let mut rows = st.query([]).map_err(|e| self.db(e))?;
         while let Some(r) = rows.next().map_err(|e| self.db(e))? {
-            let get_str = |i: usize| -> Result<&str> {
-                r.get_ref(i)
-                    .and_then(|v| v.as_str().map_err(Into::into))
-                    .map_err(|e| self.db(e))
-            };
-            let id = get_str(0)?.to_string();
-            let barcodes = get_str(1)?
-                .split_ascii_whitespace()
-                .map(str::to_string)
-                .collect();
-            let name = get_str(2)?.to_string();
-            let price: Decimal = get_str(3)?
-                .parse()
-                .map_err(|e| bad(&id, format!("price: {e}")))?;
-            let vat: Decimal = get_str(4)?
-                .parse()
-                .map_err(|e| bad(&id, format!("vat: {e}")))?;
-            let vat_rate = VatRate::percent(vat).map_err(|e| bad(&id, e.to_string()))?;
-            let unit = match get_str(5)? {
-                "piece" => Unit::Piece,
-                "kg" => Unit::Kg,
-                other => return Err(bad(&id, format!("unit {other:?}"))),
-            };
-            let stock_tracked: bool = r.get(6).map_err(|e| self.db(e))?;
-            let rules = match r.get::<_, Option<String>>(7).map_err(|e| self.db(e))? {
-                None => PurchaseRules::default(),
-                Some(j) => serde_json::from_str(&j).map_err(|e| bad(&id, format!("rules: {e}")))?,
-            };
-            items.push(Item {
-                id,
-                barcodes,
-                name,
-                price,
-                vat_rate,
-                unit,
-                stock_tracked,
-                rules,
-            });
+            let json = r
+                .get_ref(1)
+                .and_then(|v| v.as_bytes().map_err(Into::into))
+                .map_err(|e| self.db(e))?;
+            let item: Item = serde_json::from_slice(json).map_err(|e| {
+                let id: String = r.get(0).unwrap_or_default();
+                CatalogStoreError::BadRow {
+                    path: self.path.clone(),
+                    id,
+                    detail: e.to_string(),
+                }
+            })?;
+            items.push(item);
         }
-        let patterns: Vec<EmbeddedPattern> = match self.meta("patterns")? {
-            None => Vec::new(),
-            Some(j) => {
-                let texts: Vec<String> =
-                    serde_json::from_str(&j).map_err(|e| bad("(patterns)", e.to_string()))?;
-                texts
-                    .iter()
-                    .map(|t| {
-                        EmbeddedPattern::parse(t).map_err(|e| bad("(patterns)", e.to_string()))
-                    })
-                    .collect::<Result<_>>()?
-            }
-        };
         Catalog::new(items, patterns).map_err(|e| CatalogStoreError::Catalog {
             path: self.path.clone(),
             detail: e.to_string(),
@@ -249,12 +180,15 @@ impl CatalogStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
+    use till_core::records::Unit;
+    use till_core::{PurchaseRules, VatRate};
 
     #[test]
     fn round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = CatalogStore::open(&dir.path().join("catalog.db")).unwrap();
-        assert_eq!(s.version().unwrap(), None);
+        assert_eq!(s.version().unwrap(), 0);
         let item = Item {
             id: "A1".into(),
             barcodes: vec!["3760001000010".into()],
@@ -269,10 +203,10 @@ mod tests {
             },
         };
         let pat = EmbeddedPattern::parse("21.....{WWWWW}").unwrap();
-        s.replace_all(&[item.clone()], &[pat], "v7").unwrap();
-        let c = s.load().unwrap();
+        s.replace_all(&[item.clone()], 7).unwrap();
+        let c = s.load(vec![pat]).unwrap();
         assert_eq!(c.get("A1"), Some(&item));
         assert_eq!(c.patterns().len(), 1);
-        assert_eq!(s.version().unwrap().as_deref(), Some("v7"));
+        assert_eq!(s.version().unwrap(), 7);
     }
 }

@@ -94,7 +94,11 @@ fn whole_sale_part_cash_part_card() {
     assert!(matches!(app.screen, Screen::Payment));
     typed(&mut app, "2");
     press(&mut app, &[Key::F(1), Key::F(2)]);
-    assert!(matches!(app.screen, Screen::Done { .. }), "{:?}", app.message);
+    assert!(
+        matches!(app.screen, Screen::Done { .. }),
+        "{:?}",
+        app.message
+    );
     let ev = events(&app.journal);
     let sale = ev
         .iter()
@@ -133,7 +137,11 @@ fn refund_needs_a_supervisor_pin() {
     assert!(app.approval.as_ref().unwrap().error.is_some());
     typed(&mut app, "2222\n");
     assert!(app.approval.is_none(), "{:?}", app.message);
-    assert!(matches!(app.screen, Screen::Done { .. }), "{:?}", app.message);
+    assert!(
+        matches!(app.screen, Screen::Done { .. }),
+        "{:?}",
+        app.message
+    );
     let refund = events(&app.journal)
         .into_iter()
         .find_map(|e| match e {
@@ -181,7 +189,11 @@ fn basket_is_back_after_a_restart() {
     assert_eq!(app.live_lines().len(), 2);
     typed(&mut app, "1111\n");
     press(&mut app, &[Key::F(8), Key::F(2)]);
-    assert!(matches!(app.screen, Screen::Done { .. }), "{:?}", app.message);
+    assert!(
+        matches!(app.screen, Screen::Done { .. }),
+        "{:?}",
+        app.message
+    );
 }
 
 #[test]

@@ -86,8 +86,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 data.journal().display()
             );
         }
+        // Weight and price label patterns are shop settings; the French
+        // defaults (21 weight, 22 price) until till.toml says otherwise.
+        let patterns = crate::demo::patterns()?;
         let catalog = till_catalog::CatalogStore::open(&data.catalog())
-            .and_then(|s| s.load())
+            .and_then(|s| s.load(patterns))
             .with_context(|| {
                 format!(
                     "loading the catalog {} (the sync daemon fills it)",

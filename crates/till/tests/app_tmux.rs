@@ -1,0 +1,349 @@
+//! End to end: the real `till run --demo` binary inside tmux, driven by
+//! send-keys and read back with capture-pane. Every wait polls the screen for
+//! the text expected (never a fixed sleep), so the test is as fast as the app
+//! and tolerant of a loaded machine.
+//!
+//! Skipped (with a message) when tmux is not installed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use till_core::records::{ClosingKind, Event};
+use till_journal::Journal;
+
+/// A private tmux server (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn start(name: &str, dir: &Path, data: &Path) -> Tmux {
+        let socket = format!("comptoir-{}-{name}", std::process::id());
+        let t = Tmux {
+            socket,
+            session: "till".into(),
+        };
+        let cmd = format!(
+            "{} run --demo --data {}",
+            env!("CARGO_BIN_EXE_till"),
+            data.display()
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &t.socket,
+                "new-session",
+                "-d",
+                "-x",
+                "100",
+                "-y",
+                "30",
+            ])
+            .args(["-s", &t.session, "-c"])
+            .arg(dir)
+            .arg(cmd)
+            .status()
+            .expect("running tmux");
+        assert!(ok.success(), "tmux new-session failed");
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("running tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends keys (tmux key names: "Enter", "F8", "C-c", or literal text).
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", "-t", &self.session, k]);
+        }
+    }
+
+    /// Types text literally (digits, commas, `*`).
+    fn text(&self, s: &str) {
+        self.tmux(&["send-keys", "-t", &self.session, "-l", s]);
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    /// Waits until the screen shows `text`; panics with the screen if not.
+    fn wait(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {text:?}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until one line of the screen holds every part, in any spacing.
+    fn wait_line(&self, parts: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = self.screen();
+            if s.lines().any(|l| parts.iter().all(|p| l.contains(p))) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for a line with {parts:?}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn pane_pid(&self) -> Option<u32> {
+        self.tmux(&["display-message", "-p", "-t", &self.session, "#{pane_pid}"])
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "has-session", "-t", &self.session])
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn have_tmux() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn wait_exit(t: &Tmux) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while t.alive() {
+        assert!(Instant::now() < deadline, "the app did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn data_dir(dir: &Path) -> PathBuf {
+    dir.join("demo-data")
+}
+
+#[test]
+fn a_day_at_the_counter() {
+    if !have_tmux() {
+        eprintln!("tmux not installed: skipping the end-to-end test");
+        return;
+    }
+    let started = Instant::now();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = data_dir(dir.path());
+    let t = Tmux::start("day", dir.path(), &data);
+    t.wait("Code PIN");
+    t.text("1111");
+    t.keys(&["Enter"]);
+    t.wait("Camille");
+
+    // A three-line sale: typed code, quantity x code, and a scan from the
+    // simulated scanner (F11 in the demo). 1.30 + 3 x 1.20 + 1.30 = 6.20.
+    t.text("10001");
+    t.keys(&["Enter"]);
+    t.text("3*10002");
+    t.keys(&["Enter"]);
+    t.wait("3x");
+    t.keys(&["F11"]);
+    t.wait("  3 Baguette");
+    t.wait_line(&["TOTAL", "6,20 €"]);
+    t.keys(&["F8"]);
+    t.wait("Paiement");
+    t.text("5");
+    t.keys(&["F1"]);
+    t.wait_line(&["Reste", "1,20 €"]);
+    t.keys(&["F2"]);
+    t.wait("Vente T1-000001 enregistrée");
+
+    // Park a basket, serve someone else, resume it, pay it.
+    t.keys(&["Escape"]);
+    t.text("10003");
+    t.keys(&["Enter"]);
+    t.wait("Lait");
+    t.keys(&["F7"]);
+    t.wait("mise en attente");
+    t.text("10020");
+    t.keys(&["Enter"]);
+    t.wait("Café");
+    t.keys(&["F8"]);
+    t.wait("Paiement");
+    t.keys(&["F1"]);
+    t.wait("Vente T1-000002 enregistrée");
+    t.keys(&["Escape", "F7"]);
+    t.wait("Ventes en attente");
+    t.keys(&["Enter"]);
+    t.wait("Vente reprise");
+    t.wait("Lait");
+    t.keys(&["F8"]);
+    t.wait("Paiement");
+    t.keys(&["F1"]);
+    t.wait("Vente T1-000003 enregistrée");
+
+    // Refund the first baguette of sale 1: the cashier needs a supervisor.
+    t.keys(&["Escape", "F9"]);
+    t.wait("Fonctions");
+    t.text("1");
+    t.wait("numéro du ticket");
+    t.text("1");
+    t.keys(&["Enter"]);
+    t.wait("Remboursement avec ticket");
+    t.keys(&["Enter", "F8"]);
+    t.wait("AUTORISATION");
+    t.text("2222");
+    t.keys(&["Enter"]);
+    t.wait("Remboursement T1-000004 enregistré");
+
+    // Z: count each tender (cash first), then close with approval.
+    t.keys(&["Escape", "F9"]);
+    t.wait("Fonctions");
+    t.text("9");
+    t.wait("comptage de caisse");
+    let screen = t.screen();
+    let rows = ["Espèces", "Carte bancaire"]
+        .iter()
+        .filter(|r| screen.contains(*r))
+        .count();
+    for _ in 0..rows {
+        t.text("1");
+        t.keys(&["Enter"]);
+    }
+    t.keys(&["F8"]);
+    t.wait("AUTORISATION");
+    t.text("2222");
+    t.keys(&["Enter"]);
+    t.wait("Clôture Z du");
+    t.keys(&["C-c"]);
+    wait_exit(&t);
+
+    // The journal verifies, with the closing and the expected totals.
+    let db = data.join("journal.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_till"))
+        .args(["journal", "verify", "--db"])
+        .arg(&db)
+        .output()
+        .expect("running till journal verify");
+    assert!(
+        out.status.success(),
+        "verify failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = Journal::open_read_only(&db).expect("journal");
+    let events: Vec<Event> = j
+        .events_after(0, 10_000)
+        .expect("events")
+        .iter()
+        .map(|e| e.decode().expect("decode"))
+        .collect();
+    let sales: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::SaleCompleted(r) => Some(r.total.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sales, vec!["6.20", "1.50", "1.15"]);
+    let refund = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Refund(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("a refund");
+    assert_eq!(refund.total.to_string(), "-1.30");
+    assert_eq!(refund.approvals[0].approved_by, "s1");
+    let closing = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Closing(c) if c.kind == ClosingKind::Day => Some(c.clone()),
+            _ => None,
+        })
+        .expect("a Z closing");
+    assert_eq!(closing.totals.net_total.to_string(), "7.55");
+    let (grand, _) = j.grand_totals().expect("grand totals");
+    assert_eq!(grand.to_string(), "7.55");
+
+    // The simulated printer printed the four receipts.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let receipts = loop {
+        let r = std::fs::read_to_string(data.join("receipts.txt")).unwrap_or_default();
+        if r.contains("T1-000004") || Instant::now() > deadline {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for n in 1..=4 {
+        assert!(
+            receipts.contains(&format!("T1-00000{n}")),
+            "receipt {n} missing from receipts.txt:\n{receipts}"
+        );
+    }
+    assert!(receipts.contains("REMBOURSEMENT"), "{receipts}");
+    eprintln!("end-to-end day took {:?}", started.elapsed());
+}
+
+#[test]
+fn kill_9_mid_basket_then_the_basket_is_back() {
+    if !have_tmux() {
+        eprintln!("tmux not installed: skipping the crash test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = data_dir(dir.path());
+    let t = Tmux::start("crash", dir.path(), &data);
+    t.wait("Code PIN");
+    t.text("1111");
+    t.keys(&["Enter"]);
+    t.wait("Camille");
+    t.text("10001");
+    t.keys(&["Enter"]);
+    t.text("2*10027");
+    t.keys(&["Enter"]);
+    t.wait("Piles");
+    let pid = t.pane_pid().expect("pane pid");
+    let killed = Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    wait_exit(&t);
+    drop(t);
+
+    let t = Tmux::start("crash2", dir.path(), &data);
+    t.wait("vente en cours a été récupérée");
+    t.text("1111");
+    t.keys(&["Enter"]);
+    t.wait("Piles");
+    t.wait("Baguette");
+    t.wait_line(&["TOTAL", "11,28 €"]); // 1.30 + 2 x 4.99
+    t.keys(&["C-c"]);
+    wait_exit(&t);
+}
