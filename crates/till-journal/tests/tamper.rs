@@ -341,3 +341,22 @@ fn verifier_is_single_or_multi_threaded_alike() {
         assert_eq!(first(&r), (Some(33), ProblemKind::HashMismatch));
     }
 }
+
+#[test]
+fn verifying_while_the_till_appends_sees_a_consistent_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open_new(dir.path()));
+    let d = dir.path().to_path_buf();
+    let writer = std::thread::spawn(move || {
+        let j = open_new(&d);
+        fill(&j, 150);
+    });
+    let mut checks = 0;
+    while !writer.is_finished() || checks == 0 {
+        let r = check(dir.path());
+        assert!(r.ok, "{r:?}");
+        checks += 1;
+    }
+    writer.join().unwrap();
+    assert!(check(dir.path()).ok);
+}
