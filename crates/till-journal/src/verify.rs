@@ -115,16 +115,17 @@ pub struct VerifyReport {
 }
 
 /// One row as read, with as few allocations as possible (the walk is
-/// allocation-bound): ts and payload share one buffer, hashes are arrays, the
-/// terminal id is kept only when it differs from the genesis terminal.
+/// allocation-bound): ts and payload live in the batch's buffer, hashes are
+/// arrays, the terminal id is kept only when it differs from the genesis one.
 struct RawRow {
     /// None: the genesis terminal.
     terminal_id: Option<String>,
     seq: u64,
     kind: Cow<'static, str>,
-    /// ts bytes then payload bytes.
-    data: Vec<u8>,
+    /// Where ts then payload start in [`Batch::buf`].
+    start: usize,
     ts_len: usize,
+    payload_len: usize,
     /// None when the stored BLOB is not 32 bytes.
     prev_hash: Option<[u8; 32]>,
     hash: Option<[u8; 32]>,
@@ -132,18 +133,32 @@ struct RawRow {
 }
 
 impl RawRow {
-    fn ts(&self) -> &str {
-        // Validated as UTF-8 when read.
-        std::str::from_utf8(&self.data[..self.ts_len]).unwrap_or("")
+    fn ts<'b>(&self, buf: &'b [u8]) -> &'b str {
+        // Validated as UTF-8 when read; ranges were taken when it was written.
+        buf.get(self.start..self.start + self.ts_len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
     }
-    fn payload(&self) -> &[u8] {
-        &self.data[self.ts_len..]
+    fn payload<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
+        let from = self.start + self.ts_len;
+        buf.get(from..from + self.payload_len).unwrap_or(&[])
     }
+}
+
+/// Rows on their way to a worker; buffers are recycled between batches.
+#[derive(Default)]
+struct Batch {
+    buf: Vec<u8>,
+    rows: Vec<RawRow>,
 }
 
 /// Reads a row; a column of the wrong type is reported as a malformed record
 /// (an attacker can store anything), never as a failure of the verifier.
-fn read_raw(r: &rusqlite::Row<'_>, terminal: Option<&str>) -> std::result::Result<RawRow, Problem> {
+fn read_raw(
+    r: &rusqlite::Row<'_>,
+    terminal: Option<&str>,
+    buf: &mut Vec<u8>,
+) -> std::result::Result<RawRow, Problem> {
     let malformed = |seq: Option<u64>, message: String| Problem {
         seq,
         kind: ProblemKind::MalformedRow,
@@ -174,9 +189,9 @@ fn read_raw(r: &rusqlite::Row<'_>, terminal: Option<&str>) -> std::result::Resul
     let ts = text(2, "ts")?;
     let kind = text(3, "kind")?;
     let payload = bytes(4, "payload")?;
-    let mut data = Vec::with_capacity(ts.len() + payload.len());
-    data.extend_from_slice(ts.as_bytes());
-    data.extend_from_slice(payload);
+    let start = buf.len();
+    buf.extend_from_slice(ts.as_bytes());
+    buf.extend_from_slice(payload);
     let signature = match r.get_ref(7) {
         Ok(ValueRef::Null) | Err(_) => None,
         Ok(v) => v.as_bytes().ok().map(<[u8]>::to_vec),
@@ -188,8 +203,9 @@ fn read_raw(r: &rusqlite::Row<'_>, terminal: Option<&str>) -> std::result::Resul
             Some(k) => Cow::Borrowed(*k),
             None => Cow::Owned(kind.to_string()),
         },
-        data,
+        start,
         ts_len: ts.len(),
+        payload_len: payload.len(),
         prev_hash: chain::hash32(bytes(5, "prev_hash")?),
         hash: chain::hash32(bytes(6, "hash")?),
         signature,
@@ -251,6 +267,8 @@ impl Acc {
 
 struct BatchResult {
     index: usize,
+    /// The batch's emptied buffers, for reuse.
+    spare: Batch,
     problem: Option<Problem>,
     acc: Acc,
     ledger: Vec<LedgerRow>,
@@ -262,7 +280,7 @@ const BATCH: usize = 512;
 /// Hash, decode, signature and projection effects of a batch of rows.
 fn check_batch(
     index: usize,
-    rows: Vec<RawRow>,
+    mut batch: Batch,
     terminal: &str,
     key: Option<&VerifyingKey>,
     want_fx: bool,
@@ -273,8 +291,10 @@ fn check_batch(
         acc: Acc::default(),
         ledger: Vec::new(),
         closings: 0,
+        spare: Batch::default(),
     };
-    for r in rows {
+    let buf = &batch.buf;
+    for r in &batch.rows {
         if out.problem.is_some() {
             break;
         }
@@ -290,9 +310,9 @@ fn check_batch(
         let fields = RecordFields {
             terminal_id: r.terminal_id.as_deref().unwrap_or(terminal),
             seq,
-            ts: r.ts(),
+            ts: r.ts(buf),
             kind: &r.kind,
-            payload: r.payload(),
+            payload: r.payload(buf),
         };
         match chain::record_hash(&prev, &fields) {
             Ok(h) if h == stored => {}
@@ -318,7 +338,7 @@ fn check_batch(
             }
         }
         // Decoding is also the "payload decodes" check.
-        let fx = match projections::effects_from_payload(&r.kind, r.payload()) {
+        let fx = match projections::effects_from_payload(&r.kind, r.payload(buf)) {
             Ok(fx) => fx,
             Err(e) => {
                 out.problem = Some(Problem::at(
@@ -356,6 +376,9 @@ fn check_batch(
             out.acc.add(seq, fx, &mut out.ledger);
         }
     }
+    batch.buf.clear();
+    batch.rows.clear();
+    out.spare = batch;
     out
 }
 
@@ -448,7 +471,8 @@ fn walk(
         });
         return Ok(report);
     };
-    let mut first = match read_raw(first, None) {
+    let mut batch = Batch::default();
+    let mut first = match read_raw(first, None, &mut batch.buf) {
         Ok(r) => r,
         Err(p) => {
             report.first_problem = Some(p);
@@ -460,7 +484,7 @@ fn walk(
     // The row's terminal is the journal's; rows of other terminals are flagged.
     let terminal = first.terminal_id.take().unwrap_or_default();
     report.terminal_id = Some(terminal.clone());
-    match Event::decode(&first.kind, first.payload()) {
+    match Event::decode(&first.kind, first.payload(&batch.buf)) {
         Ok(Event::TerminalInitialised(g)) if first.seq == 1 => {
             report.public_key = Some(g.public_key.clone());
             let parsed = hex::decode(&g.public_key)
@@ -540,7 +564,7 @@ fn walk(
 
     let key_ref = key.as_ref();
     let terminal_ref = terminal.as_str();
-    let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Vec<RawRow>)>(threads * 2);
+    let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Batch)>(threads * 2);
     let job_rx = Mutex::new(job_rx);
     let walk_result: Result<Option<Problem>> = std::thread::scope(|s| {
         let (res_tx, res_rx) = mpsc::channel::<BatchResult>();
@@ -569,10 +593,12 @@ fn walk(
         let mut next_result = 0usize;
         let mut worker_problem: Option<Problem> = None;
         // Processes the results that arrived, in batch order.
-        let mut absorb = |r: BatchResult,
+        let mut absorb = |mut r: BatchResult,
                           pending: &mut BTreeMap<usize, BatchResult>,
-                          next_result: &mut usize|
+                          next_result: &mut usize,
+                          pool: &mut Vec<Batch>|
          -> Result<()> {
+            pool.push(std::mem::take(&mut r.spare));
             pending.insert(r.index, r);
             while let Some(r) = pending.remove(next_result) {
                 *next_result += 1;
@@ -632,14 +658,14 @@ fn walk(
             Ok(())
         };
 
-        let mut batch: Vec<RawRow> = Vec::with_capacity(BATCH);
+        let mut pool: Vec<Batch> = Vec::new();
         let mut sent = 0usize;
         let mut row = Some(first);
         loop {
             let r = match row.take() {
                 Some(r) => r,
                 None => match rows.next().map_err(db)? {
-                    Some(r) => match read_raw(r, Some(&terminal)) {
+                    Some(r) => match read_raw(r, Some(&terminal), &mut batch.buf) {
                         Ok(r) => r,
                         Err(p) => {
                             problem = first_of(problem, Some(p));
@@ -695,26 +721,26 @@ fn walk(
             }
             last_seq = r.seq;
             last_hash = r.hash.unwrap_or_default();
-            batch.push(r);
-            if batch.len() == BATCH {
-                let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            batch.rows.push(r);
+            if batch.rows.len() == BATCH {
+                let b = std::mem::replace(&mut batch, pool.pop().unwrap_or_default());
                 if job_tx.send((sent, b)).is_err() {
                     break;
                 }
                 sent += 1;
                 while let Ok(r) = res_rx.try_recv() {
-                    absorb(r, &mut pending, &mut next_result)?;
+                    absorb(r, &mut pending, &mut next_result, &mut pool)?;
                 }
             }
         }
-        if !batch.is_empty() {
-            let _ = job_tx.send((sent, batch));
+        if !batch.rows.is_empty() {
+            let _ = job_tx.send((sent, std::mem::take(&mut batch)));
             sent += 1;
         }
         drop(job_tx);
         while next_result < sent {
             match res_rx.recv() {
-                Ok(r) => absorb(r, &mut pending, &mut next_result)?,
+                Ok(r) => absorb(r, &mut pending, &mut next_result, &mut pool)?,
                 Err(_) => {
                     return Ok(Some(Problem {
                         seq: None,
