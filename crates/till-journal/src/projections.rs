@@ -330,6 +330,10 @@ pub(crate) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Resul
     )
 }
 
+/// Stock rows written per statement: 5 variables each, far below SQLite's
+/// limit of 32766, and few distinct statement shapes to cache.
+const STOCK_ROWS_PER_STATEMENT: usize = 500;
+
 /// Writes `fx` for the event at `seq` (inside the caller's transaction).
 /// `INSERT INTO {table} ({cols}) VALUES (?, …), (?, …) … {tail}` for `rows` rows:
 /// one statement per table per append instead of one per row (prepared once
@@ -345,9 +349,12 @@ fn multi_row_sql(table: &str, cols: &[&str], rows: usize, tail: &str) -> String 
 
 pub(crate) fn apply(conn: &rusqlite::Connection, seq: i64, fx: &Effects) -> rusqlite::Result<()> {
     use rusqlite::types::Value;
-    if !fx.stock.is_empty() {
-        let n = fx.stock.len();
-        let deltas: Vec<String> = fx.stock.iter().map(|(_, d, _)| d.to_string()).collect();
+    // SQLite caps bound variables per statement (32766), and a whole-shop
+    // inventory count can move tens of thousands of items: write in chunks.
+    for (chunk_no, chunk) in fx.stock.chunks(STOCK_ROWS_PER_STATEMENT).enumerate() {
+        let n = chunk.len();
+        let first_idx = chunk_no * STOCK_ROWS_PER_STATEMENT;
+        let deltas: Vec<String> = chunk.iter().map(|(_, d, _)| d.to_string()).collect();
         let mut ledger = conn.prepare_cached(&multi_row_sql(
             "stock_ledger",
             &["seq", "idx", "item_id", "delta", "reason"],
@@ -355,9 +362,9 @@ pub(crate) fn apply(conn: &rusqlite::Connection, seq: i64, fx: &Effects) -> rusq
             "",
         ))?;
         let mut params: Vec<Value> = Vec::with_capacity(n * 5);
-        for (idx, ((item, _, reason), d)) in fx.stock.iter().zip(&deltas).enumerate() {
+        for (i, ((item, _, reason), d)) in chunk.iter().zip(&deltas).enumerate() {
             params.push(Value::Integer(seq));
-            params.push(Value::Integer(idx as i64));
+            params.push(Value::Integer((first_idx + i) as i64));
             params.push(Value::Text(item.clone()));
             params.push(Value::Text(d.clone()));
             params.push(Value::Text(reason.to_string()));
@@ -371,8 +378,7 @@ pub(crate) fn apply(conn: &rusqlite::Connection, seq: i64, fx: &Effects) -> rusq
             n,
             "ON CONFLICT (item_id) DO UPDATE SET level = dec_add(level, excluded.level)",
         ))?;
-        let params = fx
-            .stock
+        let params = chunk
             .iter()
             .zip(deltas)
             .flat_map(|((item, _, _), d)| [Value::Text(item.clone()), Value::Text(d)]);

@@ -346,3 +346,36 @@ fn verifier_fast_decoding_agrees_with_full_decoding() {
             .ok
     );
 }
+
+/// A whole-shop inventory moves tens of thousands of items in one event: more
+/// rows than SQLite binds in one statement. It must append, verify and rebuild.
+#[test]
+fn one_event_with_twenty_thousand_stock_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = common::open_new(dir.path());
+    let lines: Vec<StockLine> = (0..20_000)
+        .map(|i| StockLine {
+            item_id: format!("I{i:05}"),
+            delta: rust_decimal::Decimal::from(i % 7 + 1),
+            counted: None,
+        })
+        .collect();
+    let ev = Event::StockMovement(StockMovement {
+        reason: StockReason::GoodsReceived,
+        reference: Some("BL-big".into()),
+        other_shop: None,
+        operator: "s1".into(),
+        lines,
+    });
+    j.append(common::ts(9, 0, 0, 0), &ev).unwrap();
+    assert_eq!(j.stock_levels().unwrap().len(), 20_000);
+    assert_eq!(
+        j.stock_level("I19999").unwrap(),
+        rust_decimal::Decimal::from(19_999 % 7 + 1)
+    );
+    let before = j.projection_snapshot().unwrap();
+    j.rebuild_projections().unwrap();
+    assert_eq!(j.projection_snapshot().unwrap(), before);
+    let r = till_journal::verify(common::db_path(dir.path()), Default::default()).unwrap();
+    assert!(r.ok, "{:?}", r.first_problem);
+}

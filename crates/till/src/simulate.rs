@@ -108,7 +108,8 @@ pub fn run(opts: &SimOptions, out: &mut dyn Write) -> Result<SimSummary> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating the data folder {}", dir.display()))?;
     }
-    let journal = Journal::open(
+    // A new journal's genesis record is dated at the opening of the first day.
+    let journal = Journal::open_at(
         &opts.db,
         OpenOptions {
             terminal_id: opts.terminal_id.clone(),
@@ -116,6 +117,7 @@ pub fn run(opts: &SimOptions, out: &mut dyn Write) -> Result<SimSummary> {
             key_path: opts.key.clone().unwrap_or_else(|| key_path_for(&opts.db)),
             software_version: crate::VERSION.to_string(),
         },
+        at(opts.start, -120)?,
     )
     .with_context(|| format!("opening the journal {}", opts.db.display()))?;
     let users = ensure_demo_users(&journal)?;
