@@ -1,0 +1,133 @@
+//! The head office client: one method per endpoint, answers sorted into what
+//! the daemon does next (move the cursor, resend from elsewhere, back off, or
+//! stop and tell a person).
+
+use reqwest::blocking::Client;
+use reqwest::StatusCode;
+use std::time::Duration;
+use sync_proto::{Ack, CatalogDelta, ErrorBody, EventBatch};
+
+/// What a push came to.
+#[derive(Debug)]
+pub enum PushOutcome {
+    Acked(Ack),
+    /// 409: head office expects this seq next.
+    Gap(u64),
+    /// Head office refused for good (4xx): resending the same data will not help.
+    Refused {
+        status: u16,
+        body: ErrorBody,
+    },
+    /// Network trouble or a 5xx: back off and retry.
+    Transient(String),
+}
+
+/// Talks to one head office with one terminal credential.
+pub struct HeadOffice {
+    http: Client,
+    base: String,
+    token: String,
+}
+
+/// The HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("building the HTTP client: {0}")]
+pub struct ClientError(String);
+
+impl HeadOffice {
+    pub fn new(base: &str, token: &str, timeout: Duration) -> Result<HeadOffice, ClientError> {
+        let http = Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| ClientError(e.to_string()))?;
+        Ok(HeadOffice {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        })
+    }
+
+    fn refused(status: StatusCode, text: &str) -> PushOutcome {
+        match serde_json::from_str::<ErrorBody>(text) {
+            Ok(body) => PushOutcome::Refused {
+                status: status.as_u16(),
+                body,
+            },
+            Err(_) => PushOutcome::Refused {
+                status: status.as_u16(),
+                body: ErrorBody {
+                    code: sync_proto::ErrorCode::Internal,
+                    message: format!(
+                        "HTTP {status}: {}",
+                        text.chars().take(200).collect::<String>()
+                    ),
+                    expected_seq: None,
+                },
+            },
+        }
+    }
+
+    /// POST /v1/events.
+    pub fn push(&self, batch: &EventBatch) -> PushOutcome {
+        let r = self
+            .http
+            .post(format!("{}/v1/events", self.base))
+            .bearer_auth(&self.token)
+            .json(batch)
+            .send();
+        let resp = match r {
+            Ok(r) => r,
+            Err(e) => return PushOutcome::Transient(format!("sending: {e}")),
+        };
+        let status = resp.status();
+        // Reading the body can fail too (connection dropped after the headers):
+        // transient, the batch is resent and deduplicated.
+        let text = match resp.text() {
+            Ok(t) => t,
+            Err(e) => return PushOutcome::Transient(format!("reading the answer: {e}")),
+        };
+        if status.is_success() {
+            return match serde_json::from_str::<Ack>(&text) {
+                Ok(a) => PushOutcome::Acked(a),
+                Err(e) => PushOutcome::Transient(format!("unreadable ack: {e}")),
+            };
+        }
+        if status == StatusCode::CONFLICT {
+            if let Ok(body) = serde_json::from_str::<ErrorBody>(&text) {
+                if let Some(e) = body.expected_seq {
+                    return PushOutcome::Gap(e);
+                }
+            }
+        }
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            return PushOutcome::Transient(format!(
+                "HTTP {status}: {}",
+                text.chars().take(200).collect::<String>()
+            ));
+        }
+        Self::refused(status, &text)
+    }
+
+    /// GET /v1/catalog?since=V.
+    pub fn catalog(&self, since: u64) -> Result<CatalogDelta, String> {
+        let resp = self
+            .http
+            .get(format!("{}/v1/catalog", self.base))
+            .query(&[("since", since)])
+            .bearer_auth(&self.token)
+            .send()
+            .map_err(|e| format!("catalog: {e}"))?;
+        let status = resp.status();
+        let text = resp
+            .text()
+            .map_err(|e| format!("catalog: reading the answer: {e}"))?;
+        if !status.is_success() {
+            return Err(format!(
+                "catalog: HTTP {status}: {}",
+                text.chars().take(200).collect::<String>()
+            ));
+        }
+        serde_json::from_str(&text).map_err(|e| format!("catalog: unreadable answer: {e}"))
+    }
+}

@@ -1,0 +1,372 @@
+//! One till's sync loop: push pending events, pull catalog changes.
+
+use crate::backoff::Backoff;
+use crate::catalog::{CatalogError, LocalCatalog};
+use crate::client::{HeadOffice, PushOutcome};
+use crate::config::{Config, ConfigError};
+use crate::state::{now, SyncState};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use sync_proto::EventBatch;
+use till_core::records::{ConfigChanged, Event};
+use till_journal::{Journal, JournalError, OpenOptions, StoredEvent};
+
+/// Why a pass did not deliver everything.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("journal: {0}")]
+    Journal(#[from] JournalError),
+    #[error("head office unreachable or failing: {0}")]
+    Transient(String),
+    #[error("head office refused the batch (HTTP {status}, {code}): {message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("head office holds seq {expected_minus_one} but this journal ends at {head}: was the journal restored from an old backup?")]
+    HeadOfficeAhead { expected_minus_one: u64, head: u64 },
+    #[error("{0}")]
+    Catalog(String),
+    #[error("{0}")]
+    Client(String),
+}
+
+impl From<CatalogError> for SyncError {
+    fn from(e: CatalogError) -> Self {
+        SyncError::Catalog(e.to_string())
+    }
+}
+
+impl SyncError {
+    /// Whether retrying soon may help.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SyncError::Transient(_))
+    }
+}
+
+/// Where a till stands (what `till-sync status` prints).
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub terminal_id: String,
+    pub journal_head: u64,
+    pub acked_seq: u64,
+    /// Events not yet acknowledged by head office.
+    pub waiting: u64,
+    pub last_success: Option<String>,
+    pub last_error_at: Option<String>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub catalog_version: u64,
+}
+
+/// A pass's result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// Events acknowledged by head office in this pass.
+    pub acked: u64,
+    /// Catalog (old, new) version when a delta was applied.
+    pub catalog: Option<(u64, u64)>,
+}
+
+/// The sync daemon for one journal.
+pub struct Syncer {
+    cfg: Config,
+    journal: Journal,
+    ho: HeadOffice,
+    state: SyncState,
+    backoff: Backoff,
+    /// After a 409 naming a seq at or below the cursor (head office restored
+    /// from a backup): resend from there. The cursor itself never moves back.
+    resume_from: Option<u64>,
+}
+
+impl Syncer {
+    /// Opens the journal (read-write: the cursor lives there) and the client.
+    /// Never creates a journal: a missing one is an error.
+    pub fn open(cfg: Config) -> Result<Syncer, SyncError> {
+        let ro = Journal::open_read_only(&cfg.journal)?;
+        let opts = OpenOptions {
+            terminal_id: ro.terminal_id().to_string(),
+            shop_id: ro.shop_id().to_string(),
+            key_path: cfg.key_path(),
+            software_version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        drop(ro);
+        let journal = Journal::open(&cfg.journal, opts)?;
+        let token = cfg.token()?;
+        let ho = HeadOffice::new(&cfg.head_office, &token, cfg.request_timeout())
+            .map_err(|e| SyncError::Client(e.to_string()))?;
+        let state = SyncState::load(&cfg.state_path());
+        let backoff = Backoff::new(cfg.backoff_base(), cfg.backoff_cap());
+        Ok(Syncer {
+            cfg,
+            journal,
+            ho,
+            state,
+            backoff,
+            resume_from: None,
+        })
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Moves the cursor forward to `seq` (capped at the journal head). Another
+    /// daemon having moved it further already is fine.
+    fn advance(&self, seq: u64) -> Result<(), SyncError> {
+        let head = self.journal.head()?.0;
+        let target = seq.min(head);
+        if target <= self.journal.acked_seq()? {
+            return Ok(());
+        }
+        match self.journal.set_acked_seq(target) {
+            Ok(()) | Err(JournalError::CursorBackwards { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The next batch from `from`, bounded by count and payload bytes.
+    fn next_batch(&self, from: u64) -> Result<Vec<StoredEvent>, SyncError> {
+        let mut events = self
+            .journal
+            .events_after(from.saturating_sub(1), self.cfg.batch_events)?;
+        let mut bytes = 0usize;
+        let keep = events
+            .iter()
+            .take_while(|e| {
+                bytes += e.payload.len() + e.ts.len() + e.kind.len() + 200;
+                bytes <= self.cfg.batch_bytes
+            })
+            .count()
+            .max(1);
+        events.truncate(keep);
+        Ok(events)
+    }
+
+    /// Pushes everything after the cursor. Returns how many events head office
+    /// acknowledged; stops at the first failure.
+    pub fn push_pending(&mut self) -> Result<u64, SyncError> {
+        let mut acked_total = 0u64;
+        loop {
+            let cursor = self.journal.acked_seq()?;
+            let from = match self.resume_from {
+                Some(r) if r <= cursor => r,
+                _ => cursor + 1,
+            };
+            let events = self.next_batch(from)?;
+            let Some(last) = events.last() else {
+                self.resume_from = None;
+                return Ok(acked_total);
+            };
+            let last_seq = last.seq;
+            let batch = EventBatch::from_stored(self.journal.terminal_id(), &events);
+            match self.ho.push(&batch) {
+                PushOutcome::Acked(ack) => {
+                    if ack.acked_seq < last_seq {
+                        return Err(SyncError::Transient(format!(
+                            "head office acknowledged up to {} for a batch ending at {last_seq}",
+                            ack.acked_seq
+                        )));
+                    }
+                    self.advance(ack.acked_seq)?;
+                    self.resume_from = None;
+                    acked_total += events.len() as u64;
+                    self.state.events_pushed += events.len() as u64;
+                }
+                PushOutcome::Gap(expected) => {
+                    let holds = expected.saturating_sub(1);
+                    let head = self.journal.head()?.0;
+                    if holds > head {
+                        return Err(SyncError::HeadOfficeAhead {
+                            expected_minus_one: holds,
+                            head,
+                        });
+                    }
+                    if holds > cursor {
+                        // Head office already has these (an ack we never read, or
+                        // another daemon): catch the cursor up.
+                        self.advance(holds)?;
+                        self.resume_from = None;
+                    } else if expected >= 1 && expected < from {
+                        self.resume_from = Some(expected);
+                    } else {
+                        return Err(SyncError::Transient(format!(
+                            "head office expects seq {expected}, the batch started at {from}"
+                        )));
+                    }
+                }
+                PushOutcome::Refused { status, body } => {
+                    return Err(SyncError::Refused {
+                        status,
+                        code: body.code.as_str().to_string(),
+                        message: body.message,
+                    })
+                }
+                PushOutcome::Transient(m) => return Err(SyncError::Transient(m)),
+            }
+        }
+    }
+
+    /// Pulls catalog changes, applies them in one transaction, and journals
+    /// the version applied (`config_changed`, key `catalog_version`).
+    pub fn pull_catalog(&mut self) -> Result<Option<(u64, u64)>, SyncError> {
+        let mut cat = LocalCatalog::open(&self.cfg.catalog_path())?;
+        let since = cat.version()?;
+        let delta = self.ho.catalog(since).map_err(SyncError::Transient)?;
+        let applied = if delta.catalog_version > since || !delta.items.is_empty() {
+            Some(cat.apply(&delta)?)
+        } else {
+            None
+        };
+        let v = cat.version()?;
+        // Noted in the status file: a crash between applying and journaling
+        // is caught up on the next pull (at worst one note twice).
+        let noted = self.state.journaled_catalog_version;
+        if v != noted {
+            let ts = chrono::Local::now().fixed_offset();
+            self.journal.append(
+                ts,
+                &Event::ConfigChanged(ConfigChanged {
+                    key: "catalog_version".into(),
+                    old_value: Some(noted.to_string()),
+                    new_value: Some(v.to_string()),
+                    by: "till-sync".into(),
+                }),
+            )?;
+            self.state.journaled_catalog_version = v;
+            self.save_state();
+        }
+        self.state.catalog_version = v;
+        Ok(applied)
+    }
+
+    fn record(&mut self, r: &Result<PassReport, SyncError>) {
+        match r {
+            Ok(_) => {
+                self.state.last_success = Some(now());
+                self.state.consecutive_failures = 0;
+            }
+            Err(e) => {
+                self.state.last_error_at = Some(now());
+                self.state.last_error = Some(e.to_string());
+                self.state.consecutive_failures = self.state.consecutive_failures.saturating_add(1);
+            }
+        }
+        self.save_state();
+    }
+
+    fn save_state(&self) {
+        // The status file is informative: failing to write it must not stop delivery.
+        if let Err(e) = self.state.save(&self.cfg.state_path()) {
+            eprintln!(
+                "till-sync: cannot write {}: {e}",
+                self.cfg.state_path().display()
+            );
+        }
+    }
+
+    /// One pass: catalog first (so its journal note is delivered in the same
+    /// pass), then every pending event.
+    fn pass(&mut self) -> Result<PassReport, SyncError> {
+        let mut report = PassReport::default();
+        if self.cfg.pull_catalog {
+            report.catalog = self.pull_catalog()?;
+        }
+        report.acked = self.push_pending()?;
+        Ok(report)
+    }
+
+    /// `till-sync once`: a pass, retried with backoff on transient failures
+    /// up to `once_attempts` times. Ok means everything was delivered.
+    pub fn once(&mut self) -> Result<PassReport, SyncError> {
+        let mut attempts = 0u32;
+        let mut total = PassReport::default();
+        loop {
+            let r = self.pass();
+            match r {
+                Ok(p) => {
+                    total.acked += p.acked;
+                    total.catalog = p.catalog.or(total.catalog);
+                    self.backoff.reset();
+                    let ok = Ok(total);
+                    self.record(&ok);
+                    return ok;
+                }
+                Err(e) if e.is_transient() && attempts + 1 < self.cfg.once_attempts.max(1) => {
+                    attempts += 1;
+                    let wait = self.backoff.next_delay();
+                    eprintln!("till-sync: {e}; retrying in {:.1} s", wait.as_secs_f64());
+                    self.record(&Err(SyncError::Transient(e.to_string())));
+                    std::thread::sleep(wait);
+                }
+                Err(e) => {
+                    let err = Err(e);
+                    self.record(&err);
+                    return err;
+                }
+            }
+        }
+    }
+
+    /// `till-sync run`: passes forever (until `stop`), idle `poll` between
+    /// passes, backoff after failures. Safe to kill at any instant.
+    pub fn run(&mut self, stop: &AtomicBool, mut log: impl FnMut(&str)) {
+        while !stop.load(Ordering::Relaxed) {
+            let r = self.pass();
+            let wait = match &r {
+                Ok(p) => {
+                    self.backoff.reset();
+                    if p.acked > 0 {
+                        log(&format!("delivered {} events", p.acked));
+                    }
+                    if let Some((o, n)) = p.catalog {
+                        log(&format!("catalog {o} -> {n}"));
+                    }
+                    self.cfg.poll()
+                }
+                Err(e) => {
+                    let w = self.backoff.next_delay();
+                    log(&format!("{e}; next try in {:.1} s", w.as_secs_f64()));
+                    w
+                }
+            };
+            self.record(&r);
+            sleep_unless(stop, wait);
+        }
+    }
+}
+
+fn sleep_unless(stop: &AtomicBool, d: Duration) {
+    let until = Instant::now() + d;
+    while !stop.load(Ordering::Relaxed) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(100)));
+    }
+}
+
+/// Where the till stands, without opening the journal for writing.
+pub fn status(cfg: &Config) -> Result<Status, SyncError> {
+    let j = Journal::open_read_only(&cfg.journal)?;
+    let head = j.head()?.0;
+    let acked = j.acked_seq()?;
+    let st = SyncState::load(&cfg.state_path());
+    Ok(Status {
+        terminal_id: j.terminal_id().to_string(),
+        journal_head: head,
+        acked_seq: acked,
+        waiting: head.saturating_sub(acked),
+        last_success: st.last_success,
+        last_error_at: st.last_error_at,
+        last_error: st.last_error,
+        consecutive_failures: st.consecutive_failures,
+        catalog_version: st.catalog_version,
+    })
+}

@@ -1,0 +1,170 @@
+//! End to end on loopback: a simulated till, head office as a real process,
+//! `till-sync` as a real process, with faults. After each: head office's
+//! totals equal the till's to the cent, no event stored twice, none missing.
+
+mod common;
+
+use common::*;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Not a test: the entry point of the head office child process.
+#[test]
+fn headoffice_child() {
+    maybe_serve_child();
+}
+
+fn sqlite_db(dir: &std::path::Path) -> String {
+    format!("sqlite:{}", dir.join("ho.db").display())
+}
+
+#[test]
+fn once_delivers_everything_and_resend_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
+    let db = sqlite_db(dir.path());
+    let token = register(&db, "S1", "T01");
+    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let cfg = sync_config(dir.path(), &ho.url(), &token, &journal, "");
+    let (code, out) = once(&cfg);
+    assert_eq!(code, 0, "{out}");
+    assert_matches_till(&db, "S1", &journal);
+    // A second pass: nothing to send, nothing changes.
+    let (code, out) = once(&cfg);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 waiting"), "{out}");
+    assert_matches_till(&db, "S1", &journal);
+    // status in words and JSON
+    let st = till_sync()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["status", "--json"])
+        .output()
+        .expect("status");
+    let v: serde_json::Value = serde_json::from_slice(&st.stdout).expect("status json");
+    assert_eq!(v["waiting"], 0);
+    assert!(v["last_success"].is_string());
+}
+
+#[test]
+fn answers_lost_after_commit_are_resent_without_effect() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
+    let db = sqlite_db(dir.path());
+    let token = register(&db, "S1", "T01");
+    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let proxy = Proxy::start(ho.addr);
+    proxy.drop_answers.store(3, Ordering::SeqCst);
+    let cfg = sync_config(
+        dir.path(),
+        &proxy.url(),
+        &token,
+        &journal,
+        "pull_catalog = false\n",
+    );
+    let (code, out) = once(&cfg);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        proxy.dropped.load(Ordering::SeqCst),
+        3,
+        "three answers were swallowed"
+    );
+    assert_matches_till(&db, "S1", &journal);
+}
+
+#[test]
+fn head_office_killed_mid_stream_and_restarted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
+    let db = sqlite_db(dir.path());
+    let token = register(&db, "S1", "T01");
+    let mut ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let cfg = sync_config(
+        dir.path(),
+        &ho.url(),
+        &token,
+        &journal,
+        "batch_events = 50\n",
+    );
+    let mut daemon = spawn_run(&cfg);
+    // Kill head office while batches are flowing, three times.
+    let s = headoffice::store::open(&db).expect("store");
+    for round in 0..3 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let before = s.terminals().expect("t")[0].last_seq;
+        while s.terminals().expect("t")[0].last_seq == before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: no progress"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        ho.kill();
+        std::thread::sleep(Duration::from_millis(300));
+        ho.restart();
+    }
+    wait_delivered(&db, "T01", &journal, Duration::from_secs(120));
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    assert_matches_till(&db, "S1", &journal);
+}
+
+#[test]
+fn daemon_killed_mid_push_and_restarted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
+    let db = sqlite_db(dir.path());
+    let token = register(&db, "S1", "T01");
+    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let cfg = sync_config(
+        dir.path(),
+        &ho.url(),
+        &token,
+        &journal,
+        "batch_events = 50\n",
+    );
+    let s = headoffice::store::open(&db).expect("store");
+    for round in 0..3 {
+        let mut daemon = spawn_run(&cfg);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let before = s.terminals().expect("t")[0].last_seq;
+        while s.terminals().expect("t")[0].last_seq == before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: no progress"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = daemon.kill();
+        let _ = daemon.wait();
+    }
+    let (code, out) = once(&cfg);
+    assert_eq!(code, 0, "{out}");
+    assert_matches_till(&db, "S1", &journal);
+}
+
+#[test]
+fn two_daemons_on_one_journal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
+    let db = sqlite_db(dir.path());
+    let token = register(&db, "S1", "T01");
+    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let cfg = sync_config(
+        dir.path(),
+        &ho.url(),
+        &token,
+        &journal,
+        "batch_events = 100\n",
+    );
+    let mut a = spawn_run(&cfg);
+    let mut b = spawn_run(&cfg);
+    wait_delivered(&db, "T01", &journal, Duration::from_secs(120));
+    for d in [&mut a, &mut b] {
+        let _ = d.kill();
+        let _ = d.wait();
+    }
+    assert_matches_till(&db, "S1", &journal);
+    let (code, out) = once(&cfg);
+    assert_eq!(code, 0, "{out}");
+}
