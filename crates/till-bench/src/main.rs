@@ -6,6 +6,8 @@
 //! - verify: walking a large journal against a bare scan of the same rows;
 //! - rebuild: recomputing the projections against the same bare scan.
 
+mod counter;
+
 use anyhow::{Context, Result};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use clap::Parser;
@@ -33,7 +35,7 @@ struct Args {
     /// Events in the journal that is verified and rebuilt.
     #[arg(long, default_value_t = 1_000_000)]
     events: u64,
-    /// Run only these: commit, verify, rebuild (comma-separated).
+    /// Run only these: commit, verify, rebuild, start, scan (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -69,6 +71,13 @@ fn main() -> Result<()> {
         if wants("rebuild") {
             bench_rebuild(&db, scan)?;
         }
+    }
+    if wants("start") {
+        let db = counter::start_journal(&base, args.events)?;
+        counter::bench_start(&base, &db, 100_000, 15)?;
+    }
+    if wants("scan") {
+        counter::bench_scan(&base, 100_000, 5_000)?;
     }
     Ok(())
 }

@@ -135,7 +135,26 @@ impl App {
     }
 
     /// Saves the basket after a change so a crash puts it back on screen.
+    /// With `defer_persist` (the terminal loop) it only marks the basket
+    /// dirty: the loop draws the new line first, then calls [`App::flush`]
+    /// before reading the next key, so the fsync is not between the scan
+    /// and the screen, and nothing typed after it is read before it is saved.
     pub(crate) fn persist(&mut self) {
+        if self.defer_persist {
+            self.basket_dirty = true;
+            return;
+        }
+        self.save_now();
+    }
+
+    /// Saves a basket marked dirty by a deferred [`App::persist`].
+    pub fn flush(&mut self) {
+        if std::mem::take(&mut self.basket_dirty) {
+            self.save_now();
+        }
+    }
+
+    fn save_now(&mut self) {
         let res = match &self.basket {
             Some(b) if !b.lines().is_empty() || !b.tenders().is_empty() => serde_json::to_vec(b)
                 .map_err(anyhow::Error::from)

@@ -214,6 +214,9 @@ pub struct App {
     /// Set when the cashier asked to leave (tests and the loop read it).
     pub quit: bool,
     last_status: Option<Instant>,
+    /// Save the basket on [`App::flush`] instead of at once (see `persist`).
+    pub defer_persist: bool,
+    pub(crate) basket_dirty: bool,
 }
 
 impl App {
@@ -261,6 +264,8 @@ impl App {
             last_closed,
             quit: false,
             last_status: None,
+            defer_persist: false,
+            basket_dirty: false,
         };
         if app.basket.is_some() {
             app.info("Vente en cours récupérée : identifiez-vous pour la reprendre");

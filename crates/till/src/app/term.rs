@@ -49,11 +49,15 @@ pub fn run(app: &mut App, mut on_f11: Option<Box<dyn FnMut()>>) -> Result<()> {
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     term.clear()?;
     let mut dirty = true;
+    // Draw first, then save the basket: the scanned line is on screen
+    // before the fsync, and saved before the next key is read.
+    app.defer_persist = true;
     loop {
         if dirty {
             term.draw(|f| super::ui::draw(f, app))?;
             dirty = false;
         }
+        app.flush();
         if event::poll(Duration::from_millis(100))? {
             match event::read()? {
                 Event::Key(k) if k.kind != KeyEventKind::Release => {
@@ -80,5 +84,6 @@ pub fn run(app: &mut App, mut on_f11: Option<Box<dyn FnMut()>>) -> Result<()> {
             break;
         }
     }
+    app.flush();
     Ok(())
 }
