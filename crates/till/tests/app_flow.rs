@@ -249,3 +249,23 @@ fn z_closing_with_cash_count() {
     // The next sale goes to the next business day.
     assert_eq!(app.business_day().to_string(), "2026-11-24");
 }
+
+#[test]
+fn status_line_reads_the_sync_daemon_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(dir.path());
+    login_and_sell(&mut app);
+    press(&mut app, &[Key::F(8), Key::F(2)]);
+    std::fs::write(
+        dir.path().join("journal.db.sync-state.json"),
+        r#"{"last_success":"2026-11-23T08:58:00.000Z","consecutive_failures":2}"#,
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    app.tick();
+    assert!(app.status.waiting() > 0);
+    assert_eq!(app.status.sync_failures, Some(2));
+    // 10:00 +01:00 is 09:00Z: two minutes after the last success.
+    assert_eq!(app.status.sync_age_s, Some(120));
+    assert!(app.status.offline(std::time::Instant::now()));
+}

@@ -157,6 +157,11 @@ pub struct Status {
     pub acked_moved: Option<Instant>,
     /// Receipts that did not print (receipt numbers), to reprint.
     pub unprinted: Vec<String>,
+    /// Seconds since the sync daemon's last successful pass (None: never,
+    /// or no daemon status file).
+    pub sync_age_s: Option<i64>,
+    /// Failed sync passes since the last success (from the daemon's file).
+    pub sync_failures: Option<u32>,
 }
 
 impl Status {
@@ -167,6 +172,10 @@ impl Status {
     /// Offline: events wait and the cursor has not moved for five minutes
     /// (the sync daemon pushes every few seconds when the link is up).
     pub fn offline(&self, now: Instant) -> bool {
+        if let Some(f) = self.sync_failures {
+            // The daemon says how its last passes went: trust it.
+            return f > 0 || (self.waiting() > 0 && self.sync_age_s.map_or(true, |a| a > 300));
+        }
         self.waiting() > 0
             && self
                 .acked_moved
@@ -364,6 +373,34 @@ impl App {
             }
             self.status.acked = acked;
         }
+        self.read_sync_state();
+    }
+
+    /// The sync daemon's status file (`journal.db.sync-state.json`, written
+    /// atomically by till-sync): when it last delivered everything, and how
+    /// many passes failed since. Absent or unreadable: unknown.
+    fn read_sync_state(&mut self) {
+        let mut path = self.journal.path().as_os_str().to_owned();
+        path.push(".sync-state.json");
+        let state = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        let Some(state) = state else {
+            self.status.sync_failures = None;
+            self.status.sync_age_s = None;
+            return;
+        };
+        self.status.sync_failures = Some(
+            state["consecutive_failures"]
+                .as_u64()
+                .and_then(|f| u32::try_from(f).ok())
+                .unwrap_or(0),
+        );
+        let now = self.now();
+        self.status.sync_age_s = state["last_success"]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| (now - t).num_seconds().max(0));
     }
 
     /// A code from the scanner: on the sale screen it is added at once;

@@ -529,12 +529,20 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
     } else {
         format!(" | {} ticket(s) non imprimé(s)", s.unprinted.len())
     };
+    let age = match (s.sync_failures, s.sync_age_s) {
+        (None, _) => String::new(),
+        (Some(_), None) => ", jamais envoyé".into(),
+        (Some(_), Some(a)) if a < 120 => format!(", envoi il y a {a} s"),
+        (Some(_), Some(a)) if a < 7200 => format!(", envoi il y a {} min", a / 60),
+        (Some(_), Some(a)) => format!(", envoi il y a {} h", a / 3600),
+    };
     let text = format!(
-        " Imprimante: {} | Tiroir: {} | Scanner: {} | Sync: {} en attente{}{}",
+        " Imprimante: {} | Tiroir: {} | Scanner: {} | Sync: {} en attente{}{}{}",
         cut(&s.printer, 24),
         drawer,
         cut(&s.scanner, 16),
         s.waiting(),
+        age,
         offline,
         unprinted
     );
