@@ -168,3 +168,52 @@ fn two_daemons_on_one_journal() {
     let (code, out) = once(&cfg);
     assert_eq!(code, 0, "{out}");
 }
+
+/// The same faults against PostgreSQL: lost answers, head office killed and
+/// restarted, two daemons, then a second terminal of another store.
+#[test]
+fn postgres_backend_same_behaviour() {
+    let Some((_pg, db)) = pg::cluster() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
+    let token = register(&db, "S1", "T01");
+    let mut ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let proxy = Proxy::start(ho.addr);
+    proxy.drop_answers.store(2, Ordering::SeqCst);
+    let cfg = sync_config(
+        dir.path(),
+        &proxy.url(),
+        &token,
+        &journal,
+        "pull_catalog = false\nbatch_events = 100\n",
+    );
+    let mut a = spawn_run(&cfg);
+    let mut b = spawn_run(&cfg);
+    let s = headoffice::store::open(&db).expect("store");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while s.terminals().expect("t")[0].last_seq < 200 {
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    ho.kill();
+    std::thread::sleep(Duration::from_millis(300));
+    ho.restart();
+    wait_delivered(&db, "T01", &journal, Duration::from_secs(120));
+    for d in [&mut a, &mut b] {
+        let _ = d.kill();
+        let _ = d.wait();
+    }
+    assert_eq!(proxy.dropped.load(Ordering::SeqCst), 2);
+    assert_matches_till(&db, "S1", &journal);
+
+    // A second till of another store, through `once`.
+    let j2 = common::journal(dir.path(), "T02", "S2", 300, 12);
+    let t2 = register(&db, "S2", "T02");
+    let cfg2 = sync_config(dir.path(), &ho.url(), &t2, &j2, "pull_catalog = false\n");
+    let (code, out) = once(&cfg2);
+    assert_eq!(code, 0, "{out}");
+    assert_matches_till(&db, "S2", &j2);
+    assert_matches_till(&db, "S1", &journal);
+}
