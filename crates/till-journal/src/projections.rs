@@ -531,3 +531,65 @@ impl ProjectionSnapshot {
             })
     }
 }
+
+/// Projection sums held in memory while rebuilding, written in one go.
+#[derive(Default)]
+pub(crate) struct Sums {
+    stock: BTreeMap<String, Decimal>,
+    day: BTreeMap<(NaiveDate, DayKey), Decimal>,
+    perpetual: BTreeMap<&'static str, Decimal>,
+    closings: Vec<(ClosingKind, String, i64, u64)>,
+}
+
+impl Sums {
+    /// Adds one event's effects (the ledger rows are written by the caller).
+    pub(crate) fn add(&mut self, seq: i64, fx: Effects) {
+        for (item, d, _) in fx.stock {
+            *self.stock.entry(item).or_default() += d;
+        }
+        if let Some((day, amounts)) = fx.day {
+            for (k, v) in amounts {
+                *self.day.entry((day, k)).or_default() += v;
+            }
+        }
+        for (k, v) in fx.perpetual {
+            *self.perpetual.entry(k).or_default() += v;
+        }
+        if let Some((kind, period, last)) = fx.closing {
+            self.closings.push((kind, period, seq, last));
+        }
+    }
+
+    /// Writes the sums into the (emptied) projection tables.
+    pub(crate) fn write(self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        let mut st = conn.prepare("INSERT INTO stock_levels (item_id, level) VALUES (?1, ?2)")?;
+        for (item, level) in &self.stock {
+            st.execute(rusqlite::params![item, level.to_string()])?;
+        }
+        let mut st =
+            conn.prepare("INSERT INTO day_totals (day, key, amount) VALUES (?1, ?2, ?3)")?;
+        for ((day, key), amount) in &self.day {
+            st.execute(rusqlite::params![
+                day.to_string(),
+                key.as_key(),
+                amount.to_string()
+            ])?;
+        }
+        let mut st = conn.prepare("INSERT INTO perpetual (key, amount) VALUES (?1, ?2)")?;
+        for (key, amount) in &self.perpetual {
+            st.execute(rusqlite::params![key, amount.to_string()])?;
+        }
+        let mut st = conn.prepare(
+            "INSERT INTO closings (kind, period, seq, last_seq) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (kind, period, seq, last) in &self.closings {
+            st.execute(rusqlite::params![
+                kind.as_str(),
+                period,
+                seq,
+                i64::try_from(*last).unwrap_or(i64::MAX)
+            ])?;
+        }
+        Ok(())
+    }
+}
