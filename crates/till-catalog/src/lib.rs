@@ -145,6 +145,15 @@ impl CatalogStore {
     /// Reads every article (one table scan, JSON decoded from the borrowed
     /// row bytes) and builds the catalog with `patterns`.
     pub fn load(&self, patterns: Vec<EmbeddedPattern>) -> Result<Catalog> {
+        let items = self.load_items()?;
+        Catalog::new(items, patterns).map_err(|e| CatalogStoreError::Catalog {
+            path: self.path.clone(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// Every article, in storage order (one table scan).
+    pub fn load_items(&self) -> Result<Vec<Item>> {
         let count: i64 = self
             .conn
             .query_row("SELECT count(*) FROM catalog", [], |r| r.get(0))
@@ -170,10 +179,7 @@ impl CatalogStore {
             })?;
             items.push(item);
         }
-        Catalog::new(items, patterns).map_err(|e| CatalogStoreError::Catalog {
-            path: self.path.clone(),
-            detail: e.to_string(),
-        })
+        Ok(items)
     }
 }
 

@@ -49,6 +49,33 @@ pub fn restore_basket(journal: &Journal) -> Result<Option<Basket>> {
     }
 }
 
+/// Starts loading the catalog store on its own thread, so it overlaps with
+/// opening the journal (the two are the bulk of the start-up time and touch
+/// different files); join the handle when the catalog is needed.
+pub fn spawn_catalog_load(
+    path: PathBuf,
+    patterns: Vec<till_core::barcode::EmbeddedPattern>,
+) -> std::thread::JoinHandle<Result<till_core::Catalog>> {
+    std::thread::spawn(move || {
+        till_catalog::CatalogStore::open(&path)
+            .and_then(|s| s.load(patterns))
+            .with_context(|| {
+                format!(
+                    "loading the catalog {} (the sync daemon fills it)",
+                    path.display()
+                )
+            })
+    })
+}
+
+/// Waits for [`spawn_catalog_load`].
+pub fn join_catalog(
+    h: std::thread::JoinHandle<Result<till_core::Catalog>>,
+) -> Result<till_core::Catalog> {
+    h.join()
+        .map_err(|_| anyhow::anyhow!("the catalog loader panicked"))?
+}
+
 /// Where a till keeps its files.
 #[derive(Debug, Clone)]
 pub struct DataDir {

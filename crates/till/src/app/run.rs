@@ -53,6 +53,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
         });
     let data = DataDir { dir };
+    // Weight and price label patterns are shop settings; the French
+    // defaults (21 weight, 22 price) until till.toml says otherwise.
+    let catalog_load = (!args.demo).then(|| {
+        super::spawn_catalog_load(data.catalog(), crate::demo::patterns().unwrap_or_default())
+    });
     let journal = open_journal(&data, &till_cfg.terminal_id, &till_cfg.shop_id)?;
     let (catalog, users, shop, mut on_f11, receipts_hint) = if args.demo {
         let users = crate::users::ensure_demo_users(&journal)?;
@@ -86,17 +91,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 data.journal().display()
             );
         }
-        // Weight and price label patterns are shop settings; the French
-        // defaults (21 weight, 22 price) until till.toml says otherwise.
-        let patterns = crate::demo::patterns()?;
-        let catalog = till_catalog::CatalogStore::open(&data.catalog())
-            .and_then(|s| s.load(patterns))
-            .with_context(|| {
-                format!(
-                    "loading the catalog {} (the sync daemon fills it)",
-                    data.catalog().display()
-                )
-            })?;
+        let catalog = match catalog_load {
+            Some(h) => super::join_catalog(h)?,
+            None => bail!("no catalog loader started"),
+        };
         let shop = till_cfg.shop.clone().unwrap_or_default();
         (catalog, users, shop, None, None)
     };

@@ -276,6 +276,9 @@ impl App {
             defer_persist: false,
             basket_dirty: false,
         };
+        if app.catalog.is_empty() {
+            app.error("Catalogue vide : la synchronisation ne l'a pas encore reçu (till-sync)");
+        }
         if app.basket.is_some() {
             app.info("Vente en cours récupérée : identifiez-vous pour la reprendre");
         }
@@ -419,8 +422,18 @@ impl App {
         } else if matches!(self.screen, Screen::RefundNoReceipt { .. }) {
             self.input = code.to_string();
             self.key(Key::Enter);
+        } else if matches!(self.screen, Screen::ReceiptNo { .. }) {
+            // A receipt's barcode or QR scanned as its number.
+            self.input = code.split('|').next().unwrap_or(code).to_string();
+        } else if self.user.is_none() {
+            self.error(format!(
+                "Article {code} non ajouté : identifiez-vous d'abord"
+            ));
         } else {
-            self.input.push_str(code);
+            // Payment, menus, dialogs: a code is not an amount or a PIN.
+            self.error(format!(
+                "Article {code} non ajouté : revenez à l'écran de vente (Échap) et scannez-le à nouveau"
+            ));
         }
     }
 
@@ -790,6 +803,9 @@ impl App {
                 }
             }
             7 => self.x_report(),
+            8 if !self.parked.list.is_empty() => self.error(
+                "Des ventes sont en attente (F7) : reprenez-les ou abandonnez-les avant la clôture",
+            ),
             8 => self.start_cash_count(),
             _ => self.logout(),
         }
