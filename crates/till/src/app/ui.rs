@@ -224,7 +224,12 @@ pub fn draw(f: &mut Frame, app: &App) {
     }
     draw_input(f, input, app);
     f.render_widget(
-        Paragraph::new(keys_help(app)).style(Style::new().fg(Color::Black).bg(Color::Gray)),
+        Paragraph::new(if keys.width < 104 {
+            keys_help_short(app)
+        } else {
+            keys_help(app)
+        })
+        .style(Style::new().fg(Color::Black).bg(Color::Gray)),
         keys,
     );
     draw_status(f, status, app);
@@ -512,6 +517,25 @@ fn keys_help(app: &App) -> &'static str {
     }
 }
 
+/// The same keys in at most 80 columns.
+fn keys_help_short(app: &App) -> &'static str {
+    match &app.screen {
+        Screen::Sale => {
+            "F2 Cherche F3 Qté F4 RemLig F5 RemTot F6 Annule F7 Attente F8 Payer F9 Fn F10 Ab"
+        }
+        Screen::Payment => {
+            "Montant+ F1 Espèces F2 Carte F3 Chèque F4 Bon (vide=reste) F6 Retirer Échap"
+        }
+        Screen::RefundNoReceipt { .. } => {
+            "Code+Entrée F1 Rendre espèces F2 Rendre carte F6 Retirer Échap"
+        }
+        Screen::CashCount { .. } => {
+            "Montant compté + Entrée   F8 Clôturer la journée   Échap Retour"
+        }
+        _ => keys_help(app),
+    }
+}
+
 fn draw_status(f: &mut Frame, area: Rect, app: &App) {
     let s = &app.status;
     let drawer = match s.drawer_open {
@@ -536,16 +560,29 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
         (Some(_), Some(a)) if a < 7200 => format!(", envoi il y a {} min", a / 60),
         (Some(_), Some(a)) => format!(", envoi il y a {} h", a / 3600),
     };
-    let text = format!(
-        " Imprimante: {} | Tiroir: {} | Scanner: {} | Sync: {} en attente{}{}{}",
-        cut(&s.printer, 24),
-        drawer,
-        cut(&s.scanner, 16),
-        s.waiting(),
-        age,
-        offline,
-        unprinted
-    );
+    let text = if area.width < 110 {
+        format!(
+            "Impr: {} | Tiroir: {} | Scan: {} | Sync: {} att.{}{}{}",
+            cut(&s.printer, 16),
+            drawer,
+            cut(&s.scanner, 10),
+            s.waiting(),
+            age.replace("envoi il y a", "il y a"),
+            offline,
+            unprinted.replace(" ticket(s) non imprimé(s)", " non imprimé(s)")
+        )
+    } else {
+        format!(
+            " Imprimante: {} | Tiroir: {} | Scanner: {} | Sync: {} en attente{}{}{}",
+            cut(&s.printer, 24),
+            drawer,
+            cut(&s.scanner, 16),
+            s.waiting(),
+            age,
+            offline,
+            unprinted
+        )
+    };
     let style = if s.printer_ready {
         Style::new().fg(Color::White).bg(Color::DarkGray)
     } else {
