@@ -1,0 +1,106 @@
+//! `till simulate` and `till journal verify|rebuild|report` as a user runs them:
+//! the real binary, a real journal file, the documented exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn till(args: &[&str], db: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_till"))
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .expect("running till")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn simulate_verify_tamper_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("journal.db");
+
+    let o = till(
+        &["simulate", "--sales", "120", "--days", "2", "--seed", "3"],
+        &db,
+    );
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("journal intact"), "{out}");
+    assert!(out.contains("TICKET Z"), "{out}");
+    assert!(out.contains("simulated 120 sales"), "{out}");
+
+    let o = till(&["journal", "verify"], &db);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let o = till(&["journal", "verify", "--json"], &db);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    let head = v["head_seq"].as_u64().unwrap();
+    assert!(head > 120);
+
+    let o = till(&["journal", "report", "--day", "2026-01-06"], &db);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("TICKET Z"), "{}", text(&o));
+    let o = till(&["journal", "report", "--month", "2026-01"], &db);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let o = till(&["journal", "rebuild"], &db);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = till(&["journal", "verify"], &db);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // An attacker drops the triggers and edits one sale's payload.
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;",
+        )
+        .unwrap();
+        let triggers: Vec<String> = c
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        for t in triggers {
+            c.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
+        }
+        let n = c
+            .execute(
+                "UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), '\"quantity\":\"1\"', '\"quantity\":\"9\"') AS BLOB) \
+                 WHERE seq = (SELECT min(seq) FROM events WHERE kind = 'sale_completed' AND CAST(payload AS TEXT) LIKE '%\"quantity\":\"1\"%')",
+                [],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+    let o = till(&["journal", "verify", "--json"], &db);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(v["first_problem"]["seq"].as_u64().unwrap() > 1);
+    let o = till(&["journal", "verify"], &db);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("TAMPERED"), "{}", text(&o));
+
+    // Not a journal at all: could not check.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(
+        &junk,
+        b"this is not a database, just some bytes that pretend",
+    )
+    .unwrap();
+    let o = till(&["journal", "verify"], &junk);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = till(&["journal", "verify"], &dir.path().join("missing.db"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
