@@ -352,7 +352,7 @@ pub fn bench_scan(base: &Path, items: usize, scans: usize) -> Result<()> {
         anyhow::ensure!(
             app.message
                 .as_ref()
-                .map_or(true, |(l, _)| *l != till::app::Level::Error),
+                .is_none_or(|(l, _)| *l != till::app::Level::Error),
             "scan refused: {:?}",
             app.message
         );

@@ -209,7 +209,7 @@ mod tests {
             },
         };
         let pat = EmbeddedPattern::parse("21.....{WWWWW}").unwrap();
-        s.replace_all(&[item.clone()], 7).unwrap();
+        s.replace_all(std::slice::from_ref(&item), 7).unwrap();
         let c = s.load(vec![pat]).unwrap();
         assert_eq!(c.get("A1"), Some(&item));
         assert_eq!(c.patterns().len(), 1);

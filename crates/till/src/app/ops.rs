@@ -211,12 +211,12 @@ impl App {
                 self.persist();
             }
             Op::LineDiscount { line, d } => {
-                self.basket_mut()?.set_line_discount(*line, d.clone())?;
+                self.basket_mut()?.set_line_discount(*line, *d)?;
                 self.input.clear();
                 self.persist();
             }
             Op::BasketDiscount(d) => {
-                self.basket_mut()?.set_basket_discount(d.clone())?;
+                self.basket_mut()?.set_basket_discount(*d)?;
                 self.input.clear();
                 self.persist();
             }

@@ -174,12 +174,12 @@ impl Status {
     pub fn offline(&self, now: Instant) -> bool {
         if let Some(f) = self.sync_failures {
             // The daemon says how its last passes went: trust it.
-            return f > 0 || (self.waiting() > 0 && self.sync_age_s.map_or(true, |a| a > 300));
+            return f > 0 || (self.waiting() > 0 && self.sync_age_s.is_none_or(|a| a > 300));
         }
         self.waiting() > 0
             && self
                 .acked_moved
-                .map_or(true, |t| now.duration_since(t).as_secs() > 300)
+                .is_none_or(|t| now.duration_since(t).as_secs() > 300)
     }
 }
 
@@ -356,7 +356,7 @@ impl App {
         }
         let due = self
             .last_status
-            .map_or(true, |t| t.elapsed().as_millis() >= 1000);
+            .is_none_or(|t| t.elapsed().as_millis() >= 1000);
         if due {
             self.refresh_status();
             changed = true;
@@ -629,10 +629,8 @@ impl App {
                 }
             }
             Key::F(9) => self.screen = Screen::Menu { sel: 0 },
-            Key::F(10) => {
-                if self.basket.is_some() {
-                    self.exec(Op::Abandon);
-                }
+            Key::F(10) if self.basket.is_some() => {
+                self.exec(Op::Abandon);
             }
             _ => {}
         }
@@ -1060,10 +1058,8 @@ impl App {
             return;
         };
         match k {
-            Key::Char(c) if c.is_ascii_digit() => {
-                if dlg.pin.len() < 32 {
-                    dlg.pin.push(c);
-                }
+            Key::Char(c) if c.is_ascii_digit() && dlg.pin.len() < 32 => {
+                dlg.pin.push(c);
             }
             Key::Backspace => {
                 dlg.pin.pop();
