@@ -70,11 +70,20 @@ impl HeadOffice {
 
     /// POST /v1/events.
     pub fn push(&self, batch: &EventBatch) -> PushOutcome {
+        match serde_json::to_vec(batch) {
+            Ok(body) => self.push_body(body),
+            Err(e) => PushOutcome::Transient(format!("encoding the batch: {e}")),
+        }
+    }
+
+    /// POST /v1/events with a batch already encoded as JSON.
+    pub fn push_body(&self, body: Vec<u8>) -> PushOutcome {
         let r = self
             .http
             .post(format!("{}/v1/events", self.base))
             .bearer_auth(&self.token)
-            .json(batch)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
             .send();
         let resp = match r {
             Ok(r) => r,

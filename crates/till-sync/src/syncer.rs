@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use sync_proto::EventBatch;
 use till_core::records::{ConfigChanged, Event};
-use till_journal::{Journal, JournalError, OpenOptions, StoredEvent};
+use till_journal::{Journal, JournalError, OpenOptions};
 
 /// Why a pass did not deliver everything.
 #[derive(Debug, thiserror::Error)]
@@ -130,42 +130,41 @@ impl Syncer {
         }
     }
 
-    /// The next batch from `from`, bounded by count and payload bytes.
-    fn next_batch(&self, from: u64) -> Result<Vec<StoredEvent>, SyncError> {
-        let mut events = self
-            .journal
-            .events_after(from.saturating_sub(1), self.cfg.batch_events)?;
-        let mut bytes = 0usize;
-        let keep = events
-            .iter()
-            .take_while(|e| {
-                bytes += e.payload.len() + e.ts.len() + e.kind.len() + 200;
-                bytes <= self.cfg.batch_bytes
-            })
-            .count()
-            .max(1);
-        events.truncate(keep);
-        Ok(events)
-    }
-
     /// Pushes everything after the cursor. Returns how many events head office
     /// acknowledged; stops at the first failure.
+    ///
+    /// While a batch is in flight the next one is read and encoded on this
+    /// thread (the request runs on a scoped thread), assuming the ack will
+    /// come; after anything but an ack the prepared batch is thrown away.
     pub fn push_pending(&mut self) -> Result<u64, SyncError> {
         let mut acked_total = 0u64;
+        let mut prepared: Option<Prepared> = None;
         loop {
             let cursor = self.journal.acked_seq()?;
             let from = match self.resume_from {
                 Some(r) if r <= cursor => r,
                 _ => cursor + 1,
             };
-            let events = self.next_batch(from)?;
-            let Some(last) = events.last() else {
+            let batch = match prepared.take() {
+                Some(p) if p.first == from => p,
+                _ => prepare(&self.journal, &self.cfg, from)?,
+            };
+            if batch.count == 0 {
                 self.resume_from = None;
                 return Ok(acked_total);
-            };
-            let last_seq = last.seq;
-            let batch = EventBatch::from_stored(self.journal.terminal_id(), &events);
-            match self.ho.push(&batch) {
+            }
+            let (first, last_seq, count) = (batch.first, batch.last, batch.count);
+            let ho = &self.ho;
+            let (journal, cfg) = (&self.journal, &self.cfg);
+            let (outcome, next) = std::thread::scope(|scope| {
+                let request = scope.spawn(move || ho.push_body(batch.body));
+                let next = prepare(journal, cfg, last_seq + 1);
+                let outcome = request.join().unwrap_or_else(|_| {
+                    PushOutcome::Transient("the request thread panicked".into())
+                });
+                (outcome, next)
+            });
+            match outcome {
                 PushOutcome::Acked(ack) => {
                     if ack.acked_seq < last_seq {
                         return Err(SyncError::Transient(format!(
@@ -175,8 +174,9 @@ impl Syncer {
                     }
                     self.advance(ack.acked_seq)?;
                     self.resume_from = None;
-                    acked_total += events.len() as u64;
-                    self.state.events_pushed += events.len() as u64;
+                    acked_total += count;
+                    self.state.events_pushed += count;
+                    prepared = Some(next?);
                 }
                 PushOutcome::Gap(expected) => {
                     let holds = expected.saturating_sub(1);
@@ -192,11 +192,11 @@ impl Syncer {
                         // another daemon): catch the cursor up.
                         self.advance(holds)?;
                         self.resume_from = None;
-                    } else if expected >= 1 && expected < from {
+                    } else if expected >= 1 && expected < first {
                         self.resume_from = Some(expected);
                     } else {
                         return Err(SyncError::Transient(format!(
-                            "head office expects seq {expected}, the batch started at {from}"
+                            "head office expects seq {expected}, the batch started at {first}"
                         )));
                     }
                 }
@@ -350,6 +350,44 @@ fn sleep_unless(stop: &AtomicBool, d: Duration) {
         }
         std::thread::sleep(left.min(Duration::from_millis(100)));
     }
+}
+
+/// A batch read and encoded, ready to send.
+struct Prepared {
+    first: u64,
+    last: u64,
+    count: u64,
+    body: Vec<u8>,
+}
+
+/// Reads the batch starting at `from` (bounded by count and payload bytes)
+/// and encodes it.
+fn prepare(journal: &Journal, cfg: &Config, from: u64) -> Result<Prepared, SyncError> {
+    let mut events = journal.events_after(from.saturating_sub(1), cfg.batch_events)?;
+    let mut bytes = 0usize;
+    let keep = events
+        .iter()
+        .take_while(|e| {
+            // base64 grows payloads by a third; hex hashes and framing ~250 bytes.
+            bytes += e.payload.len() * 4 / 3 + e.ts.len() + e.kind.len() + 250;
+            bytes <= cfg.batch_bytes
+        })
+        .count()
+        .max(1);
+    events.truncate(keep);
+    let (first, last) = match (events.first(), events.last()) {
+        (Some(f), Some(l)) => (f.seq, l.seq),
+        _ => (from, from.saturating_sub(1)),
+    };
+    let batch = EventBatch::from_stored(journal.terminal_id(), &events);
+    let body = serde_json::to_vec(&batch)
+        .map_err(|e| SyncError::Client(format!("encoding a batch: {e}")))?;
+    Ok(Prepared {
+        first,
+        last,
+        count: events.len() as u64,
+        body,
+    })
 }
 
 /// Where the till stands, without opening the journal for writing.

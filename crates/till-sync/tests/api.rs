@@ -423,3 +423,46 @@ fn reports_feed_health_metrics_openapi() {
     assert!(api["paths"]["/v1/events"]["post"].is_object());
     let _ = WireEvent::from_stored; // the wire types the API describes
 }
+
+#[test]
+fn once_says_so_when_head_office_is_down() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = journal(dir.path(), "T01", "S1", SALES, 5);
+    // A port nothing listens on (bound then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let cfg = sync_config(
+        dir.path(),
+        &format!("http://127.0.0.1:{port}"),
+        "token",
+        &journal,
+        "once_attempts = 3\n",
+    );
+    let (code, out) = once(&cfg);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("NOT delivered"), "{out}");
+    let st = till_sync()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["status", "--json"])
+        .output()
+        .expect("status");
+    let v: Value = serde_json::from_slice(&st.stdout).expect("json");
+    assert!(v["waiting"].as_u64().is_some_and(|w| w > 0), "{v}");
+    assert!(
+        v["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("unreachable")),
+        "{v}"
+    );
+    assert!(v["last_success"].is_null());
+    assert_eq!(
+        Journal::open_read_only(&journal)
+            .expect("j")
+            .acked_seq()
+            .expect("a"),
+        0
+    );
+}

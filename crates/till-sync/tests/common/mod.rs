@@ -224,14 +224,22 @@ pub fn register(db: &str, store: &str, terminal: &str) -> String {
 pub fn sync_config(dir: &Path, url: &str, token: &str, journal: &Path, extra: &str) -> PathBuf {
     let p = dir.join(format!("sync-{}.toml", unique()));
     let mut text = format!(
-        "head_office = \"{url}\"\ntoken = \"{token}\"\njournal = \"{}\"\nkey = \"{}\"\n\
-         poll_seconds = 0.2\nbackoff_base_seconds = 0.05\nbackoff_cap_seconds = 0.5\n\
-         request_timeout_seconds = 20\nonce_attempts = 20\n{extra}",
+        "head_office = \"{url}\"\ntoken = \"{token}\"\njournal = \"{}\"\nkey = \"{}\"\n{extra}",
         journal.display(),
         key_of(journal).display()
     );
-    if !extra.contains("batch_events") {
-        text.push_str("batch_events = 500\n");
+    // Test defaults, unless `extra` sets them.
+    for (k, v) in [
+        ("poll_seconds", "0.2"),
+        ("backoff_base_seconds", "0.05"),
+        ("backoff_cap_seconds", "0.5"),
+        ("request_timeout_seconds", "20"),
+        ("once_attempts", "20"),
+        ("batch_events", "500"),
+    ] {
+        if !extra.contains(&format!("{k} =")) {
+            text.push_str(&format!("{k} = {v}\n"));
+        }
     }
     std::fs::write(&p, text).expect("write config");
     p

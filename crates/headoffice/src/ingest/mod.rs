@@ -3,11 +3,14 @@
 //! call these and only write the result, so SQLite and PostgreSQL cannot
 //! disagree on the rules.
 
+pub mod fast;
+
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use sync_proto::{check_chain, ChainError};
 use till_core::money::round_to;
-use till_core::records::{CashDirection, Event, TenderKind};
+use till_core::records::{CashDirection, Event, SaleKind, TenderKind};
 use till_journal::StoredEvent;
 
 /// Where a terminal's stored chain ends.
@@ -132,69 +135,168 @@ pub struct Deltas {
     pub undecodable: Vec<(u64, String)>,
 }
 
-impl Deltas {
-    fn add(&mut self, day: &str, key: String, v: Decimal) {
-        *self.totals.entry((day.to_string(), key)).or_default() += v;
+/// A `sales_totals` key, typed while a batch is summed (no string per event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Key {
+    Records,
+    Sales,
+    Refunds,
+    Net,
+    Tender(TenderKind),
+    VatBase(Decimal),
+    VatTax(Decimal),
+    VatTotal(Decimal),
+    CashIn,
+    CashOut,
+}
+
+impl Key {
+    fn as_key(&self) -> String {
+        match self {
+            Key::Records => "records".into(),
+            Key::Sales => "sales".into(),
+            Key::Refunds => "refunds".into(),
+            Key::Net => "net".into(),
+            Key::Tender(t) => format!("tender:{}", t.as_str()),
+            Key::VatBase(r) => format!("vat_base:{r}"),
+            Key::VatTax(r) => format!("vat_tax:{r}"),
+            Key::VatTotal(r) => format!("vat_total:{r}"),
+            Key::CashIn => "cash_in".into(),
+            Key::CashOut => "cash_out".into(),
+        }
+    }
+}
+
+/// The sale fields projections use, whichever way they were decoded.
+pub(crate) struct SaleView<'a, L, T, V>
+where
+    L: Iterator<Item = (&'a str, Decimal, bool)>,
+    T: Iterator<Item = (TenderKind, Decimal)>,
+    V: Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
+{
+    pub kind: SaleKind,
+    pub day: NaiveDate,
+    pub training: bool,
+    pub total: Decimal,
+    pub change: Decimal,
+    /// (item_id, quantity, stock_tracked)
+    pub lines: L,
+    pub tenders: T,
+    /// (rate, base, tax, total)
+    pub vat: V,
+}
+
+/// Sums a batch with typed keys; [`Builder::finish`] turns them into [`Deltas`].
+#[derive(Default)]
+pub(crate) struct Builder {
+    totals: BTreeMap<(NaiveDate, Key), Decimal>,
+    d: Deltas,
+}
+
+impl Builder {
+    fn add(&mut self, day: NaiveDate, key: Key, v: Decimal) {
+        *self.totals.entry((day, key)).or_default() += v;
     }
 
-    /// Folds one stored event in.
-    pub fn push(&mut self, e: &StoredEvent) {
-        let event = match e.decode() {
-            Ok(ev) => ev,
-            Err(err) => {
-                self.undecodable.push((e.seq, err.to_string()));
-                return;
+    fn stock(&mut self, seq: u64, idx: usize, item_id: &str, delta: Decimal, reason: &'static str) {
+        match self.d.levels.get_mut(item_id) {
+            Some(l) => *l += delta,
+            None => {
+                self.d.levels.insert(item_id.to_string(), delta);
             }
-        };
-        for (idx, (item_id, delta, reason)) in event.stock_deltas().into_iter().enumerate() {
-            *self.levels.entry(item_id.clone()).or_default() += delta;
-            self.stock.push(StockRow {
-                seq: e.seq,
-                idx: u32::try_from(idx).unwrap_or(u32::MAX),
-                item_id,
-                delta,
-                reason,
-            });
         }
-        if let Some(s) = event.sale() {
-            if !s.training {
-                let day = s.business_day.to_string();
-                self.add(&day, "records".into(), Decimal::ONE);
-                let k = if s.total >= Decimal::ZERO {
-                    "sales"
-                } else {
-                    "refunds"
-                };
-                self.add(&day, k.into(), s.total);
-                self.add(&day, "net".into(), s.total);
-                for t in &s.tenders {
-                    self.add(&day, format!("tender:{}", t.kind.as_str()), t.amount);
-                }
-                if !s.change.is_zero() {
-                    self.add(
-                        &day,
-                        format!("tender:{}", TenderKind::Cash.as_str()),
-                        -s.change,
-                    );
-                }
-                for v in &s.vat {
-                    let r = round_to(v.rate.as_percent(), 2);
-                    self.add(&day, format!("vat_base:{r}"), v.base);
-                    self.add(&day, format!("vat_tax:{r}"), v.tax);
-                    self.add(&day, format!("vat_total:{r}"), v.total);
-                }
+        self.d.stock.push(StockRow {
+            seq,
+            idx: u32::try_from(idx).unwrap_or(u32::MAX),
+            item_id: item_id.to_string(),
+            delta,
+            reason,
+        });
+    }
+
+    /// A sale, cancellation or refund (same rules as `Event::stock_deltas`
+    /// and the till's `day_totals`).
+    pub(crate) fn sale<'a, L, T, V>(&mut self, seq: u64, s: SaleView<'a, L, T, V>)
+    where
+        L: Iterator<Item = (&'a str, Decimal, bool)>,
+        T: Iterator<Item = (TenderKind, Decimal)>,
+        V: Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
+    {
+        let reason = match s.kind {
+            SaleKind::Sale => "sale",
+            SaleKind::Cancellation => "cancellation",
+            SaleKind::Refund => "return",
+        };
+        let mut idx = 0;
+        for (item, qty, tracked) in s.lines {
+            if tracked && !s.training {
+                self.stock(seq, idx, item, -qty, reason);
+                idx += 1;
             }
+        }
+        if s.training {
+            return;
+        }
+        let day = s.day;
+        self.add(day, Key::Records, Decimal::ONE);
+        let k = if s.total >= Decimal::ZERO {
+            Key::Sales
+        } else {
+            Key::Refunds
+        };
+        self.add(day, k, s.total);
+        self.add(day, Key::Net, s.total);
+        for (kind, amount) in s.tenders {
+            self.add(day, Key::Tender(kind), amount);
+        }
+        if !s.change.is_zero() {
+            self.add(day, Key::Tender(TenderKind::Cash), -s.change);
+        }
+        for (rate, base, tax, total) in s.vat {
+            let r = round_to(rate, 2);
+            self.add(day, Key::VatBase(r), base);
+            self.add(day, Key::VatTax(r), tax);
+            self.add(day, Key::VatTotal(r), total);
+        }
+    }
+
+    /// Folds one fully decoded event in (the reference path).
+    pub(crate) fn event(&mut self, seq: u64, event: Event) {
+        if let Some(s) = event.sale() {
+            self.sale(
+                seq,
+                SaleView {
+                    kind: s.kind,
+                    day: s.business_day,
+                    training: s.training,
+                    total: s.total,
+                    change: s.change,
+                    lines: s
+                        .lines
+                        .iter()
+                        .map(|l| (l.item_id.as_str(), l.quantity, l.stock_tracked)),
+                    tenders: s.tenders.iter().map(|t| (t.kind, t.amount)),
+                    vat: s
+                        .vat
+                        .iter()
+                        .map(|v| (v.rate.as_percent(), v.base, v.tax, v.total)),
+                },
+            );
+            return;
+        }
+        for (idx, (item_id, delta, reason)) in event.stock_deltas().into_iter().enumerate() {
+            self.stock(seq, idx, &item_id, delta, reason);
         }
         match event {
             Event::CashMovement(c) => {
                 let k = match c.direction {
-                    CashDirection::In => "cash_in",
-                    CashDirection::Out => "cash_out",
+                    CashDirection::In => Key::CashIn,
+                    CashDirection::Out => Key::CashOut,
                 };
-                self.add(&c.business_day.to_string(), k.into(), c.amount);
+                self.add(c.business_day, k, c.amount);
             }
-            Event::Closing(c) => self.closings.push(ClosingRow {
-                seq: e.seq,
+            Event::Closing(c) => self.d.closings.push(ClosingRow {
+                seq,
                 kind: c.kind.as_str(),
                 period: c.period,
                 first_seq: c.first_seq,
@@ -203,18 +305,49 @@ impl Deltas {
                 grand_total: c.grand_total,
                 grand_total_abs: c.grand_total_abs,
             }),
-            Event::TerminalInitialised(t) => self.public_key = Some(t.public_key),
+            Event::TerminalInitialised(t) => self.d.public_key = Some(t.public_key),
             _ => {}
         }
     }
 
-    /// The deltas of a run of events.
-    pub fn of(events: &[StoredEvent]) -> Deltas {
-        let mut d = Deltas::default();
-        for e in events {
-            d.push(e);
+    fn full(&mut self, e: &StoredEvent) {
+        match e.decode() {
+            Ok(ev) => self.event(e.seq, ev),
+            Err(err) => self.d.undecodable.push((e.seq, err.to_string())),
         }
-        d
+    }
+
+    pub(crate) fn finish(mut self) -> Deltas {
+        self.d.totals = self
+            .totals
+            .into_iter()
+            .map(|((day, k), v)| ((day.to_string(), k.as_key()), v))
+            .collect();
+        self.d
+    }
+}
+
+impl Deltas {
+    /// The deltas of a run of events. Sales are read by the fast path
+    /// ([`fast`]: only the fields projections use, borrowed), everything else
+    /// (and any sale the fast path cannot read) fully.
+    pub fn of(events: &[StoredEvent]) -> Deltas {
+        let mut b = Builder::default();
+        for e in events {
+            if !fast::sale(&mut b, e) {
+                b.full(e);
+            }
+        }
+        b.finish()
+    }
+
+    /// The reference path: every event fully decoded. `of` must equal it.
+    pub fn of_full(events: &[StoredEvent]) -> Deltas {
+        let mut b = Builder::default();
+        for e in events {
+            b.full(e);
+        }
+        b.finish()
     }
 }
 
