@@ -220,7 +220,7 @@ fn printer_failure_keeps_the_sale_and_reprint_is_a_duplicate() {
 #[test]
 fn z_closing_with_cash_count() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut app, _) = app(dir.path());
+    let (mut app, fake) = app(dir.path());
     login_and_sell(&mut app);
     press(&mut app, &[Key::F(8)]);
     typed(&mut app, "10");
@@ -246,6 +246,7 @@ fn z_closing_with_cash_count() {
     assert!(closings
         .iter()
         .any(|(k, p, _)| k == ClosingKind::Day.as_str() && p == "2026-11-23"));
+    assert!(printed_z(&fake));
     // The next sale goes to the next business day.
     assert_eq!(app.business_day().to_string(), "2026-11-24");
 }
@@ -268,4 +269,8 @@ fn status_line_reads_the_sync_daemon_state() {
     // 10:00 +01:00 is 09:00Z: two minutes after the last success.
     assert_eq!(app.status.sync_age_s, Some(120));
     assert!(app.status.offline(std::time::Instant::now()));
+}
+
+fn printed_z(fake: &Rc<RefCell<FakeDevices>>) -> bool {
+    fake.borrow().printed().iter().any(|w| w == "Z 2026-11-23")
 }

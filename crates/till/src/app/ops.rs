@@ -398,6 +398,23 @@ impl App {
         }
     }
 
+    /// Prints a report (X, Z) as plain text: the printer's own font, PC858.
+    pub(crate) fn print_report(&mut self, what: &str, text: &str) {
+        use till_devices::escpos::{cmd, pc858, Cut};
+        let mut bytes = cmd::INIT.to_vec();
+        bytes.extend_from_slice(&cmd::code_page(self.settings.layout.code_page));
+        for line in text.lines() {
+            pc858::encode_into(line, &mut bytes);
+            bytes.push(b'\n');
+        }
+        bytes.extend_from_slice(&cmd::feed(3));
+        bytes.extend(cmd::cut(Cut::FeedPartial(3)));
+        self.devices.submit(Job::Print {
+            what: what.to_string(),
+            bytes,
+        });
+    }
+
     fn reversal(&mut self) -> Result<Reversal> {
         let user = self.user()?;
         let day = self.business_day();
@@ -654,6 +671,7 @@ impl App {
         if !auto.is_empty() {
             text.push_str(&format!("\nClôtures automatiques : {}\n", auto.join(", ")));
         }
+        self.print_report(&format!("Z {period}"), &text);
         self.screen = Screen::Report {
             title: format!("Clôture Z du {period} enregistrée"),
             text,

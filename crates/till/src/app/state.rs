@@ -465,11 +465,14 @@ impl App {
             Screen::RefundNoReceipt { items } => self.refund_no_receipt_key(k, items),
             Screen::Resume { sel } => self.resume_key(k, sel),
             Screen::CashMove { direction } => self.cash_move_key(k, direction),
-            Screen::Report { .. } => {
-                if matches!(k, Key::Esc | Key::Enter) {
-                    self.screen = Screen::Sale;
+            Screen::Report { title, text } => match k {
+                Key::Esc | Key::Enter => self.screen = Screen::Sale,
+                Key::F(8) => {
+                    self.print_report(&title, &text);
+                    self.info("Rapport envoyé à l'imprimante");
                 }
-            }
+                _ => {}
+            },
             Screen::CashCount { rows, sel } => self.cash_count_key(k, rows, sel),
         }
     }

@@ -513,6 +513,7 @@ fn keys_help(app: &App) -> &'static str {
         Screen::RefundNoReceipt { .. } => " Code + Entrée  F1 Rendre espèces  F2 Rendre carte  F6 Retirer  Échap",
         Screen::CashCount { .. } => " Montant compté + Entrée  F8 Clôturer la journée  Échap Retour",
         Screen::Menu { .. } => " Chiffre ou Haut/Bas + Entrée  Échap Retour",
+        Screen::Report { .. } => " F8 Imprimer  Entrée ou Échap Retour",
         _ => " Entrée Valider  Échap Retour",
     }
 }
