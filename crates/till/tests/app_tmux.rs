@@ -104,6 +104,21 @@ impl Tmux {
         }
     }
 
+    /// Waits until no line of the screen holds `text`.
+    fn wait_gone(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = self.screen();
+            if !s.contains(text) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {text:?} to go; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn pane_pid(&self) -> Option<u32> {
         self.tmux(&["display-message", "-p", "-t", &self.session, "#{pane_pid}"])
             .trim()
@@ -348,4 +363,59 @@ fn kill_9_mid_basket_then_the_basket_is_back() {
     t.wait_line(&["TOTAL", "11,28 €"]); // 1.30 + 2 x 4.99
     t.keys(&["C-c"]);
     wait_exit(&t);
+}
+
+#[test]
+fn printer_out_of_paper_then_duplicate() {
+    if !have_tmux() {
+        eprintln!("tmux not installed: skipping the printer failure test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = data_dir(dir.path());
+    let t = Tmux::start("paper", dir.path(), &data);
+    t.wait("Code PIN");
+    t.text("1111");
+    t.keys(&["Enter"]);
+    t.wait("Camille");
+    t.wait_line(&["Impr: prête"]);
+    // F12 (demo): the simulated printer runs out of paper.
+    t.keys(&["F12"]);
+    t.wait_gone("Impr: prête");
+    t.text("10001");
+    t.keys(&["Enter", "F8"]);
+    t.wait("Paiement");
+    t.keys(&["F1"]);
+    t.wait("Vente T1-000001 enregistrée");
+    t.wait("non imprimé");
+    // A new roll, then the reprint: F9, 4, Enter (the last receipt).
+    t.keys(&["F12"]);
+    t.wait_line(&["Impr: prête"]);
+    t.keys(&["Escape", "F9"]);
+    t.wait("Fonctions");
+    t.text("4");
+    t.wait("numéro du ticket");
+    t.keys(&["Enter"]);
+    t.wait("DUPLICATA 1");
+    t.keys(&["C-c"]);
+    wait_exit(&t);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let receipts = loop {
+        let r = std::fs::read_to_string(data.join("receipts.txt")).unwrap_or_default();
+        if r.contains("DUPLICATA") || Instant::now() > deadline {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(receipts.contains("DUPLICATA"), "{receipts}");
+    assert!(receipts.contains("T1-000001"), "{receipts}");
+    let j = Journal::open_read_only(data.join("journal.db")).expect("journal");
+    let kinds: Vec<String> = j
+        .events_after(0, 1000)
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.iter().any(|k| k == "sale_completed"));
+    assert!(kinds.iter().any(|k| k == "receipt_reprinted"));
 }

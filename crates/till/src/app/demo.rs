@@ -2,11 +2,14 @@
 //! this process on pseudo-terminals so the real drivers talk to them byte for
 //! byte. What the simulated printer puts on paper is appended to
 //! `<data>/receipts.txt`; the drawer closes itself after a few seconds, as a
-//! cashier would close it.
+//! cashier would close it. F11 scans the next demo article through the
+//! simulated scanner; F12 runs the printer out of paper (and back).
 
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use till_devices::config::{DevicesConfig, PrinterConfig, ScannerConfig};
 use till_devices::scanner::Suffix;
@@ -22,6 +25,22 @@ pub struct DemoDevices {
     pub receipts: PathBuf,
     /// Sends the next demo article through the simulated scanner.
     pub scan_next: Box<dyn FnMut()>,
+    /// Runs the simulated printer out of paper, or puts a new roll in: to
+    /// see what the cashier sees when the printer fails.
+    pub toggle_paper: Box<dyn FnMut()>,
+    stop: Arc<AtomicBool>,
+    paper: Option<std::thread::JoinHandle<()>>,
+}
+
+impl DemoDevices {
+    /// On the way out: lets the simulated printer finish what it received
+    /// and writes the last of the paper to the receipts file.
+    pub fn finish(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.paper.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 /// Starts the printer (with its drawer) and scanner simulators.
@@ -46,10 +65,16 @@ pub fn start(data_dir: &Path, barcodes: Vec<String>) -> Result<DemoDevices> {
     };
     let receipts = data_dir.join("receipts.txt");
     let path = receipts.clone();
-    std::thread::Builder::new()
+    let paper_out = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (flag, stop2) = (paper_out.clone(), stop.clone());
+    let paper = std::thread::Builder::new()
         .name("demo-paper".into())
-        .spawn(move || paper_to_file(printer, &path))
+        .spawn(move || paper_to_file(printer, &path, &flag, &stop2))
         .context("starting the receipts writer")?;
+    let toggle_paper = Box::new(move || {
+        paper_out.fetch_xor(true, Ordering::Relaxed);
+    });
     let mut n = 0usize;
     let scan_next = Box::new(move || {
         if barcodes.is_empty() {
@@ -63,38 +88,41 @@ pub fn start(data_dir: &Path, barcodes: Vec<String>) -> Result<DemoDevices> {
         config,
         receipts,
         scan_next,
+        toggle_paper,
+        stop,
+        paper: Some(paper),
     })
 }
 
 /// Appends every new line of paper to `path`; closes the drawer 3 s after it
 /// opened. Owns the simulator, which lives as long as the process.
-fn paper_to_file(printer: PrinterSim, path: &Path) {
+fn paper_to_file(printer: PrinterSim, path: &Path, paper_out: &AtomicBool, stop: &AtomicBool) {
     let mut written = 0usize;
     let mut opened_at: Option<Instant> = None;
+    let mut last_bytes = 0usize;
+    let mut quiet_since: Option<Instant> = None;
     loop {
-        std::thread::sleep(Duration::from_millis(150));
-        let (new, drawer_open) = {
-            let st = printer.state();
-            let lines = &st.paper.lines;
-            let new: Vec<String> = lines.iter().skip(written).cloned().collect();
-            written = lines.len();
-            (new, st.drawer_open)
-        };
-        if !new.is_empty() {
-            let res = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .and_then(|mut f| {
-                    for l in &new {
-                        writeln!(f, "{l}")?;
-                    }
-                    f.flush()
-                });
-            // The demo's paper is a convenience: a failed write is not a
-            // reason to stop the till.
-            let _ = res;
+        std::thread::sleep(Duration::from_millis(100));
+        if stop.load(Ordering::Relaxed) {
+            // Bytes may still be on their way through the pty: stop once
+            // nothing new arrived for 300 ms (at most 3 s), after one last write.
+            let n = printer.state().raw.len();
+            if n != last_bytes {
+                last_bytes = n;
+                quiet_since = Some(Instant::now());
+            }
+            let quiet = quiet_since.get_or_insert_with(Instant::now);
+            if quiet.elapsed() > Duration::from_millis(300) {
+                write_new(&printer, path, &mut written);
+                return;
+            }
         }
+        let drawer_open = {
+            let mut st = printer.state();
+            st.paper_out = paper_out.load(Ordering::Relaxed);
+            st.drawer_open
+        };
+        write_new(&printer, path, &mut written);
         match (drawer_open, opened_at) {
             (true, None) => opened_at = Some(Instant::now()),
             (true, Some(t)) if t.elapsed() > Duration::from_secs(3) => {
@@ -105,4 +133,31 @@ fn paper_to_file(printer: PrinterSim, path: &Path) {
             _ => {}
         }
     }
+}
+
+/// Appends the paper lines printed since `written`.
+fn write_new(printer: &PrinterSim, path: &Path, written: &mut usize) {
+    let new: Vec<String> = {
+        let st = printer.state();
+        let lines = &st.paper.lines;
+        let new = lines.iter().skip(*written).cloned().collect();
+        *written = lines.len();
+        new
+    };
+    if new.is_empty() {
+        return;
+    }
+    let res = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| {
+            for l in &new {
+                writeln!(f, "{l}")?;
+            }
+            f.flush()
+        });
+    // The demo's paper is a convenience: a failed write is not a reason to
+    // stop the till.
+    let _ = res;
 }

@@ -54,6 +54,9 @@ pub trait Devices {
     fn submit(&mut self, job: Job);
     /// Reports that arrived since the last call.
     fn poll(&mut self) -> Vec<Report>;
+    /// On the way out: let queued jobs (a receipt, a Z report) reach the
+    /// device, waiting at most `timeout`.
+    fn finish(&mut self, _timeout: Duration) {}
 }
 
 /// No peripherals at all (a till without a printer still sells).
@@ -154,8 +157,9 @@ impl Devices for FakeDevices {
 /// Real peripherals from `till.toml`: one worker thread for the printer and
 /// drawer, one reader thread for the scanner.
 pub struct DeviceThreads {
-    jobs: Sender<Job>,
+    jobs: Option<Sender<Job>>,
     reports: Receiver<Report>,
+    printer: Option<std::thread::JoinHandle<()>>,
 }
 
 impl DeviceThreads {
@@ -168,9 +172,10 @@ impl DeviceThreads {
         let drawer = cfg.drawer.clone().unwrap_or_default();
         let tx = rep_tx.clone();
         // The threads end when the app drops its end of the channels.
-        let _ = std::thread::Builder::new()
+        let printer = std::thread::Builder::new()
             .name("till-printer".into())
-            .spawn(move || printer_worker(printer, drawer, job_rx, tx));
+            .spawn(move || printer_worker(printer, drawer, job_rx, tx))
+            .ok();
         if let Some(sc) = cfg.scanner.clone() {
             let tx = rep_tx.clone();
             let _ = std::thread::Builder::new()
@@ -180,8 +185,9 @@ impl DeviceThreads {
             let _ = rep_tx.send(Report::Scanner("aucun".into()));
         }
         DeviceThreads {
-            jobs: job_tx,
+            jobs: Some(job_tx),
             reports: rep_rx,
+            printer,
         }
     }
 }
@@ -189,10 +195,25 @@ impl DeviceThreads {
 impl Devices for DeviceThreads {
     fn submit(&mut self, job: Job) {
         // A dead worker only means no peripherals: the sale goes on.
-        let _ = self.jobs.send(job);
+        if let Some(tx) = &self.jobs {
+            let _ = tx.send(job);
+        }
     }
     fn poll(&mut self) -> Vec<Report> {
         self.reports.try_iter().collect()
+    }
+    fn finish(&mut self, timeout: Duration) {
+        // Closing the queue ends the worker once it has done what is queued.
+        self.jobs = None;
+        let deadline = std::time::Instant::now() + timeout;
+        while let Some(h) = &self.printer {
+            if h.is_finished() || std::time::Instant::now() > deadline {
+                break;
+            }
+            // Keep the report channel drained so the worker never blocks on it.
+            let _ = self.reports.try_iter().count();
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 

@@ -59,7 +59,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         super::spawn_catalog_load(data.catalog(), crate::demo::patterns().unwrap_or_default())
     });
     let journal = open_journal(&data, &till_cfg.terminal_id, &till_cfg.shop_id)?;
-    let (catalog, users, shop, mut on_f11, receipts_hint) = if args.demo {
+    let (catalog, users, shop, hotkeys, receipts_hint, mut demo) = if args.demo {
         let users = crate::users::ensure_demo_users(&journal)?;
         let (items, patterns) = crate::demo::catalog()?;
         let barcodes: Vec<String> = items
@@ -72,12 +72,21 @@ pub fn run(args: RunArgs) -> Result<i32> {
             devices_cfg = demo.config.clone();
         }
         let hint = demo.receipts.display().to_string();
+        let mut demo = demo;
+        let hotkeys: Vec<super::term::Hotkey> = vec![
+            (11, std::mem::replace(&mut demo.scan_next, Box::new(|| {}))),
+            (
+                12,
+                std::mem::replace(&mut demo.toggle_paper, Box::new(|| {})),
+            ),
+        ];
         (
             catalog,
             users,
             till_cfg.shop.clone().unwrap_or_else(demo_shop),
-            Some(demo.scan_next),
+            hotkeys,
             Some(hint),
+            Some(demo),
         )
     } else {
         let users: Vec<till_core::User> = journal
@@ -96,7 +105,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             None => bail!("no catalog loader started"),
         };
         let shop = till_cfg.shop.clone().unwrap_or_default();
-        (catalog, users, shop, None, None)
+        (catalog, users, shop, Vec::new(), None, None)
     };
     let layout = devices_cfg
         .printer
@@ -118,6 +127,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         devices,
         Box::new(local_now),
     )?;
-    super::term::run(&mut app, on_f11.take())?;
+    let res = super::term::run(&mut app, hotkeys);
+    if let Some(d) = demo.as_mut() {
+        d.finish();
+    }
+    res?;
     Ok(0)
 }

@@ -406,6 +406,12 @@ impl App {
             .map(|t| (now - t).num_seconds().max(0));
     }
 
+    /// Lets queued device jobs finish before the app exits (at most 3 s:
+    /// a printer that is gone must not hold up a restart).
+    pub fn finish_devices(&mut self) {
+        self.devices.finish(std::time::Duration::from_secs(3));
+    }
+
     /// A code from the scanner: on the sale screen it is added at once;
     /// elsewhere it is typed into the input, so nothing scanned is lost.
     pub fn scanned(&mut self, code: &str) {

@@ -38,9 +38,12 @@ fn map_key(k: event::KeyEvent) -> Option<Key> {
     })
 }
 
-/// Runs until Ctrl-C / Ctrl-Q. `on_f11` is the demo's "scan an article"
-/// key (the simulated scanner sends a code over its pty).
-pub fn run(app: &mut App, mut on_f11: Option<Box<dyn FnMut()>>) -> Result<()> {
+/// A key the demo handles itself (F11: scan an article, F12: paper out).
+pub type Hotkey = (u8, Box<dyn FnMut()>);
+
+/// Runs until Ctrl-C / Ctrl-Q. `hotkeys` are the demo's function keys that
+/// drive the simulators rather than the app.
+pub fn run(app: &mut App, mut hotkeys: Vec<Hotkey>) -> Result<()> {
     enable_raw_mode().context("the counter app needs a terminal (raw mode failed)")?;
     let _restore = Restore;
     std::io::stdout()
@@ -66,10 +69,9 @@ pub fn run(app: &mut App, mut on_f11: Option<Box<dyn FnMut()>>) -> Result<()> {
                         // The basket is already saved: leaving loses nothing.
                         break;
                     }
-                    if k.code == KeyCode::F(11) {
-                        if let Some(f) = on_f11.as_mut() {
-                            f();
-                        }
+                    let hot = hotkeys.iter_mut().find(|(n, _)| k.code == KeyCode::F(*n));
+                    if let Some((_, f)) = hot {
+                        f();
                     } else if let Some(key) = map_key(k) {
                         app.key(key);
                     }
@@ -85,5 +87,6 @@ pub fn run(app: &mut App, mut on_f11: Option<Box<dyn FnMut()>>) -> Result<()> {
         }
     }
     app.flush();
+    app.finish_devices();
     Ok(())
 }

@@ -322,7 +322,7 @@ fn draw_login(f: &mut Frame, area: Rect, app: &App) {
     }
     if let Some(h) = &app.settings.receipts_hint {
         text.push(Line::from(format!(
-            "  Démo : PIN 1111 caissier, 2222 responsable, 3333 gérant. Tickets : {h}"
+            "  Démo : PIN 1111 caissier, 2222 responsable, 3333 gérant. F11 scanne un article, F12 panne de papier. Tickets : {h}"
         )));
     }
     f.render_widget(
