@@ -274,3 +274,16 @@ fn status_line_reads_the_sync_daemon_state() {
 fn printed_z(fake: &Rc<RefCell<FakeDevices>>) -> bool {
     fake.borrow().printed().iter().any(|w| w == "Z 2026-11-23")
 }
+
+#[test]
+fn drawer_left_open_is_flagged_after_a_minute() {
+    let now = std::time::Instant::now();
+    let mut s = till::app::state::Status::default();
+    assert_eq!(s.drawer_left_open(now), None);
+    s.drawer_open_since = now.checked_sub(std::time::Duration::from_secs(30));
+    assert_eq!(s.drawer_left_open(now), None);
+    s.drawer_open_since = now.checked_sub(std::time::Duration::from_secs(75));
+    if s.drawer_open_since.is_some() {
+        assert_eq!(s.drawer_left_open(now), Some(75));
+    }
+}

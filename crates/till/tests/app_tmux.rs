@@ -381,7 +381,7 @@ fn printer_out_of_paper_then_duplicate() {
     t.wait_line(&["Impr: prête"]);
     // F12 (demo): the simulated printer runs out of paper.
     t.keys(&["F12"]);
-    t.wait_gone("Impr: prête");
+    t.wait_line(&["Impr: plus de papier"]);
     t.text("10001");
     t.keys(&["Enter", "F8"]);
     t.wait("Paiement");

@@ -262,13 +262,18 @@ fn printer_worker(
             (Job::Print { what, bytes }, Some(p)) => match p.print_receipt(&bytes) {
                 Ok(()) => Report::Printed { what },
                 Err(e) => {
-                    if matches!(e, till_devices::escpos::NotPrinted::Unreachable(_)) {
-                        printer = None;
-                    }
-                    Report::NotPrinted {
-                        what,
-                        why: e.to_string(),
-                    }
+                    use till_devices::escpos::NotPrinted;
+                    let why = match &e {
+                        NotPrinted::NotReady(s) => french(&s.problems()),
+                        NotPrinted::Interrupted(s) => {
+                            format!("interrompu : {}", french(&s.problems()))
+                        }
+                        NotPrinted::Unreachable(d) => {
+                            printer = None;
+                            format!("imprimante injoignable ({d})")
+                        }
+                    };
+                    Report::NotPrinted { what, why }
                 }
             },
             (Job::OpenDrawer, p) => match drawer.via {
@@ -315,7 +320,7 @@ fn printer_worker(
                         printer: if problems.is_empty() {
                             "prête".into()
                         } else {
-                            problems.join(", ")
+                            french(&problems)
                         },
                         ready: s.ready(),
                         drawer_open: Some(open),
@@ -432,4 +437,32 @@ impl Devices for std::rc::Rc<std::cell::RefCell<FakeDevices>> {
     fn poll(&mut self) -> Vec<Report> {
         self.borrow_mut().poll()
     }
+}
+
+/// The printer's plain-words problems (till-devices speaks English to the
+/// technician) in the cashier's language; unknown ones pass through.
+fn french(problems: &[&str]) -> String {
+    problems
+        .iter()
+        .map(|p| match *p {
+            "printer has an unrecoverable error: switch it off and on, then call service" => {
+                "erreur grave : éteindre et rallumer l'imprimante, puis appeler le SAV"
+            }
+            "paper jammed in the cutter: open the cover and clear it" => {
+                "papier coincé dans le massicot : ouvrir le capot et dégager"
+            }
+            "printer cover is open: close it" => "capot ouvert : le fermer",
+            "printer is out of paper: load a new roll" => "plus de papier : mettre un rouleau",
+            "printer mechanism error: check the print head lever" => {
+                "erreur mécanique : vérifier le levier de la tête"
+            }
+            "print head overheated: wait a minute" => "tête trop chaude : attendre une minute",
+            "printer is offline" => "imprimante hors ligne",
+            "paper roll nearly finished: have a new roll ready" => {
+                "fin de rouleau proche : préparer un rouleau"
+            }
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(" ; ")
 }

@@ -138,6 +138,10 @@ pub struct ApprovalDialog {
     pub error: Option<String>,
 }
 
+/// A drawer open longer than this is flagged on the status line (the
+/// `left_open_after_s` default of till.toml).
+pub const DRAWER_LEFT_OPEN_S: u64 = 60;
+
 /// The status line.
 #[derive(Debug, Clone, Default)]
 pub struct Status {
@@ -147,6 +151,8 @@ pub struct Status {
     pub printer_ready: bool,
     /// Drawer sensor, if known.
     pub drawer_open: Option<bool>,
+    /// Since when the drawer has been open (for the left-open warning).
+    pub drawer_open_since: Option<Instant>,
     /// Scanner state in plain words.
     pub scanner: String,
     /// Journal head seq.
@@ -165,6 +171,12 @@ pub struct Status {
 }
 
 impl Status {
+    /// Seconds the drawer has been open beyond [`DRAWER_LEFT_OPEN_S`].
+    pub fn drawer_left_open(&self, now: Instant) -> Option<u64> {
+        let open = now.duration_since(self.drawer_open_since?).as_secs();
+        (open >= DRAWER_LEFT_OPEN_S).then_some(open)
+    }
+
     /// Events not yet acknowledged by head office.
     pub fn waiting(&self) -> u64 {
         self.head.saturating_sub(self.acked)
@@ -349,6 +361,14 @@ impl App {
                     self.status.printer = printer;
                     self.status.printer_ready = ready;
                     self.status.drawer_open = drawer_open;
+                    match drawer_open {
+                        Some(true) => {
+                            self.status
+                                .drawer_open_since
+                                .get_or_insert_with(Instant::now);
+                        }
+                        _ => self.status.drawer_open_since = None,
+                    }
                 }
                 Report::Scanned(code) => self.scanned(&code),
                 Report::Scanner(s) => self.status.scanner = s,

@@ -539,11 +539,13 @@ fn keys_help_short(app: &App) -> &'static str {
 
 fn draw_status(f: &mut Frame, area: Rect, app: &App) {
     let s = &app.status;
-    let drawer = match s.drawer_open {
-        Some(true) => "ouvert",
-        Some(false) => "fermé",
-        None => "?",
+    let drawer = match (s.drawer_open, s.drawer_left_open(Instant::now())) {
+        (Some(true), Some(secs)) => format!("OUVERT depuis {secs} s"),
+        (Some(true), None) => "ouvert".into(),
+        (Some(false), _) => "fermé".into(),
+        (None, _) => "?".into(),
     };
+    let alarm = s.drawer_left_open(Instant::now()).is_some();
     let offline = if s.offline(Instant::now()) {
         " HORS LIGNE"
     } else {
@@ -584,7 +586,7 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
             unprinted
         )
     };
-    let style = if s.printer_ready {
+    let style = if s.printer_ready && !alarm {
         Style::new().fg(Color::White).bg(Color::DarkGray)
     } else {
         Style::new().fg(Color::White).bg(Color::Red)
