@@ -733,7 +733,8 @@ impl App {
         done
     }
 
-    pub(crate) fn logout(&mut self) {
+    /// Ends the session (journal `logout`); the basket in progress stays saved.
+    pub fn logout(&mut self) {
         if let Some(u) = self.user.take() {
             let ts = self.now();
             if let Err(e) = self

@@ -87,6 +87,8 @@ pub fn run(app: &mut App, mut hotkeys: Vec<Hotkey>) -> Result<()> {
         }
     }
     app.flush();
+    // Leaving the counter ends the session in the journal; the basket stays.
+    app.logout();
     app.finish_devices();
     Ok(())
 }
