@@ -287,3 +287,39 @@ fn drawer_left_open_is_flagged_after_a_minute() {
         assert_eq!(s.drawer_left_open(now), Some(75));
     }
 }
+
+#[test]
+fn search_weight_void_and_a_discount_over_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(dir.path());
+    typed(&mut app, "1111\n");
+    // Search by name, pick the first match.
+    press(&mut app, &[Key::F(2)]);
+    typed(&mut app, "croissant");
+    let Screen::Search { results, .. } = &app.screen else {
+        panic!("{:?}", app.screen)
+    };
+    assert_eq!(results.len(), 1);
+    press(&mut app, &[Key::Enter]);
+    assert_eq!(app.live_lines().len(), 1);
+    // A weighed article: weight, `*`, its code.
+    typed(&mut app, "0,750*40001\n");
+    assert_eq!(app.live_lines().len(), 2, "{:?}", app.message);
+    let b = app.basket.as_ref().unwrap();
+    assert_eq!(b.lines()[1].quantity.to_string(), "0.750");
+    // Void the croissant (select it first).
+    press(&mut app, &[Key::Up, Key::F(6)]);
+    assert_eq!(app.live_lines().len(), 1);
+    // 30 % off the basket is over the 20 % threshold: a supervisor approves.
+    typed(&mut app, "30");
+    press(&mut app, &[Key::F(5)]);
+    assert!(app.approval.is_some());
+    typed(&mut app, "2222\n");
+    assert!(app.approval.is_none(), "{:?}", app.message);
+    let t = app.basket.as_ref().unwrap().totals();
+    // 0.750 kg x 2.49 = 1.87 (half-up), 30 % off = 0.56 -> 1.31
+    assert_eq!(t.total.to_string(), "1.31");
+    assert!(events(&app.journal)
+        .iter()
+        .any(|e| matches!(e, Event::ApprovalGranted(a) if a.approved_by == "s1")));
+}
