@@ -323,3 +323,41 @@ fn search_weight_void_and_a_discount_over_threshold() {
         .iter()
         .any(|e| matches!(e, Event::ApprovalGranted(a) if a.approved_by == "s1")));
 }
+
+#[test]
+fn receipt_lookup_finds_every_number_in_a_simulated_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sim.db");
+    let opts = till::simulate::SimOptions {
+        db: db.clone(),
+        key: None,
+        sales: 600,
+        days: 2,
+        seed: 3,
+        start: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+        terminal_id: "T01".into(),
+        shop_id: "S1".into(),
+        items: None,
+        ack: false,
+        persist_basket: false,
+        print_reports: false,
+        batch: 200,
+    };
+    till::simulate::run(&opts, &mut std::io::sink()).unwrap();
+    let j = Journal::open_read_only(&db).unwrap();
+    let last = j.next_sale_no().unwrap() - 1;
+    assert!(last > 600);
+    for n in [1, 2, 77, 300, last / 2, last - 1, last] {
+        let no = format!("T01-{n:06}");
+        let found = till::app::store::find_sale(&j, &no).unwrap();
+        assert_eq!(found.map(|f| f.record.sale_no), Some(no));
+    }
+    assert!(
+        till::app::store::find_sale(&j, &format!("T01-{:06}", last + 1))
+            .unwrap()
+            .is_none()
+    );
+    assert!(till::app::store::find_sale(&j, "T01-000000")
+        .unwrap()
+        .is_none());
+}

@@ -80,28 +80,105 @@ pub struct FoundSale {
     pub reprints: u32,
 }
 
-/// How far back a receipt number is looked for (events). A refund comes
-/// days after a sale, not years: this bounds the wait at the counter.
+/// How far back a receipt number that does not parse is looked for (events).
 const SEARCH_BACK: u64 = 500_000;
 const CHUNK: usize = 4096;
 
-/// Finds the sale, cancellation or refund numbered `sale_no`, walking the
-/// journal backwards from the head, then collects what references it.
-/// Runs only when the cashier asks for a receipt, never at start-up.
+/// The kinds of record that carry a receipt number.
+const NUMBERED: [&str; 3] = ["sale_completed", "refund", "sale_cancelled"];
+
+/// The receipt number's counter part: "T1-000012" -> 12.
+fn number_of(sale_no: &str) -> Option<u64> {
+    sale_no.rsplit('-').next()?.parse().ok()
+}
+
+/// The first numbered record at or after `seq`: (its seq, its number).
+fn probe(journal: &Journal, seq: u64, head: u64) -> Result<Option<(u64, u64)>> {
+    #[derive(serde::Deserialize)]
+    struct No {
+        sale_no: String,
+    }
+    let mut after = seq.saturating_sub(1);
+    while after < head {
+        let rows = journal.events_after(after, 64)?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        for row in &rows {
+            if !NUMBERED.contains(&row.kind.as_str()) {
+                continue;
+            }
+            let no: No = serde_json::from_slice(&row.payload)
+                .with_context(|| format!("reading the receipt number of record {}", row.seq))?;
+            if let Some(n) = number_of(&no.sale_no) {
+                return Ok(Some((row.seq, n)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The record numbered `sale_no`, found by bisection: receipt numbers come
+/// from one counter (sales, refunds, cancellations) and grow with seq, so
+/// about 20 small reads find any receipt in a million events.
+fn bisect(journal: &Journal, sale_no: &str, head: u64) -> Result<Option<(u64, SaleRecord)>> {
+    let Some(n) = number_of(sale_no) else {
+        return Ok(None);
+    };
+    // Invariant: every numbered record before `lo` is below n; the first
+    // numbered record at or after `hi` (if any) is n or above.
+    let (mut lo, mut hi) = (1u64, head + 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match probe(journal, mid, head)? {
+            Some((s, num)) if num < n => lo = s + 1,
+            _ => hi = mid,
+        }
+    }
+    let Some((seq, num)) = probe(journal, lo, head)? else {
+        return Ok(None);
+    };
+    if num != n {
+        return Ok(None);
+    }
+    let Some(row) = journal.event(seq)? else {
+        return Ok(None);
+    };
+    match row.decode() {
+        Ok(Event::SaleCompleted(r)) | Ok(Event::Refund(r)) | Ok(Event::SaleCancelled(r))
+            if r.sale_no == sale_no =>
+        {
+            Ok(Some((seq, r)))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Finds the sale, cancellation or refund numbered `sale_no` (bisecting on
+/// the receipt counter; if the number does not parse, walking back from the
+/// head), then collects the refunds, cancellations and reprints that
+/// reference it. Runs only when the cashier asks for a receipt, never at
+/// start-up.
 pub fn find_sale(journal: &Journal, sale_no: &str) -> Result<Option<FoundSale>> {
     let (head, _) = journal.head()?;
     let needle = format!("\"{sale_no}\"");
+    let mut found = bisect(journal, sale_no, head)?;
     let floor = head.saturating_sub(SEARCH_BACK);
-    let mut hi = head;
-    let mut found: Option<(u64, SaleRecord)> = None;
+    let mut hi = if found.is_some() || number_of(sale_no).is_some() {
+        floor
+    } else {
+        head
+    };
     'outer: while hi > floor {
         let lo = hi.saturating_sub(CHUNK as u64).max(floor);
         let rows = journal.events_after(lo, (hi - lo) as usize)?;
         for row in rows.iter().rev() {
-            if row.kind != "sale_completed" || !contains(&row.payload, needle.as_bytes()) {
+            if !NUMBERED.contains(&row.kind.as_str()) || !contains(&row.payload, needle.as_bytes())
+            {
                 continue;
             }
-            if let Ok(Event::SaleCompleted(r)) = row.decode() {
+            if let Ok(Event::SaleCompleted(r) | Event::Refund(r) | Event::SaleCancelled(r)) =
+                row.decode()
+            {
                 if r.sale_no == sale_no {
                     found = Some((row.seq, r));
                     break 'outer;
