@@ -265,6 +265,18 @@ pub fn bench_start(base: &Path, db: &Path, items: usize, runs: usize) -> Result<
     let j = Journal::open(db, opts(db, "T01", "SHOP01"))?;
     let open_alone = t.elapsed();
     drop(j);
+    // Receipt look-up at the counter (refund, reprint): a recent receipt and
+    // one from the middle of the journal (everything after it is read for
+    // refunds and reprints that reference it).
+    let ro = Journal::open_read_only(db)?;
+    let last = ro.next_sale_no()? - 1;
+    let mut lookups = Vec::new();
+    for n in [last.saturating_sub(20), last / 2] {
+        let t = Instant::now();
+        let found = till::app::store::find_sale(&ro, &format!("T01-{n:06}"))?;
+        lookups.push((n, found.is_some(), t.elapsed()));
+    }
+    drop(ro);
     let (tm, tx) = median_max(total);
     let (bm, _) = median_max(bare);
     let (sm, _) = median_max(small_total);
@@ -297,6 +309,13 @@ pub fn bench_start(base: &Path, db: &Path, items: usize, runs: usize) -> Result<
         "  same start on a 10-event journal: median {sm:.1} ms -> {:.2}x (1.0 = start-up does not depend on journal size)",
         tm / sm.max(1e-9)
     );
+    for (n, ok, d) in lookups {
+        println!(
+            "  receipt look-up T01-{n:06} (of {last}): {:.1} ms{}",
+            ms(d),
+            if ok { "" } else { " NOT FOUND" }
+        );
+    }
     Ok(())
 }
 
