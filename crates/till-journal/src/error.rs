@@ -101,7 +101,7 @@ pub enum JournalError {
         expected: &'static str,
     },
 
-    #[error("{kind} closing for period {period} already exists (seq {seq})")]
+    #[error("{kind} {period} is closed (signed closing at seq {seq}): nothing more can be recorded in it, nor closed again")]
     AlreadyClosed {
         kind: &'static str,
         period: String,

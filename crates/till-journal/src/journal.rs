@@ -197,10 +197,13 @@ impl Journal {
         projections::register_functions(&conn).map_err(db)?;
         schema::migrate(&conn).map_err(db)?;
 
-        let head: Option<i64> = conn
-            .query_row("SELECT max(seq) FROM events", [], |r| r.get(0))
+        // Only "is there anything?": max(seq) over the (terminal_id, seq) key
+        // would walk the whole index, a cost paid at every start.
+        let any: Option<i64> = conn
+            .query_row("SELECT 1 FROM events LIMIT 1", [], |r| r.get(0))
+            .optional()
             .map_err(db)?;
-        if head.is_none() {
+        if any.is_none() {
             return Self::create(conn, path, opts, now);
         }
         let found = read_meta(&conn, &path, "terminal_id")?.ok_or_else(|| {
@@ -519,6 +522,34 @@ impl Journal {
     /// Inserts the record and its projections inside `tx` (the caller then
     /// moves the tail marker with `write_tail`).
     /// `sign_record`: sign this row's hash into its `signature` column (closings).
+    /// A signed closing is final: nothing may be added to the day (or month,
+    /// or year) it covers, or the signed totals would no longer match.
+    fn refuse_if_closed(&self, tx: &Connection, day: chrono::NaiveDate) -> Result<()> {
+        use chrono::Datelike;
+        let periods = [
+            ("day", day.to_string()),
+            ("month", format!("{:04}-{:02}", day.year(), day.month())),
+            ("year", format!("{:04}", day.year())),
+        ];
+        let mut st = tx
+            .prepare_cached("SELECT seq FROM closings WHERE kind = ?1 AND period = ?2")
+            .map_err(|e| self.db(e))?;
+        for (kind, period) in periods {
+            let found: Option<i64> = st
+                .query_row(params![kind, period], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.db(e))?;
+            if let Some(seq) = found {
+                return Err(JournalError::AlreadyClosed {
+                    kind,
+                    period,
+                    seq: to_u64(seq),
+                });
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn append_in(
         &self,
         tx: &Connection,
@@ -542,6 +573,10 @@ impl Journal {
             .map_err(|e| JournalError::InvalidEvent(format!("{} is longer than 4 GiB", e.0)))?;
         let signature = sign_record.then(|| key.sign(&hash).to_bytes().to_vec());
         let db = |e| self.db(e);
+        let fx = projections::effects(event);
+        if let Some((day, _)) = &fx.day {
+            self.refuse_if_closed(tx, *day)?;
+        }
         tx.prepare_cached(
             "INSERT INTO events (terminal_id, seq, ts, kind, payload, prev_hash, hash, signature)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -559,7 +594,7 @@ impl Journal {
             ])
         })
         .map_err(db)?;
-        projections::apply(tx, to_i64(seq), &projections::effects(event)).map_err(db)?;
+        projections::apply(tx, to_i64(seq), &fx).map_err(db)?;
         Ok(Appended {
             seq,
             hash,
@@ -674,6 +709,22 @@ impl Journal {
     /// The projections as they are stored (for comparisons and diagnostics).
     pub fn projection_snapshot(&self) -> Result<projections::ProjectionSnapshot> {
         projections::ProjectionSnapshot::read(&self.conn, &self.path)
+    }
+
+    /// The connection's durability settings, as SQLite reports them:
+    /// (journal_mode, synchronous). The till relies on ("wal", 2 = FULL): a
+    /// commit is on disk when append returns.
+    pub fn durability(&self) -> Result<(String, i64)> {
+        let db = |e| self.db(e);
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(db)?;
+        let sync: i64 = self
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .map_err(db)?;
+        Ok((mode, sync))
     }
 
     /// Test hook: caps the database size (`PRAGMA max_page_count`) to simulate

@@ -126,6 +126,11 @@ pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
 /// together with the version bump, so a crash leaves a consistent version.
 /// The caller has already refused a version above [`SCHEMA_VERSION`].
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    // The common case, an up-to-date journal, takes no write lock: start-up
+    // must not wait behind the sync daemon or a verifier.
+    if version(conn)? >= SCHEMA_VERSION {
+        return Ok(());
+    }
     loop {
         let tx =
             rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;

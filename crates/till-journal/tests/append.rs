@@ -268,3 +268,68 @@ fn sync_daemon_handle_moves_the_cursor_without_the_key() {
         Err(JournalError::CursorBeyondHead { head: 6, .. })
     ));
 }
+
+/// Once a day is signed off, its totals are final: a late sale for that day
+/// is refused (and so is one in a closed month), the next day is open.
+#[test]
+fn nothing_is_recorded_into_a_closed_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open_new(dir.path());
+    j.append(ts(10, 0, 0, 0), &five_line_sale(1, "2026-11-23"))
+        .unwrap();
+    let closing = j
+        .close(
+            ts(20, 0, 0, 0),
+            ClosingKind::Day,
+            "2026-11-23",
+            "s1",
+            Default::default(),
+        )
+        .unwrap();
+    let before = j.period_totals(ClosingKind::Day, "2026-11-23").unwrap();
+    match j.append(ts(20, 5, 0, 0), &five_line_sale(2, "2026-11-23")) {
+        Err(JournalError::AlreadyClosed {
+            kind: "day",
+            period,
+            seq,
+        }) => {
+            assert_eq!(period, "2026-11-23");
+            assert_eq!(seq, closing.seq);
+        }
+        other => panic!("a sale into a closed day was not refused: {other:?}"),
+    }
+    assert_eq!(
+        j.period_totals(ClosingKind::Day, "2026-11-23").unwrap(),
+        before
+    );
+    assert_eq!(j.head().unwrap().0, closing.seq, "nothing appended");
+    j.append(ts(9, 0, 0, 0), &five_line_sale(2, "2026-11-24"))
+        .unwrap();
+
+    j.close(
+        ts(21, 0, 0, 0),
+        ClosingKind::Month,
+        "2026-11",
+        "s1",
+        Default::default(),
+    )
+    .unwrap();
+    assert!(matches!(
+        j.append(ts(9, 0, 0, 0), &five_line_sale(3, "2026-11-30")),
+        Err(JournalError::AlreadyClosed { kind: "month", .. })
+    ));
+    let r = till_journal::verify(db_path(dir.path()), Default::default()).unwrap();
+    assert!(r.ok, "{:?}", r.first_problem);
+}
+
+/// "Acknowledged means on disk" rests on these two settings; a SIGKILL test
+/// cannot tell FULL from NORMAL, so they are checked directly.
+#[test]
+fn journal_connection_is_wal_with_full_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open_new(dir.path());
+    assert_eq!(j.durability().unwrap(), ("wal".to_string(), 2));
+    drop(j);
+    let j = Journal::open(db_path(dir.path()), opts(dir.path())).unwrap();
+    assert_eq!(j.durability().unwrap(), ("wal".to_string(), 2));
+}
