@@ -59,6 +59,13 @@ fn press(app: &mut App, keys: &[Key]) {
     for k in keys {
         app.key(*k);
         app.tick();
+        // A receipt look-up answers from its thread through tick().
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while matches!(app.screen, Screen::Searching { .. }) {
+            assert!(std::time::Instant::now() < deadline, "receipt look-up hung");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            app.tick();
+        }
     }
 }
 

@@ -88,6 +88,8 @@ pub enum Screen {
     Menu { sel: usize },
     /// Typing a receipt number.
     ReceiptNo { purpose: Purpose },
+    /// Looking a receipt up (on a thread; Esc gives up).
+    Searching { purpose: Purpose, sale_no: String },
     /// Picking lines to refund.
     Refund(Box<RefundState>),
     /// Goods brought back without a receipt: (item id, quantity).
@@ -235,6 +237,8 @@ pub struct App {
     /// Set when the cashier asked to leave (tests and the loop read it).
     pub quit: bool,
     last_status: Option<Instant>,
+    /// A receipt look-up under way.
+    lookup: Option<std::sync::mpsc::Receiver<anyhow::Result<Option<FoundSale>>>>,
     /// Save the basket on [`App::flush`] instead of at once (see `persist`).
     pub defer_persist: bool,
     pub(crate) basket_dirty: bool,
@@ -285,6 +289,7 @@ impl App {
             last_closed,
             quit: false,
             last_status: None,
+            lookup: None,
             defer_persist: false,
             basket_dirty: false,
         };
@@ -372,6 +377,24 @@ impl App {
                 }
                 Report::Scanned(code) => self.scanned(&code),
                 Report::Scanner(s) => self.status.scanner = s,
+            }
+        }
+        if let Some(rx) = &self.lookup {
+            match rx.try_recv() {
+                Ok(res) => {
+                    self.lookup = None;
+                    if let Screen::Searching { purpose, sale_no } = self.screen.clone() {
+                        self.found_receipt(purpose, sale_no, res);
+                    }
+                    changed = true;
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    self.lookup = None;
+                    self.screen = Screen::Sale;
+                    self.error("Recherche du ticket interrompue");
+                    changed = true;
+                }
             }
         }
         let due = self
@@ -487,6 +510,12 @@ impl App {
             }
             Screen::Menu { sel } => self.menu_key(k, sel),
             Screen::ReceiptNo { purpose } => self.receipt_no_key(k, purpose),
+            Screen::Searching { .. } => {
+                if k == Key::Esc {
+                    self.lookup = None;
+                    self.screen = Screen::Sale;
+                }
+            }
             Screen::Refund(st) => self.refund_key(k, *st),
             Screen::RefundNoReceipt { items } => self.refund_no_receipt_key(k, items),
             Screen::Resume { sel } => self.resume_key(k, sel),
@@ -857,45 +886,81 @@ impl App {
                     }
                     (t, _, _) => self.normalize_sale_no(t),
                 };
-                let found = match super::store::find_sale(&self.journal, &sale_no) {
-                    Ok(Some(f)) => f,
-                    Ok(None) => {
-                        self.error(format!("Ticket {sale_no} introuvable"));
-                        return;
-                    }
-                    Err(e) => {
-                        self.error(format!("Recherche impossible : {e:#}"));
-                        return;
-                    }
-                };
-                match purpose {
-                    Purpose::Refund => {
-                        let already =
-                            till_core::AlreadyRefunded::from_refunds(found.reversals.iter());
-                        let left = already.refundable(&found.record);
-                        if left.is_empty() {
-                            self.error(format!("Ticket {sale_no} déjà entièrement remboursé"));
-                            self.screen = Screen::Sale;
-                            return;
-                        }
-                        self.screen = Screen::Refund(Box::new(RefundState {
-                            found,
-                            picks: BTreeMap::new(),
-                            left,
-                            sel: 0,
-                        }));
-                    }
-                    Purpose::Cancel => {
-                        self.screen = Screen::Sale;
-                        self.exec(Op::Cancel(Box::new(found)));
-                    }
-                    Purpose::Reprint => {
-                        self.screen = Screen::Sale;
-                        self.reprint(&found);
-                    }
-                }
+                self.start_lookup(purpose, sale_no);
             }
             _ => {}
+        }
+    }
+
+    /// Looks the receipt up on a thread with its own read-only connection:
+    /// an old receipt means reading everything since (refunds, reprints that
+    /// reference it), which must not freeze the screen. The answer comes
+    /// back through [`App::tick`].
+    fn start_lookup(&mut self, purpose: Purpose, sale_no: String) {
+        let path = self.journal.path().to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let no = sale_no.clone();
+        let spawned = std::thread::Builder::new()
+            .name("till-receipt-lookup".into())
+            .spawn(move || {
+                let res = Journal::open_read_only(&path)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|j| super::store::find_sale(&j, &no));
+                // The cashier may have gone back (Esc): nobody listens then.
+                let _ = tx.send(res);
+            });
+        match spawned {
+            Ok(_) => {
+                self.lookup = Some(rx);
+                self.screen = Screen::Searching { purpose, sale_no };
+            }
+            Err(e) => self.error(format!("Recherche impossible : {e}")),
+        }
+    }
+
+    /// What the receipt look-up found.
+    fn found_receipt(
+        &mut self,
+        purpose: Purpose,
+        sale_no: String,
+        res: anyhow::Result<Option<FoundSale>>,
+    ) {
+        self.screen = Screen::ReceiptNo { purpose };
+        let found = match res {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                self.error(format!("Ticket {sale_no} introuvable"));
+                return;
+            }
+            Err(e) => {
+                self.error(format!("Recherche impossible : {e:#}"));
+                return;
+            }
+        };
+        match purpose {
+            Purpose::Refund => {
+                let already = till_core::AlreadyRefunded::from_refunds(found.reversals.iter());
+                let left = already.refundable(&found.record);
+                if left.is_empty() {
+                    self.error(format!("Ticket {sale_no} déjà entièrement remboursé"));
+                    self.screen = Screen::Sale;
+                    return;
+                }
+                self.screen = Screen::Refund(Box::new(RefundState {
+                    found,
+                    picks: BTreeMap::new(),
+                    left,
+                    sel: 0,
+                }));
+            }
+            Purpose::Cancel => {
+                self.screen = Screen::Sale;
+                self.exec(Op::Cancel(Box::new(found)));
+            }
+            Purpose::Reprint => {
+                self.screen = Screen::Sale;
+                self.reprint(&found);
+            }
         }
     }
 

@@ -92,6 +92,16 @@ pub fn draw(f: &mut Frame, app: &App) {
                 main,
             );
         }
+        Screen::Searching { sale_no, .. } => {
+            f.render_widget(
+                Paragraph::new(vec![
+                    Line::from(""),
+                    Line::from(format!("Recherche du ticket {sale_no}...")),
+                ])
+                .block(Block::bordered().title(" Recherche ")),
+                main,
+            );
+        }
         Screen::Refund(st) => {
             let mut lines = vec![Line::from(format!(
                 "Ticket {} du {} : {}",
