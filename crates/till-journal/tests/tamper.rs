@@ -22,7 +22,7 @@ fn journal() -> tempfile::TempDir {
         BTreeMap::new(),
     )
     .unwrap(); // seq 30
-    fill(&j, 10); // 31..=40
+    fill_days(&j, 10, "2026-11-23", "2026-11-24"); // 31..=40
     assert_eq!(j.head().unwrap().0, 40);
     let r = check(dir.path());
     assert!(r.ok, "{r:?}");

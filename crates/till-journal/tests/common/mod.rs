@@ -178,13 +178,14 @@ pub fn raw(dir: &Path) -> rusqlite::Connection {
 
 /// Fills a journal with a mix of events over two days; returns the last seq.
 pub fn fill(j: &Journal, n: u64) -> u64 {
+    fill_days(j, n, "2026-11-22", "2026-11-23")
+}
+
+/// Like [`fill`], the first half of the sales on `first`, the rest on `second`.
+pub fn fill_days(j: &Journal, n: u64, first: &str, second: &str) -> u64 {
     let mut last = 0;
     for i in 0..n {
-        let d = if i < n / 2 {
-            "2026-11-22"
-        } else {
-            "2026-11-23"
-        };
+        let d = if i < n / 2 { first } else { second };
         let ev = match i % 5 {
             0 => goods_received("A1", dec!(10)),
             1 | 2 => five_line_sale(j.next_sale_no().expect("no"), d),
