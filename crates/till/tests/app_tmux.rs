@@ -104,21 +104,6 @@ impl Tmux {
         }
     }
 
-    /// Waits until no line of the screen holds `text`.
-    fn wait_gone(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let s = self.screen();
-            if !s.contains(text) {
-                return;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {text:?} to go; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
     fn pane_pid(&self) -> Option<u32> {
         self.tmux(&["display-message", "-p", "-t", &self.session, "#{pane_pid}"])
             .trim()
