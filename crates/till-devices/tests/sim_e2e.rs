@@ -274,6 +274,50 @@ fn receipt_is_held_back_when_the_printer_cannot_print() {
     assert_eq!(sim.text().matches("TICKET 42").count(), 1);
 }
 
+/// The paper ends on line 5 of a 40-line receipt. DLE EOT asked right after
+/// sending would still say "ready" (the receipt is in the printer's buffer);
+/// the driver waits for the GS ( H answer, sees the printer stop instead and
+/// reports the receipt interrupted, so the till reprints it as DUPLICATA.
+#[test]
+fn paper_running_out_mid_receipt_is_reported_interrupted() {
+    use till_devices::escpos::NotPrinted;
+    let (sim, mut p) = pty_printer();
+    sim.state().paper_lines_left = Some(5);
+    let receipt: String = (1..=40).map(|i| format!("LIGNE {i:02}\n")).collect();
+    let e = p.print_receipt(receipt.as_bytes()).unwrap_err();
+    assert!(matches!(e, NotPrinted::Interrupted(_)), "{e}");
+    assert!(e.partly_printed());
+    assert!(e.to_string().contains("out of paper"), "{e}");
+    let text = sim.text();
+    assert!(
+        text.contains("LIGNE 05") && !text.contains("LIGNE 06"),
+        "{text}"
+    );
+
+    // New roll: the printer prints what it kept, and a full receipt on a
+    // healthy printer is confirmed by its GS ( H answer.
+    {
+        let mut st = sim.state();
+        st.paper_out = false;
+        st.paper_lines_left = None;
+    }
+    assert!(sim.wait_for(T, |s| s.paper.text().contains("LIGNE 40")));
+    p.print_receipt(b"TICKET 43\n").unwrap();
+    assert!(sim.text().contains("TICKET 43"));
+}
+
+/// A printer that ignores GS ( H: the real-time status decides after the
+/// bounded wait, and later receipts only wait the short poll window.
+#[test]
+fn printer_without_process_id_support_still_prints() {
+    let mut sim = PrinterSim::spawn(SimKind::Pty, 32).unwrap();
+    let host = sim.endpoint.take_host().unwrap();
+    let mut p = Printer::new(host, T).with_print_wait(Duration::from_millis(300));
+    sim.state().ignore_process_id = true;
+    p.print_receipt(b"TICKET 44\n").unwrap();
+    assert!(sim.text().contains("TICKET 44"));
+}
+
 #[test]
 fn keyboard_wedge_scans_arrive_validated() {
     use till_devices::scanner::WedgeScanner;

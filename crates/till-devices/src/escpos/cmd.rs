@@ -134,6 +134,25 @@ pub fn status_request(n: u8) -> [u8; 3] {
     [0x10, 0x04, n]
 }
 
+/// GS ( H fn 48, "transmit process ID response": `1D 28 48 06 00 30 30
+/// d1 d2 d3 d4`, each d in '0'..='9' (Epson ESC/POS Command Reference,
+/// GS ( H). Unlike DLE EOT, which the printer answers the moment the bytes
+/// arrive (before buffered print data has printed), this one is processed in
+/// sequence with the print data: the printer answers [`PROCESS_ID_HEADER`]
+/// d1..d4 NUL only once everything sent before it has been printed. An
+/// offline printer (paper out mid-receipt) never answers it.
+pub fn process_id_request(id: [u8; 4]) -> [u8; 11] {
+    let d = id.map(|b| if b.is_ascii_digit() { b } else { b'0' });
+    [
+        0x1D, 0x28, 0x48, 0x06, 0x00, 0x30, 0x30, d[0], d[1], d[2], d[3],
+    ]
+}
+
+/// First two bytes of the answer to [`process_id_request`] (then d1..d4, NUL).
+/// 0x37 cannot be a DLE EOT reply (bit 0 set) nor an ASB first byte (bits
+/// 0-1 set), so the answer is never confused with status bytes.
+pub const PROCESS_ID_HEADER: [u8; 2] = [0x37, 0x22];
+
 /// GS a n: enable (n = bit mask) or disable (0) automatic status back.
 pub fn auto_status_back(mask: u8) -> [u8; 3] {
     [0x1D, 0x61, mask]
@@ -288,6 +307,16 @@ pub fn raster(width_bytes: u16, rows: u16, bits: &[u8]) -> Result<Vec<u8>, Devic
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn process_id_request_bytes() {
+        assert_eq!(
+            process_id_request(*b"0042"),
+            [0x1D, 0x28, 0x48, 0x06, 0x00, 0x30, 0x30, 0x30, 0x30, 0x34, 0x32]
+        );
+        // Non-digits would be ignored by the printer: never sent.
+        assert_eq!(process_id_request(*b"x1y2")[7..], *b"0102");
+    }
 
     #[test]
     fn init_and_code_page() {

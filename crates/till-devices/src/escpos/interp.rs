@@ -37,6 +37,9 @@ pub enum Event {
     StatusRequest(u8),
     /// GS a n
     AutoStatusBack(u8),
+    /// GS ( H fn 48: "answer this process ID once everything before has
+    /// printed" (the four ASCII digits).
+    ProcessId(String),
     /// GS V
     Cut(Cut),
     /// GS k
@@ -406,6 +409,9 @@ fn parse_gs(b: &[u8]) -> Step {
                 (b'k', [0x31, 0x50, 0x30, data @ ..]) => A::QrStore(data.to_vec()),
                 (b'k', [0x31, 0x51, 0x30]) => A::QrPrint,
                 (b'k', [0x31, 0x41 | 0x43 | 0x45, ..]) => A::Nothing,
+                (b'H', [0x30, 0x30, id @ ..]) if id.len() == 4 => {
+                    A::Event(Event::ProcessId(String::from_utf8_lossy(id).into_owned()))
+                }
                 _ => A::Event(Event::Unknown(b[..5 + len].to_vec())),
             };
             Step::Done(5 + len, action)

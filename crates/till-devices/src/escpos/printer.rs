@@ -16,6 +16,74 @@ pub struct Printer<T: Transport> {
     retries: u32,
     /// The latest automatic status back block seen while waiting for a reply.
     pub last_auto_status: Option<AutoStatus>,
+    print_wait: Duration,
+    /// Last GS ( H process ID used (0..=9999).
+    process_id: u16,
+    /// Does this printer answer GS ( H? Unknown until the first receipt.
+    confirms: Option<bool>,
+}
+
+/// How often the status is polled while a receipt prints.
+pub const PRINT_POLL: Duration = Duration::from_millis(150);
+
+/// How long a printer that does not answer GS ( H is watched after a
+/// receipt: about the time a 40-line receipt takes to print.
+pub const UNCONFIRMED_POLL: Duration = Duration::from_millis(2000);
+
+/// What [`Printer::wait_printed`] saw.
+enum Printed {
+    /// The GS ( H answer came back: every byte is on paper.
+    Confirmed,
+    /// The printer went offline (paper end, cover, error) before it.
+    Stopped,
+    /// Neither within the wait.
+    NoAnswer,
+}
+
+fn process_id_digits(n: u16) -> [u8; 4] {
+    let n = n % 10_000;
+    [
+        b'0' + (n / 1000) as u8,
+        b'0' + (n / 100 % 10) as u8,
+        b'0' + (n / 10 % 10) as u8,
+        b'0' + (n % 10) as u8,
+    ]
+}
+
+/// Spots `37 22 d1 d2 d3 d4 00` for one id in a byte stream that may also
+/// carry status bytes and ASB blocks.
+struct ProcessIdMatcher {
+    want: [u8; 7],
+    at: usize,
+}
+
+impl ProcessIdMatcher {
+    fn new(id: [u8; 4]) -> Self {
+        let h = cmd::PROCESS_ID_HEADER;
+        Self {
+            want: [h[0], h[1], id[0], id[1], id[2], id[3], 0x00],
+            at: 0,
+        }
+    }
+    /// Feed one byte; true once the whole answer has been seen.
+    fn push(&mut self, b: u8) -> bool {
+        if b == self.want[self.at] {
+            self.at += 1;
+        } else {
+            // An answer for an older id, or a status byte: start over
+            // (the header byte 0x37 can only begin an answer).
+            self.at = usize::from(b == self.want[0]);
+        }
+        if self.at == self.want.len() {
+            self.at = 0;
+            return true;
+        }
+        false
+    }
+    /// Inside an answer (its bytes must not be read as status).
+    fn in_progress(&self) -> bool {
+        self.at > 0
+    }
 }
 
 impl<T: Transport> Printer<T> {
@@ -26,6 +94,9 @@ impl<T: Transport> Printer<T> {
             timeout,
             retries: 1,
             last_auto_status: None,
+            print_wait: Duration::from_secs(15),
+            process_id: 0,
+            confirms: None,
         }
     }
 
@@ -151,19 +222,145 @@ impl<T: Transport> Printer<T> {
     /// Asks the status first and sends nothing to a printer that cannot
     /// print (bytes sent to an offline printer wait in its buffer and come
     /// out later, unexpectedly, possibly after the till printed a duplicate).
-    /// After sending, asks again: paper running out mid-receipt is reported
-    /// as [`NotPrinted::Interrupted`] so the till offers a DUPLICATA.
+    ///
+    /// Then it waits until the printer has actually *printed* the receipt
+    /// before judging: DLE EOT is answered in real time, the moment the bytes
+    /// arrive, while the receipt is still in the printer's buffer, so asking
+    /// it right after sending never sees the paper run out mid-receipt. The
+    /// receipt is followed by GS ( H fn 48 (process ID response), which the
+    /// printer answers only once everything before it has printed; while
+    /// waiting for that answer DLE EOT 2 is polled, and a printer that has
+    /// gone offline (paper end, cover opened, error) is reported as
+    /// [`NotPrinted::Interrupted`] so the till offers a DUPLICATA.
+    ///
+    /// Printers that ignore GS ( H (some clones) never answer: after
+    /// [`Printer::with_print_wait`] the real-time status decides, and the
+    /// printer is remembered as not confirming, so later receipts only poll
+    /// the status for [`UNCONFIRMED_POLL`] instead of the full wait.
     pub fn print_receipt(&mut self, bytes: &[u8]) -> Result<(), NotPrinted> {
         let before = self.full_status().map_err(NotPrinted::Unreachable)?;
         if !before.ready() {
             return Err(NotPrinted::NotReady(before));
         }
-        self.send(bytes).map_err(NotPrinted::Unreachable)?;
-        match self.full_status() {
-            Ok(after) if !after.ready() => Err(NotPrinted::Interrupted(after)),
+        self.process_id = (self.process_id + 1) % 10_000;
+        let id = process_id_digits(self.process_id);
+        let mut out = Vec::with_capacity(bytes.len() + 11);
+        out.extend_from_slice(bytes);
+        out.extend_from_slice(&cmd::process_id_request(id));
+        self.send(&out).map_err(NotPrinted::Unreachable)?;
+        let wait = match self.confirms {
+            Some(false) => UNCONFIRMED_POLL,
+            _ => self.print_wait,
+        };
+        match self.wait_printed(id, wait) {
+            Ok(Printed::Confirmed) => {
+                self.confirms = Some(true);
+                Ok(())
+            }
+            Ok(Printed::Stopped) => match self.full_status() {
+                Ok(s) => Err(NotPrinted::Interrupted(s)),
+                // It said "offline" a moment ago; report that much.
+                Err(_) => Err(NotPrinted::Interrupted(FullStatus {
+                    printer: PrinterStatus {
+                        offline: true,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                })),
+            },
+            Ok(Printed::NoAnswer) => {
+                if self.confirms.is_none() {
+                    self.confirms = Some(false);
+                }
+                match self.full_status() {
+                    Ok(after) if !after.ready() => Err(NotPrinted::Interrupted(after)),
+                    _ => Ok(()),
+                }
+            }
             // The bytes are out; a status that cannot be read now is not a
             // reason to print twice.
-            _ => Ok(()),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// How long [`Printer::print_receipt`] waits for the printer to confirm
+    /// a receipt has printed (default 15 s: a long receipt on a slow printer
+    /// takes several seconds; the wait runs on the printer's own thread, the
+    /// sale is committed already).
+    pub fn with_print_wait(mut self, wait: Duration) -> Self {
+        self.print_wait = wait;
+        self
+    }
+
+    /// Wait for the answer to GS ( H `id`, asking DLE EOT 2 at once and then
+    /// every [`PRINT_POLL`] to spot a printer that stopped. Both answers
+    /// travel on the same line, so they are told apart byte by byte.
+    fn wait_printed(&mut self, id: [u8; 4], wait: Duration) -> Result<Printed, DeviceError> {
+        let deadline = Instant::now() + wait;
+        let mut reply = ProcessIdMatcher::new(id);
+        let mut next_poll = Instant::now();
+        // When the outstanding DLE EOT 2 was sent, if one is.
+        let mut asked: Option<Instant> = None;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(Printed::NoAnswer);
+            }
+            if asked.is_none() && now >= next_poll {
+                self.link.write_all(&cmd::status_request(2))?;
+                self.link.flush()?;
+                asked = Some(now);
+                next_poll = now + PRINT_POLL;
+            }
+            let wake = match asked {
+                Some(at) => at + self.timeout,
+                None => next_poll,
+            }
+            .min(deadline);
+            let left = wake
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1));
+            let mut b = [0u8; 1];
+            match self.link.read(&mut b, left) {
+                Ok(_) => {}
+                Err(DeviceError::Timeout { .. }) => {
+                    // A status question nobody answered: ask again later.
+                    if asked.is_some_and(|at| at + self.timeout <= Instant::now()) {
+                        asked = None;
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            let b = b[0];
+            if reply.push(b) {
+                return Ok(Printed::Confirmed);
+            }
+            if reply.in_progress() {
+                continue; // digits of the answer look like status bytes
+            }
+            if asked.is_some() && status::is_dle_eot_reply(b) {
+                asked = None;
+                let c = OfflineCause::decode(b)?;
+                if c.paper_end_stop || c.cover_open || c.error {
+                    return Ok(Printed::Stopped);
+                }
+            } else if status::is_asb_first_byte(b) {
+                let mut rest = [0u8; 3];
+                read_exact(
+                    &mut self.link,
+                    &mut rest,
+                    self.timeout,
+                    "automatic status back",
+                )?;
+                let a = AutoStatus::decode([b, rest[0], rest[1], rest[2]])?;
+                self.last_auto_status = Some(a);
+                if a.paper_end || a.cover_open || a.offline {
+                    return Ok(Printed::Stopped);
+                }
+            }
+            // Anything else (XON/XOFF, a late answer to an older id) is
+            // not about this receipt.
         }
     }
 
@@ -277,10 +474,17 @@ mod tests {
 
     #[test]
     fn print_receipt_checks_before_and_after() {
-        // Ready before and after: printed.
-        let mut p = printer(&[0x12; 8]);
+        // Ready before, still fine at the first poll, then the GS ( H
+        // answer for id 0001: printed.
+        let mut replies = vec![0x12; 5];
+        replies.extend([0x37, 0x22, b'0', b'0', b'0', b'1', 0x00]);
+        let mut p = printer(&replies);
         p.print_receipt(b"x\n").unwrap();
-        assert!(p.link().written.windows(2).any(|w| w == b"x\n"));
+        let w = &p.link().written;
+        assert!(w.windows(2).any(|w| w == b"x\n"));
+        // The receipt is followed by GS ( H fn 48 with id 0001.
+        let gs_h = cmd::process_id_request(*b"0001");
+        assert!(w.windows(gs_h.len()).any(|x| x == gs_h));
         // Cover open: nothing sent.
         let mut p = printer(&[0x1A, 0x16, 0x12, 0x12]);
         let e = p.print_receipt(b"x\n").unwrap_err();
@@ -291,12 +495,28 @@ mod tests {
             e.to_string(),
             "receipt not printed: printer cover is open: close it"
         );
-        // Paper ran out during the receipt: a duplicate is due.
+        // Paper ran out during the receipt (DLE EOT 2 says paper end stop
+        // before the GS ( H answer came): a duplicate is due.
         let mut replies = vec![0x12; 4];
+        replies.push(0x32);
         replies.extend([0x1A, 0x32, 0x12, 0x7E]);
         let mut p = printer(&replies);
         let e = p.print_receipt(b"x\n").unwrap_err();
         assert!(e.partly_printed());
+    }
+
+    #[test]
+    fn process_id_matcher_ignores_status_bytes_and_old_ids() {
+        let mut m = ProcessIdMatcher::new(*b"0002");
+        let stream = [
+            0x12, 0x37, 0x22, b'0', b'0', b'0', b'1', 0x00, 0x37, 0x37, 0x22,
+        ];
+        assert!(!stream.iter().any(|&b| m.push(b)));
+        assert!(m.in_progress());
+        assert!(![b'0', b'0', b'0', b'2'].iter().any(|&b| m.push(b)));
+        assert!(m.push(0x00));
+        assert_eq!(process_id_digits(10_001), *b"0001");
+        assert_eq!(process_id_digits(9042), *b"9042");
     }
 
     #[test]

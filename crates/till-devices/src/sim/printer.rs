@@ -37,6 +37,15 @@ pub struct PrinterSimState {
     pub mute: bool,
     /// Answer status requests with this byte instead (garbage tests).
     pub garbage_reply: Option<u8>,
+    /// Paper left on the roll, in printed lines: when it reaches 0 the
+    /// paper ends mid-receipt (`paper_out` goes true, the printer goes
+    /// offline and keeps the rest of the data in its buffer). None: endless.
+    pub paper_lines_left: Option<usize>,
+    /// Ignore GS ( H (as some clones do) instead of answering it.
+    pub ignore_process_id: bool,
+    /// Answers produced by processing print data (GS ( H), sent on the
+    /// next poll.
+    replies: Vec<u8>,
     /// Bytes received while offline, printed once back online (as a real
     /// printer's input buffer does).
     held: Vec<u8>,
@@ -60,6 +69,9 @@ impl PrinterSimState {
             cutter_error: false,
             mute: false,
             garbage_reply: None,
+            paper_lines_left: None,
+            ignore_process_id: false,
+            replies: Vec::new(),
             held: Vec::new(),
             asb_mask: 0,
             asb_last: None,
@@ -94,14 +106,46 @@ impl PrinterSimState {
         }
     }
 
-    /// Process print-buffer bytes (not real-time ones).
+    /// Process print-buffer bytes (not real-time ones). With a paper limit
+    /// set, bytes go through one at a time so the paper can end in the
+    /// middle of a receipt; what is left waits in `held`.
     fn print(&mut self, bytes: &[u8]) {
-        for e in self.paper.feed(bytes) {
+        if self.paper_lines_left.is_none() {
+            let events = self.paper.feed(bytes);
+            self.apply_events(events);
+            return;
+        }
+        for (i, &b) in bytes.iter().enumerate() {
+            if self.offline() {
+                self.held.extend_from_slice(&bytes[i..]);
+                return;
+            }
+            let before = self.paper.lines.len();
+            let events = self.paper.feed(&[b]);
+            self.apply_events(events);
+            let printed = self.paper.lines.len() - before;
+            if let Some(left) = self.paper_lines_left.as_mut() {
+                *left = left.saturating_sub(printed);
+                if *left == 0 {
+                    self.paper_out = true;
+                }
+            }
+        }
+    }
+
+    fn apply_events(&mut self, events: Vec<Event>) {
+        for e in events {
             match e {
                 Event::Kick { pin, .. } => self.kick(e, pin),
                 Event::AutoStatusBack(mask) => {
                     self.asb_mask = mask;
                     self.asb_last = None; // send a first block at once
+                }
+                Event::ProcessId(id) if !self.ignore_process_id && !self.mute => {
+                    // Answered only now, when the data before it is on paper.
+                    self.replies.extend([0x37, 0x22]);
+                    self.replies.extend(id.bytes());
+                    self.replies.push(0x00);
                 }
                 _ => {}
             }
@@ -213,13 +257,21 @@ impl Session for PrinterSession {
             s.held.extend_from_slice(bytes);
         } else {
             s.release_held();
-            s.print(bytes);
+            if s.offline() {
+                s.held.extend_from_slice(bytes);
+            } else {
+                s.print(bytes);
+            }
         }
+        let replies = std::mem::take(&mut s.replies);
+        out.extend(replies);
     }
 
     fn tick(&mut self, out: &mut Vec<u8>) {
         let mut s = lock(&self.0);
         s.release_held();
+        let replies = std::mem::take(&mut s.replies);
+        out.extend(replies);
         if s.asb_mask != 0 && !s.mute {
             let block = AutoStatus::encode(&s.status());
             if s.asb_last != Some(block) {
