@@ -57,7 +57,19 @@ fn simulate_verify_tamper_and_report() {
     let o = till(&["journal", "verify"], &db);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
+    // A reprinted Z shows what was signed, even after more trading.
+    let z1 = till(&["journal", "report", "--day", "2026-01-05"], &db);
+    let o = till(
+        &["simulate", "--sales", "30", "--seed", "4", "--quiet"],
+        &db,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let z1_again = till(&["journal", "report", "--day", "2026-01-05"], &db);
+    assert_eq!(text(&z1), text(&z1_again));
+    assert!(text(&z1).contains("clôture signée"), "{}", text(&z1));
+
     // An attacker drops the triggers and edits one sale's payload.
+    let tampered;
     {
         let c = rusqlite::Connection::open(&db).unwrap();
         c.execute_batch(
@@ -74,20 +86,29 @@ fn simulate_verify_tamper_and_report() {
         for t in triggers {
             c.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
         }
+        let seq: i64 = c
+            .query_row(
+                "SELECT min(seq) FROM events WHERE kind = 'sale_completed' AND seq > 50 \
+                 AND CAST(payload AS TEXT) LIKE '%\"quantity\":\"1\"%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
         let n = c
             .execute(
                 "UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), '\"quantity\":\"1\"', '\"quantity\":\"9\"') AS BLOB) \
-                 WHERE seq = (SELECT min(seq) FROM events WHERE kind = 'sale_completed' AND CAST(payload AS TEXT) LIKE '%\"quantity\":\"1\"%')",
-                [],
+                 WHERE seq = ?1",
+                [seq],
             )
             .unwrap();
         assert_eq!(n, 1);
+        tampered = seq as u64;
     }
     let o = till(&["journal", "verify", "--json"], &db);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["ok"], false);
-    assert!(v["first_problem"]["seq"].as_u64().unwrap() > 1);
+    assert_eq!(v["first_problem"]["seq"].as_u64(), Some(tampered), "{v}");
     let o = till(&["journal", "verify"], &db);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("TAMPERED"), "{}", text(&o));
