@@ -1159,6 +1159,10 @@ impl App {
                 dlg.pin.pop();
             }
             Key::Esc => {
+                if !dlg.op.is_basket_op() {
+                    // Approvals gathered for this operation go with it.
+                    self.op_approvals.clear();
+                }
                 self.error("Opération non autorisée : annulée");
                 return;
             }

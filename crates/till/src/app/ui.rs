@@ -370,7 +370,7 @@ fn draw_sale(f: &mut Frame, area: Rect, app: &App) {
             let qty = if l.quantity == Decimal::ONE {
                 String::new()
             } else {
-                format!("{}x", l.quantity.normalize())
+                format!("{}x", l.quantity.normalize()).replace('.', ",")
             };
             let disc = if l.discount.is_some() { "R" } else { " " };
             let text = format!(
