@@ -330,6 +330,20 @@ fn kill_9_mid_basket_then_the_basket_is_back() {
     t.text("2*10027");
     t.keys(&["Enter"]);
     t.wait("Piles");
+    // The screen is drawn before the basket is saved (the fsync stays off
+    // the scan-to-screen path): kill once the save is on disk.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let saved = Journal::open_read_only(data.join("journal.db"))
+            .ok()
+            .and_then(|j| j.load_basket().ok().flatten())
+            .is_some_and(|b| String::from_utf8_lossy(&b).contains("10027"));
+        if saved {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the basket was never saved");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let pid = t.pane_pid().expect("pane pid");
     let killed = Command::new("kill")
         .args(["-9", &pid.to_string()])
