@@ -770,6 +770,12 @@ impl App {
             self.screen = Screen::Sale;
             return;
         };
+        if remaining <= Decimal::ZERO && matches!(k, Key::Enter | Key::F(1..=4)) {
+            // Fully paid but not recorded (the journal refused, or the till
+            // restarted in between): record it now.
+            self.exec(Op::Complete);
+            return;
+        }
         let amount = if self.input.trim().is_empty() {
             Some(remaining)
         } else {
