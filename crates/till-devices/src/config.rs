@@ -24,12 +24,14 @@ pub struct DevicesConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// Cannot read the file.
-    #[error("cannot read {path}: {source}")]
+    // The OS error is shown in the message and deliberately not exposed as
+    // `source()`: `{:#}` printers (anyhow) would print it twice otherwise.
+    #[error("cannot read {path}: {io}")]
     Read {
         /// File path.
         path: String,
         /// OS error.
-        source: std::io::Error,
+        io: std::io::Error,
     },
     /// Not valid TOML or not the expected shape.
     #[error("{path}: {message}")]
@@ -59,9 +61,9 @@ impl DevicesConfig {
 
     /// Read and parse a file.
     pub fn load(path: &str) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|io| ConfigError::Read {
             path: path.into(),
-            source,
+            io,
         })?;
         Self::from_toml(&text, path)
     }

@@ -37,9 +37,10 @@ pub enum DiagCmd {
     Simulate(simulate::SimulateArgs),
     /// Check every device in the config file: pass/fail and what to try next.
     All {
-        /// Config file.
-        #[arg(long, default_value = common::DEFAULT_CONFIG)]
-        config: String,
+        /// Config file (default: $TILL_CONFIG, then /etc/comptoir/till.toml,
+        /// then ./config/till.toml).
+        #[arg(long)]
+        config: Option<String>,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -82,7 +83,14 @@ pub enum DrawerCmd {
         target: Target,
     },
     /// Read the drawer's open sensor.
-    Status(Target),
+    Status {
+        /// Keep reading it for this many seconds, printing each change and
+        /// "drawer left open for N s" after the config's left_open_after_s.
+        #[arg(long, value_name = "SECONDS")]
+        watch: Option<f64>,
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 /// `till diag scanner ...`
@@ -114,7 +122,9 @@ pub fn run(cmd: DiagCmd) -> anyhow::Result<i32> {
         DiagCmd::Drawer(DrawerCmd::Open { pin, target }) => {
             devices::drawer_open(&target, pin.as_deref())
         }
-        DiagCmd::Drawer(DrawerCmd::Status(t)) => devices::drawer_status(&t),
+        DiagCmd::Drawer(DrawerCmd::Status { watch, target }) => {
+            devices::drawer_status(&target, watch)
+        }
         DiagCmd::Scanner(ScannerCmd::Listen {
             count,
             timeout,
@@ -122,6 +132,6 @@ pub fn run(cmd: DiagCmd) -> anyhow::Result<i32> {
             target,
         }) => devices::scanner_listen(&target, count, timeout, wedge.as_deref()),
         DiagCmd::Simulate(a) => simulate::run(&a),
-        DiagCmd::All { config, json } => devices::all(&config, json),
+        DiagCmd::All { config, json } => devices::all(config.as_deref(), json),
     }
 }

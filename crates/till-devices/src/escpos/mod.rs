@@ -12,5 +12,5 @@ pub mod status;
 
 pub use cmd::{Align, Cut, DrawerPin};
 pub use interp::{Event, Interpreter};
-pub use printer::{NotPrinted, Printer};
+pub use printer::{KickHow, NotPrinted, Printer};
 pub use status::{AutoStatus, FullStatus};

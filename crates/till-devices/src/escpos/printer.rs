@@ -386,18 +386,46 @@ impl<T: Transport> Printer<T> {
         on_ms: u16,
         off_ms: u16,
     ) -> Result<bool, DeviceError> {
+        Ok(self.kick_checked(pin, on_ms, off_ms)? != KickHow::EscP)
+    }
+
+    /// [`Printer::kick_best`], saying whether the printer answered at all:
+    /// a technician must be told "nothing answered" rather than "pulse
+    /// sent" when the port is dead or the baud rate is wrong.
+    pub fn kick_checked(
+        &mut self,
+        pin: DrawerPin,
+        on_ms: u16,
+        off_ms: u16,
+    ) -> Result<KickHow, DeviceError> {
         match self.printer_status() {
             Ok(s) if !s.offline => {
                 self.kick(pin, on_ms, off_ms)?;
-                Ok(false)
+                Ok(KickHow::EscP)
             }
-            Ok(_) | Err(DeviceError::Timeout { .. }) | Err(DeviceError::Garbage { .. }) => {
+            Ok(_) => {
                 self.kick_realtime(pin, on_ms)?;
-                Ok(true)
+                Ok(KickHow::RealtimeOffline)
+            }
+            Err(DeviceError::Timeout { .. }) | Err(DeviceError::Garbage { .. }) => {
+                self.kick_realtime(pin, on_ms)?;
+                Ok(KickHow::RealtimeUnanswered)
             }
             Err(e) => Err(e),
         }
     }
+}
+
+/// How [`Printer::kick_checked`] fired the drawer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KickHow {
+    /// Online: `ESC p`.
+    EscP,
+    /// The printer said it is offline: real-time `DLE DC4 1`.
+    RealtimeOffline,
+    /// The printer did not answer DLE EOT 1 (or answered garbage): the
+    /// real-time pulse was sent blind.
+    RealtimeUnanswered,
 }
 
 /// Why a receipt did not (fully) print. The sale is committed already;

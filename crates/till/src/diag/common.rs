@@ -5,15 +5,59 @@ use till_devices::config::DevicesConfig;
 use till_devices::transport::Link;
 use till_devices::DeviceError;
 
-/// Where `till diag all` and the device commands look for the config.
-pub const DEFAULT_CONFIG: &str = "config/till.toml";
+/// The installed config, looked for after `--config` and `$TILL_CONFIG`.
+pub const SYSTEM_CONFIG: &str = "/etc/comptoir/till.toml";
+/// The source tree's config, looked for last (running from a checkout).
+pub const LOCAL_CONFIG: &str = "config/till.toml";
+/// Environment variable naming the config file.
+pub const CONFIG_ENV: &str = "TILL_CONFIG";
+
+/// Pick the config file: `--config` if given (no fallback: the technician
+/// asked for that one), else the first that exists of `$TILL_CONFIG`,
+/// [`SYSTEM_CONFIG`], [`LOCAL_CONFIG`]. The error names every path tried.
+pub fn resolve_config(explicit: Option<&str>) -> anyhow::Result<String> {
+    resolve_config_from(explicit, std::env::var(CONFIG_ENV).ok(), |p| {
+        std::path::Path::new(p).is_file()
+    })
+}
+
+/// [`resolve_config`] with the environment and file system passed in (tests).
+pub fn resolve_config_from(
+    explicit: Option<&str>,
+    env: Option<String>,
+    exists: impl Fn(&str) -> bool,
+) -> anyhow::Result<String> {
+    if let Some(p) = explicit {
+        return Ok(p.to_string());
+    }
+    let mut tried = Vec::new();
+    let env = env.filter(|e| !e.is_empty());
+    let candidates = env
+        .iter()
+        .map(|e| (e.as_str(), format!("${CONFIG_ENV}={e}")))
+        .chain([SYSTEM_CONFIG, LOCAL_CONFIG].map(|p| (p, p.to_string())));
+    for (path, label) in candidates {
+        if exists(path) {
+            return Ok(path.to_string());
+        }
+        tried.push(label);
+    }
+    if env.is_none() {
+        tried.insert(0, format!("${CONFIG_ENV} (not set)"));
+    }
+    anyhow::bail!(
+        "no config file found; tried: --config (not given), {}. Give one with --config FILE or set {CONFIG_ENV}",
+        tried.join(", ")
+    )
+}
 
 /// Which device to talk to: the config's, or one given on the command line.
 #[derive(Args, Clone, Debug)]
 pub struct Target {
-    /// Config file to take the device from.
-    #[arg(long, default_value = DEFAULT_CONFIG)]
-    pub config: String,
+    /// Config file to take the device from (default: $TILL_CONFIG, then
+    /// /etc/comptoir/till.toml, then ./config/till.toml).
+    #[arg(long)]
+    pub config: Option<String>,
     /// Device path instead of the config's (serial port, /dev/usb/lpN, pty).
     #[arg(long)]
     pub path: Option<String>,
@@ -63,13 +107,20 @@ impl Target {
     /// The config file, or an empty config when it is absent and the device
     /// was given on the command line.
     pub fn config(&self) -> anyhow::Result<DevicesConfig> {
-        match DevicesConfig::load(&self.config) {
+        let loaded = resolve_config(self.config.as_deref())
+            .and_then(|p| DevicesConfig::load(&p).map_err(anyhow::Error::from));
+        match loaded {
             Ok(c) => Ok(c),
             Err(_) if self.override_link().is_some() => Ok(DevicesConfig::default()),
             Err(e) => Err(anyhow::anyhow!(
                 "{e} (or give the device with --path / --address)"
             )),
         }
+    }
+
+    /// The config file as named in messages.
+    pub fn config_label(&self) -> String {
+        resolve_config(self.config.as_deref()).unwrap_or_else(|_| "the config file".into())
     }
 }
 

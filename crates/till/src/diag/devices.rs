@@ -7,7 +7,7 @@ use serde_json::json;
 use till_devices::config::{DevicesConfig, DrawerConfig, DrawerVia, PrinterConfig, ScannerMode};
 use till_devices::drawer::{self, SerialDrawer};
 use till_devices::escpos::cmd::{self, Align, BarcodeKind, Cut, QrEc};
-use till_devices::escpos::{pc858, DrawerPin, FullStatus, Interpreter, Printer};
+use till_devices::escpos::{pc858, DrawerPin, FullStatus, Interpreter, KickHow, Printer};
 use till_devices::scanner::{Code, FrameConfig, ScanError, SerialScanner, WedgeScanner};
 use till_devices::transport::{Transport, UsbLpTransport};
 use till_devices::DeviceError;
@@ -35,7 +35,7 @@ fn printer_config(t: &Target, cfg: &DevicesConfig) -> anyhow::Result<PrinterConf
         (None, Some(link)) => PrinterConfig::new(link),
         (None, None) => anyhow::bail!(
             "no [devices.printer] in {} and no --path/--address given",
-            t.config
+            t.config_label()
         ),
     };
     if let Some(link) = t.override_link_with(Some(&p.link)) {
@@ -244,18 +244,29 @@ pub fn drawer_open(t: &Target, pin: Option<&str>) -> anyhow::Result<i32> {
     let pc = printer_config(t, &cfg)?;
     let target = pc.link.target().to_string();
     let r = open_printer(&pc).and_then(|mut p| {
-        let realtime = drawer::kick_via_printer(&mut p, dc.pulse())?;
+        let pulse = dc.pulse();
+        let how = p.kick_checked(pulse.pin, pulse.on_ms, pulse.off_ms)?;
         // Give the solenoid time to fire and the drawer to spring out.
         std::thread::sleep(Duration::from_millis(400));
         let sensor = drawer::sensor_via_printer(&mut p, dc.sensor_open_level).ok();
-        Ok((realtime, sensor))
+        Ok((how, sensor))
     });
     Ok(match r {
-        Ok((realtime, sensor)) => {
+        // Neither the status before the kick nor the sensor after it was
+        // readable: nothing is listening on that port, and "pulse sent"
+        // would send the technician after the drawer instead of the printer.
+        Ok((KickHow::RealtimeUnanswered, None)) => {
+            no_printer_answered(t.json, &target);
+            1
+        }
+        Ok((how, sensor)) => {
             report_open(
                 t.json,
                 &target,
-                if realtime { Kick::Realtime } else { Kick::EscP },
+                match how {
+                    KickHow::EscP => Kick::EscP,
+                    KickHow::RealtimeOffline | KickHow::RealtimeUnanswered => Kick::Realtime,
+                },
                 sensor,
             );
             if sensor == Some(false) {
@@ -266,6 +277,21 @@ pub fn drawer_open(t: &Target, pin: Option<&str>) -> anyhow::Result<i32> {
         }
         Err(e) => fail(t.json, "drawer", &target, &e),
     })
+}
+
+/// The message for a drawer kick where the printer never answered.
+fn no_printer_answered(json: bool, target: &str) {
+    let msg = format!("no printer answered on {target}: check power, cable, baud rate");
+    if json {
+        print_json(&json!({
+            "device": "drawer", "target": target, "ok": false,
+            "realtime_pulse": true, "sensor_open": null,
+            "error": "no printer answered", "next": msg,
+        }));
+    } else {
+        println!("drawer via {target}: FAIL: {msg}");
+        println!("  (a real-time pulse was sent blind, in case only the status line is broken)");
+    }
 }
 
 /// How the drawer was fired.
@@ -306,10 +332,157 @@ fn report_open(json: bool, target: &str, kick: Kick, sensor: Option<bool>) {
     }
 }
 
-/// `till diag drawer status`
-pub fn drawer_status(t: &Target) -> anyhow::Result<i32> {
+/// A sensor reader for `drawer status --watch`, and what it reads.
+type SensorReader = Box<dyn FnMut() -> Result<bool, DeviceError>>;
+
+/// Open whatever carries the drawer's sensor (the printer, or the drawer's
+/// own serial interface) and return a reader for it.
+fn sensor_reader(
+    t: &Target,
+    cfg: &DevicesConfig,
+    dc: &DrawerConfig,
+) -> anyhow::Result<(String, Result<SensorReader, DeviceError>)> {
+    if dc.via == DrawerVia::Serial && t.override_link().is_none() {
+        let link = dc
+            .serial_link()
+            .context("[devices.drawer] via = \"serial\" needs a path")?;
+        let target = link.target().to_string();
+        let Some(q) = dc.query_byte else {
+            anyhow::bail!("drawer {target}: this serial drawer has no sensor configured (query_byte): nothing to watch");
+        };
+        let open_byte = dc.open_byte;
+        let r = link.open(Duration::from_secs(1)).map(|l| {
+            let mut d = SerialDrawer::new(l, open_byte);
+            Box::new(move || d.sensor(q, Duration::from_millis(500))) as SensorReader
+        });
+        return Ok((target, r));
+    }
+    let pc = printer_config(t, cfg)?;
+    let target = pc.link.target().to_string();
+    let level = dc.sensor_open_level;
+    let r = open_printer(&pc)
+        .map(|mut p| Box::new(move || drawer::sensor_via_printer(&mut p, level)) as SensorReader);
+    Ok((target, r))
+}
+
+/// One thing `drawer status --watch` reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchEvent {
+    /// First reading or a change: open or closed, at `at` since the start.
+    Sensor { open: bool, at: Duration },
+    /// Open longer than the configured `left_open_after_s`.
+    LeftOpen { open_for: Duration },
+    /// Closed after a left-open alert.
+    ClosedAfterAlert { at: Duration },
+}
+
+/// Poll `read` every `period` for `duration`, feeding [`drawer::LeftOpenWatch`]
+/// (the same logic the till uses), and hand each event to `emit`. Returns
+/// true if the drawer is still left open (alerted and not closed) at the end.
+pub fn watch_drawer(
+    mut read: impl FnMut() -> Result<bool, DeviceError>,
+    limit: Duration,
+    duration: Duration,
+    period: Duration,
+    mut emit: impl FnMut(&WatchEvent),
+) -> Result<bool, DeviceError> {
+    let start = std::time::Instant::now();
+    let mut watch = drawer::LeftOpenWatch::new(limit);
+    let mut last: Option<bool> = None;
+    let mut left_open = false;
+    loop {
+        let open = read()?;
+        let at = start.elapsed();
+        if last != Some(open) {
+            emit(&WatchEvent::Sensor { open, at });
+            last = Some(open);
+        }
+        match watch.observe(open, at) {
+            drawer::DrawerAlert::LeftOpen { open_for } => {
+                left_open = true;
+                emit(&WatchEvent::LeftOpen { open_for });
+            }
+            drawer::DrawerAlert::ClosedAfterAlert => {
+                left_open = false;
+                emit(&WatchEvent::ClosedAfterAlert { at });
+            }
+            drawer::DrawerAlert::None => {}
+        }
+        if at >= duration {
+            return Ok(left_open);
+        }
+        std::thread::sleep(
+            period
+                .min(duration.saturating_sub(at))
+                .max(Duration::from_millis(1)),
+        );
+    }
+}
+
+fn print_watch_event(json: bool, target: &str, limit: Duration, e: &WatchEvent) {
+    let secs = |d: &Duration| (d.as_secs_f64() * 10.0).round() / 10.0;
+    match (json, e) {
+        (true, WatchEvent::Sensor { open, at }) => print_json(
+            &json!({ "device": "drawer", "target": target, "event": if *open { "open" } else { "closed" }, "at_s": secs(at) }),
+        ),
+        (true, WatchEvent::LeftOpen { open_for }) => print_json(
+            &json!({ "device": "drawer", "target": target, "event": "left_open", "open_for_s": open_for.as_secs(), "left_open_after_s": limit.as_secs_f64() }),
+        ),
+        (true, WatchEvent::ClosedAfterAlert { at }) => print_json(
+            &json!({ "device": "drawer", "target": target, "event": "closed_after_alert", "at_s": secs(at) }),
+        ),
+        (false, WatchEvent::Sensor { open, at }) => println!(
+            "{:>6.1} s  drawer {}",
+            secs(at),
+            if *open { "open" } else { "closed" }
+        ),
+        (false, WatchEvent::LeftOpen { open_for }) => println!(
+            "        drawer left open for {} s (alert after left_open_after_s = {} s)",
+            open_for.as_secs(),
+            limit.as_secs_f64()
+        ),
+        (false, WatchEvent::ClosedAfterAlert { at }) => {
+            println!("{:>6.1} s  drawer closed after the alert", secs(at))
+        }
+    }
+}
+
+/// `till diag drawer status --watch SECONDS`
+fn drawer_watch(
+    t: &Target,
+    cfg: &DevicesConfig,
+    dc: &DrawerConfig,
+    seconds: f64,
+) -> anyhow::Result<i32> {
+    let (target, reader) = sensor_reader(t, cfg, dc)?;
+    let read = match reader {
+        Ok(r) => r,
+        Err(e) => return Ok(fail(t.json, "drawer", &target, &e)),
+    };
+    let limit = Duration::from_secs(dc.left_open_after_s);
+    let duration = Duration::from_secs_f64(seconds.max(0.0));
+    if !t.json {
+        println!(
+            "watching drawer via {target} for {seconds} s (left open alert after {} s)",
+            dc.left_open_after_s
+        );
+    }
+    let json = t.json;
+    match watch_drawer(read, limit, duration, Duration::from_millis(250), |e| {
+        print_watch_event(json, &target, limit, e)
+    }) {
+        Ok(left_open) => Ok(if left_open { 1 } else { 0 }),
+        Err(e) => Ok(fail(t.json, "drawer", &target, &e)),
+    }
+}
+
+/// `till diag drawer status [--watch SECONDS]`
+pub fn drawer_status(t: &Target, watch: Option<f64>) -> anyhow::Result<i32> {
     let cfg = t.config()?;
     let dc = drawer_config(&cfg);
+    if let Some(seconds) = watch {
+        return drawer_watch(t, &cfg, &dc, seconds);
+    }
     if dc.via == DrawerVia::Serial && t.override_link().is_none() {
         let link = dc
             .serial_link()
@@ -442,7 +615,10 @@ pub fn scanner_listen(
                 (Some(l), _) => l,
                 (None, Some(s)) => s.link.clone(),
                 (None, None) => {
-                    anyhow::bail!("no [devices.scanner] in {} and no --path given", t.config)
+                    anyhow::bail!(
+                        "no [devices.scanner] in {} and no --path given",
+                        t.config_label()
+                    )
                 }
             };
             let target = link.target().to_string();
@@ -597,7 +773,8 @@ fn check_scanner(s: &till_devices::config::ScannerConfig) -> Check {
 }
 
 /// `till diag all`
-pub fn all(config: &str, json: bool) -> anyhow::Result<i32> {
+pub fn all(config: Option<&str>, json: bool) -> anyhow::Result<i32> {
+    let config = &super::common::resolve_config(config)?;
     let cfg = DevicesConfig::load(config)?;
     let mut checks = Vec::new();
     if let Some(p) = &cfg.printer {
@@ -643,7 +820,7 @@ mod tests {
 
     fn target(path: &str) -> Target {
         Target {
-            config: "/nonexistent/till.toml".into(),
+            config: Some("/nonexistent/till.toml".into()),
             path: Some(path.into()),
             address: None,
             transport: "serial".into(),
@@ -662,7 +839,7 @@ mod tests {
         sim.state().paper_out = false;
         assert_eq!(drawer_open(&t, Some("2")).unwrap(), 0);
         assert!(sim.state().drawer_open);
-        assert_eq!(drawer_status(&t).unwrap(), 0);
+        assert_eq!(drawer_status(&t, None).unwrap(), 0);
         // Wrong pin: the pulse goes out, the sensor stays closed: exit 1.
         sim.state().drawer_open = false;
         assert_eq!(drawer_open(&t, Some("5")).unwrap(), 1);
@@ -672,6 +849,129 @@ mod tests {
             .text()
             .contains("TEST comptoir")
             || s.paper.text().contains("T E S T")));
+    }
+
+    #[test]
+    fn drawer_open_on_a_silent_port_says_no_printer_answered() {
+        let sim = PrinterSim::spawn(SimKind::Pty, 48).unwrap();
+        sim.state().mute = true;
+        let t = target(&sim.endpoint.address);
+        // Neither status nor sensor readable: exit 1, not "pulse sent".
+        assert_eq!(drawer_open(&t, Some("2")).unwrap(), 1);
+        // A printer that answers "offline" still gets the real-time pulse.
+        {
+            let mut st = sim.state();
+            st.mute = false;
+            st.drawer_open = false;
+            st.forced_offline = true;
+        }
+        assert_eq!(drawer_open(&t, Some("2")).unwrap(), 0);
+        assert!(sim
+            .state()
+            .kicks
+            .iter()
+            .any(|k| matches!(k, till_devices::escpos::Event::RealtimeKick { .. })));
+        assert!(sim.state().drawer_open);
+    }
+
+    #[test]
+    fn watch_reports_drawer_left_open_then_closed() {
+        use till_devices::sim::DrawerSim;
+        let mut sim = DrawerSim::spawn(SimKind::Pty, 0x07, b'?').unwrap();
+        let mut d = SerialDrawer::new(sim.endpoint.take_host().unwrap(), 0x07);
+        d.open().unwrap();
+        let ms = Duration::from_millis;
+        let mut reads = 0;
+        let mut events = Vec::new();
+        let left_open = watch_drawer(
+            || {
+                reads += 1;
+                if reads == 10 {
+                    sim.close(); // the cashier finally pushes it shut
+                }
+                d.sensor(b'?', ms(500))
+            },
+            ms(200),
+            ms(900),
+            ms(50),
+            |e| events.push(e.clone()),
+        )
+        .unwrap();
+        assert!(!left_open, "{events:?}");
+        assert!(matches!(events[0], WatchEvent::Sensor { open: true, .. }));
+        assert!(
+            matches!(events[1], WatchEvent::LeftOpen { open_for } if open_for >= ms(200)),
+            "{events:?}"
+        );
+        assert!(matches!(events[2], WatchEvent::Sensor { open: false, .. }));
+        assert!(matches!(events[3], WatchEvent::ClosedAfterAlert { .. }));
+    }
+
+    #[test]
+    fn drawer_status_watch_from_config_exits_1_when_left_open() {
+        use till_devices::sim::DrawerSim;
+        let sim = DrawerSim::spawn(SimKind::Pty, 0x07, b'?').unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("till.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "[devices.drawer]\nvia = \"serial\"\npath = \"{}\"\nopen_byte = 7\nquery_byte = 63\nleft_open_after_s = 0\n",
+                sim.endpoint.address
+            ),
+        )
+        .unwrap();
+        let t = Target {
+            config: Some(cfg.to_string_lossy().into()),
+            path: None,
+            address: None,
+            transport: "serial".into(),
+            baud: None,
+            json: true,
+        };
+        assert_eq!(drawer_open(&t, None).unwrap(), 0);
+        assert!(sim.is_open());
+        assert_eq!(drawer_status(&t, Some(0.6)).unwrap(), 1);
+        sim.close();
+        assert_eq!(drawer_status(&t, Some(0.3)).unwrap(), 0);
+    }
+
+    #[test]
+    fn config_is_looked_for_in_order_and_the_error_names_every_path() {
+        use super::super::common::resolve_config_from;
+        let none = |_: &str| false;
+        assert_eq!(
+            resolve_config_from(Some("x.toml"), None, none).unwrap(),
+            "x.toml"
+        );
+        let e = resolve_config_from(None, Some("/srv/t.toml".into()), none)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("$TILL_CONFIG=/srv/t.toml"), "{e}");
+        assert!(
+            e.contains("/etc/comptoir/till.toml") && e.contains("config/till.toml"),
+            "{e}"
+        );
+        let e = resolve_config_from(None, None, none)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("$TILL_CONFIG (not set)"), "{e}");
+        let only_etc = |p: &str| p == "/etc/comptoir/till.toml";
+        assert_eq!(
+            resolve_config_from(None, Some("/srv/t.toml".into()), only_etc).unwrap(),
+            "/etc/comptoir/till.toml"
+        );
+        let env_too = |p: &str| p == "/srv/t.toml" || p == "config/till.toml";
+        assert_eq!(
+            resolve_config_from(None, Some("/srv/t.toml".into()), env_too).unwrap(),
+            "/srv/t.toml"
+        );
+        // A missing file: the OS reason appears once, not twice.
+        let e = format!(
+            "{:#}",
+            anyhow::Error::from(DevicesConfig::load("/nonexistent/till.toml").unwrap_err())
+        );
+        assert_eq!(e.matches("os error").count(), 1, "{e}");
     }
 
     #[test]
@@ -717,8 +1017,8 @@ mod tests {
             ),
         )
         .unwrap();
-        assert_eq!(all(&cfg.to_string_lossy(), true).unwrap(), 0);
+        assert_eq!(all(Some(&cfg.to_string_lossy()), true).unwrap(), 0);
         sim.state().cover_open = true;
-        assert_eq!(all(&cfg.to_string_lossy(), false).unwrap(), 1);
+        assert_eq!(all(Some(&cfg.to_string_lossy()), false).unwrap(), 1);
     }
 }
