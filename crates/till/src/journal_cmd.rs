@@ -27,7 +27,7 @@ pub struct SimulateArgs {
     /// Number of trading days to spread them over (each ends with a Z closing).
     #[arg(long, default_value_t = 1)]
     days: u32,
-    /// Seed: the same seed gives the same trading, byte for byte.
+    /// Seed: the same seed gives the same sales (record payloads; hashes differ, as each journal has its own key).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// First trading day of a new journal (an existing one continues after its last Z).

@@ -1,5 +1,7 @@
 //! A small seeded generator (SplitMix64) for the simulator: the same seed gives
-//! the same trading day, byte for byte, on every machine. Not for secrets.
+//! the same sales (the same record payloads) on every machine. Hashes still
+//! differ between runs: each new journal gets its own random signing key.
+//! Not for secrets.
 
 #[derive(Debug, Clone)]
 pub struct Rng(u64);

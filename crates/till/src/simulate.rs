@@ -15,10 +15,13 @@ use std::path::PathBuf;
 use till_core::auth::{approve, User};
 use till_core::basket::{Basket, BasketConfig, Discount};
 use till_core::records::{
-    CardOutcome, CashDirection, CashMovement, ClosingKind, DrawerOpened, Event, SaleRecord,
-    SaleRef, Session, StockLine, StockMovement, StockReason, TenderKind, TenderRecord, Unit,
+    CardOutcome, CashDirection, CashMovement, ClosingKind, DrawerOpened, Event, ReceiptReprinted,
+    SaleRecord, SaleRef, Session, StockLine, StockMovement, StockReason, TenderKind, TenderRecord,
+    Unit,
 };
-use till_core::refund::{cancel as cancel_sale, refund_lines, AlreadyRefunded, Reversal};
+use till_core::refund::{
+    cancel as cancel_sale, refund_lines, refund_without_receipt, AlreadyRefunded, Reversal,
+};
 use till_core::{Catalog, Item, SaleError};
 use till_journal::{Journal, OpenOptions};
 
@@ -88,6 +91,7 @@ struct Sim<'a> {
     rng: Rng,
     cashier: User,
     supervisor: User,
+    manager: User,
     opts: &'a SimOptions,
     out: &'a mut dyn Write,
     summary: SimSummary,
@@ -101,6 +105,8 @@ struct Sim<'a> {
     next_sale: u64,
     /// Events queued for the next batch (bulk mode).
     pending: Vec<(DateTime<FixedOffset>, Event)>,
+    /// Trading days simulated so far in this run.
+    day_index: u64,
 }
 
 pub fn run(opts: &SimOptions, out: &mut dyn Write) -> Result<SimSummary> {
@@ -127,7 +133,8 @@ pub fn run(opts: &SimOptions, out: &mut dyn Write) -> Result<SimSummary> {
     };
     let catalog = Catalog::new(items, patterns).context("building the catalog")?;
     let find = |id: &str| users.iter().find(|u| u.id == id).cloned();
-    let (Some(cashier), Some(supervisor)) = (find("c1"), find("s1")) else {
+    let (Some(cashier), Some(supervisor), Some(manager)) = (find("c1"), find("s1"), find("m1"))
+    else {
         bail!("the demo users are missing from the journal");
     };
     let mut sim = Sim {
@@ -136,6 +143,7 @@ pub fn run(opts: &SimOptions, out: &mut dyn Write) -> Result<SimSummary> {
         rng: Rng::new(opts.seed),
         cashier,
         supervisor,
+        manager,
         opts,
         out,
         summary: SimSummary::default(),
@@ -145,6 +153,7 @@ pub fn run(opts: &SimOptions, out: &mut dyn Write) -> Result<SimSummary> {
         next_seq: 0,
         next_sale: 0,
         pending: Vec::new(),
+        day_index: 0,
     };
     sim.next_seq = sim.journal.head()?.0 + 1;
     sim.next_sale = sim.journal.next_sale_no()?;
@@ -256,7 +265,7 @@ impl Sim<'_> {
                 item_id: i.id.clone(),
                 delta: match i.unit {
                     Unit::Piece => Decimal::from(500),
-                    Unit::Kg => Decimal::from(80),
+                    Unit::Kg => Decimal::from(400),
                 },
                 counted: None,
             })
@@ -274,6 +283,8 @@ impl Sim<'_> {
 
     fn trade_day(&mut self, day: NaiveDate, sales: u64) -> Result<()> {
         self.today.clear();
+        self.day_index += 1;
+        self.stock_housekeeping(day)?;
         let cashier = Session {
             user: self.cashier.id.clone(),
         };
@@ -300,6 +311,12 @@ impl Sim<'_> {
             self.one_sale(day, ts)?;
             if self.rng.chance(2) {
                 self.refund_one(day, ts + Duration::seconds(20))?;
+            }
+            if self.rng.below(1000) < 5 {
+                self.reprint_last(ts + Duration::seconds(25))?;
+            }
+            if self.rng.below(1000) < 3 {
+                self.refund_without_receipt(day, ts + Duration::seconds(27))?;
             }
             if self.rng.chance(1) {
                 self.append(
@@ -358,6 +375,15 @@ impl Sim<'_> {
         Ok(())
     }
 
+    /// The demo supervisor approves what a supervisor may; the manager the rest.
+    fn approver_for(&self, req: &till_core::ApprovalRequired) -> &User {
+        if req.min_role == self.supervisor.role {
+            &self.supervisor
+        } else {
+            &self.manager
+        }
+    }
+
     /// Runs `op` on the basket; if the rules ask for a supervisor, the demo
     /// supervisor approves (as they would at the counter, with their PIN) and the
     /// same operation is tried again.
@@ -370,7 +396,7 @@ impl Sim<'_> {
             match op(basket) {
                 Ok(v) => return Ok(v),
                 Err(SaleError::ApprovalRequired(req)) => {
-                    let record = approve(&req, &self.supervisor, &self.cashier)?;
+                    let record = approve(&req, self.approver_for(&req), &self.cashier)?;
                     basket.add_approval(record);
                 }
                 Err(e) => return Err(e.into()),
@@ -429,6 +455,11 @@ impl Sim<'_> {
         self.save(&basket)?;
         let sale_no = self.next_sale_no();
         let record = basket.complete(&sale_no, day, &self.cashier.id)?;
+        // Each supervisor approval is an event of its own, as at the counter,
+        // besides being listed in the sale it allowed.
+        for a in &record.approvals {
+            self.append(ts, &Event::ApprovalGranted(a.clone()))?;
+        }
         let total = record.total;
         let seq = self.append(ts, &Event::SaleCompleted(record.clone()))?;
         self.summary.sales += 1;
@@ -501,6 +532,143 @@ impl Sim<'_> {
         Ok(())
     }
 
+    /// The back office side of a day: a fifth of the range is delivered
+    /// (every item every five days), now and then a breakage, a transfer to
+    /// the sister shop, and a weekly count of one item.
+    fn stock_housekeeping(&mut self, day: NaiveDate) -> Result<()> {
+        let items: Vec<Item> = self
+            .catalog
+            .items()
+            .iter()
+            .filter(|i| i.stock_tracked)
+            .cloned()
+            .collect();
+        if items.is_empty() {
+            return Ok(());
+        }
+        if self.day_index > 1 {
+            let slot = self.day_index % 5;
+            let lines = items
+                .iter()
+                .enumerate()
+                .filter(|(n, _)| *n as u64 % 5 == slot)
+                .map(|(_, i)| StockLine {
+                    item_id: i.id.clone(),
+                    delta: match i.unit {
+                        Unit::Piece => Decimal::from(500),
+                        Unit::Kg => Decimal::from(400),
+                    },
+                    counted: None,
+                })
+                .collect();
+            self.stock_event(day, -50, StockReason::GoodsReceived, lines, None)?;
+        }
+        let one = |rng: &mut Rng| items[rng.below(items.len() as u64) as usize].id.clone();
+        if self.rng.chance(30) {
+            let item_id = one(&mut self.rng);
+            let line = StockLine {
+                item_id,
+                delta: Decimal::from(-1),
+                counted: None,
+            };
+            self.stock_event(day, -40, StockReason::Adjustment, vec![line], None)?;
+        }
+        if self.rng.chance(10) {
+            let item_id = one(&mut self.rng);
+            let line = StockLine {
+                item_id,
+                delta: Decimal::from(-5),
+                counted: None,
+            };
+            self.stock_event(
+                day,
+                -35,
+                StockReason::TransferOut,
+                vec![line],
+                Some("SHOP02"),
+            )?;
+        }
+        if self.day_index % 7 == 0 {
+            // A count is a delta against the level at the time: read it.
+            self.flush()?;
+            let item_id = one(&mut self.rng);
+            let level = self.journal.stock_level(&item_id)?;
+            let counted = (level - Decimal::ONE).max(Decimal::ZERO);
+            let line = StockLine {
+                item_id,
+                delta: counted - level,
+                counted: Some(counted),
+            };
+            self.stock_event(day, -30, StockReason::InventoryCount, vec![line], None)?;
+        }
+        Ok(())
+    }
+
+    fn stock_event(
+        &mut self,
+        day: NaiveDate,
+        minutes: i64,
+        reason: StockReason,
+        lines: Vec<StockLine>,
+        other_shop: Option<&str>,
+    ) -> Result<()> {
+        let ev = Event::StockMovement(StockMovement {
+            reason,
+            reference: Some(format!("{}-{}", reason.as_str(), day.format("%Y%m%d"))),
+            other_shop: other_shop.map(str::to_string),
+            operator: self.supervisor.id.clone(),
+            lines,
+        });
+        self.append(at(day, minutes)?, &ev)?;
+        Ok(())
+    }
+
+    /// The customer asks for another copy of their receipt: a DUPLICATA.
+    fn reprint_last(&mut self, ts: DateTime<FixedOffset>) -> Result<()> {
+        let Some((seq, sale)) = self.today.last() else {
+            return Ok(());
+        };
+        let ev = Event::ReceiptReprinted(ReceiptReprinted {
+            sale: SaleRef {
+                terminal_id: self.opts.terminal_id.clone(),
+                seq: *seq,
+                sale_no: sale.sale_no.clone(),
+            },
+            reprint_count: 1,
+            operator: self.cashier.id.clone(),
+        });
+        self.append(ts, &ev)?;
+        Ok(())
+    }
+
+    /// An article brought back without its receipt: refunded in cash, with a
+    /// supervisor's approval, and flagged for head office.
+    fn refund_without_receipt(&mut self, day: NaiveDate, ts: DateTime<FixedOffset>) -> Result<()> {
+        let idx = self.rng.below(self.catalog.len() as u64) as usize;
+        let Some(item) = self.catalog.items().get(idx).cloned() else {
+            return Ok(());
+        };
+        if item.unit != Unit::Piece {
+            return Ok(());
+        }
+        let sale_no = self.next_sale_no();
+        let mut ctx = Reversal::new(&sale_no, day, &self.cashier);
+        let record = loop {
+            match refund_without_receipt(&[(&item, Decimal::ONE)], TenderKind::Cash, &ctx) {
+                Ok(r) => break r,
+                Err(SaleError::ApprovalRequired(req)) if ctx.approvals.len() < 4 => {
+                    let a = approve(&req, self.approver_for(&req), &self.cashier)?;
+                    self.append(ts, &Event::ApprovalGranted(a.clone()))?;
+                    ctx.approvals.push(a);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        self.append(ts, &Event::Refund(record))?;
+        self.summary.refunds += 1;
+        Ok(())
+    }
+
     /// A customer comes back: usually one article of an earlier sale of the day
     /// is returned; now and then the whole previous sale is cancelled.
     fn refund_one(&mut self, day: NaiveDate, ts: DateTime<FixedOffset>) -> Result<()> {
@@ -552,8 +720,9 @@ impl Sim<'_> {
             match attempt {
                 Ok(r) => break r,
                 Err(SaleError::ApprovalRequired(req)) if ctx.approvals.len() < 4 => {
-                    ctx.approvals
-                        .push(approve(&req, &self.supervisor, &self.cashier)?);
+                    let a = approve(&req, self.approver_for(&req), &self.cashier)?;
+                    self.append(ts, &Event::ApprovalGranted(a.clone()))?;
+                    ctx.approvals.push(a);
                 }
                 Err(e) => return Err(e.into()),
             }
