@@ -123,9 +123,9 @@ impl Framer {
             self.buf.push(b);
             if self.buf.len() > self.cfg.max_len + self.cfg.prefix.len() {
                 self.overflowed = true;
-                self.buf.clear();
                 out.push(Err(ScanError::TooLong {
                     max: self.cfg.max_len,
+                    raw: std::mem::take(&mut self.buf),
                 }));
             }
         }
@@ -278,7 +278,7 @@ mod tests {
         let (mut f, t) = framer(cfg);
         let out = f.push(b"0123456789012345678\r96385074\r", t);
         assert_eq!(out.len(), 2, "{out:?}");
-        assert!(matches!(out[0], Err(ScanError::TooLong { max: 8 })));
+        assert!(matches!(out[0], Err(ScanError::TooLong { max: 8, .. })));
         assert_eq!(ok(&out[1]).data, "96385074");
     }
 

@@ -40,6 +40,8 @@ pub enum ScanError {
     TooLong {
         /// The configured maximum.
         max: usize,
+        /// The bytes received before giving up (at most `max` + prefix).
+        raw: Vec<u8>,
     },
     /// A frame started but its terminator never came (cable pulled mid-scan,
     /// or the scanner is set to a different suffix).
@@ -67,6 +69,8 @@ pub enum ScanError {
         data: String,
         /// Why, from till-core.
         source: till_core::barcode::BarcodeError,
+        /// The bytes as received (prefix, AIM id and suffix included).
+        raw: Vec<u8>,
     },
     /// GS1 data whose application identifiers do not parse.
     #[error("invalid GS1 data {data:?}: {source}")]
@@ -75,8 +79,27 @@ pub enum ScanError {
         data: String,
         /// Why, from till-core.
         source: till_core::barcode::Gs1Error,
+        /// The bytes as received.
+        raw: Vec<u8>,
     },
     /// The link itself failed (timeout, disconnection).
     #[error(transparent)]
     Device(#[from] crate::DeviceError),
+}
+
+impl ScanError {
+    /// The bytes that were rejected, for the technician (None for link
+    /// failures, which carry no scan).
+    pub fn raw(&self) -> Option<&[u8]> {
+        match self {
+            ScanError::Garbled { raw }
+            | ScanError::TooLong { raw, .. }
+            | ScanError::Partial { raw }
+            | ScanError::MissingPrefix { raw }
+            | ScanError::MissingAim { raw }
+            | ScanError::Invalid { raw, .. }
+            | ScanError::Gs1 { raw, .. } => Some(raw),
+            ScanError::Device(_) => None,
+        }
+    }
 }

@@ -42,6 +42,9 @@ pub struct Scan {
     pub aim: Option<String>,
     /// The code.
     pub code: Code,
+    /// Accepted, but something a technician should fix (e.g. an AIM
+    /// identifier that disagrees with the code it announces).
+    pub warnings: Vec<String>,
 }
 
 /// AIM identifiers whose data is a GS1 element string.
@@ -65,6 +68,7 @@ pub fn validate(frame: Frame) -> Result<Scan, ScanError> {
         let reading = barcode::parse_gs1(&data).map_err(|source| ScanError::Gs1 {
             data: data.clone(),
             source,
+            raw: raw.clone(),
         })?;
         Code::Gs1(reading)
     } else if aim.as_deref().is_some_and(is_ean_aim)
@@ -75,6 +79,7 @@ pub fn validate(frame: Frame) -> Result<Scan, ScanError> {
         let b = barcode::parse_retail(&data).map_err(|source| ScanError::Invalid {
             data: data.clone(),
             source,
+            raw: raw.clone(),
         })?;
         Code::Retail(b)
     } else {
@@ -83,7 +88,35 @@ pub fn validate(frame: Frame) -> Result<Scan, ScanError> {
             text: data,
         }
     };
-    Ok(Scan { raw, aim, code })
+    let warnings = match (&code, aim.as_deref()) {
+        (Code::Retail(b), Some(a)) => aim_mismatch(a, b).into_iter().collect(),
+        _ => Vec::new(),
+    };
+    Ok(Scan {
+        raw,
+        aim,
+        code,
+        warnings,
+    })
+}
+
+/// An AIM identifier that announces another symbology than the digits are.
+/// The code is still accepted (its check digit is what matters for the
+/// sale), but a scanner misconfigured this way will also mislabel codes the
+/// till cannot check, so the technician is told.
+fn aim_mismatch(aim: &str, b: &Barcode) -> Option<String> {
+    use barcode::Symbology as S;
+    let n = b.digits.len();
+    match (aim, b.symbology) {
+        ("]E0", S::Ean8) => Some(format!(
+            "AIM {aim} announces EAN-13/UPC but the {n}-digit body is EAN-8, which is ]E4: check the scanner's AIM settings (or it is a UPC-E)"
+        )),
+        ("]E4", S::Ean13 | S::UpcA) => Some(format!(
+            "AIM {aim} announces EAN-8 but the body has {n} digits ({}), which is ]E0: check the scanner's AIM settings",
+            b.symbology.as_str()
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -112,6 +145,36 @@ mod tests {
             validate(frame(Some("]E0"), "40063")),
             Err(ScanError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn aim_that_disagrees_with_the_body_is_a_warning() {
+        let s = validate(frame(Some("]E0"), "96385074")).unwrap();
+        assert_eq!(s.code.symbology(), "ean8");
+        assert_eq!(s.warnings.len(), 1);
+        assert!(s.warnings[0].contains("]E4"), "{:?}", s.warnings);
+        let s = validate(frame(Some("]E4"), "4006381333931")).unwrap();
+        assert!(s.warnings[0].contains("]E0"), "{:?}", s.warnings);
+        assert!(validate(frame(Some("]E4"), "96385074"))
+            .unwrap()
+            .warnings
+            .is_empty());
+        assert!(validate(frame(Some("]E0"), "4006381333931"))
+            .unwrap()
+            .warnings
+            .is_empty());
+        assert!(validate(frame(None, "96385074"))
+            .unwrap()
+            .warnings
+            .is_empty());
+    }
+
+    #[test]
+    fn rejected_scans_keep_their_raw_bytes() {
+        let mut f = frame(None, "4006381333932");
+        f.raw = b"4006381333932\r".to_vec();
+        let e = validate(f).unwrap_err();
+        assert_eq!(e.raw(), Some(&b"4006381333932\r"[..]));
     }
 
     #[test]

@@ -141,7 +141,10 @@ impl WedgeDecoder {
             self.bad = false;
             self.overflowed = false;
             if over {
-                return Some(Err(ScanError::TooLong { max: self.max_len }));
+                return Some(Err(ScanError::TooLong {
+                    max: self.max_len,
+                    raw,
+                }));
             }
             if bad {
                 return Some(Err(ScanError::Garbled { raw }));
@@ -256,7 +259,7 @@ mod tests {
         evs.extend(events_for("12"));
         let out = d.push_bytes(&bytes(&evs));
         assert!(matches!(out[0], Err(ScanError::Garbled { .. })));
-        assert!(matches!(out[1], Err(ScanError::TooLong { max: 4 })));
+        assert!(matches!(out[1], Err(ScanError::TooLong { max: 4, .. })));
         assert_eq!(out[2].as_ref().unwrap().data, "12");
     }
 

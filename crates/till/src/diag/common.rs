@@ -64,9 +64,10 @@ pub struct Target {
     /// Network printer address (host:port) instead of the config's.
     #[arg(long, conflicts_with = "path")]
     pub address: Option<String>,
-    /// With --path: "serial" (default) or "usb".
-    #[arg(long, default_value = "serial")]
-    pub transport: String,
+    /// With --path: "serial", "usb" or "evdev" (default: guessed from the
+    /// path: /dev/usb/lp* is usb, /dev/input/*event* is evdev, else serial).
+    #[arg(long, value_parser = ["serial", "usb", "evdev"])]
+    pub transport: Option<String>,
     /// With --path and a serial port: baud rate (default: the config's for
     /// that device, else 9600).
     #[arg(long)]
@@ -94,7 +95,11 @@ impl Target {
             return Some(Link::Tcp { address: a.clone() });
         }
         let path = self.path.clone()?;
-        Some(match self.transport.as_str() {
+        let transport = self
+            .transport
+            .as_deref()
+            .unwrap_or_else(|| guess_transport(&path));
+        Some(match transport {
             "usb" => Link::Usb { path },
             "evdev" => Link::Evdev { path },
             _ => Link::Serial {
@@ -124,9 +129,46 @@ impl Target {
     }
 }
 
+/// The transport a device path implies when --transport is not given: a
+/// USB printer node and an evdev node are files, not serial ports (opening
+/// them as serial fails with ENOTTY).
+pub fn guess_transport(path: &str) -> &'static str {
+    if path.starts_with("/dev/usb/lp") {
+        "usb"
+    } else if path.starts_with("/dev/input/") && path.contains("event") {
+        "evdev"
+    } else {
+        "serial"
+    }
+}
+
+/// Did opening fail because the path is not a serial port at all?
+/// ENOTTY ("inappropriate ioctl", from the serial set-up on a plain file or
+/// a /dev/usb/lp node) and EISDIR are what the OS says then.
+fn not_a_serial_port(detail: &str, target: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    d.contains("inappropriate ioctl")
+        || d.contains("not a typewriter")
+        || d.contains("is a directory")
+        || d.contains("enotty")
+        || d.contains("eisdir")
+        // A USB printer or input node that exists but failed to open: it was
+        // opened as a serial port (a missing node is "not found" instead).
+        || ((target.starts_with("/dev/usb/lp") || target.starts_with("/dev/input/"))
+            && !d.contains("no such file")
+            && !d.contains("not found"))
+}
+
 /// The next thing a technician should try after `e` on `target`.
 pub fn advice(e: &DeviceError, target: &str) -> String {
     match e {
+        DeviceError::Open { detail, .. } if not_a_serial_port(detail, target) => {
+            if target.starts_with("/dev/input/") {
+                format!("not a serial port: {target} is an input (keyboard-wedge) device: use --transport evdev, or `till diag scanner listen --wedge {target}`")
+            } else {
+                format!("not a serial port: {target} is a file or a USB printer node: use --transport usb (USB printers are /dev/usb/lpN; see `till diag ports`)")
+            }
+        }
         DeviceError::Open { detail, .. } => {
             let d = detail.to_ascii_lowercase();
             if d.contains("permission") {
@@ -147,6 +189,12 @@ pub fn advice(e: &DeviceError, target: &str) -> String {
         ),
         DeviceError::Disconnected { .. } => {
             format!("{target} went away: reseat the cable (USB adapters: try another port), then retry")
+        }
+        DeviceError::Io(io)
+            // ENOTTY = 25, EISDIR = 21 on Linux (no libc dependency here).
+            if matches!(io.raw_os_error(), Some(25) | Some(21)) =>
+        {
+            format!("not a serial port: {target}: use --transport usb")
         }
         DeviceError::InvalidCommand(_) | DeviceError::Io(_) => format!("unexpected error on {target}: {e}"),
     }

@@ -536,7 +536,10 @@ pub fn drawer_status(t: &Target, watch: Option<f64>) -> anyhow::Result<i32> {
     )
 }
 
-fn print_scan(json: bool, r: &Result<till_devices::scanner::Scan, ScanError>) {
+/// One scan as `scanner listen` prints it: JSON, or a line of text plus
+/// any warning lines.
+fn scan_report(json: bool, r: &Result<till_devices::scanner::Scan, ScanError>) -> Vec<String> {
+    use till_devices::error::hex;
     match r {
         Ok(s) => {
             let (text, verdict) = match &s.code {
@@ -552,26 +555,36 @@ fn print_scan(json: bool, r: &Result<till_devices::scanner::Scan, ScanError>) {
                 Code::Other { text, .. } => (text.clone(), "no check digit"),
             };
             if json {
-                print_json(
-                    &json!({ "ok": true, "symbology": s.code.symbology(), "aim": s.aim, "text": text, "verdict": verdict, "code": s.code, "raw": till_devices::error::hex(&s.raw) }),
-                );
+                vec![json!({ "ok": true, "symbology": s.code.symbology(), "aim": s.aim, "text": text, "verdict": verdict, "code": s.code, "raw": hex(&s.raw), "warnings": s.warnings }).to_string()]
             } else {
-                println!(
+                let mut out = vec![format!(
                     "{:<8} {:<15} {}  raw: {}",
                     s.code.symbology(),
                     verdict,
                     text,
-                    till_devices::error::hex(&s.raw)
-                );
+                    hex(&s.raw)
+                )];
+                out.extend(s.warnings.iter().map(|w| format!("  warning: {w}")));
+                out
             }
         }
         Err(e) => {
+            let raw = e.raw().map(hex);
             if json {
-                print_json(&json!({ "ok": false, "error": e.to_string() }));
+                vec![json!({ "ok": false, "error": e.to_string(), "raw": raw }).to_string()]
             } else {
-                println!("REJECTED {e}");
+                match raw {
+                    Some(raw) => vec![format!("REJECTED {e}  raw: {raw}")],
+                    None => vec![format!("REJECTED {e}")],
+                }
             }
         }
+    }
+}
+
+fn print_scan(json: bool, r: &Result<till_devices::scanner::Scan, ScanError>) {
+    for l in scan_report(json, r) {
+        println!("{l}");
     }
 }
 
@@ -823,7 +836,7 @@ mod tests {
             config: Some("/nonexistent/till.toml".into()),
             path: Some(path.into()),
             address: None,
-            transport: "serial".into(),
+            transport: None,
             baud: None,
             json: true,
         }
@@ -925,7 +938,7 @@ mod tests {
             config: Some(cfg.to_string_lossy().into()),
             path: None,
             address: None,
-            transport: "serial".into(),
+            transport: None,
             baud: None,
             json: true,
         };
@@ -975,11 +988,94 @@ mod tests {
     }
 
     #[test]
+    fn a_file_opened_as_a_serial_port_gets_use_transport_usb() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lp0");
+        std::fs::write(&file, b"").unwrap();
+        let f = file.to_string_lossy().to_string();
+        let mut t = target(&f);
+        t.transport = Some("serial".into());
+        let link = t.override_link().unwrap();
+        let e = link.open(Duration::from_millis(100)).err().unwrap();
+        let a = advice(&e, &f);
+        assert!(
+            a.starts_with("not a serial port") && a.contains("--transport usb"),
+            "{e} / {a}"
+        );
+        let d = dir.path().to_string_lossy().to_string();
+        let mut t = target(&d);
+        t.transport = Some("serial".into());
+        let e = t
+            .override_link()
+            .unwrap()
+            .open(Duration::from_millis(100))
+            .err()
+            .unwrap();
+        assert!(advice(&e, &d).contains("--transport usb"), "{e}");
+        // A /dev/usb/lp path given as serial, even if the OS said something else.
+        let e = DeviceError::Open {
+            path: "/dev/usb/lp0".into(),
+            detail: "Input/output error".into(),
+        };
+        assert!(advice(&e, "/dev/usb/lp0").contains("--transport usb"));
+        let e = DeviceError::Open {
+            path: "/dev/usb/lp0".into(),
+            detail: "No such file or directory".into(),
+        };
+        assert!(advice(&e, "/dev/usb/lp0").contains("not found"));
+        // Without --transport the path decides.
+        let t = target("/dev/usb/lp0");
+        assert!(matches!(
+            t.override_link(),
+            Some(till_devices::transport::Link::Usb { .. })
+        ));
+        let t = target("/dev/input/event3");
+        assert!(matches!(
+            t.override_link(),
+            Some(till_devices::transport::Link::Evdev { .. })
+        ));
+        let t = target("/dev/ttyUSB0");
+        assert!(matches!(
+            t.override_link(),
+            Some(till_devices::transport::Link::Serial { baud: 9600, .. })
+        ));
+    }
+
+    #[test]
     fn unreachable_printer_is_a_failure_with_advice_not_an_error() {
         assert_eq!(
             printer_status(&target("/dev/nonexistent-printer")).unwrap(),
             1
         );
+    }
+
+    #[test]
+    fn scan_reports_show_raw_bytes_and_aim_warnings() {
+        use till_devices::scanner::{validate, Frame};
+        let frame = |aim: Option<&str>, data: &str, raw: &[u8]| Frame {
+            raw: raw.to_vec(),
+            aim: aim.map(String::from),
+            data: data.into(),
+        };
+        let bad = validate(frame(None, "4006381333932", b"4006381333932\r"));
+        let text = scan_report(false, &bad);
+        assert!(text[0].starts_with("REJECTED "), "{text:?}");
+        assert!(
+            text[0].contains(&till_devices::error::hex(b"4006381333932\r")),
+            "{text:?}"
+        );
+        let j: serde_json::Value = serde_json::from_str(&scan_report(true, &bad)[0]).unwrap();
+        assert_eq!(j["ok"], false);
+        assert_eq!(j["raw"], till_devices::error::hex(b"4006381333932\r"));
+
+        let mislabelled = validate(frame(Some("]E0"), "96385074", b"]E096385074\r"));
+        let text = scan_report(false, &mislabelled);
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text[1].starts_with("  warning: AIM ]E0"), "{text:?}");
+        let j: serde_json::Value =
+            serde_json::from_str(&scan_report(true, &mislabelled)[0]).unwrap();
+        assert_eq!(j["ok"], true);
+        assert!(j["warnings"][0].as_str().unwrap().contains("]E4"));
     }
 
     #[test]
