@@ -38,6 +38,16 @@ pub enum DeviceError {
     /// A command could not be built from its arguments (e.g. QR data too long).
     #[error("invalid command: {0}")]
     InvalidCommand(String),
+    /// A retail barcode (EAN-13, EAN-8, UPC-A) whose check digit or digits
+    /// are wrong: refused before sending, since the printer would print a
+    /// code no scanner reads back (or silently print nothing).
+    #[error("barcode {data:?} not printed: {source}")]
+    Barcode {
+        /// The data as given.
+        data: String,
+        /// Why, from `till_core::barcode`.
+        source: till_core::barcode::BarcodeError,
+    },
     /// Some other I/O failure, kept with its OS error.
     #[error("I/O error: {0}")]
     Io(std::io::Error),

@@ -187,18 +187,36 @@ pub enum BarcodeKind {
 }
 
 /// GS k m n d1..dn (function B). Validates length and characters so a bad
-/// code never turns into garbage on paper.
+/// code never turns into garbage on paper. A full-length EAN-13 (13 digits),
+/// EAN-8 (8) or UPC-A (12) must carry the right check digit
+/// (`till_core::barcode`, the same rule the scanner side applies), else
+/// [`DeviceError::Barcode`]; the short forms (12, 7, 11 digits) leave the
+/// check digit to the printer, which computes it.
 pub fn barcode(kind: BarcodeKind, data: &str) -> Result<Vec<u8>, DeviceError> {
     let bad = |why: &str| DeviceError::InvalidCommand(format!("barcode {data:?}: {why}"));
     let digits_only = data.bytes().all(|b| b.is_ascii_digit());
+    let check = |full_len: usize| -> Result<(), DeviceError> {
+        if data.len() == full_len {
+            till_core::barcode::verify_gs1_check_digit(data).map_err(|source| {
+                DeviceError::Barcode {
+                    data: data.to_string(),
+                    source,
+                }
+            })?;
+        }
+        Ok(())
+    };
     let (m, payload): (u8, Vec<u8>) = match kind {
         BarcodeKind::UpcA if digits_only && (11..=12).contains(&data.len()) => {
+            check(12)?;
             (65, data.as_bytes().to_vec())
         }
         BarcodeKind::Ean13 if digits_only && (12..=13).contains(&data.len()) => {
+            check(13)?;
             (67, data.as_bytes().to_vec())
         }
         BarcodeKind::Ean8 if digits_only && (7..=8).contains(&data.len()) => {
+            check(8)?;
             (68, data.as_bytes().to_vec())
         }
         BarcodeKind::Code128 => {
@@ -410,6 +428,28 @@ mod tests {
             [&[0x1D, 0x6B, 73, 9][..], b"{BT1-{{42"].concat()
         );
         assert!(barcode(BarcodeKind::Ean13, "40063813339").is_err());
+        // Wrong check digits are refused with a typed error, nothing emitted.
+        for (kind, data) in [
+            (BarcodeKind::Ean13, "4006381333932"),
+            (BarcodeKind::Ean8, "96385075"),
+            (BarcodeKind::UpcA, "036000291453"),
+        ] {
+            assert!(
+                matches!(
+                    barcode(kind, data),
+                    Err(DeviceError::Barcode {
+                        source: till_core::barcode::BarcodeError::BadCheckDigit { .. },
+                        ..
+                    })
+                ),
+                "{data}"
+            );
+        }
+        // Without the check digit the printer adds it: accepted as is.
+        assert_eq!(
+            barcode(BarcodeKind::Ean13, "400638133393").unwrap()[..4],
+            [0x1D, 0x6B, 67, 12]
+        );
         assert!(barcode(BarcodeKind::Ean8, "9638507A").is_err());
         assert!(barcode(BarcodeKind::Code128, "caf\u{e9}").is_err());
         assert_eq!(barcode_height(80), [0x1D, 0x68, 80]);

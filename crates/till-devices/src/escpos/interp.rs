@@ -62,6 +62,102 @@ pub enum Event {
     Unknown(Vec<u8>),
 }
 
+/// The JSON shape of an [`Event`]: `{"type": "qr", "data": "..."}` and so
+/// on, so scripts reading `till diag printer render --json` match on a tag
+/// and named fields instead of parsing Rust debug strings.
+#[derive(serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum EventJson<'a> {
+    Init,
+    CodePage {
+        n: u8,
+    },
+    Kick {
+        pin: DrawerPin,
+        on_ms: u16,
+        off_ms: u16,
+    },
+    RealtimeKick {
+        pin: DrawerPin,
+        on_ms: u16,
+    },
+    StatusRequest {
+        n: u8,
+    },
+    AutoStatusBack {
+        mask: u8,
+    },
+    ProcessId {
+        id: &'a str,
+    },
+    Cut {
+        /// "full" or "partial".
+        mode: &'static str,
+        /// Motion units fed before the cut (GS V 65/66 n).
+        feed: Option<u8>,
+    },
+    Barcode {
+        kind: &'a str,
+        data: &'a str,
+    },
+    Qr {
+        /// The data as text (invalid UTF-8 replaced).
+        data: String,
+        /// The exact bytes, hex.
+        hex: String,
+    },
+    Raster {
+        width: u32,
+        height: u32,
+    },
+    Unknown {
+        /// The command's bytes, hex.
+        hex: String,
+    },
+}
+
+impl serde::Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let hex = crate::error::hex;
+        let j = match self {
+            Event::Init => EventJson::Init,
+            Event::CodePage(n) => EventJson::CodePage { n: *n },
+            Event::Kick { pin, on_ms, off_ms } => EventJson::Kick {
+                pin: *pin,
+                on_ms: *on_ms,
+                off_ms: *off_ms,
+            },
+            Event::RealtimeKick { pin, on_ms } => EventJson::RealtimeKick {
+                pin: *pin,
+                on_ms: *on_ms,
+            },
+            Event::StatusRequest(n) => EventJson::StatusRequest { n: *n },
+            Event::AutoStatusBack(mask) => EventJson::AutoStatusBack { mask: *mask },
+            Event::ProcessId(id) => EventJson::ProcessId { id },
+            Event::Cut(c) => {
+                let (mode, feed) = match c {
+                    Cut::Full => ("full", None),
+                    Cut::Partial => ("partial", None),
+                    Cut::FeedFull(n) => ("full", Some(*n)),
+                    Cut::FeedPartial(n) => ("partial", Some(*n)),
+                };
+                EventJson::Cut { mode, feed }
+            }
+            Event::Barcode { kind, data } => EventJson::Barcode { kind, data },
+            Event::Qr(d) => EventJson::Qr {
+                data: String::from_utf8_lossy(d).into_owned(),
+                hex: hex(d),
+            },
+            Event::Raster { width, height } => EventJson::Raster {
+                width: *width,
+                height: *height,
+            },
+            Event::Unknown(b) => EventJson::Unknown { hex: hex(b) },
+        };
+        j.serialize(s)
+    }
+}
+
 /// Outcome of parsing at the start of the pending bytes.
 enum Step {
     /// Need more bytes.

@@ -196,6 +196,7 @@ pub fn advice(e: &DeviceError, target: &str) -> String {
         {
             format!("not a serial port: {target}: use --transport usb")
         }
+        DeviceError::Barcode { .. } => format!("{e}: fix the code's digits (the last one is the check digit)"),
         DeviceError::InvalidCommand(_) | DeviceError::Io(_) => format!("unexpected error on {target}: {e}"),
     }
 }

@@ -175,12 +175,11 @@ pub fn printer_render(a: &RenderArgs) -> anyhow::Result<i32> {
     };
     let mut paper = Interpreter::new(a.width);
     paper.feed(&bytes);
-    let events: Vec<String> = paper.events.iter().map(|e| format!("{e:?}")).collect();
     if a.json {
         print_json(&json!({
             "bytes": bytes.len(),
             "lines": paper.lines,
-            "events": events,
+            "events": paper.events,
             "incomplete_tail": till_devices::error::hex(paper.pending()),
         }));
     } else {
@@ -200,7 +199,7 @@ pub fn printer_render(a: &RenderArgs) -> anyhow::Result<i32> {
             "{} bytes, {} lines, {} events ({unknown} unknown commands)",
             bytes.len(),
             paper.lines.len(),
-            events.len()
+            paper.events.len()
         );
     }
     Ok(0)
@@ -1076,6 +1075,33 @@ mod tests {
             serde_json::from_str(&scan_report(true, &mislabelled)[0]).unwrap();
         assert_eq!(j["ok"], true);
         assert!(j["warnings"][0].as_str().unwrap().contains("]E4"));
+    }
+
+    #[test]
+    fn render_json_events_are_tagged_values() {
+        let mut paper = Interpreter::new(48);
+        paper.feed(&test_page(48, 19).unwrap());
+        let v = serde_json::to_value(&paper.events).unwrap();
+        let events = v.as_array().unwrap();
+        let find = |t: &str| events.iter().find(|e| e["type"] == t).cloned();
+        assert_eq!(find("init").unwrap(), json!({ "type": "init" }));
+        assert_eq!(
+            find("code_page").unwrap(),
+            json!({ "type": "code_page", "n": 19 })
+        );
+        assert_eq!(find("qr").unwrap()["data"], json!("comptoir test page"));
+        assert_eq!(
+            find("barcode").unwrap(),
+            json!({ "type": "barcode", "kind": find("barcode").unwrap()["kind"], "data": "3017620422003" })
+        );
+        assert_eq!(
+            find("cut").unwrap(),
+            json!({ "type": "cut", "mode": "partial", "feed": 3 })
+        );
+        // Nothing is a Rust debug string any more.
+        assert!(events
+            .iter()
+            .all(|e| e.is_object() && e["type"].is_string()));
     }
 
     #[test]
