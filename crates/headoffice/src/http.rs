@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Instant;
-use sync_proto::{Ack, ErrorBody, ErrorCode, EventBatch, PROTOCOL_VERSION};
+use sync_proto::{Ack, ErrorBody, ErrorCode, EventBatchRef, PROTOCOL_VERSION};
 use till_journal::StoredEvent;
 
 /// Limits and credentials of the HTTP layer.
@@ -171,7 +171,7 @@ fn admin_auth(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
 
 /// Parses and checks a batch without touching the store.
 fn parse_batch(state: &AppState, body: &[u8], auth: &TerminalAuth) -> ApiResult<Vec<StoredEvent>> {
-    let batch: EventBatch = match serde_json::from_slice(body) {
+    let batch: EventBatchRef<'_> = match serde_json::from_slice(body) {
         Ok(b) => b,
         Err(e) => {
             // Tell an unknown version apart from a malformed body.

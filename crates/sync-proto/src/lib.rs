@@ -34,6 +34,7 @@
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use till_core::Item;
 use till_journal::chain::{self, RecordFields};
 use till_journal::StoredEvent;
@@ -206,13 +207,83 @@ pub enum ChainError {
 }
 
 fn hex32(seq: u64, field: &'static str, s: &str) -> Result<[u8; 32], WireError> {
-    let bad = WireError::BadField {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).map_err(|_| WireError::BadField {
         seq,
         field,
         expected: "hex of 32 bytes",
-    };
-    let v = hex::decode(s).map_err(|_| bad.clone())?;
-    chain::hash32(&v).ok_or(bad)
+    })?;
+    Ok(out)
+}
+
+/// [`EventBatch`] read without copying its strings (head office parses
+/// hundreds of megabytes when a till catches up): same JSON, borrowed.
+#[derive(Debug, Deserialize)]
+pub struct EventBatchRef<'a> {
+    pub version: u32,
+    #[serde(borrow)]
+    pub terminal_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub events: Vec<WireEventRef<'a>>,
+}
+
+/// [`WireEvent`], borrowed.
+#[derive(Debug, Deserialize)]
+pub struct WireEventRef<'a> {
+    pub seq: u64,
+    #[serde(borrow)]
+    pub ts: Cow<'a, str>,
+    #[serde(borrow)]
+    pub kind: Cow<'a, str>,
+    #[serde(borrow)]
+    pub payload: Cow<'a, str>,
+    #[serde(borrow)]
+    pub prev_hash: Cow<'a, str>,
+    #[serde(borrow)]
+    pub hash: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub signature: Option<Cow<'a, str>>,
+}
+
+impl EventBatchRef<'_> {
+    /// Whether seqs are consecutive and ascending (an empty batch is).
+    pub fn is_consecutive(&self) -> bool {
+        self.events
+            .windows(2)
+            .all(|w| w[0].seq.checked_add(1) == Some(w[1].seq))
+    }
+}
+
+impl WireEventRef<'_> {
+    /// Back to a journal row of `terminal_id`, decoding base64 and hex.
+    pub fn to_stored(&self, terminal_id: &str) -> Result<StoredEvent, WireError> {
+        let seq = self.seq;
+        let payload = base64::engine::general_purpose::STANDARD
+            .decode(self.payload.as_bytes())
+            .map_err(|_| WireError::BadField {
+                seq,
+                field: "payload",
+                expected: "standard base64",
+            })?;
+        let signature = match &self.signature {
+            None => None,
+            Some(s) => Some(hex::decode(s.as_bytes()).map_err(|_| WireError::BadField {
+                seq,
+                field: "signature",
+                expected: "hex",
+            })?),
+        };
+        Ok(StoredEvent {
+            terminal_id: terminal_id.to_string(),
+            seq,
+            ts: self.ts.to_string(),
+            kind: self.kind.to_string(),
+            payload,
+            prev_hash: hex32(seq, "prev_hash", &self.prev_hash)?,
+            hash: hex32(seq, "hash", &self.hash)?,
+            signature,
+        })
+    }
 }
 
 impl WireEvent {

@@ -48,6 +48,14 @@ fn wire_round_trip_keeps_exact_bytes() {
         .expect("decode");
     assert_eq!(stored, events);
     assert!(back.is_consecutive());
+    let borrowed: EventBatchRef<'_> = serde_json::from_str(&json).expect("parse borrowed");
+    let stored2: Vec<StoredEvent> = borrowed
+        .events
+        .iter()
+        .map(|w| w.to_stored(&borrowed.terminal_id))
+        .collect::<Result<_, _>>()
+        .expect("decode");
+    assert_eq!(stored2, events);
     assert_eq!(check_chain(&GENESIS_PREV_HASH, &stored), Ok(events[2].hash));
 }
 

@@ -241,9 +241,21 @@ impl PgStore {
             Plan::Store { skip } => {
                 let new = &batch[skip..];
                 if let Some(last) = new.last() {
-                    let deltas = Deltas::of(new);
-                    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FEED_LOCK])?;
-                    insert_events(&mut tx, t, new)?;
+                    // Payloads are read for the projections on a second thread
+                    // while the rows are inserted.
+                    let deltas = std::thread::scope(|scope| {
+                        let reader = scope.spawn(|| Deltas::of(new));
+                        let inserted = tx
+                            .execute("SELECT pg_advisory_xact_lock($1)", &[&FEED_LOCK])
+                            .map_err(PgOrStore::from)
+                            .and_then(|_| insert_events(&mut tx, t, new).map_err(PgOrStore::from));
+                        let deltas = reader.join().map_err(|_| {
+                            PgOrStore::Store(StoreError::Invalid(
+                                "reading the batch's payloads panicked".into(),
+                            ))
+                        });
+                        inserted.and(deltas)
+                    })?;
                     apply_deltas(&mut tx, t, &deltas)?;
                     tx.execute(
                         "UPDATE terminals SET last_seq = $2, last_hash = $3, last_seen = $4, last_event_ts = $5

@@ -119,6 +119,7 @@ impl SqliteStore {
         // An ack must mean "on disk": FULL fsyncs the WAL at each commit.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.set_prepared_statement_cache_capacity(64);
+        register_dec_add(&conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -135,6 +136,30 @@ impl SqliteStore {
         let mut c = self.lock()?;
         f(&mut c)
     }
+}
+
+/// `dec_add(a, b)`: exact addition of two decimal texts (amounts and stock
+/// levels are TEXT: SQLite's REAL would round them).
+fn register_dec_add(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "dec_add",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let a: String = ctx.get(0)?;
+            let b: String = ctx.get(1)?;
+            let bad = |s: &str| {
+                rusqlite::Error::UserFunctionError(format!("{s:?} is not a decimal").into())
+            };
+            let a: rust_decimal::Decimal = a.parse().map_err(|_| bad(&a))?;
+            let b: rust_decimal::Decimal = b.parse().map_err(|_| bad(&b))?;
+            a.checked_add(b)
+                .map(|v| v.to_string())
+                .ok_or_else(|| rusqlite::Error::UserFunctionError("decimal overflow".into()))
+        },
+    )?;
+    Ok(())
 }
 
 fn head(tx: &Transaction<'_>, terminal_id: &str) -> Result<ChainHead> {
@@ -172,43 +197,20 @@ fn insert_events(tx: &Transaction<'_>, t: &TerminalAuth, events: &[StoredEvent])
 }
 
 fn apply_deltas(tx: &Transaction<'_>, t: &TerminalAuth, d: &Deltas) -> Result<()> {
-    {
-        let mut get = tx.prepare_cached(
-            "SELECT amount FROM sales_totals WHERE store_id = ?1 AND day = ?2 AND key = ?3",
-        )?;
-        let mut put = tx.prepare_cached(
-            "INSERT INTO sales_totals (store_id, day, key, amount) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (store_id, day, key) DO UPDATE SET amount = excluded.amount",
-        )?;
-        for ((day, key), v) in &d.totals {
-            let old: Option<String> = get
-                .query_row(params![t.store_id, day, key], |r| r.get(0))
-                .optional()?;
-            let old = match old {
-                Some(s) => parse_dec("sales_totals.amount", &s)?,
-                None => rust_decimal::Decimal::ZERO,
-            };
-            put.execute(params![t.store_id, day, key, (old + v).to_string()])?;
-        }
+    // One upsert per key; dec_add adds the decimal texts exactly inside SQLite.
+    let mut put = tx.prepare_cached(
+        "INSERT INTO sales_totals (store_id, day, key, amount) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (store_id, day, key) DO UPDATE SET amount = dec_add(amount, excluded.amount)",
+    )?;
+    for ((day, key), v) in &d.totals {
+        put.execute(params![t.store_id, day, key, v.to_string()])?;
     }
-    {
-        let mut get = tx.prepare_cached(
-            "SELECT level FROM stock_levels WHERE store_id = ?1 AND item_id = ?2",
-        )?;
-        let mut put = tx.prepare_cached(
-            "INSERT INTO stock_levels (store_id, item_id, level) VALUES (?1, ?2, ?3)
-             ON CONFLICT (store_id, item_id) DO UPDATE SET level = excluded.level",
-        )?;
-        for (item, v) in &d.levels {
-            let old: Option<String> = get
-                .query_row(params![t.store_id, item], |r| r.get(0))
-                .optional()?;
-            let old = match old {
-                Some(s) => parse_dec("stock_levels.level", &s)?,
-                None => rust_decimal::Decimal::ZERO,
-            };
-            put.execute(params![t.store_id, item, (old + v).to_string()])?;
-        }
+    let mut put = tx.prepare_cached(
+        "INSERT INTO stock_levels (store_id, item_id, level) VALUES (?1, ?2, ?3)
+         ON CONFLICT (store_id, item_id) DO UPDATE SET level = dec_add(level, excluded.level)",
+    )?;
+    for (item, v) in &d.levels {
+        put.execute(params![t.store_id, item, v.to_string()])?;
     }
     let mut st = tx.prepare_cached(
         "INSERT INTO closings (terminal_id, seq, store_id, kind, period, first_seq, last_seq,
@@ -367,8 +369,17 @@ impl Store for SqliteStore {
                 let new = &batch[skip..];
                 let last = new.last();
                 if let Some(last) = last {
-                    insert_events(&tx, t, new)?;
-                    apply_deltas(&tx, t, &Deltas::of(new))?;
+                    // Reading the payloads for the projections runs on a second
+                    // thread while the rows are inserted: the two take about as long.
+                    let deltas = std::thread::scope(|scope| {
+                        let reader = scope.spawn(|| Deltas::of(new));
+                        let inserted = insert_events(&tx, t, new);
+                        let deltas = reader.join().map_err(|_| {
+                            StoreError::Invalid("reading the batch's payloads panicked".into())
+                        });
+                        inserted.and(deltas)
+                    })?;
+                    apply_deltas(&tx, t, &deltas)?;
                     tx.prepare_cached(
                         "UPDATE terminals SET last_seq = ?2, last_hash = ?3, last_seen = ?4, last_event_ts = ?5
                          WHERE terminal_id = ?1",
