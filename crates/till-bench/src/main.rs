@@ -7,6 +7,7 @@
 //! - rebuild: recomputing the projections against the same bare scan.
 
 mod counter;
+mod render;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
@@ -35,7 +36,7 @@ struct Args {
     /// Events in the journal that is verified and rebuilt.
     #[arg(long, default_value_t = 1_000_000)]
     events: u64,
-    /// Run only these: commit, verify, rebuild, start, scan (comma-separated).
+    /// Run only these: commit, verify, rebuild, start, scan, render (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -78,6 +79,9 @@ fn main() -> Result<()> {
     }
     if wants("scan") {
         counter::bench_scan(&base, 100_000, 5_000)?;
+    }
+    if wants("render") {
+        render::bench_render(2_000)?;
     }
     Ok(())
 }

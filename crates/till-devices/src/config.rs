@@ -122,7 +122,30 @@ impl PrinterConfig {
         }
     }
 
-    /// Load the logo file, if one is configured.
+    /// The receipt logo, loaded and checked against the paper width: call it
+    /// once when the till starts (a missing or too-wide logo is then a clear
+    /// start-up message, not a failure on every receipt), keep the result
+    /// and pass it to `core_receipt::render_receipt_with_logo`. `Ok(None)`
+    /// when no logo is configured.
+    pub fn logo(&self) -> Result<Option<crate::escpos::receipt::Logo>, crate::DeviceError> {
+        let Some(logo) = self.load_logo()? else {
+            return Ok(None);
+        };
+        // 12 dots per character column: 576 dots on 80 mm, 384 on 58 mm.
+        let dots = logo.width_bytes as usize * 8;
+        if dots > self.width * 12 {
+            return Err(crate::DeviceError::InvalidCommand(format!(
+                "logo {} is {dots} dots wide, the paper {} ({} columns): resize it",
+                self.logo.as_deref().unwrap_or("?"),
+                self.width * 12,
+                self.width
+            )));
+        }
+        Ok(Some(logo))
+    }
+
+    /// Load the logo file, if one is configured (no width check: see
+    /// [`PrinterConfig::logo`]).
     pub fn load_logo(&self) -> Result<Option<crate::escpos::receipt::Logo>, crate::DeviceError> {
         let Some(path) = &self.logo else {
             return Ok(None);
@@ -289,6 +312,29 @@ impl ScannerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logo_is_loaded_once_and_checked_against_the_paper() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = PrinterConfig::new(Link::Tcp {
+            address: "127.0.0.1:9100".into(),
+        });
+        assert!(p.logo().unwrap().is_none());
+        let small = dir.path().join("small.pbm");
+        let mut pbm = b"P4\n16 1\n".to_vec();
+        pbm.extend([0xAA, 0x55]);
+        std::fs::write(&small, &pbm).unwrap();
+        p.logo = Some(small.to_string_lossy().into());
+        assert_eq!(p.logo().unwrap().unwrap().width_bytes, 2);
+        let wide = dir.path().join("wide.pbm");
+        let mut pbm = b"P4\n640 1\n".to_vec();
+        pbm.extend([0u8; 80]);
+        std::fs::write(&wide, &pbm).unwrap();
+        p.logo = Some(wide.to_string_lossy().into());
+        assert!(p.logo().unwrap_err().to_string().contains("640 dots"));
+        p.logo = Some(dir.path().join("missing.pbm").to_string_lossy().into());
+        assert!(p.logo().is_err());
+    }
 
     #[test]
     fn the_shipped_example_parses() {

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use till_devices::error::{hex, parse_hex};
-use till_devices::escpos::receipt::{french_example, render, Layout};
+use till_devices::escpos::core_receipt::{french_example, render_receipt};
+use till_devices::escpos::receipt::Layout;
 use till_devices::escpos::status::{ErrorCause, OfflineCause, PaperStatus, PrinterStatus};
 use till_devices::escpos::{pc858, FullStatus, Interpreter, Printer};
 use till_devices::scanner::{Code, FrameConfig, Framer, ScanError, WedgeDecoder};
@@ -46,12 +47,14 @@ fn annotate(bytes: &[u8]) -> String {
 
 #[test]
 fn french_receipt_matches_its_golden_bytes() {
-    let bytes = render(&french_example(), Layout::default()).unwrap();
+    let bytes = render_receipt(&french_example(), Layout::default()).unwrap();
     let path = dir().join("receipts/french-receipt.hex");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         let header = "\
 # A full French receipt (DUPLICATA, two VAT rates, split tender, QR), 80 mm paper,
-# 48 columns, as rendered by till_devices::escpos::receipt::render(french_example()).
+# 48 columns: the till_core::receipt::Receipt of
+# till_devices::escpos::core_receipt::french_example(), rendered by core_receipt::render_receipt
+# (the one receipt renderer; regenerate with UPDATE_GOLDEN=1 cargo test -p till-devices --test fixtures).
 # Commands, all from [APG] (Epson ESC/POS Application Programming Guide):
 #   1B 40 ESC @ init | 1B 74 13 ESC t 19 = PC858 [CCT] | 1B 61 n ESC a align
 #   1B 45 n ESC E bold | 1D 21 n GS ! size (11 = double width+height) | 0A LF
@@ -90,7 +93,7 @@ fn french_receipt_matches_its_golden_bytes() {
 
 #[test]
 fn domain_receipt_matches_its_golden_bytes() {
-    use till_devices::escpos::core_receipt::{render_receipt, sample_receipt};
+    use till_devices::escpos::core_receipt::sample_receipt;
     let mut r = sample_receipt(6);
     r.duplicate = Some(1);
     r.training = true;

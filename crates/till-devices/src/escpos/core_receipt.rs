@@ -342,6 +342,86 @@ pub fn sample_receipt(n: usize) -> Receipt {
     }
 }
 
+/// The full French receipt kept as a golden byte stream in
+/// `hw-fixtures/receipts/french-receipt.hex`: two VAT rates (20 % and
+/// 5,5 %), accents, an oe ligature, a weighed-style "2 x" line, split tender
+/// (card then cash) with change, the QR code and DUPLICATA.
+pub fn french_example() -> Receipt {
+    use rust_decimal::Decimal;
+    use till_core::receipt::{ReceiptLine, ReceiptTender};
+    use till_core::vat::{VatLine, VatRate};
+    let d = Decimal::new;
+    let line = |name: &str, detail: Option<&str>, gross: Decimal, rate: &str| ReceiptLine {
+        name: name.into(),
+        detail: detail.map(String::from),
+        gross,
+        discount: None,
+        overridden_from: None,
+        vat_rate: rate.into(),
+    };
+    let rate = |r: Decimal| VatRate::percent(r).expect("20 and 5.5 are valid VAT rates");
+    Receipt {
+        shop_name: "Épicerie Comptoir".into(),
+        address_lines: vec!["12 rue de la Paix".into(), "75002 Paris".into()],
+        siret: "123 456 789 00012".into(),
+        vat_number: Some("FR12123456789".into()),
+        title: "TICKET".into(),
+        terminal_id: "T1".into(),
+        seq: 42,
+        sale_no: "T1-000042".into(),
+        date_time: "23/11/2026 14:05".into(),
+        operator_name: "Amélie".into(),
+        customer: None,
+        reverses: None,
+        lines: vec![
+            line("Pain de campagne", None, d(210, 2), "5,5%"),
+            line("Crème fraîche épaisse", None, d(195, 2), "5,5%"),
+            line("Bœuf haché 5% MG", Some("2 x 4,50 €"), d(900, 2), "5,5%"),
+            line("Côtes-du-Rhône rouge", None, d(890, 2), "20%"),
+            line("Sac cabas", None, d(20, 2), "20%"),
+        ],
+        item_count: Decimal::from(6),
+        basket_discount: None,
+        vat: vec![
+            VatLine {
+                rate: rate(d(20, 0)),
+                base: d(758, 2),
+                tax: d(152, 2),
+                total: d(910, 2),
+            },
+            VatLine {
+                rate: rate(d(55, 1)),
+                base: d(1237, 2),
+                tax: d(68, 2),
+                total: d(1305, 2),
+            },
+        ],
+        total: d(2215, 2),
+        rounding: None,
+        due: d(2215, 2),
+        tenders: vec![
+            ReceiptTender {
+                label: "Carte bancaire".into(),
+                amount: d(1000, 2),
+                detail: None,
+            },
+            ReceiptTender {
+                label: "Espèces".into(),
+                amount: d(2000, 2),
+                detail: None,
+            },
+        ],
+        change: Some(d(785, 2)),
+        signature_extract: "Xq3f9LkA".into(),
+        software_version: "0.1.0".into(),
+        duplicate: Some(1),
+        training: false,
+        flags: Vec::new(),
+        footer_lines: vec!["Merci de votre visite !".into()],
+        currency: till_core::money::Currency::eur(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use serde_json::json;
 use till_devices::config::{DevicesConfig, DrawerConfig, DrawerVia, PrinterConfig, ScannerMode};
 use till_devices::drawer::{self, SerialDrawer};
 use till_devices::escpos::cmd::{self, Align, BarcodeKind, Cut, QrEc};
+use till_devices::escpos::receipt::Logo;
 use till_devices::escpos::{pc858, DrawerPin, FullStatus, Interpreter, KickHow, Printer};
 use till_devices::scanner::{Code, FrameConfig, ScanError, SerialScanner, WedgeScanner};
 use till_devices::transport::{Transport, UsbLpTransport};
@@ -88,10 +89,15 @@ pub fn printer_status(t: &Target) -> anyhow::Result<i32> {
     }
 }
 
-/// The test page: every feature a receipt uses.
-pub fn test_page(width: usize, code_page: u8) -> Result<Vec<u8>, DeviceError> {
+/// The test page: every feature a receipt uses, and the configured logo
+/// (through `PrinterConfig::logo`, as the till loads it) when there is one.
+pub fn test_page(width: usize, code_page: u8, logo: Option<&Logo>) -> Result<Vec<u8>, DeviceError> {
     let mut b = cmd::INIT.to_vec();
     b.extend(cmd::code_page(code_page));
+    if let Some(l) = logo {
+        b.extend(cmd::align(Align::Center));
+        b.extend(cmd::raster(l.width_bytes, l.rows, &l.bits)?);
+    }
     let text = |s: &str, b: &mut Vec<u8>| {
         pc858::encode_into(s, b);
         b.push(b'\n');
@@ -138,27 +144,51 @@ pub fn printer_test(t: &Target) -> anyhow::Result<i32> {
     let cfg = t.config()?;
     let pc = printer_config(t, &cfg)?;
     let target = pc.link.target().to_string();
-    let page = test_page(pc.width, pc.code_page)?;
+    // A logo that does not load is reported, and the page printed without it.
+    let (logo, logo_note) = match pc.logo() {
+        Ok(Some(l)) => {
+            let note = format!(
+                "logo {}x{} dots printed at the top",
+                l.width_bytes as usize * 8,
+                l.rows
+            );
+            (Some(l), Some(Ok(note)))
+        }
+        Ok(None) => (None, None),
+        Err(e) => (None, Some(Err(format!("logo not printed: {e}")))),
+    };
+    let logo_ok = !matches!(logo_note, Some(Err(_)));
+    let page = test_page(pc.width, pc.code_page, logo.as_ref())?;
     let r = open_printer(&pc).and_then(|mut p| {
         p.send(&page)?;
         p.full_status()
     });
     match r {
         Ok(s) => {
+            let ok = s.ready() && logo_ok;
             if t.json {
+                let logo_json = match &logo_note {
+                    None => serde_json::Value::Null,
+                    Some(Ok(n)) | Some(Err(n)) => json!(n),
+                };
                 print_json(
-                    &json!({ "device": "printer", "target": target, "ok": s.ready(), "bytes_sent": page.len(), "status": s, "problems": s.problems() }),
+                    &json!({ "device": "printer", "target": target, "ok": ok, "bytes_sent": page.len(), "status": s, "problems": s.problems(), "logo": logo_json }),
                 );
             } else {
                 println!("printer {target}: test page sent ({} bytes)", page.len());
                 for l in describe_status(&s) {
                     println!("  {l}");
                 }
+                match &logo_note {
+                    Some(Ok(n)) => println!("  {n}"),
+                    Some(Err(n)) => println!("  {n}: fix `logo` under [devices.printer] (a binary PBM, at most {} dots wide)", pc.width * 12),
+                    None => {}
+                }
                 if s.ready() {
                     println!("check the page: accents and the euro sign must print as such (if not, the printer lacks code page 19: set code_page in till.toml)");
                 }
             }
-            Ok(if s.ready() { 0 } else { 1 })
+            Ok(if ok { 0 } else { 1 })
         }
         Err(e) => Ok(fail(t.json, "printer", &target, &e)),
     }
@@ -1080,7 +1110,7 @@ mod tests {
     #[test]
     fn render_json_events_are_tagged_values() {
         let mut paper = Interpreter::new(48);
-        paper.feed(&test_page(48, 19).unwrap());
+        paper.feed(&test_page(48, 19, None).unwrap());
         let v = serde_json::to_value(&paper.events).unwrap();
         let events = v.as_array().unwrap();
         let find = |t: &str| events.iter().find(|e| e["type"] == t).cloned();
@@ -1106,7 +1136,7 @@ mod tests {
 
     #[test]
     fn test_page_uses_every_feature() {
-        let b = test_page(48, 19).unwrap();
+        let b = test_page(48, 19, None).unwrap();
         let mut paper = Interpreter::new(48);
         let events = paper.feed(&b);
         let has = |f: &dyn Fn(&till_devices::escpos::Event) -> bool| events.iter().any(f);
@@ -1115,13 +1145,52 @@ mod tests {
         assert!(has(&|e| matches!(e, E::Qr(_))));
         assert!(has(&|e| matches!(e, E::Cut(_))));
         assert!(paper.text().contains("€ é è ê"));
+        let logo = Logo {
+            width_bytes: 2,
+            rows: 1,
+            bits: vec![0xAA, 0x55],
+        };
+        let mut paper = Interpreter::new(48);
+        paper.feed(&test_page(48, 19, Some(&logo)).unwrap());
+        assert_eq!(paper.lines[0], "[image 16x1 dots]");
+    }
+
+    #[test]
+    fn printer_test_prints_the_configured_logo() {
+        let sim = PrinterSim::spawn(SimKind::Pty, 48).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let pbm = dir.path().join("logo.pbm");
+        let mut bytes = b"P4\n16 2\n".to_vec();
+        bytes.extend([0xFF, 0xFF, 0x81, 0x81]);
+        std::fs::write(&pbm, bytes).unwrap();
+        let cfg = dir.path().join("till.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "[devices.printer]\ntransport = \"serial\"\npath = \"{}\"\nlogo = \"{}\"\n",
+                sim.endpoint.address,
+                pbm.display()
+            ),
+        )
+        .unwrap();
+        let mut t = target("unused");
+        t.path = None;
+        t.config = Some(cfg.to_string_lossy().into());
+        assert_eq!(printer_test(&t).unwrap(), 0);
+        assert!(sim.wait_for(Duration::from_secs(2), |s| s
+            .paper
+            .text()
+            .contains("[image 16x2 dots]")));
+        // A logo that cannot be read: page printed without it, exit 1.
+        std::fs::remove_file(&pbm).unwrap();
+        assert_eq!(printer_test(&t).unwrap(), 1);
     }
 
     #[test]
     fn render_and_all_from_config() {
         let dir = tempfile::tempdir().unwrap();
         let capture = dir.path().join("capture.bin");
-        std::fs::write(&capture, test_page(48, 19).unwrap()).unwrap();
+        std::fs::write(&capture, test_page(48, 19, None).unwrap()).unwrap();
         let args = RenderArgs {
             file: capture.to_string_lossy().into(),
             width: 48,
