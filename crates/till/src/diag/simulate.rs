@@ -95,7 +95,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
     match a.device {
         SimDevice::Printer => {
             let sim = PrinterSim::spawn(kind, a.width)?;
-            announce(a, "printer", &sim.endpoint.address, "commands on stdin: paper-out, paper-low, cover-open, offline, online, close-drawer, mute, unmute");
+            announce(a, "printer", &sim.endpoint.address, "commands on stdin: paper-out, paper-after N (the roll ends after N more lines), paper-low, cover-open, offline, online, close-drawer, mute, unmute");
             let mut shown = 0;
             let mut kicks = 0;
             let mut captured = 0;
@@ -117,7 +117,14 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
                         "paper-low" => s.paper_near_end = true,
                         "cover-open" => s.cover_open = true,
                         "offline" => s.forced_offline = true,
+                        c if c.starts_with("paper-after ") => {
+                            match c["paper-after ".len()..].trim().parse::<usize>() {
+                                Ok(n) => s.paper_lines_left = Some(n),
+                                Err(_) => eprintln!("paper-after takes a number of lines"),
+                            }
+                        }
                         "online" => {
+                            s.paper_lines_left = None;
                             s.paper_out = false;
                             s.paper_near_end = false;
                             s.cover_open = false;
