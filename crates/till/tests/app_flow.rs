@@ -248,7 +248,7 @@ fn z_closing_with_cash_count() {
         panic!("{:?} {:?}", app.screen, app.message)
     };
     assert!(title.contains("2026-11-23"), "{title}");
-    assert!(text.contains("-0,10"), "{text}");
+    assert!(text.contains("4,80"), "{text}");
     let closings = app.journal.closings().unwrap();
     assert!(closings
         .iter()
@@ -395,4 +395,24 @@ fn a_paid_basket_restored_after_a_crash_is_recorded_with_enter() {
     };
     assert!(big.contains("0,70"), "{big}");
     assert_eq!(fake.borrow().printed(), vec!["T1-000001".to_string()]);
+}
+
+#[test]
+fn cash_in_with_approval_counts_in_the_z() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, fake) = app(dir.path());
+    typed(&mut app, "1111\n");
+    press(&mut app, &[Key::F(9)]);
+    typed(&mut app, "6");
+    assert!(matches!(app.screen, Screen::CashMove { .. }));
+    typed(&mut app, "100\n");
+    assert!(app.approval.is_some(), "{:?}", app.message);
+    typed(&mut app, "2222\n");
+    assert!(app.approval.is_none(), "{:?}", app.message);
+    let t = app
+        .journal
+        .period_totals(ClosingKind::Day, "2026-11-23")
+        .unwrap();
+    assert_eq!(t.cash_in.to_string(), "100.00");
+    assert_eq!(fake.borrow().drawer_kicks(), 1);
 }

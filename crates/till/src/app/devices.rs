@@ -228,11 +228,25 @@ fn printer_worker(
     let open = |cfg: &PrinterConfig| -> Result<Printer<Box<dyn Transport>>, DeviceError> {
         Ok(Printer::new(cfg.link.open(cfg.timeout())?, cfg.timeout()))
     };
-    while let Ok(job) = jobs.recv() {
-        // Coalesce a burst of status requests into one query.
-        if job == Job::Status && jobs.try_iter().any(|j| j != Job::Status) {
-            continue;
+    let mut queue: std::collections::VecDeque<Job> = std::collections::VecDeque::new();
+    loop {
+        if queue.is_empty() {
+            match jobs.recv() {
+                Ok(j) => queue.push_back(j),
+                Err(_) => return,
+            }
         }
+        // Take everything waiting, in order; several status requests in the
+        // queue (the printer was slow) make one query, at the end.
+        queue.extend(jobs.try_iter());
+        let statuses = queue.iter().filter(|j| **j == Job::Status).count();
+        if statuses > 1 {
+            queue.retain(|j| *j != Job::Status);
+            queue.push_back(Job::Status);
+        }
+        let Some(job) = queue.pop_front() else {
+            continue;
+        };
         let Some(pc) = &cfg else {
             let report = match job {
                 Job::Print { what, .. } => Report::NotPrinted {
@@ -259,23 +273,25 @@ fn printer_worker(
                 what,
                 why: format!("imprimante injoignable ({})", pc.link.target()),
             },
-            (Job::Print { what, bytes }, Some(p)) => match p.print_receipt(&bytes) {
-                Ok(()) => Report::Printed { what },
-                Err(e) => {
-                    use till_devices::escpos::NotPrinted;
-                    let why = match &e {
-                        NotPrinted::NotReady(s) => french(&s.problems()),
-                        NotPrinted::Interrupted(s) => {
-                            format!("interrompu : {}", french(&s.problems()))
-                        }
-                        NotPrinted::Unreachable(d) => {
-                            printer = None;
-                            format!("imprimante injoignable ({d})")
-                        }
-                    };
-                    Report::NotPrinted { what, why }
+            (Job::Print { what, bytes }, Some(p)) => {
+                match print_once_more_if_not_ready(p, &bytes) {
+                    Ok(()) => Report::Printed { what },
+                    Err(e) => {
+                        use till_devices::escpos::NotPrinted;
+                        let why = match &e {
+                            NotPrinted::NotReady(s) => french(&s.problems()),
+                            NotPrinted::Interrupted(s) => {
+                                format!("interrompu : {}", french(&s.problems()))
+                            }
+                            NotPrinted::Unreachable(d) => {
+                                printer = None;
+                                format!("imprimante injoignable ({d})")
+                            }
+                        };
+                        Report::NotPrinted { what, why }
+                    }
                 }
-            },
+            }
             (Job::OpenDrawer, p) => match drawer.via {
                 DrawerVia::Serial => {
                     if serial_drawer.is_none() {
@@ -312,7 +328,12 @@ fn printer_worker(
                 ready: false,
                 drawer_open: None,
             },
-            (Job::Status, Some(p)) => match p.full_status() {
+            (Job::Status, Some(p)) => match {
+                // A late byte from an earlier exchange must not be read as
+                // this answer.
+                let _ = till_devices::transport::drain(p.link());
+                p.full_status()
+            } {
                 Ok(s) => {
                     let problems = s.problems();
                     let open = drawer.sensor_open_level.is_open(s.printer.drawer_pin3_high);
@@ -465,4 +486,23 @@ fn french(problems: &[&str]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ; ")
+}
+
+/// Prints; if the printer said "not ready" (nothing was sent, so trying
+/// again cannot print twice), throws away any stale status bytes, waits a
+/// moment and asks once more: a late reply from the previous receipt's
+/// confirmation must not cost this receipt.
+fn print_once_more_if_not_ready(
+    p: &mut Printer<Box<dyn Transport>>,
+    bytes: &[u8],
+) -> Result<(), till_devices::escpos::NotPrinted> {
+    let _ = till_devices::transport::drain(p.link());
+    match p.print_receipt(bytes) {
+        Err(till_devices::escpos::NotPrinted::NotReady(_)) => {
+            std::thread::sleep(Duration::from_millis(200));
+            let _ = till_devices::transport::drain(p.link());
+            p.print_receipt(bytes)
+        }
+        other => other,
+    }
 }

@@ -657,16 +657,19 @@ impl App {
         self.last_closed = Some(day);
         let auto = self.close_due_periods(day, ts, &user.id);
         let mut text = crate::report::period_report(&self.journal, ClosingKind::Day, &period)?;
-        text.push_str("\nComptage (attendu / compté / écart)\n");
-        for r in rows {
-            let c = r.counted.unwrap_or_default();
-            text.push_str(&format!(
-                "  {:<14} {:>12} {:>12} {:>10}\n",
-                r.tender,
-                self.money(r.expected),
-                self.money(c),
-                self.money(c - r.expected)
-            ));
+        if !text.to_lowercase().contains("comptage") {
+            // The report did not show the count: add it.
+            text.push_str("\nComptage (attendu / compté / écart)\n");
+            for r in rows {
+                let c = r.counted.unwrap_or_default();
+                text.push_str(&format!(
+                    "  {:<14} {:>12} {:>12} {:>10}\n",
+                    r.tender,
+                    self.money(r.expected),
+                    self.money(c),
+                    self.money(c - r.expected)
+                ));
+            }
         }
         if !auto.is_empty() {
             text.push_str(&format!("\nClôtures automatiques : {}\n", auto.join(", ")));

@@ -488,6 +488,15 @@ impl App {
 
     /// One key press.
     pub fn key(&mut self, k: Key) {
+        self.key_inner(k);
+        // Keep "events waiting" exact after every action (an indexed read),
+        // not only at the once-a-second refresh.
+        if let Ok((head, _)) = self.journal.head() {
+            self.status.head = head;
+        }
+    }
+
+    fn key_inner(&mut self, k: Key) {
         if self.approval.is_some() {
             self.approval_key(k);
             return;
@@ -502,7 +511,8 @@ impl App {
             Screen::Payment => self.payment_key(k),
             Screen::Done { .. } => {
                 // Any key starts the next sale, and is not lost: a digit
-                // typed here is the start of the next code.
+                // typed here is the start of the next code. Enter and Esc
+                // only leave this screen.
                 self.screen = Screen::Sale;
                 if matches!(k, Key::Char(_) | Key::F(_)) {
                     self.sale_key(k);
