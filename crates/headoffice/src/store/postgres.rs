@@ -157,6 +157,21 @@ impl Drop for Conn<'_> {
     }
 }
 
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Closing a `postgres::Client` blocks on its own runtime, which panics
+        // on a tokio worker (where the server's state is dropped at shutdown):
+        // close the idle connections on a plain thread.
+        let idle = std::mem::take(&mut self.idle.get_mut().unwrap_or_else(|p| p.into_inner()).0);
+        if let Ok(h) = std::thread::Builder::new()
+            .name("pg-close".into())
+            .spawn(move || drop(idle))
+        {
+            let _ = h.join();
+        }
+    }
+}
+
 fn is_retryable(e: &postgres::Error) -> bool {
     e.code().is_some_and(|c| {
         *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
