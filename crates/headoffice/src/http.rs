@@ -477,7 +477,7 @@ async fn report_terminals(
     let rows = blocking(move || store.terminals()).await?;
     Ok(if csv {
         csv_response(
-            "terminal_id,store_id,last_seq,last_seen,last_event_ts,events,alerts",
+            "terminal_id,store_id,last_seq,last_seen,last_event_ts,lag_seconds,events,alerts",
             rows.into_iter().map(|r| {
                 vec![
                     r.terminal_id,
@@ -485,6 +485,7 @@ async fn report_terminals(
                     r.last_seq.to_string(),
                     r.last_seen.unwrap_or_default(),
                     r.last_event_ts.unwrap_or_default(),
+                    r.lag_seconds.map(|l| l.to_string()).unwrap_or_default(),
                     r.events.to_string(),
                     r.alerts.to_string(),
                 ]

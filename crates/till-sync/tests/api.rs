@@ -30,9 +30,14 @@ struct Setup {
 }
 
 fn setup() -> Setup {
+    setup_on(None)
+}
+
+/// On SQLite, or on the database `db` names.
+fn setup_on(db: Option<String>) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let journal = journal(dir.path(), "T01", "S1", SALES, 5);
-    let db = format!("sqlite:{}", dir.path().join("ho.db").display());
+    let db = db.unwrap_or_else(|| format!("sqlite:{}", dir.path().join("ho.db").display()));
     let t1 = register(&db, "S1", "T01");
     let t2 = register(&db, "S2", "T02");
     let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
@@ -77,7 +82,22 @@ fn store(s: &Setup) -> std::sync::Arc<dyn headoffice::store::Store> {
 
 #[test]
 fn bad_input_is_refused_and_nothing_stored() {
-    let s = setup();
+    bad_input(&setup());
+}
+
+#[test]
+fn postgres_bad_input_and_tampered_chains() {
+    let Some((_pg, db)) = pg::cluster() else {
+        return;
+    };
+    bad_input(&setup_on(Some(db.clone())));
+    // A second database in the same cluster for the chain test.
+    let db2 = _pg.create_db("tamper").expect("db");
+    tampered(&setup_on(Some(db2)));
+}
+
+fn bad_input(s: &Setup) {
+    let s = s;
     let ev = events(&s.journal, 0, 20);
     let good = EventBatch::from_stored("T01", &ev);
     let code = |v: &Value| v["code"].as_str().unwrap_or("").to_string();
@@ -157,7 +177,10 @@ fn rechain(prev: [u8; 32], evs: &mut [StoredEvent]) {
 
 #[test]
 fn tampered_chains_are_refused_and_raised() {
-    let s = setup();
+    tampered(&setup());
+}
+
+fn tampered(s: &Setup) {
     let ev = events(&s.journal, 0, 150);
     let (st, v) = push(&s, &s.t1, &EventBatch::from_stored("T01", &ev[..100]));
     assert_eq!(st, 200, "{v}");
@@ -362,6 +385,15 @@ fn reports_feed_health_metrics_openapi() {
     );
     let terms: Value = get("/v1/reports/terminals").json().expect("json");
     assert!(terms.as_array().is_some_and(|a| a.len() == 2), "{terms}");
+    assert_eq!(terms[0]["terminal_id"], "T01");
+    assert!(
+        terms[0]["lag_seconds"].is_i64(),
+        "lag of a till that pushed: {terms}"
+    );
+    assert!(
+        terms[1]["lag_seconds"].is_null(),
+        "T02 never pushed: {terms}"
+    );
     let closings: Value = get("/v1/reports/closings?terminal=T01")
         .json()
         .expect("json");

@@ -78,6 +78,15 @@ pub struct TerminalState {
     pub last_event_ts: Option<String>,
     pub events: u64,
     pub alerts: u64,
+    /// Seconds between the newest event's till time and now: how far behind
+    /// head office is for this till (None: nothing received yet).
+    pub lag_seconds: Option<i64>,
+}
+
+/// Lag of a terminal whose newest event is dated `last_event_ts`.
+pub(crate) fn lag_seconds(last_event_ts: Option<&str>) -> Option<i64> {
+    let ts = chrono::DateTime::parse_from_rfc3339(last_event_ts?).ok()?;
+    Some((chrono::Utc::now() - ts.with_timezone(&chrono::Utc)).num_seconds())
 }
 
 /// One row of the sales report.

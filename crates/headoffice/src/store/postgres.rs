@@ -602,6 +602,7 @@ impl Store for PgStore {
                 last_event_ts: r.get(4),
                 events: to_u64(r.get(5)),
                 alerts: to_u64(r.get(6)),
+                lag_seconds: super::lag_seconds(r.get::<_, Option<String>>(4).as_deref()),
             })
             .collect())
     }

@@ -517,9 +517,14 @@ impl Store for SqliteStore {
                 last_event_ts: r.get(4)?,
                 events: to_u64(r.get(5)?),
                 alerts: to_u64(r.get(6)?),
+                lag_seconds: None,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        for t in &mut out {
+            t.lag_seconds = super::lag_seconds(t.last_event_ts.as_deref());
+        }
+        Ok(out)
     }
 
     fn sales(
