@@ -416,3 +416,44 @@ fn cash_in_with_approval_counts_in_the_z() {
     assert_eq!(t.cash_in.to_string(), "100.00");
     assert_eq!(fake.borrow().drawer_kicks(), 1);
 }
+
+#[test]
+fn every_screen_draws_at_any_size() {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(dir.path());
+    let mut draw_all = |app: &App| {
+        for (w, h) in [(8, 4), (40, 12), (80, 25), (128, 48)] {
+            let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+            t.draw(|f| till::app::ui::draw(f, app)).unwrap();
+        }
+    };
+    draw_all(&app);
+    typed(&mut app, "1111\n");
+    draw_all(&app);
+    typed(&mut app, "10001\n");
+    draw_all(&app);
+    press(&mut app, &[Key::F(2)]);
+    typed(&mut app, "lait");
+    draw_all(&app);
+    press(&mut app, &[Key::Esc, Key::F(8)]);
+    draw_all(&app);
+    press(&mut app, &[Key::F(1)]);
+    draw_all(&app);
+    press(&mut app, &[Key::Enter, Key::F(9)]);
+    draw_all(&app);
+    typed(&mut app, "5");
+    assert!(app.approval.is_some());
+    draw_all(&app);
+    press(&mut app, &[Key::Esc, Key::F(9)]);
+    typed(&mut app, "1");
+    typed(&mut app, "1\n");
+    draw_all(&app);
+    press(&mut app, &[Key::Esc, Key::F(9)]);
+    typed(&mut app, "9");
+    draw_all(&app);
+    press(&mut app, &[Key::Esc, Key::F(9)]);
+    typed(&mut app, "8");
+    draw_all(&app);
+}

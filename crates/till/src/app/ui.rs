@@ -262,7 +262,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                 dlg.req.action.as_str(),
                 dlg.req.min_role.as_str()
             )),
-            Line::from(cut(&dlg.req.detail, w as usize - 2)),
+            Line::from(cut(&dlg.req.detail, (w as usize).saturating_sub(2))),
             Line::from(format!("Code responsable : {}", "*".repeat(dlg.pin.len()))),
         ];
         if let Some(e) = &dlg.error {
