@@ -423,7 +423,7 @@ fn every_screen_draws_at_any_size() {
     use ratatui::Terminal;
     let dir = tempfile::tempdir().unwrap();
     let (mut app, _) = app(dir.path());
-    let mut draw_all = |app: &App| {
+    let draw_all = |app: &App| {
         for (w, h) in [(8, 4), (40, 12), (80, 25), (128, 48)] {
             let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
             t.draw(|f| till::app::ui::draw(f, app)).unwrap();
