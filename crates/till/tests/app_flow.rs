@@ -32,6 +32,10 @@ fn open(dir: &Path) -> Journal {
 }
 
 fn app(dir: &Path) -> (App, Rc<RefCell<FakeDevices>>) {
+    app_at(dir, now)
+}
+
+fn app_at(dir: &Path, clock: fn() -> DateTime<FixedOffset>) -> (App, Rc<RefCell<FakeDevices>>) {
     let journal = open(dir);
     let users = till::users::ensure_demo_users(&journal).unwrap();
     let (items, patterns) = till::demo::catalog().unwrap();
@@ -49,7 +53,7 @@ fn app(dir: &Path) -> (App, Rc<RefCell<FakeDevices>>) {
         users,
         settings,
         Box::new(fake.clone()),
-        Box::new(now),
+        Box::new(clock),
     )
     .unwrap();
     (app, fake)
@@ -456,4 +460,44 @@ fn every_screen_draws_at_any_size() {
     press(&mut app, &[Key::Esc, Key::F(9)]);
     typed(&mut app, "8");
     draw_all(&app);
+}
+
+#[test]
+fn month_and_year_close_on_their_own_after_the_last_z() {
+    fn new_year_eve() -> DateTime<FixedOffset> {
+        FixedOffset::east_opt(3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 12, 31, 19, 0, 0)
+            .unwrap()
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app_at(dir.path(), new_year_eve);
+    typed(&mut app, "3333\n"); // the manager closes without approval
+    typed(&mut app, "10001\n");
+    press(&mut app, &[Key::F(8), Key::F(1), Key::Enter, Key::F(9)]);
+    typed(&mut app, "9");
+    typed(&mut app, "1,30\n");
+    press(&mut app, &[Key::F(8)]);
+    assert!(app.approval.is_none(), "{:?}", app.message);
+    let Screen::Report { text, .. } = &app.screen else {
+        panic!("{:?} {:?}", app.screen, app.message)
+    };
+    assert!(text.contains("2026-12"), "{text}");
+    let closings: Vec<(String, String)> = app
+        .journal
+        .closings()
+        .unwrap()
+        .into_iter()
+        .map(|(k, p, _)| (k, p))
+        .collect();
+    for (k, p) in [
+        ("day", "2026-12-31"),
+        ("month", "2026-12"),
+        ("year", "2026"),
+    ] {
+        assert!(
+            closings.contains(&(k.to_string(), p.to_string())),
+            "{k} {p} not in {closings:?}"
+        );
+    }
 }
