@@ -97,55 +97,54 @@ fn postgres_bad_input_and_tampered_chains() {
 }
 
 fn bad_input(s: &Setup) {
-    let s = s;
     let ev = events(&s.journal, 0, 20);
     let good = EventBatch::from_stored("T01", &ev);
     let code = |v: &Value| v["code"].as_str().unwrap_or("").to_string();
 
-    let (st, v) = push(&s, "", &good);
+    let (st, v) = push(s, "", &good);
     assert_eq!((st, code(&v).as_str()), (401, "unauthorized"), "{v}");
-    let (st, v) = post(&s, None, serde_json::to_vec(&good).expect("json"));
+    let (st, v) = post(s, None, serde_json::to_vec(&good).expect("json"));
     assert_eq!((st, code(&v).as_str()), (401, "unauthorized"), "{v}");
-    let (st, v) = push(&s, "not-a-token", &good);
+    let (st, v) = push(s, "not-a-token", &good);
     assert_eq!((st, code(&v).as_str()), (401, "unauthorized"), "{v}");
     // T02's credential cannot push T01's events.
-    let (st, v) = push(&s, &s.t2, &good);
+    let (st, v) = push(s, &s.t2, &good);
     assert_eq!((st, code(&v).as_str()), (403, "forbidden_terminal"), "{v}");
-    let (st, v) = post(&s, Some(&s.t1), b"{\"version\":1,\"terminal_id\":".to_vec());
+    let (st, v) = post(s, Some(&s.t1), b"{\"version\":1,\"terminal_id\":".to_vec());
     assert_eq!((st, code(&v).as_str()), (400, "malformed"), "{v}");
     let mut future = serde_json::to_value(&good).expect("json");
     future["version"] = json!(99);
     future["events"] = json!([{"something": "new"}]);
-    let (st, v) = post(&s, Some(&s.t1), serde_json::to_vec(&future).expect("json"));
+    let (st, v) = post(s, Some(&s.t1), serde_json::to_vec(&future).expect("json"));
     assert_eq!((st, code(&v).as_str()), (400, "unsupported_version"), "{v}");
     let big = vec![b' '; 5 * 1024 * 1024];
-    let (st, v) = post(&s, Some(&s.t1), big);
+    let (st, v) = post(s, Some(&s.t1), big);
     assert_eq!((st, code(&v).as_str()), (413, "batch_too_large"), "{v}");
     let mut holes = good.clone();
     holes.events.remove(3);
-    let (st, v) = push(&s, &s.t1, &holes);
+    let (st, v) = push(s, &s.t1, &holes);
     assert_eq!((st, code(&v).as_str()), (400, "not_consecutive"), "{v}");
     let mut bad_hex = good.clone();
     bad_hex.events[0].hash = "zz".into();
-    let (st, v) = push(&s, &s.t1, &bad_hex);
+    let (st, v) = push(s, &s.t1, &bad_hex);
     assert_eq!((st, code(&v).as_str()), (400, "malformed"), "{v}");
     // A gap: head office holds nothing, the batch starts at 5.
     let late = EventBatch::from_stored("T01", &ev[4..]);
-    let (st, v) = push(&s, &s.t1, &late);
+    let (st, v) = push(s, &s.t1, &late);
     assert_eq!((st, code(&v).as_str()), (409, "seq_gap"), "{v}");
     assert_eq!(v["expected_seq"], 1);
 
-    let st = store(&s);
+    let st = store(s);
     assert_eq!(st.event_counts().expect("counts"), (0, 0), "nothing stored");
     assert!(st.alerts().expect("alerts").is_empty());
     assert!(st.sales(None, None, None).expect("sales").is_empty());
 
     // And the good batch goes in, twice with one effect.
-    let (code1, v1) = push(&s, &s.t1, &good);
+    let (code1, v1) = push(s, &s.t1, &good);
     assert_eq!(code1, 200, "{v1}");
     assert_eq!(v1["acked_seq"], 20);
     assert_eq!(v1["stored"], 20);
-    let (code2, v2) = push(&s, &s.t1, &good);
+    let (code2, v2) = push(s, &s.t1, &good);
     assert_eq!(code2, 200, "{v2}");
     assert_eq!(
         (v2["stored"].clone(), v2["duplicates"].clone()),
@@ -182,13 +181,13 @@ fn tampered_chains_are_refused_and_raised() {
 
 fn tampered(s: &Setup) {
     let ev = events(&s.journal, 0, 150);
-    let (st, v) = push(&s, &s.t1, &EventBatch::from_stored("T01", &ev[..100]));
+    let (st, v) = push(s, &s.t1, &EventBatch::from_stored("T01", &ev[..100]));
     assert_eq!(st, 200, "{v}");
 
     // 1. A payload edited in place: the hash no longer recomputes.
     let mut edited = ev[100..].to_vec();
     tamper(&mut edited[19].payload);
-    let (st, v) = push(&s, &s.t1, &EventBatch::from_stored("T01", &edited));
+    let (st, v) = push(s, &s.t1, &EventBatch::from_stored("T01", &edited));
     assert_eq!(
         (st, v["code"].as_str()),
         (422, Some("hash_mismatch")),
@@ -203,13 +202,13 @@ fn tampered(s: &Setup) {
     let mut forged = ev[99..].to_vec();
     tamper(&mut forged[0].payload);
     rechain(ev[98].hash, &mut forged);
-    let (st, v) = push(&s, &s.t1, &EventBatch::from_stored("T01", &forged[1..]));
+    let (st, v) = push(s, &s.t1, &EventBatch::from_stored("T01", &forged[1..]));
     assert_eq!((st, v["code"].as_str()), (422, Some("chain_broken")), "{v}");
     // ...and resending the forged seq 100 itself is caught as a rewrite.
-    let (st, v) = push(&s, &s.t1, &EventBatch::from_stored("T01", &forged));
+    let (st, v) = push(s, &s.t1, &EventBatch::from_stored("T01", &forged));
     assert_eq!((st, v["code"].as_str()), (422, Some("chain_broken")), "{v}");
 
-    let store = store(&s);
+    let store = store(s);
     assert_eq!(
         store
             .terminals()

@@ -217,3 +217,43 @@ fn postgres_backend_same_behaviour() {
     assert_matches_till(&db, "S2", &j2);
     assert_matches_till(&db, "S1", &journal);
 }
+
+/// The counter keeps selling (one durable commit per sale) while the daemon
+/// pushes: the till is never refused its write lock, and everything arrives.
+#[test]
+fn till_keeps_selling_while_the_daemon_pushes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
+    let db = sqlite_db(dir.path());
+    let token = register(&db, "S1", "T01");
+    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let cfg = sync_config(
+        dir.path(),
+        &ho.url(),
+        &token,
+        &journal,
+        "batch_events = 100\npoll_seconds = 0.05\n",
+    );
+    let mut daemon = spawn_run(&cfg);
+    let more = till::simulate::SimOptions {
+        db: journal.clone(),
+        key: None,
+        sales: 400,
+        days: 2,
+        seed: 77,
+        start: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("date"),
+        terminal_id: "T01".into(),
+        shop_id: "S1".into(),
+        items: Some(300),
+        ack: false,
+        persist_basket: true,
+        print_reports: false,
+        batch: 1,
+    };
+    till::simulate::run(&more, &mut std::io::sink())
+        .expect("the till sells while the daemon pushes");
+    wait_delivered(&db, "T01", &journal, Duration::from_secs(120));
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    assert_matches_till(&db, "S1", &journal);
+}
