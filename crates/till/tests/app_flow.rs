@@ -501,3 +501,30 @@ fn month_and_year_close_on_their_own_after_the_last_z() {
         );
     }
 }
+
+#[test]
+fn price_override_needs_a_supervisor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(dir.path());
+    typed(&mut app, "1111\n10001\n");
+    typed(&mut app, "0,99/");
+    let dlg = app.approval.as_ref().expect("approval asked");
+    assert!(dlg.req.detail.contains("0,99"), "{}", dlg.req.detail);
+    typed(&mut app, "2222\n");
+    assert!(app.approval.is_none(), "{:?}", app.message);
+    let b = app.basket.as_ref().unwrap();
+    assert_eq!(b.lines()[0].unit_price.to_string(), "0.99");
+    assert!(b.lines()[0].overridden);
+    press(&mut app, &[Key::F(8), Key::F(2)]);
+    let sale = events(&app.journal)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::SaleCompleted(r) => Some(r),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        sale.lines[0].overridden_from.map(|p| p.to_string()),
+        Some("1.30".into())
+    );
+}

@@ -42,6 +42,10 @@ pub(crate) enum Op {
         d: Option<Discount>,
     },
     BasketDiscount(Option<Discount>),
+    OverridePrice {
+        line: u32,
+        price: Money,
+    },
     Void(u32),
     Tender {
         kind: TenderKind,
@@ -75,6 +79,7 @@ impl Op {
                 | Op::SetQty { .. }
                 | Op::LineDiscount { .. }
                 | Op::BasketDiscount(_)
+                | Op::OverridePrice { .. }
                 | Op::Void(_)
                 | Op::Tender { .. }
                 | Op::RemoveTender
@@ -217,6 +222,11 @@ impl App {
             }
             Op::BasketDiscount(d) => {
                 self.basket_mut()?.set_basket_discount(*d)?;
+                self.input.clear();
+                self.persist();
+            }
+            Op::OverridePrice { line, price } => {
+                self.basket_mut()?.override_price(*line, *price)?;
                 self.input.clear();
                 self.persist();
             }

@@ -704,8 +704,18 @@ impl App {
         }
     }
 
-    /// Digits, letters and `*` on the sale screen.
+    /// Digits, letters, `*` (quantity) and `/` (price) on the sale screen.
     fn edit_sale_input(&mut self, k: Key) -> bool {
+        if k == Key::Char('/') {
+            // "12,50/" : the selected line's unit price becomes 12,50
+            // (a supervisor approves; the catalog price stays on the receipt).
+            match (self.selected_line_no(), parse_money(&self.input)) {
+                (Some(line), Some(price)) => self.exec(Op::OverridePrice { line, price }),
+                (None, _) => self.error("Aucune ligne choisie"),
+                (_, None) => self.error("Prix illisible : tapez par exemple 12,50 puis /"),
+            }
+            return true;
+        }
         if k == Key::Char('*') {
             match parse_qty(&self.input) {
                 Some(q) => {

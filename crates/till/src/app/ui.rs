@@ -393,6 +393,9 @@ fn draw_sale(f: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::from(
             " Quantité : 3 * puis l'article.  Recherche : F2.",
         ));
+        lines.push(Line::from(
+            " Prix de la ligne choisie : 12,50 puis / (responsable).",
+        ));
     }
     let title = if matches!(app.screen, Screen::Payment) {
         " Paiement "
