@@ -528,3 +528,12 @@ fn price_override_needs_a_supervisor() {
         Some("1.30".into())
     );
 }
+
+#[test]
+fn an_unreadable_parked_file_does_not_stop_the_till() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("parked.json"), b"{not json").unwrap();
+    let (app, _) = app(dir.path());
+    assert!(app.parked.list.is_empty());
+    assert!(dir.path().join("parked-unreadable.json").exists());
+}

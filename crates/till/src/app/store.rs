@@ -34,11 +34,20 @@ impl ParkedStore {
     pub fn open(journal_path: &Path) -> Result<ParkedStore> {
         let path = journal_path.with_file_name("parked.json");
         let list = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice::<Vec<Parked>>(&bytes)
-                .with_context(|| format!("reading parked baskets from {}", path.display()))?
-                .into_iter()
-                .filter(|p| p.basket.validate().is_ok())
-                .collect(),
+            Ok(bytes) => match serde_json::from_slice::<Vec<Parked>>(&bytes) {
+                Ok(list) => list
+                    .into_iter()
+                    .filter(|p| p.basket.validate().is_ok())
+                    .collect(),
+                // Never a reason not to start selling: set the file aside
+                // for the technician and start with no parked baskets.
+                Err(_) => {
+                    let keep = path.with_file_name("parked-unreadable.json");
+                    std::fs::rename(&path, &keep)
+                        .with_context(|| format!("setting aside {}", path.display()))?;
+                    Vec::new()
+                }
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => {
                 return Err(e).with_context(|| format!("reading {}", path.display()));
