@@ -328,12 +328,7 @@ fn printer_worker(
                 ready: false,
                 drawer_open: None,
             },
-            (Job::Status, Some(p)) => match {
-                // A late byte from an earlier exchange must not be read as
-                // this answer.
-                let _ = till_devices::transport::drain(p.link());
-                p.full_status()
-            } {
+            (Job::Status, Some(p)) => match fresh_status(p) {
                 Ok(s) => {
                     let problems = s.problems();
                     let open = drawer.sensor_open_level.is_open(s.printer.drawer_pin3_high);
@@ -505,4 +500,13 @@ fn print_once_more_if_not_ready(
         }
         other => other,
     }
+}
+
+/// The printer's status, after throwing away any late byte from an earlier
+/// exchange so it is not read as this answer.
+fn fresh_status(
+    p: &mut Printer<Box<dyn Transport>>,
+) -> Result<till_devices::escpos::FullStatus, DeviceError> {
+    let _ = till_devices::transport::drain(p.link());
+    p.full_status()
 }
