@@ -317,6 +317,14 @@ async fn push_events_inner(
                 format!("chain broken at seq {seq}: {detail} (alert raised)"),
             ))
         }
+        IngestOutcome::BadSignature { seq, detail } => {
+            tracing::error!(terminal = %auth.terminal_id, seq, %detail, "ALERT: bad closing signature");
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::BadSignature,
+                format!("bad signature at seq {seq}: {detail} (alert raised)"),
+            ))
+        }
         IngestOutcome::HashMismatch { seq, detail } => {
             tracing::error!(terminal = %auth.terminal_id, seq, %detail, "ALERT: hash mismatch");
             Err(ApiError::new(

@@ -110,6 +110,9 @@ pub enum ErrorCode {
     ChainBroken,
     /// A hash does not match its record (422, raised as an alert).
     HashMismatch,
+    /// A closing's Ed25519 signature does not verify with the terminal's
+    /// public key (422, raised as an alert).
+    BadSignature,
     /// A query parameter is invalid (400).
     BadRequest,
     /// Not found (404).
@@ -131,6 +134,7 @@ impl ErrorCode {
             ErrorCode::SeqGap => "seq_gap",
             ErrorCode::ChainBroken => "chain_broken",
             ErrorCode::HashMismatch => "hash_mismatch",
+            ErrorCode::BadSignature => "bad_signature",
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Internal => "internal",

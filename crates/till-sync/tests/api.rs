@@ -262,6 +262,50 @@ fn tampered(s: &Setup) {
         "{text}"
     );
     assert_eq!(store.event_counts().expect("counts"), (100, 100));
+
+    // 4. A closing whose signature was altered: refused and raised; the
+    // genuine one then goes in.
+    let rest = events(&s.journal, 100, 100_000);
+    let at = rest
+        .iter()
+        .position(|e| e.kind == "closing")
+        .expect("a closing after seq 100");
+    let (st, v) = push(s, &s.t1, &EventBatch::from_stored("T01", &rest[..at]));
+    assert_eq!(st, 200, "{v}");
+    let mut bad = rest[at].clone();
+    if let Some(sig) = bad.signature.as_mut() {
+        sig[0] ^= 1;
+    }
+    let (st, v) = push(
+        s,
+        &s.t1,
+        &EventBatch::from_stored("T01", std::slice::from_ref(&bad)),
+    );
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (422, Some("bad_signature")),
+        "{v}"
+    );
+    bad.signature = None;
+    let (st, v) = push(
+        s,
+        &s.t1,
+        &EventBatch::from_stored("T01", std::slice::from_ref(&bad)),
+    );
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (422, Some("bad_signature")),
+        "unsigned closing: {v}"
+    );
+    let (st, v) = push(s, &s.t1, &EventBatch::from_stored("T01", &rest[at..=at]));
+    assert_eq!(st, 200, "{v}");
+    assert!(store
+        .alerts()
+        .expect("alerts")
+        .iter()
+        .any(|a| a.code == "bad_signature"));
+    let n = rest[at].seq;
+    assert_eq!(store.event_counts().expect("counts"), (n, n));
 }
 
 /// Changes a payload's bytes (still JSON: a space before the closing brace).

@@ -91,6 +91,64 @@ pub fn plan<E>(
     })
 }
 
+/// Checks the Ed25519 signature of every closing in `new` (the signature of
+/// its 32-byte hash) with the terminal's public key: the one stored from its
+/// `terminal_initialised` event, or the one this run carries. Returns the
+/// first closing that does not verify, and why.
+pub fn check_signatures(
+    stored_public_key: Option<&str>,
+    new: &[StoredEvent],
+) -> Option<(u64, String)> {
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+    let mut key = stored_public_key
+        .filter(|k| !k.is_empty())
+        .map(str::to_string);
+    for e in new {
+        match e.kind.as_str() {
+            "terminal_initialised" => {
+                if let Ok(Event::TerminalInitialised(t)) = e.decode() {
+                    key = Some(t.public_key);
+                }
+            }
+            "closing" => {
+                let Some(k) = &key else {
+                    return Some((e.seq, "no public key known for this terminal".into()));
+                };
+                let mut kb = [0u8; 32];
+                if hex::decode_to_slice(k, &mut kb).is_err() {
+                    return Some((e.seq, format!("public key {k:?} is not 32 bytes of hex")));
+                }
+                let Ok(vk) = VerifyingKey::from_bytes(&kb) else {
+                    return Some((
+                        e.seq,
+                        "the terminal's public key is not a valid Ed25519 key".into(),
+                    ));
+                };
+                let Some(sig) = e.signature.as_deref() else {
+                    return Some((e.seq, format!("closing seq {} carries no signature", e.seq)));
+                };
+                let Ok(sig) = Signature::from_slice(sig) else {
+                    return Some((
+                        e.seq,
+                        format!("closing seq {}: signature is not 64 bytes", e.seq),
+                    ));
+                };
+                if vk.verify(&e.hash, &sig).is_err() {
+                    return Some((
+                        e.seq,
+                        format!(
+                            "closing seq {}: signature does not verify with the terminal's key",
+                            e.seq
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// One stock movement derived from an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockRow {

@@ -64,6 +64,8 @@ pub enum IngestOutcome {
     Broken { seq: u64, detail: String },
     /// Refused: a hash does not recompute. An alert row was written.
     HashMismatch { seq: u64, detail: String },
+    /// Refused: a closing's signature does not verify. An alert row was written.
+    BadSignature { seq: u64, detail: String },
 }
 
 /// A terminal's sync state.

@@ -226,12 +226,13 @@ impl PgStore {
     ) -> std::result::Result<IngestOutcome, PgOrStore> {
         let mut tx = c.transaction()?;
         let row = tx.query_opt(
-            "SELECT last_seq, last_hash FROM terminals WHERE terminal_id = $1 FOR UPDATE",
+            "SELECT last_seq, last_hash, public_key FROM terminals WHERE terminal_id = $1 FOR UPDATE",
             &[&t.terminal_id],
         )?;
         let row =
             row.ok_or_else(|| StoreError::Invalid(format!("unknown terminal {}", t.terminal_id)))?;
         let hash: Vec<u8> = row.get(1);
+        let public_key: Option<String> = row.get(2);
         let h = ChainHead {
             last_seq: to_u64(row.get(0)),
             last_hash: hash32("terminals.last_hash", &hash)?,
@@ -255,6 +256,11 @@ impl PgStore {
         match plan {
             Plan::Store { skip } => {
                 let new = &batch[skip..];
+                if let Some((seq, detail)) = ingest::check_signatures(public_key.as_deref(), new) {
+                    drop(tx);
+                    write_alert(c, &t.terminal_id, "bad_signature", seq, &detail)?;
+                    return Ok(IngestOutcome::BadSignature { seq, detail });
+                }
                 if let Some(last) = new.last() {
                     // Payloads are read for the projections on a second thread
                     // while the rows are inserted.

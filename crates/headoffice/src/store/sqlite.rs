@@ -162,17 +162,23 @@ fn register_dec_add(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn head(tx: &Transaction<'_>, terminal_id: &str) -> Result<ChainHead> {
-    let row: Option<(i64, Vec<u8>)> = tx
-        .prepare_cached("SELECT last_seq, last_hash FROM terminals WHERE terminal_id = ?1")?
-        .query_row([terminal_id], |r| Ok((r.get(0)?, r.get(1)?)))
+/// The terminal's chain head and public key.
+fn head(tx: &Transaction<'_>, terminal_id: &str) -> Result<(ChainHead, Option<String>)> {
+    let row: Option<(i64, Vec<u8>, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT last_seq, last_hash, public_key FROM terminals WHERE terminal_id = ?1",
+        )?
+        .query_row([terminal_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    let (seq, hash) =
+    let (seq, hash, pk) =
         row.ok_or_else(|| StoreError::Invalid(format!("unknown terminal {terminal_id}")))?;
-    Ok(ChainHead {
-        last_seq: to_u64(seq),
-        last_hash: hash32("terminals.last_hash", &hash)?,
-    })
+    Ok((
+        ChainHead {
+            last_seq: to_u64(seq),
+            last_hash: hash32("terminals.last_hash", &hash)?,
+        },
+        pk,
+    ))
 }
 
 fn insert_events(tx: &Transaction<'_>, t: &TerminalAuth, events: &[StoredEvent]) -> Result<()> {
@@ -352,7 +358,7 @@ impl Store for SqliteStore {
     fn ingest(&self, t: &TerminalAuth, batch: &[StoredEvent]) -> Result<IngestOutcome> {
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let h = head(&tx, &t.terminal_id)?;
+        let (h, public_key) = head(&tx, &t.terminal_id)?;
         let plan = {
             let mut st =
                 tx.prepare_cached("SELECT hash FROM events WHERE terminal_id = ?1 AND seq = ?2")?;
@@ -367,6 +373,11 @@ impl Store for SqliteStore {
         match plan {
             Plan::Store { skip } => {
                 let new = &batch[skip..];
+                if let Some((seq, detail)) = ingest::check_signatures(public_key.as_deref(), new) {
+                    drop(tx);
+                    write_alert(&c, &t.terminal_id, "bad_signature", seq, &detail)?;
+                    return Ok(IngestOutcome::BadSignature { seq, detail });
+                }
                 let last = new.last();
                 if let Some(last) = last {
                     // Reading the payloads for the projections runs on a second
