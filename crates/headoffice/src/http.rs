@@ -599,9 +599,11 @@ async fn healthz(State(state): State<AppState>) -> ApiResult<Response> {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    let mut text = state.metrics.render();
+    // Per-terminal sync state, read at scrape time (a handful of rows per shop).
+    let store = state.store.clone();
+    if let Ok(terminals) = blocking(move || store.terminals()).await {
+        crate::metrics::render_terminals(&mut text, &terminals);
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -183,8 +183,29 @@ fn serve(cli: &Cli, cfg: &Config, listen: Option<String>) -> Result<()> {
         // Tests and scripts read this line to learn the port of --listen 127.0.0.1:0.
         println!("listening on {addr}");
         tracing::info!(%addr, "head office listening");
+        // systemd stops with SIGTERM, a terminal with ^C: finish the requests
+        // in flight (each batch commits or rolls back whole anyway).
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{signal, SignalKind};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut term) => {
+                        tokio::select! {
+                            _ = tokio::signal::ctrl_c() => {}
+                            _ = term.recv() => {}
+                        }
+                    }
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+            tracing::info!("shutting down");
         };
         headoffice::serve(listener, state, shutdown)
             .await

@@ -81,3 +81,47 @@ impl Metrics {
         s
     }
 }
+
+/// Gauges of each terminal's sync state: last seq held, events, alerts, lag.
+pub fn render_terminals(s: &mut String, terminals: &[crate::store::TerminalState]) {
+    let esc = |v: &str| {
+        v.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    };
+    let series: [(&str, &str, fn(&crate::store::TerminalState) -> Option<f64>); 4] = [
+        (
+            "headoffice_terminal_last_seq",
+            "Highest contiguous seq held per terminal.",
+            |t| Some(t.last_seq as f64),
+        ),
+        (
+            "headoffice_terminal_events",
+            "Events held per terminal.",
+            |t| Some(t.events as f64),
+        ),
+        (
+            "headoffice_terminal_alerts",
+            "Alerts raised per terminal.",
+            |t| Some(t.alerts as f64),
+        ),
+        (
+            "headoffice_terminal_lag_seconds",
+            "Age of the newest event held per terminal.",
+            |t| t.lag_seconds.map(|l| l as f64),
+        ),
+    ];
+    for (name, help, get) in series {
+        let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for t in terminals {
+            if let Some(v) = get(t) {
+                let _ = writeln!(
+                    s,
+                    "{name}{{terminal=\"{}\",store=\"{}\"}} {v}",
+                    esc(&t.terminal_id),
+                    esc(&t.store_id)
+                );
+            }
+        }
+    }
+}

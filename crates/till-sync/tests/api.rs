@@ -494,6 +494,10 @@ fn reports_feed_health_metrics_openapi() {
     assert_eq!(get("/healthz").status().as_u16(), 200);
     let m = get("/metrics").text().expect("metrics");
     assert!(m.contains("headoffice_events_stored_total"), "{m}");
+    assert!(
+        m.contains("headoffice_terminal_last_seq{terminal=\"T01\",store=\"S1\"}"),
+        "{m}"
+    );
     let api: Value = get("/v1/openapi.json").json().expect("openapi");
     assert!(api["paths"]["/v1/events"]["post"].is_object());
     let _ = WireEvent::from_stored; // the wire types the API describes

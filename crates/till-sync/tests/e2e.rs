@@ -14,6 +14,16 @@ fn headoffice_child() {
     maybe_serve_child();
 }
 
+/// 0..max milliseconds, different each call: kills land at varied points of
+/// a batch (reading, hashing, inserting, committing, answering).
+fn jitter(max: u64) -> Duration {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    Duration::from_millis(n.wrapping_mul(0x9E37_79B9) % max.max(1))
+}
+
 fn sqlite_db(dir: &std::path::Path) -> String {
     format!("sqlite:{}", dir.join("ho.db").display())
 }
@@ -87,9 +97,9 @@ fn head_office_killed_mid_stream_and_restarted() {
         "batch_events = 50\n",
     );
     let mut daemon = spawn_run(&cfg);
-    // Kill head office while batches are flowing, three times.
+    // Kill head office while batches are flowing, five times, at varied points.
     let s = headoffice::store::open(&db).expect("store");
-    for round in 0..3 {
+    for round in 0..5 {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         let before = s.terminals().expect("t")[0].last_seq;
         while s.terminals().expect("t")[0].last_seq == before {
@@ -99,6 +109,7 @@ fn head_office_killed_mid_stream_and_restarted() {
             );
             std::thread::sleep(Duration::from_millis(5));
         }
+        std::thread::sleep(jitter(30));
         ho.kill();
         std::thread::sleep(Duration::from_millis(300));
         ho.restart();
@@ -124,7 +135,7 @@ fn daemon_killed_mid_push_and_restarted() {
         "batch_events = 50\n",
     );
     let s = headoffice::store::open(&db).expect("store");
-    for round in 0..3 {
+    for round in 0..5 {
         let mut daemon = spawn_run(&cfg);
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         let before = s.terminals().expect("t")[0].last_seq;
@@ -135,6 +146,7 @@ fn daemon_killed_mid_push_and_restarted() {
             );
             std::thread::sleep(Duration::from_millis(5));
         }
+        std::thread::sleep(jitter(30));
         let _ = daemon.kill();
         let _ = daemon.wait();
     }
