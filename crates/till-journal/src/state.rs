@@ -1,10 +1,32 @@
 //! Operational state kept next to the journal, outside the chain: the basket in
-//! progress (survives a crash or power cut) and the users table.
+//! progress (survives a crash or power cut) and the users table (each change of
+//! which is journaled as a `config_changed` event).
 
 use crate::error::{JournalError, Result};
 use crate::journal::Journal;
+use chrono::{DateTime, FixedOffset};
 use rusqlite::OptionalExtension;
 use serde::{de::DeserializeOwned, Serialize};
+use sha2::{Digest, Sha256};
+use till_core::records::{ConfigChanged, Event};
+
+/// A user record for the journal: the PIN hash (argon2, salted) is replaced by
+/// a short fingerprint, so a PIN change shows without the hash being copied
+/// into every archive and to head office.
+fn redact_pin_hash(json: &str) -> String {
+    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str::<serde_json::Value>(json)
+    else {
+        return json.to_string();
+    };
+    if let Some(serde_json::Value::String(h)) = map.remove("pin_hash") {
+        let digest = Sha256::digest(h.as_bytes());
+        map.insert(
+            "pin_fingerprint".into(),
+            serde_json::Value::String(hex::encode(&digest[..4])),
+        );
+    }
+    serde_json::Value::Object(map).to_string()
+}
 
 impl Journal {
     /// Stores the basket in progress (serialised by the caller), durably.
@@ -38,21 +60,61 @@ impl Journal {
             .map_err(|e| self.db(e))
     }
 
-    /// Creates or replaces a user's record (stored as JSON).
-    pub fn put_user<T: Serialize>(&self, id: &str, user: &T) -> Result<()> {
+    /// Creates or replaces a user's record (stored as JSON). Who may approve
+    /// what depends on these records, so every change is journaled in the same
+    /// transaction as a `config_changed` event (key `user:ID`, the record with
+    /// its PIN hash reduced to a fingerprint), recording who made it.
+    pub fn put_user<T: Serialize>(
+        &self,
+        ts: DateTime<FixedOffset>,
+        by: &str,
+        id: &str,
+        user: &T,
+    ) -> Result<()> {
         self.signing_key("store a user")?;
         let json = serde_json::to_string(user).map_err(|source| JournalError::UserRecord {
             id: id.to_string(),
             source,
         })?;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO users (user_id, record) VALUES (?1, ?2)
-                 ON CONFLICT (user_id) DO UPDATE SET record = excluded.record",
-            )
-            .and_then(|mut s| s.execute([id, &json]))
-            .map(|_| ())
+        let tx = self.begin()?;
+        let db = |e| self.db(e);
+        let old = self.user_json_in(&tx, id)?;
+        if old.as_deref() == Some(json.as_str()) {
+            return Ok(());
+        }
+        tx.prepare_cached(
+            "INSERT INTO users (user_id, record) VALUES (?1, ?2)
+             ON CONFLICT (user_id) DO UPDATE SET record = excluded.record",
+        )
+        .and_then(|mut s| s.execute([id, &json]))
+        .map_err(db)?;
+        self.journal_user_change(&tx, ts, by, id, old.as_deref(), Some(&json))?;
+        tx.commit().map_err(db)
+    }
+
+    fn user_json_in(&self, tx: &rusqlite::Connection, id: &str) -> Result<Option<String>> {
+        tx.prepare_cached("SELECT record FROM users WHERE user_id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
             .map_err(|e| self.db(e))
+    }
+
+    fn journal_user_change(
+        &self,
+        tx: &rusqlite::Connection,
+        ts: DateTime<FixedOffset>,
+        by: &str,
+        id: &str,
+        old: Option<&str>,
+        new: Option<&str>,
+    ) -> Result<()> {
+        let ev = Event::ConfigChanged(ConfigChanged {
+            key: format!("user:{id}"),
+            old_value: old.map(redact_pin_hash),
+            new_value: new.map(redact_pin_hash),
+            by: by.to_string(),
+        });
+        self.append_in(tx, &crate::format_ts(&ts), &ev, false)?;
+        Ok(())
     }
 
     /// A user's record, if present.
@@ -95,12 +157,18 @@ impl Journal {
     }
 
     /// Removes a user's record (users are configuration, not journal rows).
-    pub fn delete_user(&self, id: &str) -> Result<bool> {
+    pub fn delete_user(&self, ts: DateTime<FixedOffset>, by: &str, id: &str) -> Result<bool> {
         self.signing_key("delete a user")?;
-        self.conn
-            .prepare_cached("DELETE FROM users WHERE user_id = ?1")
+        let tx = self.begin()?;
+        let db = |e| self.db(e);
+        let Some(old) = self.user_json_in(&tx, id)? else {
+            return Ok(false);
+        };
+        tx.prepare_cached("DELETE FROM users WHERE user_id = ?1")
             .and_then(|mut s| s.execute([id]))
-            .map(|n| n > 0)
-            .map_err(|e| self.db(e))
+            .map_err(db)?;
+        self.journal_user_change(&tx, ts, by, id, Some(&old), None)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
     }
 }

@@ -159,7 +159,7 @@ fn basket_survives_reopen_and_clears_with_the_sale() {
     assert_eq!(j.load_basket().unwrap().as_deref(), Some(&b"y"[..]));
 }
 
-#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq, Clone)]
 struct User {
     name: String,
     role: String,
@@ -173,8 +173,10 @@ fn users_round_trip() {
         name: "Alice".into(),
         role: "cashier".into(),
     };
-    j.put_user("u2", &alice).unwrap();
+    j.put_user(ts(8, 0, 0, 0), "m1", "u2", &alice).unwrap();
     j.put_user(
+        ts(8, 0, 1, 0),
+        "m1",
         "u1",
         &User {
             name: "Bob".into(),
@@ -182,13 +184,40 @@ fn users_round_trip() {
         },
     )
     .unwrap();
-    assert_eq!(j.get_user::<User>("u2").unwrap(), Some(alice));
+    assert_eq!(j.get_user::<User>("u2").unwrap(), Some(alice.clone()));
     assert_eq!(j.get_user::<User>("nobody").unwrap(), None);
     let all: Vec<(String, User)> = j.list_users().unwrap();
     assert_eq!(
         all.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
         ["u1", "u2"]
     );
+    // Every change is in the chain, with who made it; no change, no event.
+    let head = j.head().unwrap().0;
+    j.put_user(ts(8, 0, 2, 0), "m1", "u2", &alice).unwrap();
+    assert_eq!(
+        j.head().unwrap().0,
+        head,
+        "an unchanged record is not journaled"
+    );
+    let promoted = User {
+        name: "Alice".into(),
+        role: "supervisor".into(),
+    };
+    j.put_user(ts(8, 1, 0, 0), "m1", "u2", &promoted).unwrap();
+    let e = j.event(head + 1).unwrap().unwrap();
+    match e.decode().unwrap() {
+        Event::ConfigChanged(c) => {
+            assert_eq!(c.key, "user:u2");
+            assert_eq!(c.by, "m1");
+            assert!(c.old_value.unwrap().contains("cashier"));
+            assert!(c.new_value.unwrap().contains("supervisor"));
+        }
+        other => panic!("expected config_changed, got {other:?}"),
+    }
+    assert!(j.delete_user(ts(8, 2, 0, 0), "m1", "u2").unwrap());
+    assert!(!j.delete_user(ts(8, 2, 1, 0), "m1", "u2").unwrap());
+    assert_eq!(j.head().unwrap().0, head + 2);
+    assert_eq!(j.get_user::<User>("u2").unwrap(), None);
     // A record that is not a User is a typed error, not a panic.
     assert!(matches!(
         j.get_user::<u32>("u1"),

@@ -5,7 +5,7 @@
 
 use crate::demo;
 use crate::rng::Rng;
-use crate::users::ensure_demo_users;
+use crate::users::ensure_demo_users_at;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone};
 use rust_decimal::Decimal;
@@ -126,7 +126,7 @@ pub fn run(opts: &SimOptions, out: &mut dyn Write) -> Result<SimSummary> {
         at(opts.start, -120)?,
     )
     .with_context(|| format!("opening the journal {}", opts.db.display()))?;
-    let users = ensure_demo_users(&journal)?;
+    let users = ensure_demo_users_at(&journal, at(opts.start, -119)?)?;
     let (items, patterns) = match opts.items {
         Some(n) => (demo::synthetic_catalog(n)?, demo::patterns()?),
         None => demo::catalog()?,

@@ -1,6 +1,7 @@
 //! The demo users and their PINs, stored hashed in the journal database.
 
 use anyhow::Result;
+use chrono::{DateTime, FixedOffset};
 use till_core::auth::{hash_pin, Role, User};
 use till_journal::Journal;
 
@@ -13,8 +14,13 @@ pub const DEMO_USERS: &[(&str, &str, Role, &str)] = &[
 ];
 
 /// Creates the demo users that do not exist yet (PINs hashed with argon2 and a
-/// fresh random salt), and returns all four.
+/// fresh random salt), and returns all four. Creations are journaled now.
 pub fn ensure_demo_users(journal: &Journal) -> Result<Vec<User>> {
+    ensure_demo_users_at(journal, chrono::Local::now().fixed_offset())
+}
+
+/// Like [`ensure_demo_users`], journaling the creations at `ts`.
+pub fn ensure_demo_users_at(journal: &Journal, ts: DateTime<FixedOffset>) -> Result<Vec<User>> {
     let mut users = Vec::new();
     for (id, name, role, pin) in DEMO_USERS {
         let user = match journal.get_user::<User>(id)? {
@@ -29,7 +35,7 @@ pub fn ensure_demo_users(journal: &Journal) -> Result<Vec<User>> {
                     role: *role,
                     pin_hash: hash_pin(pin, &salt)?,
                 };
-                journal.put_user(id, &u)?;
+                journal.put_user(ts, "setup", id, &u)?;
                 u
             }
         };
