@@ -79,6 +79,7 @@ fn settings() -> Settings {
         shop: till::app::demo_shop(),
         basket: BasketConfig::default(),
         layout: Default::default(),
+        logo: None,
         receipts_hint: None,
     }
 }

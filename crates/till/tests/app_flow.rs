@@ -45,6 +45,7 @@ fn app_at(dir: &Path, clock: fn() -> DateTime<FixedOffset>) -> (App, Rc<RefCell<
         shop: till::app::demo_shop(),
         basket: BasketConfig::default(),
         layout: Default::default(),
+        logo: None,
         receipts_hint: None,
     };
     let app = App::new(

@@ -19,7 +19,7 @@ use till_core::records::{
 };
 use till_core::refund::{cancel, refund_lines, refund_without_receipt, AlreadyRefunded, Reversal};
 use till_core::{Basket, Discount, Item, Money, Receipt, ReceiptExtras, SaleError};
-use till_devices::escpos::core_receipt::render_receipt;
+use till_devices::escpos::core_receipt::render_receipt_with_logo;
 
 /// An operation that may need a supervisor's approval, kept whole so it can
 /// be repeated after the approval.
@@ -396,7 +396,8 @@ impl App {
             reprint_count: reprint,
         };
         let receipt = Receipt::from_record(record, &self.settings.shop, &extras, self.currency());
-        match render_receipt(&receipt, self.settings.layout) {
+        match render_receipt_with_logo(&receipt, self.settings.layout, self.settings.logo.as_ref())
+        {
             Ok(bytes) => self.devices.submit(Job::Print {
                 what: record.sale_no.clone(),
                 bytes,

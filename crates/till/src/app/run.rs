@@ -112,11 +112,21 @@ pub fn run(args: RunArgs) -> Result<i32> {
         .as_ref()
         .map(|p| p.layout())
         .unwrap_or_else(Layout::default);
+    // A logo that cannot be read is reported once and receipts print without
+    // it: a missing picture must not stop the shop from selling.
+    let logo = match devices_cfg.printer.as_ref().map(|p| p.logo()).transpose() {
+        Ok(l) => l.flatten(),
+        Err(e) => {
+            eprintln!("receipt logo not used: {e}");
+            None
+        }
+    };
     let devices: Box<dyn Devices> = Box::new(DeviceThreads::start(&devices_cfg));
     let settings = Settings {
         shop,
         basket: BasketConfig::default(),
         layout,
+        logo,
         receipts_hint,
     };
     let mut app = App::new(

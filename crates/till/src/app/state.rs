@@ -28,6 +28,8 @@ pub struct Settings {
     pub basket: BasketConfig,
     /// Receipt layout of the printer.
     pub layout: Layout,
+    /// The shop's logo, printed above its name (loaded once at start).
+    pub logo: Option<till_devices::escpos::receipt::Logo>,
     /// Where the demo's printed receipts can be read (shown on screen).
     pub receipts_hint: Option<String>,
 }
