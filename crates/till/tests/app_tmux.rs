@@ -130,12 +130,19 @@ impl Drop for Tmux {
     }
 }
 
+/// Whether tmux can run here. Without it the tests skip, except where
+/// COMPTOIR_REQUIRE_TOOLS is set (CI), where a missing tool is a failure.
 fn have_tmux() -> bool {
-    Command::new("tmux")
+    let ok = Command::new("tmux")
         .arg("-V")
         .output()
         .map(|o| o.status.success())
-        .unwrap_or(false)
+        .unwrap_or(false);
+    assert!(
+        ok || std::env::var_os("COMPTOIR_REQUIRE_TOOLS").is_none(),
+        "tmux is required here (COMPTOIR_REQUIRE_TOOLS is set): apt-get install tmux"
+    );
+    ok
 }
 
 fn wait_exit(t: &Tmux) {
