@@ -113,8 +113,8 @@ impl Journal {
             new_value: new.map(redact_pin_hash),
             by: by.to_string(),
         });
-        self.append_in(tx, &crate::format_ts(&ts), &ev, false)?;
-        Ok(())
+        let a = self.append_in(tx, &crate::format_ts(&ts), &ev, false)?;
+        self.write_tail(tx, a.seq, &a.hash)
     }
 
     /// A user's record, if present.

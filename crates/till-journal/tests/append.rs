@@ -218,6 +218,12 @@ fn users_round_trip() {
     assert!(!j.delete_user(ts(8, 2, 1, 0), "m1", "u2").unwrap());
     assert_eq!(j.head().unwrap().0, head + 2);
     assert_eq!(j.get_user::<User>("u2").unwrap(), None);
+    let r = till_journal::verify(db_path(dir.path()), Default::default()).unwrap();
+    assert!(
+        r.ok,
+        "user changes keep the chain and tail intact: {:?}",
+        r.first_problem
+    );
     // A record that is not a User is a typed error, not a panic.
     assert!(matches!(
         j.get_user::<u32>("u1"),

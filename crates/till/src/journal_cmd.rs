@@ -11,7 +11,7 @@ use till_core::records::ClosingKind;
 use till_journal::{verify, Journal, VerifyOptions, VerifyReport};
 
 /// Where the journal lives unless `--db` says otherwise.
-const DEFAULT_DB: &str = "/var/lib/comptoir/journal.db";
+pub(crate) const DEFAULT_DB: &str = "/var/lib/comptoir/journal.db";
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -228,7 +228,7 @@ pub fn run(cmd: JournalCmd) -> Result<i32> {
 }
 
 /// Opens an existing journal read-write; the terminal's identity is read from it.
-fn open_rw(db: &std::path::Path, key: Option<PathBuf>) -> Result<Journal> {
+pub(crate) fn open_rw(db: &std::path::Path, key: Option<PathBuf>) -> Result<Journal> {
     let ro = Journal::open_read_only(db)
         .with_context(|| format!("opening the journal {}", db.display()))?;
     let opts = till_journal::OpenOptions {

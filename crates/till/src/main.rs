@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 mod diag;
 mod journal_cmd;
+mod users_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +31,9 @@ enum Command {
     /// Technician diagnostics: find, test and debug each peripheral.
     #[command(subcommand)]
     Diag(diag::DiagCmd),
+    /// Users and PINs (every change is journaled).
+    #[command(subcommand)]
+    Users(users_cmd::UsersCmd),
 }
 
 fn main() {
@@ -39,6 +43,7 @@ fn main() {
         Command::Simulate(args) => journal_cmd::simulate(args),
         Command::Journal(cmd) => journal_cmd::run(cmd),
         Command::Diag(cmd) => diag::run(cmd),
+        Command::Users(cmd) => users_cmd::run(cmd),
     };
     match code {
         Ok(code) => std::process::exit(code),

@@ -125,3 +125,81 @@ fn simulate_verify_tamper_and_report() {
     let o = till(&["journal", "verify"], &dir.path().join("missing.db"));
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn users_are_managed_from_the_command_line_and_journaled() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("journal.db");
+    let o = till(&["simulate", "--sales", "5", "--quiet"], &db);
+    assert!(o.status.success(), "{}", text(&o));
+    let set = |pin: &str, role: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_till"))
+            .args([
+                "users", "set", "--id", "c9", "--name", "Lou", "--role", role, "--by", "m1", "--db",
+            ])
+            .arg(&db)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{pin}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let o = set("12", "cashier");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a 2-digit PIN is refused: {}",
+        text(&o)
+    );
+    let o = set("9876", "cashier");
+    assert!(o.status.success(), "{}", text(&o));
+    let o = set("9876", "supervisor");
+    assert!(o.status.success(), "{}", text(&o));
+
+    let o = till(&["users", "list", "--json"], &db);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lou = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == "c9")
+        .unwrap()
+        .clone();
+    assert_eq!(lou["role"], "supervisor");
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("argon2"),
+        "no PIN hash listed"
+    );
+
+    let j = till_journal::Journal::open_read_only(&db).unwrap();
+    let changes: Vec<_> = j
+        .events_after(0, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "config_changed")
+        .map(|e| String::from_utf8_lossy(&e.payload).to_string())
+        .filter(|p| p.contains("user:c9"))
+        .collect();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert!(changes[1].contains("supervisor") && changes[1].contains("\"by\":\"m1\""));
+    assert!(
+        !changes.iter().any(|c| c.contains("argon2")),
+        "PIN hashes stay out of the chain"
+    );
+    drop(j);
+
+    let o = till(&["users", "remove", "--id", "c9", "--by", "m1"], &db);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = till(&["users", "remove", "--id", "c9", "--by", "m1"], &db);
+    assert_eq!(o.status.code(), Some(1));
+    let o = till(&["journal", "verify"], &db);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
