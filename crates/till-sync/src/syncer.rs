@@ -82,6 +82,8 @@ pub struct Syncer {
     /// After a 409 naming a seq at or below the cursor (head office restored
     /// from a backup): resend from there. The cursor itself never moves back.
     resume_from: Option<u64>,
+    /// Batch bounds: the configured ones, halved while head office answers 413.
+    limits: Limits,
 }
 
 impl Syncer {
@@ -102,7 +104,12 @@ impl Syncer {
             .map_err(|e| SyncError::Client(e.to_string()))?;
         let state = SyncState::load(&cfg.state_path());
         let backoff = Backoff::new(cfg.backoff_base(), cfg.backoff_cap());
+        let limits = Limits {
+            events: cfg.batch_events.max(1),
+            bytes: cfg.batch_bytes.max(1),
+        };
         Ok(Syncer {
+            limits,
             cfg,
             journal,
             ho,
@@ -147,18 +154,19 @@ impl Syncer {
             };
             let batch = match prepared.take() {
                 Some(p) if p.first == from => p,
-                _ => prepare(&self.journal, &self.cfg, from)?,
+                _ => prepare(&self.journal, self.limits, from)?,
             };
             if batch.count == 0 {
                 self.resume_from = None;
                 return Ok(acked_total);
             }
             let (first, last_seq, count) = (batch.first, batch.last, batch.count);
+            let batch_bytes = batch.body.len();
             let ho = &self.ho;
-            let (journal, cfg) = (&self.journal, &self.cfg);
+            let (journal, limits) = (&self.journal, self.limits);
             let (outcome, next) = std::thread::scope(|scope| {
                 let request = scope.spawn(move || ho.push_body(batch.body));
-                let next = prepare(journal, cfg, last_seq + 1);
+                let next = prepare(journal, limits, last_seq + 1);
                 let outcome = request.join().unwrap_or_else(|_| {
                     PushOutcome::Transient("the request thread panicked".into())
                 });
@@ -199,6 +207,14 @@ impl Syncer {
                             "head office expects seq {expected}, the batch started at {first}"
                         )));
                     }
+                }
+                PushOutcome::Refused { body, .. }
+                    if body.code == sync_proto::ErrorCode::BatchTooLarge && count > 1 =>
+                {
+                    // Head office takes smaller batches than configured: halve
+                    // and go on (kept for this daemon's lifetime).
+                    self.limits.events = (count as usize / 2).max(1);
+                    self.limits.bytes = (batch_bytes / 2).max(1);
                 }
                 PushOutcome::Refused { status, body } => {
                     return Err(SyncError::Refused {
@@ -352,6 +368,13 @@ fn sleep_unless(stop: &AtomicBool, d: Duration) {
     }
 }
 
+/// How big a batch may be.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    events: usize,
+    bytes: usize,
+}
+
 /// A batch read and encoded, ready to send.
 struct Prepared {
     first: u64,
@@ -362,15 +385,15 @@ struct Prepared {
 
 /// Reads the batch starting at `from` (bounded by count and payload bytes)
 /// and encodes it.
-fn prepare(journal: &Journal, cfg: &Config, from: u64) -> Result<Prepared, SyncError> {
-    let mut events = journal.events_after(from.saturating_sub(1), cfg.batch_events)?;
+fn prepare(journal: &Journal, limits: Limits, from: u64) -> Result<Prepared, SyncError> {
+    let mut events = journal.events_after(from.saturating_sub(1), limits.events)?;
     let mut bytes = 0usize;
     let keep = events
         .iter()
         .take_while(|e| {
             // base64 grows payloads by a third; hex hashes and framing ~250 bytes.
             bytes += e.payload.len() * 4 / 3 + e.ts.len() + e.kind.len() + 250;
-            bytes <= cfg.batch_bytes
+            bytes <= limits.bytes
         })
         .count()
         .max(1);

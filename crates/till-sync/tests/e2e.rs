@@ -269,3 +269,39 @@ fn till_keeps_selling_while_the_daemon_pushes() {
     let _ = daemon.wait();
     assert_matches_till(&db, "S1", &journal);
 }
+
+/// Head office takes smaller bodies (4 MiB here) than the daemon is
+/// configured to send: the 413 halves the batch and delivery goes on.
+#[test]
+fn batches_shrink_when_head_office_says_too_large() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
+    let db = sqlite_db(dir.path());
+    let token = register(&db, "S1", "T01");
+    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let cfg = sync_config(
+        dir.path(),
+        &ho.url(),
+        &token,
+        &journal,
+        "batch_events = 100000\nbatch_bytes = 268435456\npull_catalog = false\n",
+    );
+    let (code, out) = once(&cfg);
+    assert_eq!(code, 0, "{out}");
+    assert_matches_till(&db, "S1", &journal);
+    let refused: u64 = headoffice_metric(
+        &ho,
+        "headoffice_push_refused_total{code=\"batch_too_large\"}",
+    );
+    assert!(refused >= 1, "the first, too large, batch was refused");
+}
+
+fn headoffice_metric(ho: &HeadOfficeProc, series: &str) -> u64 {
+    let text = reqwest::blocking::get(format!("{}/metrics", ho.url()))
+        .and_then(|r| r.text())
+        .expect("metrics");
+    text.lines()
+        .find_map(|l| l.strip_prefix(series))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
