@@ -89,7 +89,8 @@ pub fn render_terminals(s: &mut String, terminals: &[crate::store::TerminalState
             .replace('"', "\\\"")
             .replace('\n', "\\n")
     };
-    let series: [(&str, &str, fn(&crate::store::TerminalState) -> Option<f64>); 4] = [
+    type Get = fn(&crate::store::TerminalState) -> Option<f64>;
+    let series: [(&str, &str, Get); 4] = [
         (
             "headoffice_terminal_last_seq",
             "Highest contiguous seq held per terminal.",
