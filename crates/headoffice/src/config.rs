@@ -46,3 +46,16 @@ impl Config {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/headoffice.toml");
+        let c = Config::load(&p).expect("config/headoffice.toml");
+        assert_eq!(c.listen.as_deref(), Some("127.0.0.1:8080"));
+        assert!(c.db.is_some_and(|d| d.starts_with("sqlite:")));
+    }
+}

@@ -52,6 +52,13 @@ pub struct Config {
     /// Pull catalog changes (default true).
     #[serde(default = "d_true")]
     pub pull_catalog: bool,
+    /// `run`: seconds between catalog pulls.
+    #[serde(default = "d_catalog")]
+    pub catalog_seconds: f64,
+}
+
+fn d_catalog() -> f64 {
+    60.0
 }
 
 fn d_batch_events() -> usize {
@@ -125,6 +132,7 @@ impl Config {
             request_timeout_seconds: d_timeout(),
             once_attempts: d_attempts(),
             pull_catalog: true,
+            catalog_seconds: d_catalog(),
         }
     }
 
@@ -188,7 +196,34 @@ impl Config {
     pub fn backoff_cap(&self) -> Duration {
         secs(self.backoff_cap_seconds)
     }
+    pub fn catalog_every(&self) -> Duration {
+        secs(self.catalog_seconds)
+    }
     pub fn request_timeout(&self) -> Duration {
         secs(self.request_timeout_seconds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/sync.toml");
+        let c = Config::load(&p).expect("config/sync.toml");
+        assert_eq!(c.batch_events, 2000);
+        assert_eq!(
+            c.key_path(),
+            PathBuf::from("/var/lib/comptoir/journal.db.key")
+        );
+        assert_eq!(
+            c.state_path(),
+            PathBuf::from("/var/lib/comptoir/journal.db.sync-state.json")
+        );
+        assert_eq!(
+            c.catalog_path(),
+            PathBuf::from("/var/lib/comptoir/catalog.db")
+        );
     }
 }

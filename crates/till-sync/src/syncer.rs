@@ -288,12 +288,20 @@ impl Syncer {
 
     /// One pass: catalog first (so its journal note is delivered in the same
     /// pass), then every pending event.
-    fn pass(&mut self) -> Result<PassReport, SyncError> {
+    ///
+    /// A failed catalog pull does not hold sales back: events are pushed
+    /// anyway, then the pass reports the catalog error.
+    fn pass(&mut self, pull_catalog: bool) -> Result<PassReport, SyncError> {
         let mut report = PassReport::default();
-        if self.cfg.pull_catalog {
-            report.catalog = self.pull_catalog()?;
-        }
+        let catalog = if pull_catalog && self.cfg.pull_catalog {
+            Some(self.pull_catalog())
+        } else {
+            None
+        };
         report.acked = self.push_pending()?;
+        if let Some(c) = catalog {
+            report.catalog = c?;
+        }
         Ok(report)
     }
 
@@ -303,7 +311,7 @@ impl Syncer {
         let mut attempts = 0u32;
         let mut total = PassReport::default();
         loop {
-            let r = self.pass();
+            let r = self.pass(true);
             match r {
                 Ok(p) => {
                     total.acked += p.acked;
@@ -332,8 +340,15 @@ impl Syncer {
     /// `till-sync run`: passes forever (until `stop`), idle `poll` between
     /// passes, backoff after failures. Safe to kill at any instant.
     pub fn run(&mut self, stop: &AtomicBool, mut log: impl FnMut(&str)) {
+        // Catalog changes are rarer than sales: ask every catalog_seconds, and
+        // again after a failed pass.
+        let mut next_catalog = Instant::now();
         while !stop.load(Ordering::Relaxed) {
-            let r = self.pass();
+            let pull = Instant::now() >= next_catalog;
+            let r = self.pass(pull);
+            if pull && r.is_ok() {
+                next_catalog = Instant::now() + self.cfg.catalog_every();
+            }
             let wait = match &r {
                 Ok(p) => {
                     self.backoff.reset();
