@@ -77,12 +77,11 @@ pub fn plan<E>(
     }
     Ok(match check_chain(&head.last_hash, &batch[skip..]) {
         Ok(_) => Plan::Store { skip },
-        Err(ChainError::HashMismatch { seq, .. }) | Err(ChainError::TooLong { seq, .. }) => {
-            let detail = check_chain(&head.last_hash, &batch[skip..])
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
-            Plan::HashMismatch { seq, detail }
+        Err(e @ (ChainError::HashMismatch { seq, .. } | ChainError::TooLong { seq, .. })) => {
+            Plan::HashMismatch {
+                seq,
+                detail: e.to_string(),
+            }
         }
         Err(e @ ChainError::Broken { seq, .. }) => Plan::Broken {
             seq,
