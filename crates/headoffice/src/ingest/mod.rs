@@ -8,7 +8,6 @@ pub mod fast;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
-use sync_proto::{check_chain, ChainError};
 use till_core::money::round_to;
 use till_core::records::{CashDirection, Event, SaleKind, TenderKind};
 use till_journal::StoredEvent;
@@ -40,6 +39,38 @@ pub enum Plan {
 /// `head`. `stored_hash(seq)` gives the stored hash of an already-held seq, so
 /// a resend that differs from what is held is caught, not silently re-acked.
 pub fn plan<E>(
+    head: ChainHead,
+    batch: &[StoredEvent],
+    stored_hash: impl FnMut(u64) -> Result<Option<[u8; 32]>, E>,
+) -> Result<Plan, E> {
+    Ok(match plan_links(head, batch, stored_hash)? {
+        Plan::Store { skip } => verify_hashes(&batch[skip..]).unwrap_or(Plan::Store { skip }),
+        other => other,
+    })
+}
+
+/// Recomputes every hash of `new`; the first that does not match, as a plan.
+pub fn verify_hashes(new: &[StoredEvent]) -> Option<Plan> {
+    for e in new {
+        let ok = e.recompute_hash().is_some_and(|h| h == e.hash);
+        if !ok {
+            return Some(Plan::HashMismatch {
+                seq: e.seq,
+                detail: format!(
+                    "event seq {}: hash does not match the record (claimed {})",
+                    e.seq,
+                    hex::encode(e.hash)
+                ),
+            });
+        }
+    }
+    None
+}
+
+/// [`plan`] without recomputing hashes: dedupe, gap and the prev_hash links
+/// only. The caller must run [`verify_hashes`] on the new events before it
+/// commits (the SQLite backend does it on a second thread while inserting).
+pub fn plan_links<E>(
     head: ChainHead,
     batch: &[StoredEvent],
     mut stored_hash: impl FnMut(u64) -> Result<Option<[u8; 32]>, E>,
@@ -75,19 +106,22 @@ pub fn plan<E>(
             }
         }
     }
-    Ok(match check_chain(&head.last_hash, &batch[skip..]) {
-        Ok(_) => Plan::Store { skip },
-        Err(e @ (ChainError::HashMismatch { seq, .. } | ChainError::TooLong { seq, .. })) => {
-            Plan::HashMismatch {
-                seq,
-                detail: e.to_string(),
-            }
+    let mut running = head.last_hash;
+    for e in &batch[skip..] {
+        if e.prev_hash != running {
+            return Ok(Plan::Broken {
+                seq: e.seq,
+                detail: format!(
+                    "event seq {}: prev_hash {} does not continue the chain (expected {})",
+                    e.seq,
+                    hex::encode(e.prev_hash),
+                    hex::encode(running)
+                ),
+            });
         }
-        Err(e @ ChainError::Broken { seq, .. }) => Plan::Broken {
-            seq,
-            detail: e.to_string(),
-        },
-    })
+        running = e.hash;
+    }
+    Ok(Plan::Store { skip })
 }
 
 /// Checks the Ed25519 signature of every closing in `new` (the signature of

@@ -362,7 +362,7 @@ impl Store for SqliteStore {
         let plan = {
             let mut st =
                 tx.prepare_cached("SELECT hash FROM events WHERE terminal_id = ?1 AND seq = ?2")?;
-            ingest::plan(h, batch, |seq| -> Result<Option<[u8; 32]>> {
+            ingest::plan_links(h, batch, |seq| -> Result<Option<[u8; 32]>> {
                 let v: Option<Vec<u8>> = st
                     .query_row(params![t.terminal_id, to_i64(seq)], |r| r.get(0))
                     .optional()?;
@@ -382,14 +382,19 @@ impl Store for SqliteStore {
                 if let Some(last) = last {
                     // Reading the payloads for the projections runs on a second
                     // thread while the rows are inserted: the two take about as long.
-                    let deltas = std::thread::scope(|scope| {
-                        let reader = scope.spawn(|| Deltas::of(new));
+                    let (bad_hash, deltas) = std::thread::scope(|scope| {
+                        let reader = scope.spawn(|| (ingest::verify_hashes(new), Deltas::of(new)));
                         let inserted = insert_events(&tx, t, new);
                         let deltas = reader.join().map_err(|_| {
                             StoreError::Invalid("reading the batch's payloads panicked".into())
                         });
                         inserted.and(deltas)
                     })?;
+                    if let Some(Plan::HashMismatch { seq, detail }) = bad_hash {
+                        drop(tx);
+                        write_alert(&c, &t.terminal_id, "hash_mismatch", seq, &detail)?;
+                        return Ok(IngestOutcome::HashMismatch { seq, detail });
+                    }
                     apply_deltas(&tx, t, &deltas)?;
                     tx.prepare_cached(
                         "UPDATE terminals SET last_seq = ?2, last_hash = ?3, last_seen = ?4, last_event_ts = ?5
