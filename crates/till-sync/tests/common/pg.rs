@@ -7,6 +7,11 @@ use headoffice::testpg::TestPg;
 /// when PostgreSQL is not installed. Any other failure fails the test.
 pub fn cluster() -> Option<(TestPg, String)> {
     if !TestPg::available() {
+        // In CI (.ci/run sets this) a missing server is a failure, not a skip.
+        assert!(
+            std::env::var_os("COMPTOIR_REQUIRE_TOOLS").is_none(),
+            "PostgreSQL is required here (COMPTOIR_REQUIRE_TOOLS is set): apt-get install postgresql"
+        );
         eprintln!(
             "\n*** SKIPPED: PostgreSQL binaries not found (install postgresql or set PG_BIN) ***\n"
         );
