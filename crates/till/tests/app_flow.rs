@@ -209,7 +209,7 @@ fn basket_is_back_after_a_restart() {
 }
 
 #[test]
-fn printer_failure_keeps_the_sale_and_reprint_is_a_duplicate() {
+fn printer_failure_keeps_the_sale_and_prints_the_original_later() {
     let dir = tempfile::tempdir().unwrap();
     let (mut app, fake) = app(dir.path());
     fake.borrow_mut().paper_out = true;
@@ -220,10 +220,37 @@ fn printer_failure_keeps_the_sale_and_reprint_is_a_duplicate() {
     assert!(msg.contains("non imprimé"), "{msg}");
     assert_eq!(app.status.unprinted, vec!["T1-000001".to_string()]);
     fake.borrow_mut().paper_out = false;
+    // Nothing reached paper: printing it now gives the original, not a copy.
     press(&mut app, &[Key::Esc, Key::F(9)]);
     typed(&mut app, "4\n");
     assert_eq!(fake.borrow().printed(), vec!["T1-000001".to_string()]);
     assert!(app.status.unprinted.is_empty());
+    assert!(!events(&app.journal)
+        .iter()
+        .any(|e| matches!(e, Event::ReceiptReprinted(_))));
+    // Asked again, it is a DUPLICATA, and journaled as such.
+    press(&mut app, &[Key::Esc, Key::F(9)]);
+    typed(&mut app, "4\n");
+    assert_eq!(fake.borrow().printed().len(), 2);
+    assert!(events(&app.journal)
+        .iter()
+        .any(|e| matches!(e, Event::ReceiptReprinted(r) if r.reprint_count == 1)));
+}
+
+#[test]
+fn receipt_cut_short_by_paper_out_is_reprinted_as_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, fake) = app(dir.path());
+    fake.borrow_mut().paper_out = true;
+    fake.borrow_mut().paper_out_mid_receipt = true;
+    login_and_sell(&mut app);
+    press(&mut app, &[Key::F(8), Key::F(2)]);
+    assert_eq!(app.status.partly_printed, vec!["T1-000001".to_string()]);
+    fake.borrow_mut().paper_out = false;
+    press(&mut app, &[Key::Esc, Key::F(9)]);
+    typed(&mut app, "4\n");
+    assert_eq!(fake.borrow().printed(), vec!["T1-000001".to_string()]);
+    assert!(app.status.unprinted.is_empty() && app.status.partly_printed.is_empty());
     assert!(events(&app.journal)
         .iter()
         .any(|e| matches!(e, Event::ReceiptReprinted(r) if r.reprint_count == 1)));

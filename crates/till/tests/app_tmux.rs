@@ -425,6 +425,16 @@ fn printer_out_of_paper_then_duplicate() {
     t.text("4");
     t.wait("numéro du ticket");
     t.keys(&["Enter"]);
+    // Nothing had reached paper: this is the original, not a copy.
+    t.wait("jamais imprimé");
+    // Asked once more, it is a DUPLICATA.
+    t.keys(&["Enter"]);
+    t.wait("F8 Payer");
+    t.keys(&["F9"]);
+    t.wait("Fonctions");
+    t.text("4");
+    t.wait("numéro du ticket");
+    t.keys(&["Enter"]);
     t.wait("DUPLICATA 1");
     t.keys(&["C-c"]);
     wait_exit(&t);

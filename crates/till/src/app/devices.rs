@@ -33,7 +33,13 @@ pub enum Report {
     /// The receipt is on paper.
     Printed { what: String },
     /// It is not (or not all of it): plain words for the cashier.
-    NotPrinted { what: String, why: String },
+    /// `partly`: some of it may have reached paper (printing it again must
+    /// say DUPLICATA); otherwise nothing was printed and the original is due.
+    NotPrinted {
+        what: String,
+        why: String,
+        partly: bool,
+    },
     /// The drawer could not be opened.
     DrawerFailed(String),
     /// Printer state in plain words, whether it can print, drawer sensor.
@@ -71,6 +77,7 @@ impl Devices for NoDevices {
             Job::Print { what, .. } => self.out.push(Report::NotPrinted {
                 what,
                 why: "aucune imprimante configurée".into(),
+                partly: false,
             }),
             Job::OpenDrawer => self
                 .out
@@ -94,6 +101,8 @@ pub struct FakeDevices {
     pub jobs: Vec<Job>,
     /// When true, prints fail with "plus de papier".
     pub paper_out: bool,
+    /// With `paper_out`: the paper ran out during the receipt (part printed).
+    pub paper_out_mid_receipt: bool,
     /// Codes to hand out as scans on the next poll.
     pub scans: Vec<String>,
     out: Vec<Report>,
@@ -126,6 +135,7 @@ impl Devices for FakeDevices {
             Job::Print { what, .. } if self.paper_out => self.out.push(Report::NotPrinted {
                 what: what.clone(),
                 why: "plus de papier".into(),
+                partly: self.paper_out_mid_receipt,
             }),
             Job::Print { what, .. } => self.out.push(Report::Printed { what: what.clone() }),
             Job::OpenDrawer => {}
@@ -252,6 +262,7 @@ fn printer_worker(
                 Job::Print { what, .. } => Report::NotPrinted {
                     what,
                     why: "aucune imprimante configurée".into(),
+                    partly: false,
                 },
                 Job::OpenDrawer => Report::DrawerFailed("aucun tiroir configuré".into()),
                 Job::Status => Report::Status {
@@ -272,6 +283,7 @@ fn printer_worker(
             (Job::Print { what, .. }, None) => Report::NotPrinted {
                 what,
                 why: format!("imprimante injoignable ({})", pc.link.target()),
+                partly: false,
             },
             (Job::Print { what, bytes }, Some(p)) => {
                 match print_once_more_if_not_ready(p, &bytes) {
@@ -288,7 +300,11 @@ fn printer_worker(
                                 format!("imprimante injoignable ({d})")
                             }
                         };
-                        Report::NotPrinted { what, why }
+                        Report::NotPrinted {
+                            what,
+                            why,
+                            partly: e.partly_printed(),
+                        }
                     }
                 }
             }

@@ -523,7 +523,10 @@ impl App {
         self.commit_reversal(record, false)
     }
 
-    /// Prints a past receipt again, marked DUPLICATA, and records it.
+    /// Prints a past receipt again, marked DUPLICATA, and records it. A
+    /// receipt that never reached paper in this session (the printer refused
+    /// it before printing anything) is printed as the original instead: the
+    /// customer never had it, so it is no duplicate.
     pub(crate) fn reprint(&mut self, found: &FoundSale) {
         let res = (|| -> Result<()> {
             let user = self.user()?;
@@ -534,6 +537,18 @@ impl App {
             let ts = stored
                 .ts_parsed()
                 .ok_or_else(|| anyhow!("date illisible sur l'enregistrement {}", found.seq))?;
+            let sale_no = &found.record.sale_no;
+            let never_printed = found.reprints == 0
+                && self.status.unprinted.contains(sale_no)
+                && !self.status.partly_printed.contains(sale_no);
+            if never_printed {
+                self.status.unprinted.retain(|s| s != sale_no);
+                self.print(&found.record, found.seq, &stored.hash, ts, 0);
+                self.info(format!(
+                    "Ticket {sale_no} imprimé (original, jamais imprimé)"
+                ));
+                return Ok(());
+            }
             let count = found.reprints + 1;
             let now = self.now();
             self.journal.append(
@@ -545,6 +560,9 @@ impl App {
                 }),
             )?;
             self.status.unprinted.retain(|s| *s != found.record.sale_no);
+            self.status
+                .partly_printed
+                .retain(|s| *s != found.record.sale_no);
             self.print(&found.record, found.seq, &stored.hash, ts, count);
             self.info(format!(
                 "Ticket {} réimprimé (DUPLICATA {count})",

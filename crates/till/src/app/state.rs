@@ -165,8 +165,11 @@ pub struct Status {
     pub acked: u64,
     /// When the acknowledged cursor last moved (this run).
     pub acked_moved: Option<Instant>,
-    /// Receipts that did not print (receipt numbers), to reprint.
+    /// Receipts that did not print (receipt numbers), to print later.
     pub unprinted: Vec<String>,
+    /// Those of `unprinted` that may have partly reached paper: printed again
+    /// as DUPLICATA. The others were never printed: their original is due.
+    pub partly_printed: Vec<String>,
     /// Seconds since the sync daemon's last successful pass (None: never,
     /// or no daemon status file).
     pub sync_age_s: Option<i64>,
@@ -347,8 +350,12 @@ impl App {
             match r {
                 Report::Printed { what } => {
                     self.status.unprinted.retain(|w| *w != what);
+                    self.status.partly_printed.retain(|w| *w != what);
                 }
-                Report::NotPrinted { what, why } => {
+                Report::NotPrinted { what, why, partly } => {
+                    if partly && !self.status.partly_printed.contains(&what) {
+                        self.status.partly_printed.push(what.clone());
+                    }
                     self.error(format!(
                         "Ticket {what} non imprimé ({why}). La vente est enregistrée ; \
                          réimpression : F9 puis 4."
