@@ -65,7 +65,9 @@ fn append_vs_bare(n: usize) -> (f64, f64) {
     (bare_t, app_t)
 }
 
+/// A quick run of the same measurement (figures: `cargo run --release -p till-bench`).
 #[test]
+#[ignore]
 fn append_cost_quick() {
     let (b, a) = append_vs_bare(50);
     eprintln!(
