@@ -66,7 +66,8 @@ pub enum JournalCmd {
         /// The terminal's public key (hex) as head office knows it.
         #[arg(long)]
         public_key: Option<String>,
-        /// Skip the projection comparison (faster on huge journals).
+        /// Chain only: hashes, links, seqs, signatures and tail marker, without
+        /// decoding payloads or comparing projections (several times faster).
         #[arg(long)]
         skip_projections: bool,
         #[arg(long)]
