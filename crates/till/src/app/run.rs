@@ -96,7 +96,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
             .collect();
         if users.is_empty() {
             bail!(
-                "no users in {}: create them first (or try `till run --demo`)",
+                "no users in {0}: create them with `till users set --db {0} ...` \
+                 (see `till users set --help`), or try `till run --demo`",
                 data.journal().display()
             );
         }
