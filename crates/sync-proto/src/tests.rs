@@ -122,3 +122,19 @@ fn gaps_inside_a_batch_are_seen() {
     batch.events.remove(1);
     assert!(!batch.is_consecutive());
 }
+
+#[test]
+fn encode_stored_is_serde_json_byte_for_byte() {
+    let mut events = chain_of(5);
+    events[1].ts = "2026-11-23T10:00:00\"\\\u{1}é".into();
+    events[2].kind = "odd \n kind".into();
+    events[3].payload = Vec::new();
+    events[4].payload = (0..=255u8).collect();
+    for n in [0, 1, 5] {
+        let want = serde_json::to_vec(&EventBatch::from_stored("T\"01", &events[..n])).unwrap();
+        assert_eq!(
+            String::from_utf8(EventBatch::encode_stored("T\"01", &events[..n])).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
+    }
+}

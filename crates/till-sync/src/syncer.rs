@@ -417,9 +417,7 @@ fn prepare(journal: &Journal, limits: Limits, from: u64) -> Result<Prepared, Syn
         (Some(f), Some(l)) => (f.seq, l.seq),
         _ => (from, from.saturating_sub(1)),
     };
-    let batch = EventBatch::from_stored(journal.terminal_id(), &events);
-    let body = serde_json::to_vec(&batch)
-        .map_err(|e| SyncError::Client(format!("encoding a batch: {e}")))?;
+    let body = EventBatch::encode_stored(journal.terminal_id(), &events);
     Ok(Prepared {
         first,
         last,
