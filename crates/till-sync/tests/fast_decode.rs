@@ -39,5 +39,14 @@ fn fast_path_equals_full_decoding() {
     }
     let d = Deltas::of(&events);
     assert!(d.undecodable.is_empty());
-    assert!(!d.stock.is_empty() && !d.totals.is_empty() && !d.closings.is_empty());
+    assert!(!d.levels.is_empty() && !d.totals.is_empty() && !d.closings.is_empty());
+    // Split in chunks taken by two threads, summed back: the same deltas.
+    let work = headoffice::ingest::Shared::new(&events, 250);
+    let (bad, shared) = std::thread::scope(|s| {
+        let other = s.spawn(|| work.help());
+        let mine = work.help();
+        headoffice::ingest::Shared::finish([mine, other.join().expect("helper")])
+    });
+    assert!(bad.is_none());
+    assert_eq!(shared, d);
 }

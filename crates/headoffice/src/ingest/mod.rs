@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use till_core::money::round_to;
-use till_core::records::{CashDirection, Event, SaleKind, TenderKind};
+use till_core::records::{CashDirection, Event, TenderKind};
 use till_journal::StoredEvent;
 
 /// Where a terminal's stored chain ends.
@@ -182,16 +182,6 @@ pub fn check_signatures(
     None
 }
 
-/// One stock movement derived from an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StockRow {
-    pub seq: u64,
-    pub idx: u32,
-    pub item_id: String,
-    pub delta: Decimal,
-    pub reason: &'static str,
-}
-
 /// A closing received from a till.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClosingRow {
@@ -214,8 +204,6 @@ pub struct Deltas {
     /// change), `vat_base:<rate>`, `vat_tax:<rate>`, `vat_total:<rate>` (rate in
     /// percent, 2 decimals), `cash_in`, `cash_out`. Training sales excluded.
     pub totals: BTreeMap<(String, String), Decimal>,
-    /// Movements in journal order.
-    pub stock: Vec<StockRow>,
     /// item -> sum of this batch's movements.
     pub levels: BTreeMap<String, Decimal>,
     pub closings: Vec<ClosingRow>,
@@ -265,7 +253,6 @@ where
     T: Iterator<Item = (TenderKind, Decimal)>,
     V: Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
 {
-    pub kind: SaleKind,
     pub day: NaiveDate,
     pub training: bool,
     pub total: Decimal,
@@ -289,40 +276,26 @@ impl Builder {
         *self.totals.entry((day, key)).or_default() += v;
     }
 
-    fn stock(&mut self, seq: u64, idx: usize, item_id: &str, delta: Decimal, reason: &'static str) {
+    fn stock(&mut self, item_id: &str, delta: Decimal) {
         match self.d.levels.get_mut(item_id) {
             Some(l) => *l += delta,
             None => {
                 self.d.levels.insert(item_id.to_string(), delta);
             }
         }
-        self.d.stock.push(StockRow {
-            seq,
-            idx: u32::try_from(idx).unwrap_or(u32::MAX),
-            item_id: item_id.to_string(),
-            delta,
-            reason,
-        });
     }
 
     /// A sale, cancellation or refund (same rules as `Event::stock_deltas`
     /// and the till's `day_totals`).
-    pub(crate) fn sale<'a, L, T, V>(&mut self, seq: u64, s: SaleView<'a, L, T, V>)
+    pub(crate) fn sale<'a, L, T, V>(&mut self, s: SaleView<'a, L, T, V>)
     where
         L: Iterator<Item = (&'a str, Decimal, bool)>,
         T: Iterator<Item = (TenderKind, Decimal)>,
         V: Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
     {
-        let reason = match s.kind {
-            SaleKind::Sale => "sale",
-            SaleKind::Cancellation => "cancellation",
-            SaleKind::Refund => "return",
-        };
-        let mut idx = 0;
         for (item, qty, tracked) in s.lines {
             if tracked && !s.training {
-                self.stock(seq, idx, item, -qty, reason);
-                idx += 1;
+                self.stock(item, -qty);
             }
         }
         if s.training {
@@ -354,29 +327,25 @@ impl Builder {
     /// Folds one fully decoded event in (the reference path).
     pub(crate) fn event(&mut self, seq: u64, event: Event) {
         if let Some(s) = event.sale() {
-            self.sale(
-                seq,
-                SaleView {
-                    kind: s.kind,
-                    day: s.business_day,
-                    training: s.training,
-                    total: s.total,
-                    change: s.change,
-                    lines: s
-                        .lines
-                        .iter()
-                        .map(|l| (l.item_id.as_str(), l.quantity, l.stock_tracked)),
-                    tenders: s.tenders.iter().map(|t| (t.kind, t.amount)),
-                    vat: s
-                        .vat
-                        .iter()
-                        .map(|v| (v.rate.as_percent(), v.base, v.tax, v.total)),
-                },
-            );
+            self.sale(SaleView {
+                day: s.business_day,
+                training: s.training,
+                total: s.total,
+                change: s.change,
+                lines: s
+                    .lines
+                    .iter()
+                    .map(|l| (l.item_id.as_str(), l.quantity, l.stock_tracked)),
+                tenders: s.tenders.iter().map(|t| (t.kind, t.amount)),
+                vat: s
+                    .vat
+                    .iter()
+                    .map(|v| (v.rate.as_percent(), v.base, v.tax, v.total)),
+            });
             return;
         }
-        for (idx, (item_id, delta, reason)) in event.stock_deltas().into_iter().enumerate() {
-            self.stock(seq, idx, &item_id, delta, reason);
+        for (item_id, delta, _reason) in event.stock_deltas() {
+            self.stock(&item_id, delta);
         }
         match event {
             Event::CashMovement(c) => {
@@ -406,6 +375,21 @@ impl Builder {
             Ok(ev) => self.event(e.seq, ev),
             Err(err) => self.d.undecodable.push((e.seq, err.to_string())),
         }
+    }
+
+    /// Adds `later` (the builder of the events right after this one's).
+    fn absorb(&mut self, later: Builder) {
+        for (k, v) in later.totals {
+            *self.totals.entry(k).or_default() += v;
+        }
+        for (item, v) in later.d.levels {
+            *self.d.levels.entry(item).or_default() += v;
+        }
+        self.d.closings.extend(later.d.closings);
+        if later.d.public_key.is_some() {
+            self.d.public_key = later.d.public_key;
+        }
+        self.d.undecodable.extend(later.d.undecodable);
     }
 
     pub(crate) fn finish(mut self) -> Deltas {
@@ -439,6 +423,65 @@ impl Deltas {
             b.full(e);
         }
         b.finish()
+    }
+}
+
+/// Hash verification and projection of a run of new events, split in chunks
+/// that any number of threads take in turn ([`Shared::help`]), so a thread
+/// that finished inserting the rows joins in instead of waiting. The result
+/// is the same as [`verify_hashes`] and [`Deltas::of`] over the whole run.
+pub struct Shared<'a> {
+    events: &'a [StoredEvent],
+    chunk: usize,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// One thread's share of a [`Shared`]: (chunk index, first bad hash, sums).
+pub struct Share(Vec<(usize, Option<Plan>, Builder)>);
+
+impl<'a> Shared<'a> {
+    pub fn new(events: &'a [StoredEvent], chunk: usize) -> Shared<'a> {
+        Shared {
+            events,
+            chunk: chunk.max(1),
+            next: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Takes chunks until none is left.
+    pub fn help(&self) -> Share {
+        let mut out = Vec::new();
+        loop {
+            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let start = i.saturating_mul(self.chunk);
+            if start >= self.events.len() {
+                return Share(out);
+            }
+            let part = &self.events[start..(start + self.chunk).min(self.events.len())];
+            let bad = verify_hashes(part);
+            let mut b = Builder::default();
+            for e in part {
+                if !fast::sale(&mut b, e) {
+                    b.full(e);
+                }
+            }
+            out.push((i, bad, b));
+        }
+    }
+
+    /// The first hash that does not recompute, and the deltas of the run.
+    pub fn finish(shares: impl IntoIterator<Item = Share>) -> (Option<Plan>, Deltas) {
+        let mut all: Vec<_> = shares.into_iter().flat_map(|s| s.0).collect();
+        all.sort_by_key(|(i, _, _)| *i);
+        let mut bad = None;
+        let mut total = Builder::default();
+        for (_, b, part) in all {
+            if bad.is_none() {
+                bad = b;
+            }
+            total.absorb(part);
+        }
+        (bad, total.finish())
     }
 }
 
@@ -485,6 +528,24 @@ mod tests {
     }
 
     type NoErr = std::convert::Infallible;
+
+    #[test]
+    fn shared_chunks_match_the_whole_run() {
+        let mut c = chain(50);
+        for chunk in [1, 7, 50, 64] {
+            let w = Shared::new(&c, chunk);
+            let (bad, d) = Shared::finish([w.help(), w.help()]);
+            assert_eq!(bad, verify_hashes(&c));
+            assert_eq!(d, Deltas::of(&c));
+        }
+        c[30].payload = b"{}".to_vec();
+        c[40].payload = b"{}".to_vec();
+        let w = Shared::new(&c, 8);
+        let first = w.help();
+        let (bad, _) = Shared::finish([w.help(), first]);
+        assert!(matches!(bad, Some(Plan::HashMismatch { seq: 31, .. })));
+        assert_eq!(bad, verify_hashes(&c));
+    }
 
     #[test]
     fn resend_overlap_and_gap() {

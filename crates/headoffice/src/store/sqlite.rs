@@ -390,15 +390,20 @@ impl Store for SqliteStore {
                 }
                 let last = new.last();
                 if let Some(last) = last {
-                    // Reading the payloads for the projections runs on a second
-                    // thread while the rows are inserted: the two take about as long.
+                    // Hash checks and reading the payloads for the projections run
+                    // on a second thread while the rows are inserted; the
+                    // inserting thread then takes its share of what is left.
+                    let work = ingest::Shared::new(new, 250);
                     let (bad_hash, deltas) = std::thread::scope(|scope| {
-                        let reader = scope.spawn(|| (ingest::verify_hashes(new), Deltas::of(new)));
+                        let reader = scope.spawn(|| work.help());
                         let inserted = insert_events(&tx, t, new);
-                        let deltas = reader.join().map_err(|_| {
+                        let mine = work.help();
+                        let theirs = reader.join().map_err(|_| {
                             StoreError::Invalid("reading the batch's payloads panicked".into())
                         });
-                        inserted.and(deltas)
+                        inserted
+                            .and(theirs)
+                            .map(|theirs| ingest::Shared::finish([mine, theirs]))
                     })?;
                     if let Some(Plan::HashMismatch { seq, detail }) = bad_hash {
                         drop(tx);
