@@ -147,13 +147,23 @@ fn register_dec_add(conn: &Connection) -> Result<()> {
         2,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let a: String = ctx.get(0)?;
-            let b: String = ctx.get(1)?;
+            // Read in place (no copy of either text): this runs for every
+            // stock level a batch touches.
+            let text = |i: usize| -> rusqlite::Result<&str> {
+                ctx.get_raw(i).as_str().map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        i,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })
+            };
             let bad = |s: &str| {
                 rusqlite::Error::UserFunctionError(format!("{s:?} is not a decimal").into())
             };
-            let a: rust_decimal::Decimal = a.parse().map_err(|_| bad(&a))?;
-            let b: rust_decimal::Decimal = b.parse().map_err(|_| bad(&b))?;
+            let (a, b) = (text(0)?, text(1)?);
+            let a: rust_decimal::Decimal = a.parse().map_err(|_| bad(a))?;
+            let b: rust_decimal::Decimal = b.parse().map_err(|_| bad(b))?;
             a.checked_add(b)
                 .map(|v| v.to_string())
                 .ok_or_else(|| rusqlite::Error::UserFunctionError("decimal overflow".into()))
