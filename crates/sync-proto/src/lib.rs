@@ -261,33 +261,61 @@ impl EventBatchRef<'_> {
 impl WireEventRef<'_> {
     /// Back to a journal row of `terminal_id`, decoding base64 and hex.
     pub fn to_stored(&self, terminal_id: &str) -> Result<StoredEvent, WireError> {
-        let seq = self.seq;
-        let payload = base64::engine::general_purpose::STANDARD
-            .decode(self.payload.as_bytes())
-            .map_err(|_| WireError::BadField {
-                seq,
-                field: "payload",
-                expected: "standard base64",
-            })?;
-        let signature = match &self.signature {
-            None => None,
-            Some(s) => Some(hex::decode(s.as_bytes()).map_err(|_| WireError::BadField {
-                seq,
-                field: "signature",
-                expected: "hex",
-            })?),
-        };
-        Ok(StoredEvent {
-            terminal_id: terminal_id.to_string(),
-            seq,
-            ts: self.ts.to_string(),
-            kind: self.kind.to_string(),
-            payload,
-            prev_hash: hex32(seq, "prev_hash", &self.prev_hash)?,
-            hash: hex32(seq, "hash", &self.hash)?,
-            signature,
-        })
+        decode_wire(
+            terminal_id,
+            WireFields {
+                seq: self.seq,
+                ts: &self.ts,
+                kind: &self.kind,
+                payload: &self.payload,
+                prev_hash: &self.prev_hash,
+                hash: &self.hash,
+                signature: self.signature.as_deref(),
+            },
+        )
     }
+}
+
+/// The text fields of a wire event, borrowed from either form.
+struct WireFields<'a> {
+    seq: u64,
+    ts: &'a str,
+    kind: &'a str,
+    payload: &'a str,
+    prev_hash: &'a str,
+    hash: &'a str,
+    signature: Option<&'a str>,
+}
+
+/// The one decoder of wire events (owned or borrowed): base64 payload, hex
+/// hashes and signature, each error naming the seq and the field.
+fn decode_wire(terminal_id: &str, w: WireFields<'_>) -> Result<StoredEvent, WireError> {
+    let seq = w.seq;
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(w.payload.as_bytes())
+        .map_err(|_| WireError::BadField {
+            seq,
+            field: "payload",
+            expected: "standard base64",
+        })?;
+    let signature = match w.signature {
+        None => None,
+        Some(s) => Some(hex::decode(s.as_bytes()).map_err(|_| WireError::BadField {
+            seq,
+            field: "signature",
+            expected: "hex",
+        })?),
+    };
+    Ok(StoredEvent {
+        terminal_id: terminal_id.to_string(),
+        seq,
+        ts: w.ts.to_string(),
+        kind: w.kind.to_string(),
+        payload,
+        prev_hash: hex32(seq, "prev_hash", w.prev_hash)?,
+        hash: hex32(seq, "hash", w.hash)?,
+        signature,
+    })
 }
 
 impl WireEvent {
@@ -306,32 +334,18 @@ impl WireEvent {
 
     /// Back to a journal row of `terminal_id`, decoding base64 and hex.
     pub fn to_stored(&self, terminal_id: &str) -> Result<StoredEvent, WireError> {
-        let seq = self.seq;
-        let payload = base64::engine::general_purpose::STANDARD
-            .decode(&self.payload)
-            .map_err(|_| WireError::BadField {
-                seq,
-                field: "payload",
-                expected: "standard base64",
-            })?;
-        let signature = match &self.signature {
-            None => None,
-            Some(s) => Some(hex::decode(s).map_err(|_| WireError::BadField {
-                seq,
-                field: "signature",
-                expected: "hex",
-            })?),
-        };
-        Ok(StoredEvent {
-            terminal_id: terminal_id.to_string(),
-            seq,
-            ts: self.ts.clone(),
-            kind: self.kind.clone(),
-            payload,
-            prev_hash: hex32(seq, "prev_hash", &self.prev_hash)?,
-            hash: hex32(seq, "hash", &self.hash)?,
-            signature,
-        })
+        decode_wire(
+            terminal_id,
+            WireFields {
+                seq: self.seq,
+                ts: &self.ts,
+                kind: &self.kind,
+                payload: &self.payload,
+                prev_hash: &self.prev_hash,
+                hash: &self.hash,
+                signature: self.signature.as_deref(),
+            },
+        )
     }
 }
 
