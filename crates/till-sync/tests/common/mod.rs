@@ -282,6 +282,42 @@ pub fn spawn_run(config: &Path) -> Child {
 }
 
 /// Waits until head office holds the journal's head (or panics after `limit`).
+/// Waits until head office holds more of `terminal`'s events than `before`.
+/// Returns false when it already holds the whole journal (`head`): nothing is
+/// left in flight to interrupt, so a kill loop should stop there rather than
+/// wait for progress that cannot come.
+pub fn wait_progress(
+    s: &dyn headoffice::store::Store,
+    before: u64,
+    head: u64,
+    limit: Duration,
+) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        let now_at = s.terminals().expect("terminals")[0].last_seq;
+        if now_at >= head {
+            return false;
+        }
+        if now_at != before {
+            return true;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no progress past seq {before} (journal head {head}) within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The journal's last seq.
+pub fn journal_head(journal: &Path) -> u64 {
+    Journal::open_read_only(journal)
+        .expect("journal")
+        .head()
+        .expect("head")
+        .0
+}
+
 pub fn wait_delivered(db: &str, terminal: &str, journal: &Path, limit: Duration) {
     let head = Journal::open_read_only(journal)
         .expect("journal")
