@@ -32,6 +32,7 @@ pub mod config;
 pub mod drawer;
 pub mod error;
 pub mod escpos;
+pub mod payment;
 pub mod ports;
 pub mod scanner;
 pub mod sim;
