@@ -485,6 +485,28 @@ pub struct Connectivity {
     pub detail: String,
 }
 
+/// Money the payment terminal moved outside any sale record: an approval that
+/// arrived after the till had given up and could not be attached to the sale
+/// in progress, or the refund of one. A sale's own card payments are in its
+/// tenders; this record exists so a debit the customer saw is never lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalPayment {
+    /// Card or e-wallet.
+    pub kind: TenderKind,
+    /// Positive: the card was debited; negative: it was refunded.
+    pub amount: Money,
+    /// The till's reference for the exchange with the terminal.
+    pub reference: String,
+    /// What the terminal returned.
+    pub outcome: CardOutcome,
+    /// Why it is not part of a sale, in words.
+    pub reason: String,
+    /// Who was logged in.
+    pub operator: UserId,
+    /// For a refund: the reference of the debit it pays back.
+    pub refunds: Option<String>,
+}
+
 /// Every kind of event the journal records. The journal stores `kind()` in its
 /// own column and the inner value's JSON as the payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -521,6 +543,8 @@ pub enum Event {
     OfflineStarted(Connectivity),
     /// The link to head office came back.
     OfflineEnded(Connectivity),
+    /// The payment terminal moved money outside a sale.
+    TerminalPayment(TerminalPayment),
 }
 
 /// A payload could not be read back as the event its kind names.
@@ -589,6 +613,7 @@ event_kinds! {
     SoftwareUpdated => "software_updated",
     OfflineStarted => "offline_started",
     OfflineEnded => "offline_ended",
+    TerminalPayment => "terminal_payment",
 }
 
 impl Event {
@@ -623,5 +648,33 @@ impl Event {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_payment_round_trips_under_its_own_kind() {
+        let ev = Event::TerminalPayment(TerminalPayment {
+            kind: TenderKind::Card,
+            amount: Decimal::new(1234, 2),
+            reference: "T1-000003/2".into(),
+            outcome: CardOutcome {
+                approved: true,
+                masked_pan: Some("************1234".into()),
+                auth_code: Some("A1B2C3".into()),
+                scheme: Some("CB".into()),
+                read_mode: Some("contactless".into()),
+            },
+            reason: "late approval".into(),
+            operator: "u1".into(),
+            refunds: None,
+        });
+        assert_eq!(ev.kind(), "terminal_payment");
+        assert!(Event::KINDS.contains(&"terminal_payment"));
+        let back = Event::decode(ev.kind(), &ev.payload()).unwrap();
+        assert_eq!(back, ev);
     }
 }
