@@ -18,6 +18,54 @@ use std::time::Duration;
 
 use crate::DeviceError;
 
+pub mod caisse_ap;
+pub mod concert;
+pub mod concert_frame;
+pub(crate) mod link;
+
+pub use caisse_ap::{CaisseApSettings, CaisseApTerminal};
+pub use concert::{ConcertSettings, ConcertTerminal};
+
+/// Which protocol a terminal speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub enum TerminalProtocol {
+    /// Concert over a serial line: fixed fields in STX/ETX/LRC frames.
+    #[serde(rename = "concert")]
+    Concert,
+    /// Caisse-AP over TCP: tag + length + value fields.
+    #[serde(rename = "caisse-ap")]
+    CaisseAp,
+}
+
+impl TerminalProtocol {
+    /// The name used in `till.toml` and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            TerminalProtocol::Concert => "concert",
+            TerminalProtocol::CaisseAp => "caisse-ap",
+        }
+    }
+}
+
+impl std::str::FromStr for TerminalProtocol {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "concert" => Ok(TerminalProtocol::Concert),
+            "caisse-ap" | "caisse_ap" | "caisseap" => Ok(TerminalProtocol::CaisseAp),
+            other => Err(format!(
+                "{other:?} is not a terminal protocol: use \"concert\" (serial) or \"caisse-ap\" (TCP)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for TerminalProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Debit (a sale) or credit (a refund) on the customer's card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentKind {
@@ -80,7 +128,9 @@ pub enum PaymentError {
         after: Duration,
     },
     /// The terminal kept refusing our frame (NAK) or we kept refusing its.
-    #[error("payment terminal: {what} refused {tries} times; check the link settings (baud, parity)")]
+    #[error(
+        "payment terminal: {what} refused {tries} times; check the link settings (baud, parity)"
+    )]
     Rejected {
         /// What was refused.
         what: String,
@@ -88,7 +138,10 @@ pub enum PaymentError {
         tries: u32,
     },
     /// The terminal answered bytes that do not fit the protocol.
-    #[error("payment terminal answered something unreadable: {detail} (bytes {})", crate::error::hex(bytes))]
+    #[error(
+        "payment terminal answered something unreadable: {detail} (bytes {})",
+        crate::error::hex(bytes)
+    )]
     Garbled {
         /// Why it was rejected.
         detail: String,

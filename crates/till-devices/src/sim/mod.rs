@@ -3,14 +3,20 @@
 //! opens like a real serial port) or a TCP socket on localhost.
 //!
 //! Tests drive them end to end; technicians and the demo start them with
-//! `till diag simulate printer|scanner|drawer`.
+//! `till diag simulate printer|scanner|drawer|terminal`.
 
 mod drawer;
 mod printer;
 mod runner;
 mod scanner;
+mod terminal;
+mod terminal_caisse_ap;
+mod terminal_concert;
 
 pub use drawer::DrawerSim;
 pub use printer::{PrinterSim, PrinterSimState};
 pub use runner::{Endpoint, SimKind};
 pub use scanner::ScannerSim;
+pub use terminal::{format_transcript, Direction, Outcome, Script, SimCard, TerminalSim};
+pub use terminal_caisse_ap::CaisseApTerminalSim;
+pub use terminal_concert::ConcertTerminalSim;

@@ -24,6 +24,13 @@ pub(crate) trait Session: Send + 'static {
     fn on_bytes(&mut self, bytes: &[u8], out: &mut Vec<u8>);
     /// Called every poll period (~10 ms) for unsolicited output.
     fn tick(&mut self, out: &mut Vec<u8>);
+    /// A new connection (TCP) or the first poll (pty): reset per-link state.
+    fn connected(&mut self) {}
+    /// True to close the link now, as a device that loses power or drops
+    /// the connection mid-exchange. A closed pty stays closed.
+    fn hang_up(&mut self) -> bool {
+        false
+    }
 }
 
 /// A running simulator's endpoint: its address and its thread.
@@ -130,6 +137,7 @@ impl Drop for Endpoint {
 fn pump<T: Transport, S: Session>(mut link: T, session: &mut S, stop: &AtomicBool) {
     let mut buf = [0u8; 4096];
     let mut out = Vec::new();
+    session.connected();
     while !stop.load(Ordering::Relaxed) {
         match link.read(&mut buf, POLL) {
             Ok(n) => session.on_bytes(&buf[..n], &mut out),
@@ -144,6 +152,9 @@ fn pump<T: Transport, S: Session>(mut link: T, session: &mut S, stop: &AtomicBoo
             // A host that stopped reading must not wedge the simulator.
             let _ = link.write_all(&out);
             out.clear();
+        }
+        if session.hang_up() {
+            return;
         }
     }
 }

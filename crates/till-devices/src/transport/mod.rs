@@ -14,7 +14,7 @@ mod tcp;
 mod usblp;
 
 pub use memory::MemoryTransport;
-pub use serial::SerialTransport;
+pub use serial::{DataFormat, SerialTransport};
 pub use tcp::TcpTransport;
 pub use usblp::UsbLpTransport;
 

@@ -8,6 +8,30 @@ use serialport::{SerialPort, TTYPort};
 use super::Transport;
 use crate::DeviceError;
 
+/// Character format on the line: data bits, parity, stop bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DataFormat {
+    /// 8 data bits, no parity, 1 stop bit: printers, scanners, USB CDC devices.
+    #[default]
+    EightNone1,
+    /// 7 data bits, even parity, 1 stop bit: the Concert line setting of
+    /// RS-232 card terminals.
+    SevenEven1,
+}
+
+impl std::str::FromStr for DataFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_uppercase().as_str() {
+            "8N1" => Ok(DataFormat::EightNone1),
+            "7E1" => Ok(DataFormat::SevenEven1),
+            other => Err(format!(
+                "{other:?} is not a line format: use \"7E1\" or \"8N1\""
+            )),
+        }
+    }
+}
+
 /// A serial port through the `serialport` crate. Also wraps either end of a
 /// pseudo-terminal pair, which is how the simulators are reached.
 pub struct SerialTransport {
@@ -20,9 +44,24 @@ impl SerialTransport {
     /// Open `path` at `baud`, 8N1, no flow control (what receipt printers and
     /// scanners ship with).
     pub fn open(path: &str, baud: u32, write_timeout: Duration) -> Result<Self, DeviceError> {
+        Self::open_with(path, baud, DataFormat::EightNone1, write_timeout)
+    }
+
+    /// Open `path` at `baud` with the given character format, no flow
+    /// control. Card terminals on a real RS-232 line often want 7E1.
+    pub fn open_with(
+        path: &str,
+        baud: u32,
+        format: DataFormat,
+        write_timeout: Duration,
+    ) -> Result<Self, DeviceError> {
+        let (bits, parity) = match format {
+            DataFormat::EightNone1 => (serialport::DataBits::Eight, serialport::Parity::None),
+            DataFormat::SevenEven1 => (serialport::DataBits::Seven, serialport::Parity::Even),
+        };
         let port = serialport::new(path, baud)
-            .data_bits(serialport::DataBits::Eight)
-            .parity(serialport::Parity::None)
+            .data_bits(bits)
+            .parity(parity)
             .stop_bits(serialport::StopBits::One)
             .flow_control(serialport::FlowControl::None)
             .timeout(write_timeout)

@@ -1,0 +1,294 @@
+//! Concert over a serial line (RS-232, or a Telium terminal's USB CDC port).
+//!
+//! The exchange, as in akretion/pypostelium pypostelium/pypostelium.py
+//! (`transaction_start`) and Ousret/pyTeliumManager telium/manager.py
+//! (`ask`, `verify`):
+//!
+//! ```text
+//! till  ENQ ->            terminal  <- ACK          (3 tries)
+//! till  STX request ETX LRC ->      <- ACK | NAK    (NAK: resend, 3 tries)
+//! till  EOT ->
+//!        ... the customer inserts the card, types the PIN, the bank answers ...
+//!                                   <- ENQ
+//! till  ACK ->                      <- STX answer ETX LRC
+//! till  ACK | NAK ->                (NAK: the terminal resends, 3 tries)
+//!                                   <- EOT
+//! ```
+//!
+//! Every wait has a timeout: each handshake step `step_timeout` (the
+//! Telium documentation quoted in pypostelium asks for up to 3 s), the
+//! terminal's ENQ with the answer `answer_timeout`, since it spans the
+//! whole customer interaction (pyTeliumManager waits 120 s).
+
+use std::time::{Duration, Instant};
+
+use super::concert_frame::{
+    ConcertAnswer, ConcertRequest, FrameEvent, FrameReader, ACK, ENQ, EOT, MAX_AMOUNT, NAK,
+    PRIVATE_LEN,
+};
+use super::link::{check_request, private_field, timeout, Rx};
+use super::{PaymentAnswer, PaymentError, PaymentRequest, PaymentTerminal};
+use crate::Transport;
+
+/// How many times a frame or an ENQ is tried before giving up.
+pub const TRIES: u32 = 3;
+
+/// Timeouts and options of a Concert terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConcertSettings {
+    /// Each handshake step: ENQ -> ACK, frame -> ACK, the terminal's frame
+    /// after our ACK.
+    pub step_timeout: Duration,
+    /// From our EOT to the terminal's ENQ carrying the answer: the whole
+    /// customer interaction.
+    pub answer_timeout: Duration,
+    /// Ask for the long answer (card number report). On by default: the
+    /// receipt wants the masked PAN.
+    pub long_answer: bool,
+}
+
+impl Default for ConcertSettings {
+    fn default() -> Self {
+        Self {
+            step_timeout: Duration::from_secs(3),
+            answer_timeout: Duration::from_secs(120),
+            long_answer: true,
+        }
+    }
+}
+
+/// The attempt a late answer may still belong to.
+#[derive(Debug, Clone)]
+struct Pending {
+    private: String,
+    amount_cents: u64,
+}
+
+/// A Concert terminal on any [`Transport`] (in practice a serial port).
+pub struct ConcertTerminal<T: Transport> {
+    rx: Rx<T>,
+    settings: ConcertSettings,
+    pending: Option<Pending>,
+}
+
+impl<T: Transport> ConcertTerminal<T> {
+    /// A driver on an open link.
+    pub fn new(link: T, settings: ConcertSettings) -> Self {
+        Self {
+            rx: Rx::new(link),
+            settings,
+            pending: None,
+        }
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &ConcertSettings {
+        &self.settings
+    }
+
+    /// Give the link back.
+    pub fn into_inner(self) -> T {
+        self.rx.link
+    }
+
+    fn step_deadline(&self) -> Instant {
+        Instant::now() + self.settings.step_timeout
+    }
+
+    /// ENQ until ACK. Another byte (NAK, a stray EOT) means "busy": end
+    /// the session with EOT and try again.
+    fn enquire(&mut self) -> Result<(), PaymentError> {
+        let step = self.settings.step_timeout;
+        let mut timeouts = 0;
+        for _ in 0..TRIES {
+            self.rx.send(&[ENQ])?;
+            match self.rx.byte(self.step_deadline(), "ENQ", step) {
+                Ok(ACK) => return Ok(()),
+                Ok(_) => self.rx.send(&[EOT])?,
+                Err(PaymentError::Timeout { .. }) => timeouts += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        if timeouts == TRIES {
+            Err(timeout(
+                "ENQ (is the terminal on and set to \"cash connection\"?)",
+                step,
+            ))
+        } else {
+            self.rx.send(&[EOT])?;
+            Err(PaymentError::Rejected {
+                what: "ENQ".into(),
+                tries: TRIES,
+            })
+        }
+    }
+
+    /// Send our frame until ACK.
+    fn send_frame(&mut self, frame: &[u8]) -> Result<(), PaymentError> {
+        let step = self.settings.step_timeout;
+        for _ in 0..TRIES {
+            self.rx.send(frame)?;
+            match self
+                .rx
+                .byte(self.step_deadline(), "request acknowledgement", step)?
+            {
+                ACK => return Ok(()),
+                // NAK or line noise: the terminal did not take it.
+                _ => continue,
+            }
+        }
+        self.rx.send(&[EOT])?;
+        Err(PaymentError::Rejected {
+            what: "payment request".into(),
+            tries: TRIES,
+        })
+    }
+
+    /// Wait until `deadline` for the terminal's ENQ, then take its answer.
+    /// `Ok(None)`: no ENQ in time.
+    fn receive(&mut self, deadline: Instant) -> Result<Option<ConcertAnswer>, PaymentError> {
+        loop {
+            match self
+                .rx
+                .byte(deadline, "answer", self.settings.answer_timeout)
+            {
+                Ok(ENQ) => break,
+                // Stray bytes between sessions (a late EOT) are not an answer.
+                Ok(_) => continue,
+                Err(PaymentError::Timeout { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        self.rx.send(&[ACK])?;
+        let step = self.settings.step_timeout;
+        let mut reader = FrameReader::new();
+        let mut bad = 0;
+        let mut frame_deadline = self.step_deadline();
+        loop {
+            let b = self.rx.byte(frame_deadline, "answer frame", step)?;
+            match reader.push(b) {
+                FrameEvent::More | FrameEvent::Noise(_) => {}
+                FrameEvent::Bad(_) => {
+                    bad += 1;
+                    self.rx.send(&[NAK])?;
+                    if bad >= TRIES {
+                        return Err(PaymentError::Rejected {
+                            what: "terminal's answer (bad LRC)".into(),
+                            tries: TRIES,
+                        });
+                    }
+                    frame_deadline = self.step_deadline();
+                }
+                FrameEvent::Frame(body) => {
+                    // A good LRC on a body that is not Concert will not get
+                    // better by resending: take it and report it.
+                    self.rx.send(&[ACK])?;
+                    self.await_eot();
+                    return ConcertAnswer::decode_body(&body)
+                        .map(Some)
+                        .map_err(|detail| PaymentError::Garbled {
+                            detail,
+                            bytes: mask_bytes(&body),
+                        });
+                }
+            }
+        }
+    }
+
+    /// The terminal closes its session with EOT; an answer already
+    /// acknowledged stands even if the EOT is lost.
+    fn await_eot(&mut self) {
+        let deadline = self.step_deadline();
+        while let Ok(b) = self.rx.byte(deadline, "EOT", self.settings.step_timeout) {
+            if b == EOT {
+                return;
+            }
+        }
+    }
+
+    /// Wait until `deadline` for an answer to the pending attempt, skipping
+    /// answers to other attempts.
+    fn answer_for_pending(
+        &mut self,
+        deadline: Instant,
+    ) -> Result<Option<PaymentAnswer>, PaymentError> {
+        let Some(p) = self.pending.clone() else {
+            return Ok(None);
+        };
+        while let Some(ans) = self.receive(deadline)? {
+            if ans.reference() != p.private.trim_end() {
+                continue;
+            }
+            self.pending = None;
+            if ans.amount_cents != p.amount_cents {
+                return Err(PaymentError::Garbled {
+                    detail: format!(
+                        "the terminal answered for {} cents, {} were asked: check the terminal's journal",
+                        ans.amount_cents, p.amount_cents
+                    ),
+                    bytes: mask_bytes(&ans.body()),
+                });
+            }
+            return Ok(Some(ans.to_answer()));
+        }
+        Ok(None)
+    }
+}
+
+/// Garbled bytes are kept for the technician; mask any card number first.
+fn mask_bytes(body: &[u8]) -> Vec<u8> {
+    super::link::mask_all(&String::from_utf8_lossy(body)).into_bytes()
+}
+
+impl<T: Transport> PaymentTerminal for ConcertTerminal<T> {
+    fn ping(&mut self) -> Result<(), PaymentError> {
+        self.rx.drain()?;
+        self.enquire()?;
+        self.rx.send(&[EOT])
+    }
+
+    fn pay(&mut self, req: &PaymentRequest) -> Result<PaymentAnswer, PaymentError> {
+        check_request(req, MAX_AMOUNT, 99)?;
+        let private = private_field(req, PRIVATE_LEN)?;
+        let request = ConcertRequest {
+            pos_number: req.pos_number,
+            amount_cents: req.amount_cents,
+            long_answer: self.settings.long_answer,
+            mode: b'1',
+            kind: req.kind,
+            currency: req.currency,
+            private: private.clone(),
+            immediate: false,
+            forced_auth: false,
+        };
+        // A new payment means the till is done waiting for the old one.
+        self.pending = None;
+        self.rx.drain()?;
+        self.enquire()?;
+        // From here the terminal may hold the request even if we see no
+        // ACK: an answer can follow.
+        self.pending = Some(Pending {
+            private,
+            amount_cents: req.amount_cents,
+        });
+        self.send_frame(&request.encode())?;
+        self.rx.send(&[EOT])?;
+        let deadline = Instant::now() + self.settings.answer_timeout;
+        match self.answer_for_pending(deadline)? {
+            Some(a) => Ok(a),
+            None => Err(timeout("answer", self.settings.answer_timeout)),
+        }
+    }
+
+    fn late_answer(&mut self, wait: Duration) -> Result<Option<PaymentAnswer>, PaymentError> {
+        match self.answer_for_pending(Instant::now() + wait) {
+            // A step timeout inside a half-received answer: nothing usable.
+            Err(PaymentError::Timeout { .. }) => Ok(None),
+            other => other,
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("Concert terminal on {}", self.rx.link.describe())
+    }
+}
