@@ -292,3 +292,103 @@ impl<T: Transport> PaymentTerminal for ConcertTerminal<T> {
         format!("Concert terminal on {}", self.rx.link.describe())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payment::concert_frame::frame;
+    use crate::payment::PaymentKind;
+    use crate::DeviceError;
+    use std::collections::VecDeque;
+
+    /// A terminal that answers the n-th write of the till with the n-th
+    /// scripted reply (after `drain`, so stale-byte draining cannot eat it).
+    #[derive(Default)]
+    struct OnWrite {
+        replies: VecDeque<Vec<u8>>,
+        ready: VecDeque<u8>,
+        written: Vec<u8>,
+    }
+
+    impl Transport for OnWrite {
+        fn write_all(&mut self, bytes: &[u8]) -> Result<(), DeviceError> {
+            self.written.extend_from_slice(bytes);
+            if let Some(r) = self.replies.pop_front() {
+                self.ready.extend(r);
+            }
+            Ok(())
+        }
+        fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, DeviceError> {
+            if self.ready.is_empty() || buf.is_empty() {
+                return Err(DeviceError::Timeout {
+                    what: "on-write".into(),
+                    after: timeout,
+                });
+            }
+            let n = buf.len().min(self.ready.len());
+            for b in buf.iter_mut().take(n) {
+                *b = self.ready.pop_front().unwrap_or_default();
+            }
+            Ok(n)
+        }
+        fn flush(&mut self) -> Result<(), DeviceError> {
+            Ok(())
+        }
+        fn describe(&self) -> String {
+            "on-write".into()
+        }
+    }
+
+    fn link(replies: &[&[u8]]) -> OnWrite {
+        OnWrite {
+            replies: replies.iter().map(|r| r.to_vec()).collect(),
+            ..OnWrite::default()
+        }
+    }
+
+    fn req() -> PaymentRequest {
+        PaymentRequest {
+            amount_cents: 1250,
+            kind: PaymentKind::Debit,
+            currency: 978,
+            pos_number: 1,
+            reference: "S1-1".into(),
+        }
+    }
+
+    fn settings() -> ConcertSettings {
+        ConcertSettings {
+            step_timeout: Duration::from_millis(30),
+            answer_timeout: Duration::from_millis(60),
+            long_answer: false,
+        }
+    }
+
+    #[test]
+    fn a_bad_lrc_is_naked_and_the_resent_frame_taken() {
+        let good = frame(b"010000012501978S1-1      ");
+        let mut bad = good.clone();
+        if let Some(l) = bad.last_mut() {
+            *l ^= 0x20;
+        }
+        // Replies to: ENQ, request, EOT, ACK (to its ENQ), NAK, ACK.
+        let l = link(&[&[ACK], &[ACK], &[ENQ], &bad, &good, &[EOT]]);
+        let mut t = ConcertTerminal::new(l, settings());
+        let a = t.pay(&req()).unwrap();
+        assert!(a.approved && a.amount_cents == 1250);
+        let w = t.into_inner().written;
+        assert_eq!(&w[w.len() - 3..], &[ACK, NAK, ACK]);
+    }
+
+    #[test]
+    fn enq_unanswered_three_times_is_a_timeout_and_nak_is_a_rejection() {
+        let mut t = ConcertTerminal::new(link(&[]), settings());
+        let e = t.pay(&req()).unwrap_err();
+        assert!(matches!(e, PaymentError::Timeout { .. }), "{e}");
+        assert_eq!(t.into_inner().written, vec![ENQ, ENQ, ENQ]);
+        let l = link(&[&[ACK], &[NAK], &[NAK], &[NAK]]);
+        let mut t = ConcertTerminal::new(l, settings());
+        let e = t.pay(&req()).unwrap_err();
+        assert!(matches!(e, PaymentError::Rejected { tries: 3, .. }), "{e}");
+    }
+}

@@ -61,11 +61,6 @@ impl<T: Transport> Rx<T> {
         }
     }
 
-    /// Take everything buffered so far.
-    pub(crate) fn take(&mut self) -> Vec<u8> {
-        self.buf.drain(..).collect()
-    }
-
     /// Throw away stale bytes (buffered and pending on the link).
     pub(crate) fn drain(&mut self) -> Result<(), PaymentError> {
         self.buf.clear();

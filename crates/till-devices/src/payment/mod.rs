@@ -19,6 +19,7 @@ use std::time::Duration;
 use crate::DeviceError;
 
 pub mod caisse_ap;
+pub mod caisse_ap_fields;
 pub mod concert;
 pub mod concert_frame;
 pub(crate) mod link;

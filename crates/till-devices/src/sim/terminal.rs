@@ -128,7 +128,7 @@ pub struct SimCard {
     pub pan: String,
     /// Card application: "CB", "VISA", "MASTERCARD", "AMEX"...
     pub scheme: String,
-    /// "contact", "contactless", "swipe" or "manual".
+    /// "chip", "contactless", "swipe" or "manual".
     pub read_mode: String,
     /// Authorisation number (Caisse-AP only: Concert E+ has no field).
     pub auth_code: String,
@@ -139,7 +139,7 @@ impl Default for SimCard {
         Self {
             pan: "497010######0010".into(),
             scheme: "CB".into(),
-            read_mode: "contact".into(),
+            read_mode: "chip".into(),
             auth_code: "123456".into(),
         }
     }

@@ -1,0 +1,171 @@
+//! The Caisse-AP driver against the Caisse-AP simulator over a real TCP
+//! socket, through every scripted outcome. The simulator sends every answer
+//! in three pieces, one cut inside a field.
+
+use std::time::{Duration, Instant};
+
+use till_devices::payment::caisse_ap_fields::CaisseApRequest;
+use till_devices::payment::{
+    CaisseApSettings, CaisseApTerminal, PaymentError, PaymentKind, PaymentRequest, PaymentTerminal,
+};
+use till_devices::sim::{CaisseApTerminalSim, Direction, SimCard};
+use till_devices::transport::TcpTransport;
+use till_devices::DeviceError;
+
+const ANSWER: Duration = Duration::from_millis(600);
+
+fn setup(script: &str) -> (CaisseApTerminalSim, CaisseApTerminal<TcpTransport>) {
+    let sim = CaisseApTerminalSim::spawn(script.parse().unwrap()).unwrap();
+    let settings = CaisseApSettings {
+        step_timeout: Duration::from_millis(500),
+        answer_timeout: ANSWER,
+        drain: Duration::from_millis(100),
+    };
+    let t = CaisseApTerminal::tcp(&sim.endpoint.address, settings);
+    (sim, t)
+}
+
+fn debit(cents: u64, reference: &str) -> PaymentRequest {
+    PaymentRequest {
+        amount_cents: cents,
+        kind: PaymentKind::Debit,
+        currency: 978,
+        pos_number: 1,
+        reference: reference.into(),
+    }
+}
+
+fn from_till(sim: &CaisseApTerminalSim) -> Vec<u8> {
+    sim.transcript()
+        .into_iter()
+        .filter(|(d, _)| *d == Direction::FromTill)
+        .flat_map(|(_, b)| b)
+        .collect()
+}
+
+#[test]
+fn approved_payment_in_pieces_with_exact_request_bytes() {
+    let (sim, mut t) = setup("approve");
+    t.ping().unwrap();
+    let a = t.pay(&debit(1250, "S42-1")).unwrap();
+    assert!(a.approved, "{a:?}");
+    assert_eq!(a.amount_cents, 1250);
+    assert_eq!(a.masked_pan.as_deref(), Some("497010######0010"));
+    assert_eq!(a.auth_code.as_deref(), Some("123456"));
+    assert_eq!(a.scheme.as_deref(), Some("CB"));
+    assert_eq!(a.read_mode.as_deref(), Some("chip"));
+    assert_eq!(a.reference.as_deref(), Some("S42-1"));
+    let expected = CaisseApRequest {
+        pos_number: 1,
+        amount_cents: 1250,
+        kind: PaymentKind::Debit,
+        currency: 978,
+        private: "S42-1".into(),
+    }
+    .encode()
+    .unwrap();
+    assert_eq!(from_till(&sim), expected);
+    assert_eq!(sim.requests(), 1);
+}
+
+#[test]
+fn full_card_numbers_are_masked_and_contactless_is_reported() {
+    let (sim, mut t) = setup("approve");
+    sim.set_card(SimCard {
+        pan: "5132850000000008".into(),
+        scheme: "CB".into(),
+        read_mode: "contactless".into(),
+        auth_code: "A1B2C3".into(),
+    });
+    let a = t.pay(&debit(700, "S43-1")).unwrap();
+    assert_eq!(a.masked_pan.as_deref(), Some("************0008"));
+    assert_eq!(a.read_mode.as_deref(), Some("contactless"));
+    assert!(!format!("{a:?}").contains("513285000"));
+}
+
+#[test]
+fn declined_cancelled_and_refund() {
+    let (sim, mut t) = setup("decline,cancel,approve");
+    let a = t.pay(&debit(999, "S44-1")).unwrap();
+    assert!(!a.approved);
+    assert_eq!(a.reason.as_deref(), Some("declined by the bank"));
+    let a = t.pay(&debit(999, "S44-2")).unwrap();
+    assert!(!a.approved);
+    assert!(a.reason.unwrap().contains("cancelled"));
+    let refund = PaymentRequest {
+        kind: PaymentKind::Refund,
+        ..debit(999, "R44-1")
+    };
+    assert!(t.pay(&refund).unwrap().approved);
+    let sent = String::from_utf8(from_till(&sim)).unwrap();
+    assert!(sent.contains("CD0011CE003978BA0010CF005R44-1"), "{sent}");
+}
+
+#[test]
+fn no_answer_is_a_timeout_within_the_answer_timeout() {
+    let (_sim, mut t) = setup("no-answer");
+    let start = Instant::now();
+    let e = t.pay(&debit(100, "S45-1")).unwrap_err();
+    assert!(
+        matches!(e, PaymentError::Timeout { ref step, .. } if step == "answer"),
+        "{e}"
+    );
+    assert!(start.elapsed() < ANSWER + Duration::from_secs(1));
+    assert!(t.late_answer(Duration::from_millis(200)).unwrap().is_none());
+}
+
+#[test]
+fn a_garbled_answer_is_reported_at_once() {
+    let (_sim, mut t) = setup("garbled,approve");
+    let start = Instant::now();
+    let e = t.pay(&debit(100, "S46-1")).unwrap_err();
+    assert!(matches!(e, PaymentError::Garbled { .. }), "{e}");
+    assert!(start.elapsed() < ANSWER + Duration::from_secs(1));
+    assert!(t.pay(&debit(100, "S46-2")).unwrap().approved);
+}
+
+#[test]
+fn a_dropped_connection_is_a_disconnection_and_reconnecting_is_not_an_answer() {
+    let (sim, mut t) = setup("drop,approve");
+    let e = t.pay(&debit(100, "S47-1")).unwrap_err();
+    assert!(
+        matches!(e, PaymentError::Device(DeviceError::Disconnected { .. })),
+        "{e}"
+    );
+    // late_answer reconnects; the terminal accepts, and says nothing.
+    let start = Instant::now();
+    assert!(t.late_answer(Duration::from_millis(400)).unwrap().is_none());
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(sim.requests(), 1);
+}
+
+#[test]
+fn a_late_approval_is_found_by_late_answer() {
+    let (_sim, mut t) = setup("late:1500");
+    let e = t.pay(&debit(2500, "S48-1")).unwrap_err();
+    assert!(matches!(e, PaymentError::Timeout { .. }), "{e}");
+    let a = t
+        .late_answer(Duration::from_secs(3))
+        .unwrap()
+        .expect("the late approval");
+    assert!(a.approved);
+    assert_eq!(a.reference.as_deref(), Some("S48-1"));
+    assert_eq!(a.amount_cents, 2500);
+    assert!(t.late_answer(Duration::from_millis(100)).unwrap().is_none());
+}
+
+#[test]
+fn a_closed_port_is_an_open_error_and_nothing_is_pending() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut t = CaisseApTerminal::tcp(&format!("127.0.0.1:{port}"), CaisseApSettings::default());
+    let e = t.pay(&debit(100, "S49-1")).unwrap_err();
+    assert!(
+        matches!(e, PaymentError::Device(DeviceError::Open { .. })),
+        "{e}"
+    );
+    assert!(t.late_answer(Duration::from_millis(50)).unwrap().is_none());
+}
