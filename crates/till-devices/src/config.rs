@@ -8,9 +8,11 @@ use crate::scanner::{AimMode, FrameConfig, Suffix};
 use crate::transport::Link;
 
 /// All devices of one till. Every section is optional: a till without a
-/// scanner simply has none.
+/// scanner simply has none. The card terminal's section is read on its own
+/// by [`TerminalConfig::from_toml`] (so a mistake in it never stops the
+/// printer), and only accepted here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "DevicesSection")]
 pub struct DevicesConfig {
     /// The receipt printer.
     pub printer: Option<PrinterConfig>,
@@ -18,6 +20,28 @@ pub struct DevicesConfig {
     pub drawer: Option<DrawerConfig>,
     /// The barcode scanner.
     pub scanner: Option<ScannerConfig>,
+}
+
+/// `[devices]` as written: unknown keys are still refused (typos), and
+/// `terminal` is allowed through for [`TerminalConfig`].
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DevicesSection {
+    printer: Option<PrinterConfig>,
+    drawer: Option<DrawerConfig>,
+    scanner: Option<ScannerConfig>,
+    #[allow(dead_code)]
+    terminal: Option<toml::Value>,
+}
+
+impl From<DevicesSection> for DevicesConfig {
+    fn from(s: DevicesSection) -> Self {
+        Self {
+            printer: s.printer,
+            drawer: s.drawer,
+            scanner: s.scanner,
+        }
+    }
 }
 
 /// Parse errors, with the file's own line/column message.
@@ -68,6 +92,9 @@ impl DevicesConfig {
         Self::from_toml(&text, path)
     }
 }
+
+mod terminal;
+pub use terminal::{TerminalConfig, TerminalConfigError, TerminalLink, TerminalSettings};
 
 fn default_timeout_ms() -> u64 {
     1000
