@@ -1,0 +1,337 @@
+//! Golden card-terminal frames in hw-fixtures/terminal/: the encoders must
+//! produce exactly these bytes, and the decoders must read them back.
+//! Regenerate after an intended change with
+//! `UPDATE_GOLDEN=1 cargo test -p till-devices --test fixtures_terminal`,
+//! then review the diff against the sources named in each file.
+
+use std::path::PathBuf;
+
+use till_devices::error::{hex, parse_hex};
+use till_devices::payment::caisse_ap_fields::{self as cap, CaisseApRequest, Parsed};
+use till_devices::payment::concert_frame::{
+    frame, ConcertAnswer, ConcertRequest, FrameEvent, FrameReader,
+};
+use till_devices::payment::PaymentKind;
+
+const CONCERT_SRC: &str = "\
+# Layout: Concert protocol E+ (Concert V2 fixed fields + A/B options), as implemented by
+# akretion/pypostelium pypostelium/pypostelium.py (send_message, parse_terminal_answer) and
+# Ousret/pyTeliumManager telium/payment.py + telium/constant.py (TeliumAsk.encode,
+# TeliumResponse.decode; frame sizes 37, 28 and 83 bytes).
+# Frame: STX body ETX LRC, LRC = XOR of every byte after STX up to and including ETX.
+";
+
+const CAISSE_AP_SRC: &str = "\
+# Layout: Caisse-AP 3.x (Association du Paiement) over TCP: fields TAG(2) LENGTH(3 digits)
+# VALUE, CZ first, no header, terminator or checksum. Tags and values as used by
+# akretion/caisse-ap-ip caisse_ap_ip_client.py / caisse_ap_ip_server.py and
+# OCA/l10n-france l10n_fr_pos_caisse_ap_ip/models/pos_payment_method.py.
+";
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../hw-fixtures/terminal")
+}
+
+fn printable(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if (0x20..0x7F).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect()
+}
+
+/// Hex with one line per field: (length, what).
+fn annotate(bytes: &[u8], fields: &[(usize, &str)]) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for (len, what) in fields {
+        let end = (at + len).min(bytes.len());
+        let chunk = &bytes[at..end];
+        // Text only for printable fields; quoted, so padding stays visible.
+        let shown = if chunk.iter().all(|b| (0x20..0x7F).contains(b)) {
+            format!(": \"{}\"", printable(chunk))
+        } else {
+            String::new()
+        };
+        out.push_str(&format!("{:<40} # {what}{shown}\n", hex(chunk)));
+        at = end;
+    }
+    if at < bytes.len() {
+        out.push_str(&format!("{}\n", hex(&bytes[at..])));
+    }
+    out
+}
+
+/// Compare `bytes` with the golden file, (re)writing it first under
+/// UPDATE_GOLDEN.
+fn golden(name: &str, header: &str, bytes: &[u8], fields: &[(usize, &str)]) {
+    let path = dir().join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(dir()).unwrap();
+        std::fs::write(&path, format!("{header}{}", annotate(bytes, fields))).unwrap();
+    }
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let want = parse_hex(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(
+        hex(bytes),
+        hex(&want),
+        "{name}: rerun with UPDATE_GOLDEN=1 if intended"
+    );
+}
+
+fn load(name: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(dir().join(name)).unwrap();
+    parse_hex(&text).unwrap()
+}
+
+const REQUEST_FIELDS: &[(usize, &str)] = &[
+    (1, "STX"),
+    (2, "POS number"),
+    (8, "amount in cents"),
+    (1, "answer flag (1 = long answer with card report)"),
+    (1, "mode (1 = card)"),
+    (1, "type (0 = debit, 1 = credit/refund)"),
+    (3, "currency (978 = EUR)"),
+    (10, "private field, space padded"),
+    (4, "A01 + delay (0 = answer at the end of the transaction)"),
+    (4, "B01 + forced authorisation (0 = no)"),
+    (1, "ETX"),
+    (1, "LRC"),
+];
+
+fn concert_request(kind: PaymentKind, private: &str) -> ConcertRequest {
+    ConcertRequest {
+        pos_number: 1,
+        amount_cents: 1250,
+        long_answer: true,
+        mode: b'1',
+        kind,
+        currency: 978,
+        private: private.into(),
+        immediate: false,
+        forced_auth: false,
+    }
+}
+
+#[test]
+fn concert_requests() {
+    let debit = concert_request(PaymentKind::Debit, "S42-1").encode();
+    let h = format!("# Concert request: debit 12.50 EUR from till 01, long answer, private \"S42-1\".\n{CONCERT_SRC}");
+    golden("concert-request-debit.hex", &h, &debit, REQUEST_FIELDS);
+    let refund = concert_request(PaymentKind::Refund, "R42-1").encode();
+    let h = format!("# Concert request: refund (credit) 12.50 EUR to the card, till 01, private \"R42-1\".\n{CONCERT_SRC}");
+    golden("concert-request-refund.hex", &h, &refund, REQUEST_FIELDS);
+    assert_eq!(debit.len(), 37);
+}
+
+fn concert_answer(status: u8, report: Option<&str>) -> ConcertAnswer {
+    ConcertAnswer {
+        pos_number: 1,
+        status,
+        amount_cents: 1250,
+        mode: b'1',
+        report: report.map(str::to_string),
+        currency: 978,
+        private: "S42-1".into(),
+    }
+}
+
+fn read_frame(bytes: &[u8]) -> ConcertAnswer {
+    let mut r = FrameReader::new();
+    for &b in bytes {
+        if let FrameEvent::Frame(body) = r.push(b) {
+            return ConcertAnswer::decode_body(&body).unwrap();
+        }
+    }
+    panic!("no good frame in {}", hex(bytes));
+}
+
+#[test]
+fn concert_answers() {
+    let short = |what| {
+        vec![
+            (1, "STX"),
+            (2, "POS number"),
+            (1, what),
+            (8, "amount in cents"),
+            (1, "mode / card application (1 = CB)"),
+            (3, "currency"),
+            (10, "private field echoed"),
+            (1, "ETX"),
+            (1, "LRC"),
+        ]
+    };
+    let ok = concert_answer(b'0', None).encode();
+    let h = format!(
+        "# Concert short answer: approved (status '0'), 12.50 EUR, 28 bytes.\n{CONCERT_SRC}"
+    );
+    golden(
+        "concert-answer-approved-short.hex",
+        &h,
+        &ok,
+        &short("status (0 = approved)"),
+    );
+    let no = concert_answer(b'7', None).encode();
+    let h = format!("# Concert short answer: refused or abandoned (status '7').\n{CONCERT_SRC}");
+    golden(
+        "concert-answer-declined-short.hex",
+        &h,
+        &no,
+        &short("status (7 = refused/abandoned)"),
+    );
+    let long = concert_answer(b'0', Some("497010######0010")).encode();
+    let h = format!(
+        "# Concert long answer (answer flag 1): approved, with the 55-character report holding the\n\
+         # card number as the terminal sends it (here already masked), 83 bytes.\n{CONCERT_SRC}"
+    );
+    let fields = [
+        (1, "STX"),
+        (2, "POS number"),
+        (1, "status (0 = approved)"),
+        (8, "amount in cents"),
+        (1, "mode / card application (1 = CB)"),
+        (55, "report: card number (ISO 2 track data), space padded"),
+        (3, "currency"),
+        (10, "private field echoed"),
+        (1, "ETX"),
+        (1, "LRC"),
+    ];
+    golden("concert-answer-approved-long.hex", &h, &long, &fields);
+    assert_eq!((ok.len(), long.len()), (28, 83));
+
+    // And the fixtures decode to what the till keeps.
+    let a = read_frame(&load("concert-answer-approved-long.hex")).to_answer();
+    assert!(a.approved);
+    assert_eq!(a.masked_pan.as_deref(), Some("497010######0010"));
+    assert_eq!(a.reference.as_deref(), Some("S42-1"));
+    let d = read_frame(&load("concert-answer-declined-short.hex")).to_answer();
+    assert!(!d.approved && d.reason.is_some());
+    // A flipped bit anywhere makes the LRC fail.
+    let mut bad = load("concert-answer-approved-short.hex");
+    bad[5] ^= 0x01;
+    let mut r = FrameReader::new();
+    assert!(bad
+        .iter()
+        .map(|&b| r.push(b))
+        .any(|e| matches!(e, FrameEvent::Bad(_))));
+    assert_eq!(frame(b"0").len(), 4);
+}
+
+fn cap_fields(bytes: &[u8]) -> Vec<(usize, String)> {
+    match cap::parse(bytes) {
+        Parsed::Complete(f) => f
+            .into_iter()
+            .map(|(t, v)| (5 + v.len(), format!("{t} ({})", tag_name(&t))))
+            .collect(),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn tag_name(tag: &str) -> &'static str {
+    match tag {
+        "CZ" => "protocol version",
+        "CJ" => "Concert protocol id",
+        "CA" => "till number",
+        "CB" => "amount in cents",
+        "CD" => "action: 0 debit, 1 credit",
+        "CE" => "currency",
+        "BA" => "0 = answer at the end of the transaction",
+        "CF" => "private data, echoed",
+        "AE" => "action status: 10 done, 01 not done",
+        "AF" => "reason: 04 refused, 11 cancelled",
+        "AA" => "card number, masked by the terminal",
+        "AC" => "authorisation number",
+        "CC" => "card application: 001 CB, 00B CB contactless",
+        "CI" => "read mode: 1 chip, 2 contactless",
+        _ => "?",
+    }
+}
+
+fn cap_golden(name: &str, what: &str, bytes: &[u8]) {
+    let f = cap_fields(bytes);
+    let fields: Vec<(usize, &str)> = f.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    golden(name, &format!("# {what}\n{CAISSE_AP_SRC}"), bytes, &fields);
+}
+
+fn cap_request(kind: PaymentKind, private: &str) -> CaisseApRequest {
+    CaisseApRequest {
+        pos_number: 1,
+        amount_cents: 1250,
+        kind,
+        currency: 978,
+        private: private.into(),
+    }
+}
+
+fn answer(req: &CaisseApRequest, extra: &[(&str, &str)]) -> Vec<u8> {
+    let mut f = req.fields();
+    f.retain(|(t, _)| t != "BA");
+    f.extend(extra.iter().map(|(t, v)| (t.to_string(), v.to_string())));
+    cap::encode(&f).unwrap()
+}
+
+#[test]
+fn caisse_ap_messages() {
+    let debit = cap_request(PaymentKind::Debit, "S42-1");
+    cap_golden(
+        "caisse-ap-request-debit.hex",
+        "Caisse-AP request: debit 12.50 EUR, till 01, private \"S42-1\".",
+        &debit.encode().unwrap(),
+    );
+    let refund = cap_request(PaymentKind::Refund, "R42-1");
+    cap_golden(
+        "caisse-ap-request-refund.hex",
+        "Caisse-AP request: credit (refund) 12.50 EUR, till 01.",
+        &refund.encode().unwrap(),
+    );
+    let ok = answer(
+        &debit,
+        &[
+            ("AE", "10"),
+            ("AA", "497010######0010"),
+            ("AC", "123456"),
+            ("CC", "001"),
+            ("CI", "1"),
+        ],
+    );
+    cap_golden(
+        "caisse-ap-answer-success.hex",
+        "Caisse-AP answer: done (AE 10), CB chip, masked card number, authorisation 123456.",
+        &ok,
+    );
+    let no = answer(&debit, &[("AE", "01"), ("AF", "04")]);
+    cap_golden(
+        "caisse-ap-answer-declined.hex",
+        "Caisse-AP answer: not done (AE 01), refused (AF 04).",
+        &no,
+    );
+    let cancel = answer(&debit, &[("AE", "01"), ("AF", "11")]);
+    cap_golden(
+        "caisse-ap-answer-cancelled.hex",
+        "Caisse-AP answer: not done (AE 01), cancelled at the terminal (AF 11).",
+        &cancel,
+    );
+
+    let read = |name: &str| match cap::parse(&load(name)) {
+        Parsed::Complete(f) => cap::to_answer(&f, &debit).unwrap(),
+        other => panic!("{name}: {other:?}"),
+    };
+    let a = read("caisse-ap-answer-success.hex");
+    assert!(a.approved);
+    assert_eq!(a.auth_code.as_deref(), Some("123456"));
+    assert_eq!(a.masked_pan.as_deref(), Some("497010######0010"));
+    assert_eq!(a.scheme.as_deref(), Some("CB"));
+    assert_eq!(
+        read("caisse-ap-answer-declined.hex").reason.as_deref(),
+        Some("declined by the bank")
+    );
+    assert!(read("caisse-ap-answer-cancelled.hex")
+        .reason
+        .unwrap()
+        .contains("cancelled"));
+}
