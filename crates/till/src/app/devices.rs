@@ -25,6 +25,30 @@ pub enum Job {
     OpenDrawer,
     /// Ask the printer and drawer how they are.
     Status,
+    /// Run a payment or refund on the payment terminal. `attempt` numbers
+    /// it for the app, which matches the answer (or a late one) with it.
+    Pay {
+        attempt: u64,
+        request: till_devices::payment::PaymentRequest,
+        /// The earlier attempt the app still counts as unanswered: if the
+        /// worker already reported a late approval for it, this payment is
+        /// not started (the two crossed on their way).
+        unresolved: Option<u64>,
+    },
+}
+
+/// How a payment attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayOutcome {
+    /// The terminal answered: approved or not (declined, cancelled).
+    Answered(till_devices::payment::PaymentAnswer),
+    /// The exchange failed. `maybe_charged`: the request may have reached
+    /// the terminal, so the customer may have been charged; a late answer
+    /// is listened for.
+    NoAnswer { why: String, maybe_charged: bool },
+    /// Nothing was sent to the terminal (it could not be opened, or an
+    /// earlier attempt turned out approved just before).
+    NotStarted(String),
 }
 
 /// What the peripherals answered.
@@ -52,6 +76,13 @@ pub enum Report {
     Scanned(String),
     /// The scanner's state changed ("prêt", "absent: ...").
     Scanner(String),
+    /// The end of a [`Job::Pay`].
+    Payment { attempt: u64, outcome: PayOutcome },
+    /// An answer to an attempt that had ended with [`PayOutcome::NoAnswer`].
+    LateAnswer {
+        attempt: u64,
+        answer: till_devices::payment::PaymentAnswer,
+    },
 }
 
 /// The app's side of the peripherals.
@@ -63,6 +94,11 @@ pub trait Devices {
     /// On the way out: let queued jobs (a receipt, a Z report) reach the
     /// device, waiting at most `timeout`.
     fn finish(&mut self, _timeout: Duration) {}
+    /// Whether card and e-wallet tenders go through a payment terminal
+    /// (otherwise they are typed in from a standalone one).
+    fn has_terminal(&self) -> bool {
+        false
+    }
 }
 
 /// No peripherals at all (a till without a printer still sells).
@@ -86,6 +122,10 @@ impl Devices for NoDevices {
                 printer: "aucune".into(),
                 ready: false,
                 drawer_open: None,
+            }),
+            Job::Pay { attempt, .. } => self.out.push(Report::Payment {
+                attempt,
+                outcome: PayOutcome::NotStarted("aucun terminal de paiement configuré".into()),
             }),
         }
     }
@@ -139,6 +179,10 @@ impl Devices for FakeDevices {
             }),
             Job::Print { what, .. } => self.out.push(Report::Printed { what: what.clone() }),
             Job::OpenDrawer => {}
+            Job::Pay { attempt, .. } => self.out.push(Report::Payment {
+                attempt: *attempt,
+                outcome: PayOutcome::NotStarted("aucun terminal de paiement configuré".into()),
+            }),
             Job::Status => self.out.push(Report::Status {
                 printer: if self.paper_out {
                     "plus de papier"
@@ -270,6 +314,8 @@ fn printer_worker(
                     ready: false,
                     drawer_open: None,
                 },
+                // Payments go to the terminal worker, never here.
+                Job::Pay { .. } => continue,
             };
             if out.send(report).is_err() {
                 return;
@@ -339,6 +385,7 @@ fn printer_worker(
                     }
                 },
             },
+            (Job::Pay { .. }, _) => continue,
             (Job::Status, None) => Report::Status {
                 printer: format!("injoignable ({})", pc.link.target()),
                 ready: false,

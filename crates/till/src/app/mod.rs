@@ -5,6 +5,8 @@
 //! - [`ui`]: draws an [`App`] with ratatui (80x25 and up);
 //! - [`term`]: the terminal loop (crossterm keys, ~100 ms ticks);
 //! - [`devices`]: printer, drawer and scanner on worker threads;
+//! - [`terminal`] and [`payment`]: the payment terminal on its own thread,
+//!   and card tenders, refunds and late approvals on the app's side;
 //! - [`demo`]: `--demo`: simulated devices on ptys, receipts to a text file;
 //! - [`store`]: parked baskets, receipt look-up.
 
@@ -12,15 +14,18 @@ pub mod demo;
 pub mod devices;
 pub mod keys;
 pub(crate) mod ops;
+pub mod payment;
 pub mod run;
 pub mod state;
 pub mod store;
 pub mod term;
+pub mod terminal;
 pub mod ui;
 
-pub use devices::{Devices, FakeDevices, Job, NoDevices, Report};
+pub use devices::{Devices, FakeDevices, Job, NoDevices, PayOutcome, Report};
 pub use keys::Key;
 pub use state::{App, Level, Screen, Settings};
+pub use terminal::{TerminalWorker, WithTerminal};
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};

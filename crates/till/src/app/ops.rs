@@ -6,6 +6,7 @@
 //! typed their PIN: till-core binds the approval to the exact detail text.
 
 use super::devices::Job;
+use super::payment::terminal_approved;
 use super::state::{App, CountRow, RefundState, Screen};
 use super::store::{FoundSale, Parked};
 use anyhow::{anyhow, Context, Result};
@@ -159,7 +160,7 @@ impl App {
         }
     }
 
-    fn save_now(&mut self) {
+    pub(crate) fn save_now(&mut self) {
         let res = match &self.basket {
             Some(b) if !b.lines().is_empty() || !b.tenders().is_empty() => serde_json::to_vec(b)
                 .map_err(anyhow::Error::from)
@@ -236,6 +237,12 @@ impl App {
                 self.selected = self.selected.min(n.saturating_sub(1));
                 self.persist();
             }
+            Op::Tender { kind, amount }
+                if matches!(kind, TenderKind::Card | TenderKind::EWallet)
+                    && self.devices.has_terminal() =>
+            {
+                self.terminal_tender(*kind, *amount)?;
+            }
             Op::Tender { kind, amount } => {
                 let tender = TenderRecord {
                     kind: *kind,
@@ -245,6 +252,15 @@ impl App {
                 };
                 let status = self.basket_mut()?.pay(tender)?;
                 self.persist();
+                if matches!(kind, TenderKind::Card | TenderKind::EWallet) {
+                    // Typed in from a standalone terminal: the till has no
+                    // proof of it, and says so.
+                    self.info(format!(
+                        "{} saisi sans terminal (terminal non configuré) : {}",
+                        kind.label_fr(),
+                        self.money(*amount)
+                    ));
+                }
                 if status.remaining <= Decimal::ZERO {
                     self.exec(Op::Complete);
                 }
@@ -255,12 +271,24 @@ impl App {
                 if n == 0 {
                     return Err(anyhow!("aucun paiement à retirer"));
                 }
+                if b.tenders().get(n - 1).is_some_and(terminal_approved) {
+                    return Err(anyhow!(
+                        "paiement accepté par le terminal : il reste acquis ; terminez la \
+                         vente, puis annulez-la (F9, 3) pour rembourser la carte"
+                    ));
+                }
                 b.remove_tender(n - 1)?;
                 self.persist();
             }
             Op::Complete => self.commit_sale()?,
             Op::Abandon => {
                 if let Some(b) = &self.basket {
+                    if b.tenders().iter().any(terminal_approved) {
+                        return Err(anyhow!(
+                            "un paiement carte est accepté : terminez la vente, puis \
+                             annulez-la (F9, 3) pour rembourser la carte"
+                        ));
+                    }
                     b.check_abandon()?;
                 }
                 self.basket = None;
@@ -322,7 +350,7 @@ impl App {
         self.persist();
     }
 
-    fn receipt_no(&self) -> Result<String> {
+    pub(crate) fn receipt_no(&self) -> Result<String> {
         Ok(format!(
             "{}-{:06}",
             self.journal.terminal_id(),
@@ -348,6 +376,7 @@ impl App {
             .context("vente NON enregistrée (journal)")?;
         self.basket = None;
         self.selected = 0;
+        self.clear_pending();
         self.after_record(&record, a.seq, &a.hash, ts);
         self.last_sale = Some((a.seq, record.sale_no.clone()));
         self.screen = Screen::Done {
@@ -444,6 +473,19 @@ impl App {
     }
 
     fn commit_reversal(&mut self, record: SaleRecord, cancelled: bool) -> Result<()> {
+        if self.refund_through_terminal(record.clone(), cancelled) {
+            return Ok(());
+        }
+        self.commit_reversal_now(record, cancelled)
+    }
+
+    /// Commits a refund or cancellation whose card tenders (if any) are
+    /// paid back already.
+    pub(crate) fn commit_reversal_now(
+        &mut self,
+        record: SaleRecord,
+        cancelled: bool,
+    ) -> Result<()> {
         let ts = self.now();
         let ev = if cancelled {
             Event::SaleCancelled(record.clone())
@@ -454,6 +496,7 @@ impl App {
             .journal
             .append(ts, &ev)
             .context("NON enregistré (journal)")?;
+        self.clear_pending();
         self.after_record(&record, a.seq, &a.hash, ts);
         let cash: Money = record
             .tenders

@@ -104,6 +104,14 @@ pub enum Screen {
     Report { title: String, text: String },
     /// The Z cash count.
     CashCount { rows: Vec<CountRow>, sel: usize },
+    /// Waiting for the payment terminal (keys wait too).
+    Paying { title: String },
+    /// A card refund of a refund or cancellation failed: retry, cash, or
+    /// give up.
+    CardRefund { why: String },
+    /// A late approval ([`super::payment::TerminalState::late`]): keep it
+    /// or pay it back on the terminal.
+    LateApproval,
 }
 
 /// The menu's entries, in order (digit = position, 0 = the tenth).
@@ -247,6 +255,8 @@ pub struct App {
     /// Save the basket on [`App::flush`] instead of at once (see `persist`).
     pub defer_persist: bool,
     pub(crate) basket_dirty: bool,
+    /// Payments under way on the terminal, lost and late ones.
+    pub terminal: super::payment::TerminalState,
 }
 
 impl App {
@@ -297,7 +307,9 @@ impl App {
             lookup: None,
             defer_persist: false,
             basket_dirty: false,
+            terminal: Default::default(),
         };
+        app.read_pending();
         if app.catalog.is_empty() {
             app.error("Catalogue vide : la synchronisation ne l'a pas encore reçu (till-sync)");
         }
@@ -386,6 +398,8 @@ impl App {
                 }
                 Report::Scanned(code) => self.scanned(&code),
                 Report::Scanner(s) => self.status.scanner = s,
+                Report::Payment { attempt, outcome } => self.on_payment(attempt, outcome),
+                Report::LateAnswer { attempt, answer } => self.on_late(attempt, answer),
             }
         }
         if let Some(rx) = &self.lookup {
@@ -548,6 +562,11 @@ impl App {
                 _ => {}
             },
             Screen::CashCount { rows, sel } => self.cash_count_key(k, rows, sel),
+            Screen::Paying { .. } => {
+                self.info("Paiement en cours : suivez le terminal, la caisse attend sa réponse");
+            }
+            Screen::CardRefund { .. } => self.card_refund_key(k),
+            Screen::LateApproval => self.late_key(k),
         }
     }
 
@@ -600,6 +619,7 @@ impl App {
                             Screen::Sale
                         };
                         self.refresh_status();
+                        self.warn_interrupted();
                     }
                 }
             }
@@ -799,7 +819,7 @@ impl App {
             self.screen = Screen::Sale;
             return;
         };
-        if remaining <= Decimal::ZERO && matches!(k, Key::Enter | Key::F(1..=4)) {
+        if remaining <= Decimal::ZERO && matches!(k, Key::Enter | Key::F(1..=5)) {
             // Fully paid but not recorded (the journal refused, or the till
             // restarted in between): record it now.
             self.exec(Op::Complete);
@@ -815,6 +835,7 @@ impl App {
             Key::F(2) => Some(till_core::records::TenderKind::Card),
             Key::F(3) => Some(till_core::records::TenderKind::Cheque),
             Key::F(4) => Some(till_core::records::TenderKind::Voucher),
+            Key::F(5) => Some(till_core::records::TenderKind::EWallet),
             _ => None,
         };
         if let Some(kind) = kind {

@@ -49,6 +49,69 @@ pub fn draw(f: &mut Frame, app: &App) {
                 main,
             );
         }
+        Screen::Paying { title } => {
+            let text = vec![
+                Line::from(""),
+                Line::from(Span::styled(
+                    title.clone(),
+                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                )),
+                Line::from(""),
+                Line::from("Le client suit les instructions du terminal (carte, code)."),
+                Line::from("La caisse attend la réponse du terminal."),
+            ];
+            f.render_widget(
+                Paragraph::new(text)
+                    .wrap(Wrap { trim: true })
+                    .block(Block::bordered().title(" Terminal de paiement ")),
+                main,
+            );
+        }
+        Screen::CardRefund { why } => {
+            let text = vec![
+                Line::from(""),
+                Line::from(Span::styled(
+                    "Remboursement carte non fait",
+                    Style::new().add_modifier(Modifier::BOLD),
+                )),
+                Line::from(why.clone()),
+                Line::from(""),
+                Line::from("Entrée : réessayer sur le terminal"),
+                Line::from("F1 : rendre ce montant en espèces"),
+                Line::from("Échap : abandonner le remboursement"),
+            ];
+            f.render_widget(
+                Paragraph::new(text)
+                    .wrap(Wrap { trim: true })
+                    .block(Block::bordered().title(" Terminal de paiement ")),
+                main,
+            );
+        }
+        Screen::LateApproval => {
+            let mut text = vec![Line::from("")];
+            if let Some(tp) = &app.terminal.late {
+                text.push(Line::from(Span::styled(
+                    format!("Paiement accepté en retard : {}", app.money(tp.amount)),
+                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                )));
+                text.push(Line::from(format!(
+                    "Carte {}  autorisation {}  réf. {}",
+                    tp.outcome.masked_pan.as_deref().unwrap_or("?"),
+                    tp.outcome.auth_code.as_deref().unwrap_or("?"),
+                    tp.reference
+                )));
+            }
+            text.push(Line::from(""));
+            text.push(Line::from(
+                "Le client a été débité. Un seul paiement doit rester.",
+            ));
+            f.render_widget(
+                Paragraph::new(text)
+                    .wrap(Wrap { trim: true })
+                    .block(Block::bordered().title(" Terminal de paiement ")),
+                main,
+            );
+        }
         Screen::Menu { sel } => {
             let lines: Vec<Line> = MENU
                 .iter()
@@ -519,7 +582,7 @@ fn keys_help(app: &App) -> &'static str {
             " F2 Cherche F3 Qté F4 Rem.ligne F5 Rem.total F6 Annul.ligne F7 Attente F8 Payer F9 Fonctions F10 Abandon"
         }
         Screen::Payment => {
-            " Montant puis F1 Espèces F2 Carte F3 Chèque F4 Bon (vide = reste)  F6 Retirer paiement  Échap Retour"
+            " Montant puis F1 Espèces F2 Carte F3 Chèque F4 Bon F5 Mobile (vide = reste)  F6 Retirer paiement  Échap Retour"
         }
         Screen::Search { .. } => " Tapez le nom  Haut/Bas  Entrée Ajouter  Échap Retour",
         Screen::Refund(_) => " Entrée Choisir (qté tapée ou tout)  F8 Rembourser  Échap Retour",
@@ -527,6 +590,21 @@ fn keys_help(app: &App) -> &'static str {
         Screen::CashCount { .. } => " Montant compté + Entrée  F8 Clôturer la journée  Échap Retour",
         Screen::Menu { .. } => " Chiffre ou Haut/Bas + Entrée  Échap Retour",
         Screen::Report { .. } => " F8 Imprimer  Entrée ou Échap Retour",
+        Screen::Paying { .. } => " Attente du terminal de paiement",
+        Screen::CardRefund { .. } => " Entrée Réessayer  F1 Rendre en espèces  Échap Abandonner",
+        Screen::LateApproval => {
+            if app.terminal.late.as_ref().is_some_and(|tp| {
+                app.basket.as_ref().is_some_and(|b| {
+                    b.tenders()
+                        .iter()
+                        .any(|t| t.reference.as_deref() == Some(tp.reference.as_str()))
+                })
+            }) {
+                " Entrée Garder pour cette vente  F6 Rembourser sur le terminal"
+            } else {
+                " Entrée Rembourser sur le terminal  Échap Plus tard (noté au journal)"
+            }
+        }
         _ => " Entrée Valider  Échap Retour",
     }
 }
@@ -538,7 +616,7 @@ fn keys_help_short(app: &App) -> &'static str {
             "F2 Cherche F3 Qté F4 RemLig F5 RemTot F6 Annule F7 Attente F8 Payer F9 Fn F10 Ab"
         }
         Screen::Payment => {
-            "Montant+ F1 Espèces F2 Carte F3 Chèque F4 Bon (vide=reste) F6 Retirer Échap"
+            "Montant+ F1 Esp F2 Carte F3 Chèque F4 Bon F5 Mobile (vide=reste) F6 Retirer"
         }
         Screen::RefundNoReceipt { .. } => {
             "Code+Entrée F1 Rendre espèces F2 Rendre carte F6 Retirer Échap"

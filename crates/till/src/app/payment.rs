@@ -1,0 +1,727 @@
+//! Card and e-wallet tenders through the payment terminal, the app's side.
+//!
+//! Rules this module keeps (see docs/counter-app.md):
+//! - a payment is recorded only from an approval the terminal sent, and
+//!   goes into the saved basket at once (fsync), before anything else: a
+//!   crash after it shows the sale paid and does not charge again;
+//! - no answer is not a payment: the tender stays unpaid, the cashier
+//!   retries or takes another tender, and the worker listens for a late
+//!   answer;
+//! - a late approval goes into the sale when it still fits (it was for this
+//!   basket and no more than what remains); otherwise it is journaled at
+//!   once as a `terminal_payment` and the cashier is asked to refund it on
+//!   the terminal. It is never dropped;
+//! - card refunds of a refund or cancellation go through the terminal
+//!   before the record is committed.
+
+use super::devices::{Job, PayOutcome};
+use super::state::{App, Screen};
+use anyhow::{anyhow, bail, Result};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use till_core::records::{
+    CardOutcome, Event, SaleRecord, TenderKind, TenderRecord, TerminalPayment,
+};
+use till_core::{Currency, Money};
+use till_devices::payment::{mask_pan, PaymentAnswer, PaymentKind, PaymentRequest};
+
+/// What an attempt is for.
+#[derive(Debug, Clone)]
+pub enum PayPurpose {
+    /// A tender of the basket in progress.
+    Tender,
+    /// The next card tender of the refund or cancellation in
+    /// [`TerminalState::reversal`].
+    Reversal,
+    /// Paying back a debit that is not (or no longer) part of a sale.
+    LateRefund(Box<TerminalPayment>),
+}
+
+/// One exchange with the terminal.
+#[derive(Debug, Clone)]
+pub struct PayAttempt {
+    /// Numbers it for the worker's reports.
+    pub id: u64,
+    /// Sent to the terminal; kept with the tender.
+    pub reference: String,
+    /// Card or e-wallet.
+    pub kind: TenderKind,
+    /// Always positive.
+    pub amount: Money,
+    /// Money back to the card.
+    pub refund: bool,
+    /// What to do with the answer.
+    pub purpose: PayPurpose,
+}
+
+/// A refund or cancellation waiting for its card refunds.
+#[derive(Debug, Clone)]
+pub struct PendingReversal {
+    /// The record to commit; its card tenders get their outcome one by one.
+    pub record: SaleRecord,
+    /// Cancellation rather than refund.
+    pub cancelled: bool,
+}
+
+/// The terminal side of the app's state.
+#[derive(Debug, Default)]
+pub struct TerminalState {
+    /// The attempt under way.
+    pub paying: Option<PayAttempt>,
+    /// The last attempt that got no answer: a late one may still come.
+    pub lost: Option<PayAttempt>,
+    /// A refund or cancellation paying back cards.
+    pub reversal: Option<PendingReversal>,
+    /// A late approval shown on [`Screen::LateApproval`].
+    pub late: Option<TerminalPayment>,
+    /// An attempt that was under way when the till stopped (from the file).
+    pub interrupted: Option<PendingFile>,
+    next_id: u64,
+}
+
+/// What is written next to the journal while the terminal works, so a
+/// restart knows a payment may have happened.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingFile {
+    /// The attempt's reference.
+    pub reference: String,
+    /// Amount asked for (positive).
+    pub amount: Money,
+    /// Refund rather than payment.
+    pub refund: bool,
+}
+
+/// Whole cents of `amount`; refuses anything finer or not positive.
+pub fn to_cents(amount: Money, currency: &Currency) -> Result<u64> {
+    let scale = Decimal::from(10u64.pow(currency.minor_units));
+    let minor = amount * scale;
+    if amount <= Decimal::ZERO || minor.fract() != Decimal::ZERO {
+        bail!(
+            "montant {amount} : il faut un montant positif en {} entiers",
+            if currency.minor_units == 2 {
+                "centimes"
+            } else {
+                "unités"
+            }
+        );
+    }
+    minor
+        .to_u64()
+        .ok_or_else(|| anyhow!("montant {amount} trop grand pour le terminal"))
+}
+
+/// Money from a count of minor units.
+pub fn from_cents(cents: u64, currency: &Currency) -> Money {
+    Decimal::from(cents) / Decimal::from(10u64.pow(currency.minor_units))
+}
+
+/// What the journal keeps of an answer: never a full card number, whatever
+/// the driver let through.
+pub fn outcome_of(a: &PaymentAnswer) -> CardOutcome {
+    CardOutcome {
+        approved: a.approved,
+        masked_pan: a.masked_pan.as_deref().map(mask_pan),
+        auth_code: a.auth_code.clone(),
+        scheme: a.scheme.clone(),
+        read_mode: a.read_mode.clone(),
+    }
+}
+
+fn needs_terminal(t: &TenderRecord) -> bool {
+    matches!(t.kind, TenderKind::Card | TenderKind::EWallet) && t.card.is_none()
+}
+
+/// A tender the terminal approved: it cannot be taken back without paying
+/// it back on the terminal.
+pub fn terminal_approved(t: &TenderRecord) -> bool {
+    t.card.as_ref().is_some_and(|c| c.approved)
+}
+
+impl App {
+    fn pending_path(&self) -> PathBuf {
+        self.journal.path().with_file_name("terminal-pending.json")
+    }
+
+    /// Written (and synced) before the request leaves, so a crash while the
+    /// terminal works is noticed at the next start.
+    fn write_pending(&self, a: &PayAttempt) -> Result<()> {
+        let p = PendingFile {
+            reference: a.reference.clone(),
+            amount: a.amount,
+            refund: a.refund,
+        };
+        let path = self.pending_path();
+        let tmp = path.with_extension("json.tmp");
+        let bytes = serde_json::to_vec(&p)?;
+        {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &path)?;
+        Ok(())
+    }
+
+    pub(crate) fn clear_pending(&self) {
+        // Absent is fine: nothing was under way.
+        let _ = std::fs::remove_file(self.pending_path());
+    }
+
+    /// At start-up: an attempt that was under way when the till stopped.
+    /// Resolved if its tender is in the restored basket.
+    pub(crate) fn read_pending(&mut self) {
+        let Some(p) = std::fs::read(self.pending_path())
+            .ok()
+            .and_then(|b| serde_json::from_slice::<PendingFile>(&b).ok())
+        else {
+            return;
+        };
+        let in_basket = self.basket.as_ref().is_some_and(|b| {
+            b.tenders()
+                .iter()
+                .any(|t| t.reference.as_deref() == Some(p.reference.as_str()))
+        });
+        if in_basket {
+            self.clear_pending();
+        } else {
+            self.terminal.interrupted = Some(p);
+        }
+    }
+
+    /// After login: say that a payment may have happened before a restart.
+    pub(crate) fn warn_interrupted(&mut self) {
+        if let Some(p) = self.terminal.interrupted.take() {
+            self.error(format!(
+                "Un {} carte de {} était en cours sur le terminal à l'arrêt de la caisse \
+                 (réf. {}) : vérifiez le ticket du terminal avant d'encaisser à nouveau.",
+                if p.refund {
+                    "remboursement"
+                } else {
+                    "paiement"
+                },
+                self.money(p.amount),
+                p.reference
+            ));
+        }
+    }
+
+    fn start_attempt(
+        &mut self,
+        kind: TenderKind,
+        amount: Money,
+        refund: bool,
+        purpose: PayPurpose,
+    ) -> Result<()> {
+        if self.terminal.paying.is_some() {
+            bail!("un paiement est déjà en cours sur le terminal");
+        }
+        let amount_cents = to_cents(amount, self.currency())?;
+        self.terminal.next_id += 1;
+        let id = self.terminal.next_id;
+        let base = self.receipt_no()?;
+        let reference = format!("{base}/{}", self.now().format("%H%M%S"));
+        let a = PayAttempt {
+            id,
+            reference: reference.clone(),
+            kind,
+            amount,
+            refund,
+            purpose,
+        };
+        if let Err(e) = self.write_pending(&a) {
+            // Without it a crash during the payment would go unnoticed:
+            // better not to start.
+            bail!("paiement non lancé : fichier de suivi impossible à écrire ({e})");
+        }
+        let request = PaymentRequest {
+            amount_cents,
+            kind: if refund {
+                PaymentKind::Refund
+            } else {
+                PaymentKind::Debit
+            },
+            currency: self.currency().numeric,
+            pos_number: 1,
+            reference,
+        };
+        self.devices.submit(Job::Pay {
+            attempt: id,
+            request,
+            unresolved: self.terminal.lost.as_ref().map(|l| l.id),
+        });
+        self.screen = Screen::Paying {
+            title: format!(
+                "{} {} sur le terminal : {}",
+                if refund { "Remboursement" } else { "Paiement" },
+                kind.label_fr().to_lowercase(),
+                self.money(amount)
+            ),
+        };
+        self.terminal.paying = Some(a);
+        Ok(())
+    }
+
+    /// F2/F5 with a terminal: checks the tender would be taken (approval,
+    /// overpaying) before the customer is charged, then starts it.
+    pub(crate) fn terminal_tender(&mut self, kind: TenderKind, amount: Money) -> Result<()> {
+        let b = self
+            .basket
+            .as_ref()
+            .ok_or_else(|| anyhow!("pas de vente en cours"))?;
+        let mut trial = b.clone();
+        trial.pay(TenderRecord {
+            kind,
+            amount,
+            reference: None,
+            card: Some(CardOutcome {
+                approved: true,
+                masked_pan: None,
+                auth_code: None,
+                scheme: None,
+                read_mode: None,
+            }),
+        })?;
+        self.start_attempt(kind, amount, false, PayPurpose::Tender)
+    }
+
+    /// Where to go back to after an attempt, with `why` shown.
+    fn back_from(&mut self, a: &PayAttempt, why: String) {
+        match &a.purpose {
+            PayPurpose::Tender => self.screen = Screen::Payment,
+            PayPurpose::Reversal => self.screen = Screen::CardRefund { why: why.clone() },
+            PayPurpose::LateRefund(tp) => {
+                self.terminal.late = Some((**tp).clone());
+                self.screen = Screen::LateApproval;
+            }
+        }
+        self.error(why);
+    }
+
+    /// The end of an attempt (from [`App::tick`]).
+    pub(crate) fn on_payment(&mut self, attempt: u64, outcome: PayOutcome) {
+        let Some(a) = self.terminal.paying.take_if(|p| p.id == attempt) else {
+            return;
+        };
+        match outcome {
+            PayOutcome::Answered(ans) if ans.approved => self.approved(a, &ans, false),
+            PayOutcome::Answered(ans) => {
+                self.clear_pending();
+                let why = ans.reason.clone().unwrap_or_else(|| "refusé".into());
+                let what = if a.refund {
+                    "Remboursement"
+                } else {
+                    "Paiement"
+                };
+                self.back_from(
+                    &a,
+                    format!(
+                        "{what} de {} refusé par le terminal ({why}). \
+                         Réessayez ou prenez un autre moyen de paiement.",
+                        self.money(a.amount)
+                    ),
+                );
+            }
+            PayOutcome::NoAnswer { why, maybe_charged } => {
+                let amount = self.money(a.amount);
+                if maybe_charged {
+                    self.terminal.lost = Some(a.clone());
+                } else {
+                    self.clear_pending();
+                }
+                self.back_from(
+                    &a,
+                    format!(
+                        "Pas de réponse du terminal de paiement ({why}) : {amount} NON \
+                         enregistré. Si le terminal affiche « accepté », attendez : la caisse \
+                         écoute encore. Sinon réessayez ou prenez un autre moyen de paiement."
+                    ),
+                );
+            }
+            PayOutcome::NotStarted(_) if matches!(self.screen, Screen::LateApproval) => {
+                // Refused because the earlier attempt was approved late:
+                // the screen already shows that one.
+            }
+            PayOutcome::NotStarted(why) => {
+                self.clear_pending();
+                self.back_from(
+                    &a,
+                    format!("Paiement non lancé : {why}. Rien n'a été débité."),
+                );
+            }
+        }
+    }
+
+    /// An approval, on time or `late`.
+    fn approved(&mut self, a: PayAttempt, ans: &PaymentAnswer, late: bool) {
+        let amount = match ans.amount_cents {
+            0 => a.amount,
+            c => from_cents(c, self.currency()),
+        };
+        let outcome = outcome_of(ans);
+        let tender = TenderRecord {
+            kind: a.kind,
+            amount: if a.refund { -amount } else { amount },
+            reference: Some(a.reference.clone()),
+            card: Some(outcome.clone()),
+        };
+        let card = outcome.masked_pan.clone().unwrap_or_default();
+        match a.purpose.clone() {
+            PayPurpose::Tender if !a.refund => {
+                // A payment started meanwhile is refused by the worker
+                // (`unresolved`), so this one can take its place.
+                let taken = match &mut self.basket {
+                    Some(b) => b.pay(tender).map_err(|e| e.to_string()),
+                    None => Err("plus de vente en cours".into()),
+                };
+                match taken {
+                    Ok(status) => {
+                        // Saved now, whatever the loop defers: this is money.
+                        self.save_now();
+                        self.clear_pending();
+                        if late {
+                            self.terminal.late = Some(self.terminal_payment(
+                                &a,
+                                amount,
+                                outcome,
+                                "late approval added to the sale",
+                            ));
+                            self.screen = Screen::LateApproval;
+                            self.error(format!(
+                                "Le terminal a accepté EN RETARD {} (carte {card}) : ajouté à \
+                                 cette vente. Entrée : garder ; F6 : le rembourser sur le \
+                                 terminal (si le client a payé autrement).",
+                                self.money(amount)
+                            ));
+                        } else if status.remaining <= Decimal::ZERO {
+                            self.screen = Screen::Payment;
+                            self.exec(super::ops::Op::Complete);
+                        } else {
+                            self.screen = Screen::Payment;
+                            self.info(format!(
+                                "Carte acceptée : {} (carte {card})",
+                                self.money(amount)
+                            ));
+                        }
+                    }
+                    Err(why) => self.unattached(&a, amount, outcome, &why),
+                }
+            }
+            PayPurpose::Reversal if !late => {
+                let slot = self
+                    .terminal
+                    .reversal
+                    .as_mut()
+                    .and_then(|r| r.record.tenders.iter_mut().find(|t| needs_terminal(t)));
+                match slot {
+                    Some(t) if -t.amount == amount && t.kind == a.kind => {
+                        t.card = tender.card;
+                        t.reference = tender.reference;
+                        self.clear_pending();
+                        if let Err(e) = self.continue_reversal() {
+                            self.screen = Screen::CardRefund {
+                                why: format!("{e:#}"),
+                            };
+                            self.error(format!("{e:#}"));
+                        }
+                    }
+                    _ => self.unattached(&a, amount, outcome, "refund not matching the record"),
+                }
+            }
+            PayPurpose::LateRefund(debit) if !late => {
+                self.clear_pending();
+                self.refunded_late(&a, *debit, amount, outcome);
+            }
+            _ => self.unattached(&a, amount, outcome, "late answer, nothing waits for it"),
+        }
+    }
+
+    fn terminal_payment(
+        &self,
+        a: &PayAttempt,
+        amount: Money,
+        outcome: CardOutcome,
+        reason: &str,
+    ) -> TerminalPayment {
+        TerminalPayment {
+            kind: a.kind,
+            amount: if a.refund { -amount } else { amount },
+            reference: a.reference.clone(),
+            outcome,
+            reason: reason.to_string(),
+            operator: self.user.as_ref().map(|u| u.id.clone()).unwrap_or_default(),
+            refunds: match &a.purpose {
+                PayPurpose::LateRefund(d) => Some(d.reference.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    /// Money the terminal moved that no sale takes: journaled now, then
+    /// shown to the cashier with the amount.
+    fn unattached(&mut self, a: &PayAttempt, amount: Money, outcome: CardOutcome, why: &str) {
+        let tp = self.terminal_payment(a, amount, outcome, &format!("not in a sale: {why}"));
+        let ts = self.now();
+        let saved = self.journal.append(ts, &Event::TerminalPayment(tp.clone()));
+        self.clear_pending();
+        let what = self.money(amount);
+        if a.refund {
+            self.screen = Screen::Sale;
+            self.error(format!(
+                "Le terminal a remboursé {what} hors opération en cours (réf. {}) : noté au journal.",
+                a.reference
+            ));
+            return;
+        }
+        self.terminal.late = Some(tp);
+        self.screen = Screen::LateApproval;
+        match saved {
+            Ok(_) => self.error(format!(
+                "Le terminal a débité {what} sans vente correspondante (noté au journal). \
+                 Entrée : le rembourser sur le terminal maintenant ; Échap : plus tard."
+            )),
+            Err(e) => self.error(format!(
+                "Le terminal a débité {what} sans vente correspondante, et le journal \
+                 refuse de le noter ({e}) : notez la réf. {} et remboursez (Entrée).",
+                a.reference
+            )),
+        }
+    }
+
+    /// A late approval was paid back: leave the trail, take it out of the
+    /// basket if it was in it.
+    fn refunded_late(
+        &mut self,
+        a: &PayAttempt,
+        debit: TerminalPayment,
+        amount: Money,
+        outcome: CardOutcome,
+    ) {
+        let ts = self.now();
+        let mut events = Vec::new();
+        if let Some(b) = &mut self.basket {
+            let at = b
+                .tenders()
+                .iter()
+                .position(|t| t.reference.as_deref() == Some(debit.reference.as_str()));
+            if let Some(i) = at {
+                // It was in the sale: out of it, and into the journal as
+                // the debit it was, next to its refund.
+                if b.remove_tender(i).is_ok() {
+                    events.push(Event::TerminalPayment(TerminalPayment {
+                        reason: "late approval taken out of the sale, refunded".into(),
+                        ..debit.clone()
+                    }));
+                }
+            }
+        }
+        self.save_now();
+        events.push(Event::TerminalPayment(self.terminal_payment(
+            a,
+            amount,
+            outcome,
+            "refund of a late approval",
+        )));
+        for ev in &events {
+            if let Err(e) = self.journal.append(ts, ev) {
+                self.error(format!("Journal indisponible : {e}"));
+            }
+        }
+        self.screen = if self.basket.is_some() {
+            Screen::Payment
+        } else {
+            Screen::Sale
+        };
+        self.info(format!(
+            "{} remboursé sur la carte (réf. {}).",
+            self.money(amount),
+            debit.reference
+        ));
+    }
+
+    /// An answer to an attempt that had got none (from [`App::tick`]).
+    pub(crate) fn on_late(&mut self, attempt: u64, ans: PaymentAnswer) {
+        let a = self
+            .terminal
+            .lost
+            .take_if(|l| l.id == attempt)
+            .unwrap_or_else(|| PayAttempt {
+                id: attempt,
+                reference: ans.reference.clone().unwrap_or_else(|| "?".into()),
+                kind: TenderKind::Card,
+                amount: from_cents(ans.amount_cents, self.currency()),
+                refund: false,
+                purpose: PayPurpose::Tender,
+            });
+        if !ans.approved {
+            self.info(format!(
+                "Le terminal a finalement refusé {} : rien n'a été débité.",
+                self.money(a.amount)
+            ));
+            return;
+        }
+        self.approved(a, &ans, true);
+    }
+
+    /// Keys on [`Screen::LateApproval`].
+    pub(crate) fn late_key(&mut self, k: super::keys::Key) {
+        use super::keys::Key;
+        let Some(tp) = self.terminal.late.clone() else {
+            self.screen = Screen::Sale;
+            return;
+        };
+        let in_basket = self.basket.as_ref().is_some_and(|b| {
+            b.tenders()
+                .iter()
+                .any(|t| t.reference.as_deref() == Some(tp.reference.as_str()))
+        });
+        match (k, in_basket) {
+            (Key::Enter, true) | (Key::Esc, _) => {
+                self.terminal.late = None;
+                self.screen = if self.basket.is_some() {
+                    Screen::Payment
+                } else {
+                    Screen::Sale
+                };
+                if !in_basket {
+                    self.error(format!(
+                        "À rembourser plus tard : {} (réf. {}), noté au journal.",
+                        self.money(tp.amount),
+                        tp.reference
+                    ));
+                } else if self
+                    .basket
+                    .as_ref()
+                    .is_some_and(|b| b.payment_status().remaining <= Decimal::ZERO)
+                {
+                    self.exec(super::ops::Op::Complete);
+                }
+            }
+            (Key::Enter, false) | (Key::F(6), true) => {
+                self.terminal.late = None;
+                let purpose = PayPurpose::LateRefund(Box::new(tp.clone()));
+                if let Err(e) = self.start_attempt(tp.kind, tp.amount, true, purpose) {
+                    self.terminal.late = Some(tp);
+                    self.error(format!("{e:#}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A refund or cancellation whose card tenders go back through the
+    /// terminal first; committed once every one is approved.
+    pub(crate) fn refund_through_terminal(&mut self, record: SaleRecord, cancelled: bool) -> bool {
+        if !self.devices.has_terminal() || !record.tenders.iter().any(needs_terminal) {
+            return false;
+        }
+        self.terminal.reversal = Some(PendingReversal { record, cancelled });
+        if let Err(e) = self.continue_reversal() {
+            self.screen = Screen::CardRefund {
+                why: format!("{e:#}"),
+            };
+            self.error(format!("{e:#}"));
+        }
+        true
+    }
+
+    /// The next card refund, or the commit when none is left.
+    pub(crate) fn continue_reversal(&mut self) -> Result<()> {
+        let next = self.terminal.reversal.as_ref().and_then(|r| {
+            r.record
+                .tenders
+                .iter()
+                .find(|t| needs_terminal(t))
+                .map(|t| (t.kind, -t.amount))
+        });
+        match next {
+            Some((kind, amount)) => self.start_attempt(kind, amount, true, PayPurpose::Reversal),
+            None => match self.terminal.reversal.take() {
+                Some(p) => self.commit_reversal_now(p.record, p.cancelled),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Keys on [`Screen::CardRefund`]: retry, cash instead, or give up.
+    pub(crate) fn card_refund_key(&mut self, k: super::keys::Key) {
+        use super::keys::Key;
+        match k {
+            Key::Enter => {
+                if let Err(e) = self.continue_reversal() {
+                    self.error(format!("{e:#}"));
+                }
+            }
+            Key::F(1) => {
+                if let Some(t) = self
+                    .terminal
+                    .reversal
+                    .as_mut()
+                    .and_then(|r| r.record.tenders.iter_mut().find(|t| needs_terminal(t)))
+                {
+                    t.kind = TenderKind::Cash;
+                    t.reference = None;
+                }
+                if let Err(e) = self.continue_reversal() {
+                    self.error(format!("{e:#}"));
+                }
+            }
+            Key::Esc => {
+                let started = self
+                    .terminal
+                    .reversal
+                    .as_ref()
+                    .is_some_and(|r| r.record.tenders.iter().any(terminal_approved));
+                if started {
+                    self.error(
+                        "Une partie est déjà rendue sur la carte : réessayez (Entrée) \
+                         ou rendez le reste en espèces (F1)",
+                    );
+                } else {
+                    self.terminal.reversal = None;
+                    self.screen = Screen::Sale;
+                    self.info("Remboursement abandonné : rien n'a été enregistré");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn cents_are_exact_or_refused() {
+        let eur = Currency::eur();
+        assert_eq!(to_cents(dec!(12.34), &eur).unwrap(), 1234);
+        assert_eq!(to_cents(dec!(12.3), &eur).unwrap(), 1230);
+        assert_eq!(to_cents(dec!(12.340), &eur).unwrap(), 1234);
+        assert!(to_cents(dec!(12.345), &eur).is_err());
+        assert!(to_cents(dec!(0), &eur).is_err());
+        assert!(to_cents(dec!(-1), &eur).is_err());
+        assert_eq!(from_cents(1234, &eur), dec!(12.34));
+    }
+
+    #[test]
+    fn outcomes_never_keep_a_full_card_number() {
+        let a = PaymentAnswer {
+            approved: true,
+            amount_cents: 100,
+            masked_pan: Some("4970101234567890".into()),
+            auth_code: None,
+            scheme: None,
+            read_mode: None,
+            reason: None,
+            reference: None,
+        };
+        assert_eq!(
+            outcome_of(&a).masked_pan.as_deref(),
+            Some("************7890")
+        );
+    }
+}

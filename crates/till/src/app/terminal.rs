@@ -1,0 +1,295 @@
+//! The payment terminal on its own worker thread.
+//!
+//! A card payment takes as long as the customer takes (PIN, contactless,
+//! the bank): up to a minute or two. It must not hold up the printer (a
+//! receipt for the previous customer) nor freeze the screen, so the
+//! terminal has a thread of its own, separate from the printer's.
+//!
+//! After an attempt got no answer, the worker keeps listening for a while
+//! ([`PaymentTerminal::late_answer`]): an approval that arrives late is
+//! reported to the app, which decides where it goes. Before starting the
+//! next payment it listens once more, and does not start it if the earlier
+//! one turned out approved: the customer is not charged twice.
+
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use till_devices::payment::{PaymentAnswer, PaymentError, PaymentTerminal};
+
+use super::devices::{Devices, Job, PayOutcome, Report};
+
+/// Opens the configured terminal (called again after the link failed).
+pub type TerminalOpener = Box<dyn FnMut() -> Result<Box<dyn PaymentTerminal>, PaymentError> + Send>;
+
+/// How long the worker keeps listening for a late answer after giving up on
+/// one: longer than a terminal takes to time out on its own side and print
+/// its ticket (about two minutes on the terminals we know).
+pub const LATE_LISTEN: Duration = Duration::from_secs(180);
+
+/// How long each `late_answer` call waits, so a new job is noticed quickly.
+const LATE_SLICE: Duration = Duration::from_millis(250);
+
+/// The terminal worker: jobs in, reports out.
+pub struct TerminalWorker {
+    jobs: Option<Sender<Job>>,
+    reports: Receiver<Report>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    dead: Vec<Report>,
+}
+
+impl TerminalWorker {
+    /// Starts the thread. Nothing is opened until the first payment, so a
+    /// terminal switched off at start-up only matters when a card is used.
+    pub fn start(open: TerminalOpener, late_listen: Duration) -> TerminalWorker {
+        let (job_tx, job_rx) = channel::<Job>();
+        let (rep_tx, rep_rx) = channel::<Report>();
+        let thread = std::thread::Builder::new()
+            .name("till-terminal".into())
+            .spawn(move || worker(open, job_rx, rep_tx, late_listen))
+            .ok();
+        TerminalWorker {
+            jobs: Some(job_tx),
+            reports: rep_rx,
+            thread,
+            dead: Vec::new(),
+        }
+    }
+
+    /// Queues a payment; never blocks.
+    pub fn submit(&mut self, job: Job) {
+        let Job::Pay { attempt, .. } = &job else {
+            return;
+        };
+        let attempt = *attempt;
+        let sent = self.jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok());
+        if !sent {
+            // The worker is gone: say so rather than leave the cashier waiting.
+            self.dead.push(Report::Payment {
+                attempt,
+                outcome: PayOutcome::NotStarted("terminal de paiement arrêté".into()),
+            });
+        }
+    }
+
+    /// Reports that arrived.
+    pub fn poll(&mut self) -> Vec<Report> {
+        let mut out = std::mem::take(&mut self.dead);
+        out.extend(self.reports.try_iter());
+        out
+    }
+
+    /// Closes the queue; waits up to `timeout` for a payment under way.
+    pub fn finish(&mut self, timeout: Duration) {
+        self.jobs = None;
+        let deadline = Instant::now() + timeout;
+        while let Some(h) = &self.thread {
+            if h.is_finished() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Any [`Devices`] plus a payment terminal: payments go to the terminal
+/// worker, everything else to `inner`.
+pub struct WithTerminal<D> {
+    /// Printer, drawer and scanner.
+    pub inner: D,
+    terminal: TerminalWorker,
+}
+
+impl<D: Devices> WithTerminal<D> {
+    /// Puts `terminal` next to `inner`.
+    pub fn new(inner: D, terminal: TerminalWorker) -> Self {
+        WithTerminal { inner, terminal }
+    }
+}
+
+impl<D: Devices> Devices for WithTerminal<D> {
+    fn submit(&mut self, job: Job) {
+        match job {
+            Job::Pay { .. } => self.terminal.submit(job),
+            other => self.inner.submit(other),
+        }
+    }
+    fn poll(&mut self) -> Vec<Report> {
+        let mut out = self.inner.poll();
+        out.extend(self.terminal.poll());
+        out
+    }
+    fn finish(&mut self, timeout: Duration) {
+        self.terminal.finish(timeout);
+        self.inner.finish(timeout);
+    }
+    fn has_terminal(&self) -> bool {
+        true
+    }
+}
+
+/// The cashier's words for a failed exchange, and whether the customer may
+/// have been charged all the same (then a late answer is listened for).
+pub fn explain(e: &PaymentError, target: &str) -> (String, bool) {
+    match e {
+        PaymentError::Timeout { .. } => ("pas de réponse du terminal de paiement".into(), true),
+        PaymentError::Garbled { .. } => (
+            "réponse illisible du terminal de paiement (liaison à vérifier)".into(),
+            true,
+        ),
+        PaymentError::Rejected { .. } => (
+            "le terminal de paiement refuse nos messages (réglages de la liaison)".into(),
+            true,
+        ),
+        PaymentError::InvalidRequest(d) => (format!("demande refusée avant envoi : {d}"), false),
+        PaymentError::Device(d) => (
+            format!("terminal de paiement injoignable ({target} : {d})"),
+            true,
+        ),
+    }
+}
+
+fn worker(
+    mut open: TerminalOpener,
+    jobs: Receiver<Job>,
+    out: Sender<Report>,
+    late_listen: Duration,
+) {
+    let mut term: Option<Box<dyn PaymentTerminal>> = None;
+    // The attempt that got no answer, and until when to listen for one.
+    let mut lost: Option<(u64, Instant)> = None;
+    // Attempts reported approved late (the app may not have heard yet).
+    let mut approved_late: Vec<u64> = Vec::new();
+    loop {
+        let job = match lost {
+            None => match jobs.recv() {
+                Ok(j) => j,
+                Err(_) => return,
+            },
+            Some((attempt, until)) => match jobs.recv_timeout(Duration::from_millis(1)) {
+                Ok(j) => j,
+                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => {
+                    if Instant::now() >= until {
+                        lost = None;
+                        continue;
+                    }
+                    if term.is_none() {
+                        term = open().ok();
+                        if term.is_none() {
+                            std::thread::sleep(LATE_SLICE);
+                            continue;
+                        }
+                    }
+                    match listen(&mut term, LATE_SLICE) {
+                        Some(answer) => {
+                            lost = None;
+                            if answer.approved {
+                                approved_late.push(attempt);
+                            }
+                            if out.send(Report::LateAnswer { attempt, answer }).is_err() {
+                                return;
+                            }
+                        }
+                        None => continue,
+                    }
+                    continue;
+                }
+            },
+        };
+        let Job::Pay {
+            attempt,
+            mut request,
+            unresolved,
+        } = job
+        else {
+            continue;
+        };
+        if unresolved.is_some_and(|u| approved_late.contains(&u)) {
+            let _ = out.send(Report::Payment {
+                attempt,
+                outcome: PayOutcome::NotStarted(
+                    "le paiement précédent vient d'être accepté par le terminal".into(),
+                ),
+            });
+            continue;
+        }
+        // Only the latest can cross a new request.
+        approved_late.retain(|a| Some(*a) == unresolved);
+        if let Some((earlier, _)) = lost.take() {
+            // One last look before charging again: the earlier attempt may
+            // have been approved while the cashier decided to retry.
+            if let Some(answer) = listen(&mut term, Duration::from_millis(300)) {
+                let approved = answer.approved;
+                if approved {
+                    approved_late.push(earlier);
+                }
+                let _ = out.send(Report::LateAnswer {
+                    attempt: earlier,
+                    answer,
+                });
+                if approved {
+                    let _ = out.send(Report::Payment {
+                        attempt,
+                        outcome: PayOutcome::NotStarted(
+                            "le paiement précédent vient d'être accepté par le terminal".into(),
+                        ),
+                    });
+                    continue;
+                }
+            }
+        }
+        if term.is_none() {
+            match open() {
+                Ok(t) => term = Some(t),
+                Err(e) => {
+                    let why = format!("terminal de paiement injoignable : {e}");
+                    if out
+                        .send(Report::Payment {
+                            attempt,
+                            outcome: PayOutcome::NotStarted(why),
+                        })
+                        .is_err()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        }
+        let Some(t) = term.as_mut() else { continue };
+        let target = t.describe();
+        request.reference.truncate(32);
+        let outcome = match t.pay(&request) {
+            Ok(a) => PayOutcome::Answered(a),
+            Err(e) => {
+                let (why, maybe_charged) = explain(&e, &target);
+                if matches!(e, PaymentError::Device(_)) {
+                    // Reopened on the next use: the port or socket is gone.
+                    term = None;
+                }
+                if maybe_charged {
+                    lost = Some((attempt, Instant::now() + late_listen));
+                }
+                PayOutcome::NoAnswer { why, maybe_charged }
+            }
+        };
+        if out.send(Report::Payment { attempt, outcome }).is_err() {
+            return;
+        }
+    }
+}
+
+/// A late answer, if one comes within `wait`. A failing link is dropped (it
+/// is reopened on the next try), which ends nothing: the caller decides
+/// how long to go on.
+fn listen(term: &mut Option<Box<dyn PaymentTerminal>>, wait: Duration) -> Option<PaymentAnswer> {
+    let t = term.as_mut()?;
+    match t.late_answer(wait) {
+        Ok(a) => a,
+        Err(PaymentError::Device(_)) => {
+            *term = None;
+            None
+        }
+        Err(_) => None,
+    }
+}

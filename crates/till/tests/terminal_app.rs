@@ -1,0 +1,534 @@
+//! Card tenders through the payment terminal, in the app's state machine,
+//! against a scripted terminal (the real worker thread, a fake device):
+//! approved, declined, no answer then retry, late approvals (attached to
+//! the sale, or journaled and refunded), refunds, a restart after an
+//! approval, and never a full card number in the journal.
+
+use chrono::{DateTime, FixedOffset, TimeZone};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use till::app::{App, FakeDevices, Key, Screen, Settings, TerminalWorker, WithTerminal};
+use till_core::records::{Event, TenderKind};
+use till_core::{BasketConfig, Catalog};
+use till_devices::payment::{
+    PaymentAnswer, PaymentError, PaymentKind, PaymentRequest, PaymentTerminal,
+};
+use till_journal::{verify, Journal, OpenOptions, VerifyOptions};
+
+const FULL_PAN: &str = "4970101234567890";
+
+#[derive(Debug, Clone)]
+enum Step {
+    Approve,
+    Decline,
+    /// Times out; approves `late` ms later if given.
+    NoAnswer {
+        late: Option<u64>,
+    },
+}
+
+#[derive(Default)]
+struct Script {
+    steps: VecDeque<Step>,
+    requests: Vec<PaymentRequest>,
+}
+
+/// A terminal that does what the script says, and sends a full PAN as its
+/// "masked" one to prove the till masks it anyway.
+struct Scripted {
+    script: Arc<Mutex<Script>>,
+    late: Option<(Instant, PaymentAnswer)>,
+}
+
+fn answer(req: &PaymentRequest, approved: bool) -> PaymentAnswer {
+    PaymentAnswer {
+        approved,
+        amount_cents: req.amount_cents,
+        masked_pan: Some(FULL_PAN.into()),
+        auth_code: approved.then(|| "A1B2C3".into()),
+        scheme: Some("CB".into()),
+        read_mode: Some("contactless".into()),
+        reason: (!approved).then(|| "refusée par la banque".into()),
+        reference: Some(req.reference.clone()),
+    }
+}
+
+impl PaymentTerminal for Scripted {
+    fn ping(&mut self) -> Result<(), PaymentError> {
+        Ok(())
+    }
+    fn pay(&mut self, req: &PaymentRequest) -> Result<PaymentAnswer, PaymentError> {
+        let step = {
+            let mut s = self.script.lock().unwrap();
+            s.requests.push(req.clone());
+            s.steps.pop_front().unwrap_or(Step::Approve)
+        };
+        match step {
+            Step::Approve => Ok(answer(req, true)),
+            Step::Decline => Ok(answer(req, false)),
+            Step::NoAnswer { late } => {
+                if let Some(ms) = late {
+                    self.late = Some((
+                        Instant::now() + Duration::from_millis(ms),
+                        answer(req, true),
+                    ));
+                }
+                Err(PaymentError::Timeout {
+                    step: "answer".into(),
+                    after: Duration::from_millis(50),
+                })
+            }
+        }
+    }
+    fn late_answer(&mut self, wait: Duration) -> Result<Option<PaymentAnswer>, PaymentError> {
+        let until = Instant::now() + wait;
+        match &self.late {
+            Some((due, _)) if *due <= until => {
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                Ok(self.late.take().map(|(_, a)| a))
+            }
+            _ => {
+                std::thread::sleep(wait);
+                Ok(None)
+            }
+        }
+    }
+    fn describe(&self) -> String {
+        "scripted".into()
+    }
+}
+
+fn now() -> DateTime<FixedOffset> {
+    FixedOffset::east_opt(3600)
+        .unwrap()
+        .with_ymd_and_hms(2026, 11, 23, 10, 0, 0)
+        .unwrap()
+}
+
+fn app(dir: &Path, steps: Vec<Step>) -> (App, Arc<Mutex<Script>>) {
+    let journal = Journal::open(
+        dir.join("journal.db"),
+        OpenOptions {
+            terminal_id: "T1".into(),
+            shop_id: "S1".into(),
+            key_path: dir.join("journal.db.key"),
+            software_version: "test".into(),
+        },
+    )
+    .unwrap();
+    let users = till::users::ensure_demo_users(&journal).unwrap();
+    let (items, patterns) = till::demo::catalog().unwrap();
+    let catalog = Catalog::new(items, patterns).unwrap();
+    let script = Arc::new(Mutex::new(Script {
+        steps: steps.into(),
+        requests: Vec::new(),
+    }));
+    let s2 = script.clone();
+    let worker = TerminalWorker::start(
+        Box::new(move || {
+            Ok(Box::new(Scripted {
+                script: s2.clone(),
+                late: None,
+            }) as Box<dyn PaymentTerminal>)
+        }),
+        Duration::from_secs(10),
+    );
+    let fake = Rc::new(RefCell::new(FakeDevices::default()));
+    let settings = Settings {
+        shop: till::app::demo_shop(),
+        basket: BasketConfig::default(),
+        layout: Default::default(),
+        logo: None,
+        receipts_hint: None,
+    };
+    let app = App::new(
+        journal,
+        catalog,
+        users,
+        settings,
+        Box::new(WithTerminal::new(fake, worker)),
+        Box::new(now),
+    )
+    .unwrap();
+    (app, script)
+}
+
+/// Ticks until `done` holds (the terminal answers from its thread).
+fn wait_for(app: &mut App, what: &str, done: impl Fn(&App) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done(app) {
+        assert!(
+            Instant::now() < deadline,
+            "waited for {what}: {:?} {:?}",
+            app.screen,
+            app.message
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        app.tick();
+    }
+}
+
+fn paid(app: &mut App) {
+    wait_for(app, "the terminal", |a| {
+        !matches!(a.screen, Screen::Paying { .. })
+    });
+}
+
+fn press(app: &mut App, keys: &[Key]) {
+    for k in keys {
+        app.key(*k);
+        app.tick();
+        while matches!(app.screen, Screen::Searching { .. }) {
+            std::thread::sleep(Duration::from_millis(2));
+            app.tick();
+        }
+    }
+}
+
+fn typed(app: &mut App, s: &str) {
+    press(app, &Key::typed(s));
+}
+
+fn sell(app: &mut App) {
+    typed(app, "1111\n10001\n3*10002\n");
+    assert_eq!(app.live_lines().len(), 2, "{:?}", app.message);
+    press(app, &[Key::F(8)]);
+}
+
+fn events(j: &Journal) -> Vec<Event> {
+    j.events_after(0, 10_000)
+        .unwrap()
+        .iter()
+        .map(|e| e.decode().unwrap())
+        .collect()
+}
+
+/// Card tenders of sales and refunds, and terminal payments outside sales.
+fn card_money(j: &Journal) -> (Vec<String>, Vec<String>) {
+    let mut tenders = Vec::new();
+    let mut outside = Vec::new();
+    for e in events(j) {
+        if let Some(s) = e.sale() {
+            for t in &s.tenders {
+                if t.kind == TenderKind::Card {
+                    let c = t.card.as_ref().expect("terminal outcome kept");
+                    assert!(c.approved);
+                    tenders.push(t.amount.to_string());
+                }
+            }
+        }
+        if let Event::TerminalPayment(tp) = e {
+            outside.push(tp.amount.to_string());
+        }
+    }
+    (tenders, outside)
+}
+
+fn check_journal(app: &App) {
+    let report = verify(app.journal.path(), VerifyOptions::default()).unwrap();
+    assert!(report.ok, "{:?}", report.first_problem);
+    let bytes = std::fs::read(app.journal.path()).unwrap();
+    let wal = std::fs::read(app.journal.path().with_extension("db-wal")).unwrap_or_default();
+    for b in [&bytes, &wal] {
+        assert!(
+            !b.windows(FULL_PAN.len()).any(|w| w == FULL_PAN.as_bytes()),
+            "a full card number reached the journal file"
+        );
+    }
+}
+
+#[test]
+fn approved_card_pays_the_sale_and_keeps_only_the_masked_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, script) = app(dir.path(), vec![Step::Approve]);
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    assert!(
+        matches!(app.screen, Screen::Done { .. }),
+        "{:?}",
+        app.message
+    );
+    let sale = events(&app.journal)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::SaleCompleted(s) => Some(s),
+            _ => None,
+        })
+        .unwrap();
+    let t = &sale.tenders[0];
+    let c = t.card.as_ref().unwrap();
+    assert_eq!(c.masked_pan.as_deref(), Some("************7890"));
+    assert_eq!(c.auth_code.as_deref(), Some("A1B2C3"));
+    assert_eq!(c.scheme.as_deref(), Some("CB"));
+    assert!(t.reference.as_deref().unwrap().starts_with("T1-000001/"));
+    let req = script.lock().unwrap().requests[0].clone();
+    assert_eq!(req.amount_cents, 490);
+    assert_eq!(req.kind, PaymentKind::Debit);
+    assert_eq!(req.currency, 978);
+    assert_eq!(card_money(&app.journal).0, vec!["4.90"]);
+    check_journal(&app);
+}
+
+#[test]
+fn declined_leaves_the_tender_unpaid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(dir.path(), vec![Step::Decline]);
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    assert!(matches!(app.screen, Screen::Payment));
+    assert!(app.message.as_ref().unwrap().1.contains("refusé"));
+    assert!(app.basket.as_ref().unwrap().tenders().is_empty());
+    press(&mut app, &[Key::F(1)]);
+    assert!(matches!(app.screen, Screen::Done { .. }));
+    assert!(card_money(&app.journal).0.is_empty());
+    check_journal(&app);
+}
+
+#[test]
+fn no_answer_then_retry_records_one_payment() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, script) = app(
+        dir.path(),
+        vec![Step::NoAnswer { late: None }, Step::Approve],
+    );
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    assert!(matches!(app.screen, Screen::Payment));
+    let msg = &app.message.as_ref().unwrap().1;
+    assert!(
+        msg.contains("Pas de réponse du terminal de paiement"),
+        "{msg}"
+    );
+    assert!(app.basket.as_ref().unwrap().tenders().is_empty());
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    assert!(
+        matches!(app.screen, Screen::Done { .. }),
+        "{:?}",
+        app.message
+    );
+    assert_eq!(script.lock().unwrap().requests.len(), 2);
+    assert_eq!(card_money(&app.journal), (vec!["4.90".into()], vec![]));
+    check_journal(&app);
+}
+
+#[test]
+fn late_approval_for_this_sale_is_kept_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, script) = app(dir.path(), vec![Step::NoAnswer { late: Some(300) }]);
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    assert!(matches!(app.screen, Screen::Payment));
+    wait_for(&mut app, "the late approval", |a| {
+        matches!(a.screen, Screen::LateApproval)
+    });
+    let msg = &app.message.as_ref().unwrap().1;
+    assert!(msg.contains("4,90"), "{msg}");
+    // Already in the saved basket, before the cashier decides.
+    let saved = app.journal.load_basket().unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&saved).contains("A1B2C3"));
+    press(&mut app, &[Key::Enter]);
+    assert!(
+        matches!(app.screen, Screen::Done { .. }),
+        "{:?}",
+        app.message
+    );
+    assert_eq!(script.lock().unwrap().requests.len(), 1);
+    assert_eq!(card_money(&app.journal), (vec!["4.90".into()], vec![]));
+    check_journal(&app);
+}
+
+#[test]
+fn retry_finds_the_late_approval_instead_of_charging_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, script) = app(dir.path(), vec![Step::NoAnswer { late: Some(150) }]);
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    // At once, before the worker heard anything: the retry must find it.
+    press(&mut app, &[Key::F(2)]);
+    wait_for(&mut app, "the late approval", |a| {
+        matches!(a.screen, Screen::LateApproval)
+    });
+    assert_eq!(script.lock().unwrap().requests.len(), 1);
+    press(&mut app, &[Key::Enter]);
+    assert!(
+        matches!(app.screen, Screen::Done { .. }),
+        "{:?}",
+        app.message
+    );
+    assert_eq!(card_money(&app.journal), (vec!["4.90".into()], vec![]));
+}
+
+#[test]
+fn late_approval_after_cash_is_journaled_and_refunded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, script) = app(
+        dir.path(),
+        vec![Step::NoAnswer { late: Some(400) }, Step::Approve],
+    );
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    press(&mut app, &[Key::F(1)]);
+    assert!(matches!(app.screen, Screen::Done { .. }));
+    wait_for(&mut app, "the late approval", |a| {
+        matches!(a.screen, Screen::LateApproval)
+    });
+    // Journaled before the cashier does anything.
+    assert_eq!(card_money(&app.journal).1, vec!["4.90"]);
+    press(&mut app, &[Key::Enter]);
+    paid(&mut app);
+    let reqs = script.lock().unwrap().requests.clone();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[1].kind, PaymentKind::Refund);
+    assert_eq!(reqs[1].amount_cents, 490);
+    assert_eq!(
+        card_money(&app.journal),
+        (vec![], vec!["4.90".into(), "-4.90".into()])
+    );
+    check_journal(&app);
+}
+
+#[test]
+fn late_approval_taken_back_by_the_cashier_is_refunded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(
+        dir.path(),
+        vec![Step::NoAnswer { late: Some(200) }, Step::Approve],
+    );
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    wait_for(&mut app, "the late approval", |a| {
+        matches!(a.screen, Screen::LateApproval)
+    });
+    press(&mut app, &[Key::F(6)]);
+    paid(&mut app);
+    assert!(app.basket.as_ref().unwrap().tenders().is_empty());
+    press(&mut app, &[Key::F(1)]);
+    assert!(matches!(app.screen, Screen::Done { .. }));
+    assert_eq!(
+        card_money(&app.journal),
+        (vec![], vec!["4.90".into(), "-4.90".into()])
+    );
+    check_journal(&app);
+}
+
+#[test]
+fn approved_part_payment_survives_a_restart_and_is_not_charged_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, script) = app(dir.path(), vec![Step::Approve]);
+    sell(&mut app);
+    typed(&mut app, "2");
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    assert_eq!(app.basket.as_ref().unwrap().tenders().len(), 1);
+    // A terminal-approved card cannot be removed or abandoned.
+    press(&mut app, &[Key::F(6)]);
+    assert_eq!(app.basket.as_ref().unwrap().tenders().len(), 1);
+    drop(app); // the power goes
+    let (mut app, script2) = self::app(dir.path(), vec![]);
+    typed(&mut app, "1111\n");
+    assert!(matches!(app.screen, Screen::Payment));
+    press(&mut app, &[Key::F(1)]);
+    assert!(
+        matches!(app.screen, Screen::Done { .. }),
+        "{:?}",
+        app.message
+    );
+    assert_eq!(script.lock().unwrap().requests.len(), 1);
+    assert!(script2.lock().unwrap().requests.is_empty());
+    assert_eq!(card_money(&app.journal).0, vec!["2.00"]);
+    check_journal(&app);
+}
+
+#[test]
+fn a_crash_during_the_payment_is_flagged_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(dir.path(), vec![Step::NoAnswer { late: None }]);
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    drop(app);
+    let (mut app, _) = self::app(dir.path(), vec![]);
+    typed(&mut app, "1111\n");
+    let msg = &app.message.as_ref().unwrap().1;
+    assert!(msg.contains("vérifiez le ticket du terminal"), "{msg}");
+}
+
+#[test]
+fn refund_goes_back_to_the_card_through_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, script) = app(dir.path(), vec![Step::Approve, Step::Approve]);
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    press(&mut app, &[Key::Esc, Key::F(9)]);
+    typed(&mut app, "1");
+    typed(&mut app, "1\n");
+    assert!(matches!(app.screen, Screen::Refund(_)), "{:?}", app.message);
+    press(&mut app, &[Key::Enter, Key::F(8)]);
+    typed(&mut app, "2222\n");
+    paid(&mut app);
+    assert!(
+        matches!(app.screen, Screen::Done { .. }),
+        "{:?}",
+        app.message
+    );
+    let reqs = script.lock().unwrap().requests.clone();
+    assert_eq!(reqs[1].kind, PaymentKind::Refund);
+    assert_eq!(reqs[1].amount_cents, 130);
+    let refund = events(&app.journal)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Refund(r) => Some(r),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(refund.tenders[0].kind, TenderKind::Card);
+    assert!(refund.tenders[0].card.as_ref().unwrap().approved);
+    assert_eq!(card_money(&app.journal).0, vec!["4.90", "-1.30"]);
+    check_journal(&app);
+}
+
+#[test]
+fn declined_card_refund_can_be_paid_in_cash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(dir.path(), vec![Step::Approve, Step::Decline]);
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    press(&mut app, &[Key::Esc, Key::F(9)]);
+    typed(&mut app, "3");
+    typed(&mut app, "1\n");
+    typed(&mut app, "2222\n");
+    paid(&mut app);
+    assert!(
+        matches!(app.screen, Screen::CardRefund { .. }),
+        "{:?}",
+        app.message
+    );
+    press(&mut app, &[Key::F(1)]);
+    assert!(
+        matches!(app.screen, Screen::Done { .. }),
+        "{:?}",
+        app.message
+    );
+    let cancel = events(&app.journal)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::SaleCancelled(r) => Some(r),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(cancel.tenders[0].kind, TenderKind::Cash);
+    check_journal(&app);
+}
