@@ -11,6 +11,7 @@ mod common;
 mod devices;
 mod ports;
 mod simulate;
+mod terminal;
 
 pub use common::Target;
 
@@ -33,6 +34,9 @@ pub enum DiagCmd {
     /// The barcode scanner.
     #[command(subcommand)]
     Scanner(ScannerCmd),
+    /// The card payment terminal: ping, a test payment or refund.
+    #[command(subcommand)]
+    Terminal(terminal::TerminalCmd),
     /// Start a simulated device and print its path; runs until Ctrl-C.
     Simulate(simulate::SimulateArgs),
     /// Check every device in the config file: pass/fail and what to try next.
@@ -132,6 +136,7 @@ pub fn run(cmd: DiagCmd) -> anyhow::Result<i32> {
             target,
         }) => devices::scanner_listen(&target, count, timeout, wedge.as_deref()),
         DiagCmd::Simulate(a) => simulate::run(&a),
+        DiagCmd::Terminal(cmd) => terminal::run(cmd),
         DiagCmd::All { config, json } => devices::all(config.as_deref(), json),
     }
 }

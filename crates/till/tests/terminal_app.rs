@@ -130,12 +130,13 @@ fn app(dir: &Path, steps: Vec<Step>) -> (App, Arc<Mutex<Script>>) {
     let s2 = script.clone();
     let worker = TerminalWorker::start(
         Box::new(move || {
-            Ok(Box::new(Scripted {
+            Ok::<_, String>(Box::new(Scripted {
                 script: s2.clone(),
                 late: None,
             }) as Box<dyn PaymentTerminal>)
         }),
         Duration::from_secs(10),
+        1,
     );
     let fake = Rc::new(RefCell::new(FakeDevices::default()));
     let settings = Settings {

@@ -3,7 +3,8 @@
 //! byte. What the simulated printer puts on paper is appended to
 //! `<data>/receipts.txt`; the drawer closes itself after a few seconds, as a
 //! cashier would close it. F11 scans the next demo article through the
-//! simulated scanner; F12 runs the printer out of paper (and back).
+//! simulated scanner; F12 runs the printer out of paper (and back). A
+//! simulated Concert card terminal approves every payment.
 
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -11,9 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use till_devices::config::TerminalConfig;
 use till_devices::config::{DevicesConfig, PrinterConfig, ScannerConfig};
+use till_devices::payment::TerminalProtocol;
 use till_devices::scanner::Suffix;
-use till_devices::sim::{PrinterSim, ScannerSim, SimKind};
+use till_devices::sim::{PrinterSim, ScannerSim, Script, SimKind, TerminalSim};
 use till_devices::transport::Link;
 
 /// The running simulators' endpoints, the config pointing at them, and the
@@ -21,6 +24,10 @@ use till_devices::transport::Link;
 pub struct DemoDevices {
     /// Points the device threads at the simulators.
     pub config: DevicesConfig,
+    /// Points the terminal worker at the simulated card terminal.
+    pub terminal: Option<TerminalConfig>,
+    /// Kept alive as long as the demo runs.
+    _terminal_sim: TerminalSim,
     /// The receipts file.
     pub receipts: PathBuf,
     /// Sends the next demo article through the simulated scanner.
@@ -63,6 +70,13 @@ pub fn start(data_dir: &Path, barcodes: Vec<String>) -> Result<DemoDevices> {
         drawer: None,
         scanner: Some(sc),
     };
+    let terminal_sim = TerminalSim::start(TerminalProtocol::Concert, Script::default())
+        .context("starting the card terminal simulator")?;
+    let terminal: TerminalConfig = toml::from_str(&format!(
+        "protocol = \"concert\"\npath = \"{}\"\n",
+        terminal_sim.address()
+    ))
+    .context("building the demo card terminal config")?;
     let receipts = data_dir.join("receipts.txt");
     let path = receipts.clone();
     let paper_out = Arc::new(AtomicBool::new(false));
@@ -86,6 +100,8 @@ pub fn start(data_dir: &Path, barcodes: Vec<String>) -> Result<DemoDevices> {
     });
     Ok(DemoDevices {
         config,
+        terminal: Some(terminal),
+        _terminal_sim: terminal_sim,
         receipts,
         scan_next,
         toggle_paper,

@@ -7,7 +7,7 @@ use super::{demo_shop, load_till_config, open_journal, DataDir, TillConfig};
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use till_core::{BasketConfig, Catalog};
-use till_devices::config::DevicesConfig;
+use till_devices::config::{DevicesConfig, TerminalConfig};
 use till_devices::escpos::receipt::Layout;
 
 /// Arguments of `till run`.
@@ -17,7 +17,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Demo shop: demo catalog and users (PINs 1111, 2222, 3333), simulated
-    /// printer, drawer and scanner, data in ./demo-data.
+    /// printer, drawer, scanner and card terminal, data in ./demo-data.
     #[arg(long)]
     pub demo: bool,
     /// Data folder (journal.db, its key, catalog.db, parked.json).
@@ -35,6 +35,12 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let till_cfg = match &args.config {
         Some(p) => load_till_config(p)?,
         None => TillConfig::default(),
+    };
+    // Read on its own: a mistake in the terminal's section must not stop
+    // the printer (see `with_configured_terminal`).
+    let mut terminal_cfg = match &args.config {
+        Some(p) => TerminalConfig::load(&p.to_string_lossy()).map_err(|e| e.to_string()),
+        None => Ok(None),
     };
     let mut devices_cfg = match &args.config {
         Some(p) => DevicesConfig::load(&p.to_string_lossy())
@@ -70,6 +76,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         let demo = super::demo::start(&data.dir, barcodes)?;
         if args.config.is_none() {
             devices_cfg = demo.config.clone();
+            terminal_cfg = Ok(demo.terminal.clone());
         }
         let hint = demo.receipts.display().to_string();
         let mut demo = demo;
@@ -122,7 +129,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
             None
         }
     };
-    let devices: Box<dyn Devices> = Box::new(DeviceThreads::start(&devices_cfg));
+    let devices: Box<dyn Devices> =
+        super::terminal::with_configured_terminal(DeviceThreads::start(&devices_cfg), terminal_cfg);
     let settings = Settings {
         shop,
         basket: BasketConfig::default(),

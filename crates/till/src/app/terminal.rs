@@ -18,8 +18,9 @@ use till_devices::payment::{PaymentAnswer, PaymentError, PaymentTerminal};
 
 use super::devices::{Devices, Job, PayOutcome, Report};
 
-/// Opens the configured terminal (called again after the link failed).
-pub type TerminalOpener = Box<dyn FnMut() -> Result<Box<dyn PaymentTerminal>, PaymentError> + Send>;
+/// Opens the configured terminal (called again after the link failed); the
+/// error in words for the cashier.
+pub type TerminalOpener = Box<dyn FnMut() -> Result<Box<dyn PaymentTerminal>, String> + Send>;
 
 /// How long the worker keeps listening for a late answer after giving up on
 /// one: longer than a terminal takes to time out on its own side and print
@@ -40,12 +41,13 @@ pub struct TerminalWorker {
 impl TerminalWorker {
     /// Starts the thread. Nothing is opened until the first payment, so a
     /// terminal switched off at start-up only matters when a card is used.
-    pub fn start(open: TerminalOpener, late_listen: Duration) -> TerminalWorker {
+    /// `pos_number`: the till's number as the terminal knows it.
+    pub fn start(open: TerminalOpener, late_listen: Duration, pos_number: u8) -> TerminalWorker {
         let (job_tx, job_rx) = channel::<Job>();
         let (rep_tx, rep_rx) = channel::<Report>();
         let thread = std::thread::Builder::new()
             .name("till-terminal".into())
-            .spawn(move || worker(open, job_rx, rep_tx, late_listen))
+            .spawn(move || worker(open, job_rx, rep_tx, late_listen, pos_number))
             .ok();
         TerminalWorker {
             jobs: Some(job_tx),
@@ -153,6 +155,7 @@ fn worker(
     jobs: Receiver<Job>,
     out: Sender<Report>,
     late_listen: Duration,
+    pos_number: u8,
 ) {
     let mut term: Option<Box<dyn PaymentTerminal>> = None;
     // The attempt that got no answer, and until when to listen for one.
@@ -259,6 +262,7 @@ fn worker(
         let Some(t) = term.as_mut() else { continue };
         let target = t.describe();
         request.reference.truncate(32);
+        request.pos_number = pos_number;
         let outcome = match t.pay(&request) {
             Ok(a) => PayOutcome::Answered(a),
             Err(e) => {
@@ -292,4 +296,33 @@ fn listen(term: &mut Option<Box<dyn PaymentTerminal>>, wait: Duration) -> Option
         }
         Err(_) => None,
     }
+}
+
+/// Puts the terminal of `till.toml` (if any) next to the other devices.
+/// A section that does not check out still makes a terminal till: card
+/// tenders then fail with the setting to fix, rather than silently falling
+/// back to manual entry the shop did not ask for.
+pub fn with_configured_terminal<D: Devices + 'static>(
+    inner: D,
+    cfg: Result<Option<till_devices::config::TerminalConfig>, String>,
+) -> Box<dyn Devices> {
+    let settings = match cfg {
+        Ok(None) => return Box::new(inner),
+        Ok(Some(c)) => c.settings().map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    let (open, pos): (TerminalOpener, u8) = match settings {
+        Ok(s) => {
+            let pos = s.pos_number;
+            (Box::new(move || s.open().map_err(|e| e.to_string())), pos)
+        }
+        Err(why) => (
+            Box::new(move || Err(format!("réglage à corriger dans till.toml : {why}"))),
+            1,
+        ),
+    };
+    Box::new(WithTerminal::new(
+        inner,
+        TerminalWorker::start(open, LATE_LISTEN, pos),
+    ))
 }

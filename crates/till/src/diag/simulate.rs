@@ -1,4 +1,4 @@
-//! `till diag simulate printer|scanner|drawer`
+//! `till diag simulate printer|scanner|drawer|terminal`
 
 use std::io::BufRead;
 use std::time::{Duration, Instant};
@@ -19,6 +19,8 @@ pub enum SimDevice {
     Scanner,
     /// Drawer with its own serial interface (opens on BEL, 0x07).
     Drawer,
+    /// Card payment terminal: Concert on a pty, or Caisse-AP on TCP.
+    Terminal,
 }
 
 /// Arguments of `till diag simulate`.
@@ -46,6 +48,17 @@ pub struct SimulateArgs {
     /// `till diag printer render FILE` later.
     #[arg(long)]
     pub capture: Option<String>,
+    /// Terminal: "concert" (serial, a pty) or "caisse-ap" (TCP).
+    #[arg(long, default_value = "concert")]
+    pub protocol: String,
+    /// Terminal: outcomes, one per payment, the last one repeating:
+    /// approve, decline, cancel, no-answer, garbled, drop, late:MS.
+    #[arg(long, default_value = "approve")]
+    pub script: String,
+    /// Terminal: the card number it reports (a full number tests that the
+    /// till masks it).
+    #[arg(long)]
+    pub pan: Option<String>,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -93,6 +106,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
     let running = || deadline.is_none_or(|d| Instant::now() < d);
     let input = stdin_lines();
     match a.device {
+        SimDevice::Terminal => return run_terminal(a, running, &input),
         SimDevice::Printer => {
             let sim = PrinterSim::spawn(kind, a.width)?;
             announce(a, "printer", &sim.endpoint.address, "commands on stdin: paper-out, paper-after N (the roll ends after N more lines), paper-low, cover-open, offline, online, close-drawer, mute, unmute");
@@ -213,6 +227,73 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
+    }
+    Ok(0)
+}
+
+/// `till diag simulate terminal`: prints where it listens, then one line per
+/// payment request; stdin takes `script LIST` and `pan NUMBER`.
+fn run_terminal(
+    a: &SimulateArgs,
+    running: impl Fn() -> bool,
+    input: &std::sync::mpsc::Receiver<String>,
+) -> anyhow::Result<i32> {
+    use till_devices::payment::TerminalProtocol;
+    use till_devices::sim::{Script, SimCard, TerminalSim};
+    let protocol: TerminalProtocol = a.protocol.parse().map_err(anyhow::Error::msg)?;
+    let script: Script = a.script.parse().map_err(anyhow::Error::msg)?;
+    let sim = TerminalSim::start(protocol, script)?;
+    if let Some(pan) = &a.pan {
+        sim.set_card(SimCard {
+            pan: pan.clone(),
+            ..SimCard::default()
+        });
+    }
+    let address = sim.address().to_string();
+    let tcp = protocol == TerminalProtocol::CaisseAp;
+    if a.json {
+        print_json(&json!({
+            "device": "terminal", "protocol": protocol.name(), "address": address,
+            "transport": if tcp { "tcp" } else { "serial" }, "script": a.script,
+        }));
+    } else {
+        let key = if tcp { "address" } else { "path" };
+        println!("simulated {protocol} card terminal at {address}");
+        println!(
+            "point till.toml at it: [devices.terminal] protocol = \"{protocol}\", {key} = \"{address}\""
+        );
+        println!("or: till diag terminal pay 12.34 --protocol {protocol} --{key} {address}");
+        println!("script: {} (stdin: script LIST, pan NUMBER)", a.script);
+        println!("Ctrl-C to stop");
+    }
+    let mut seen = 0;
+    while running() {
+        while let Ok(cmd) = input.try_recv() {
+            let cmd = cmd.trim();
+            if let Some(list) = cmd.strip_prefix("script ") {
+                match list.parse::<Script>() {
+                    Ok(s) => sim.set_script(s),
+                    Err(e) => eprintln!("{e}"),
+                }
+            } else if let Some(pan) = cmd.strip_prefix("pan ") {
+                sim.set_card(SimCard {
+                    pan: pan.trim().to_string(),
+                    ..SimCard::default()
+                });
+            } else if !cmd.is_empty() {
+                eprintln!("unknown command {cmd:?}: script LIST or pan NUMBER");
+            }
+        }
+        let n = sim.requests();
+        if n != seen {
+            seen = n;
+            if a.json {
+                print_json(&json!({ "requests": n }));
+            } else {
+                println!("* payment request {n}");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
     Ok(0)
 }
