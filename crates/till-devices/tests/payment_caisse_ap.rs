@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use till_devices::config::TerminalConfig;
 use till_devices::payment::caisse_ap_fields::CaisseApRequest;
 use till_devices::payment::{
     CaisseApSettings, CaisseApTerminal, PaymentError, PaymentKind, PaymentRequest, PaymentTerminal,
@@ -168,4 +169,27 @@ fn a_closed_port_is_an_open_error_and_nothing_is_pending() {
         "{e}"
     );
     assert!(t.late_answer(Duration::from_millis(50)).unwrap().is_none());
+}
+
+#[test]
+fn opened_from_till_toml_by_address() {
+    let sim = CaisseApTerminalSim::spawn("approve".parse().unwrap()).unwrap();
+    let text = format!(
+        "[devices.terminal]\nprotocol = \"caisse-ap\"\naddress = \"{}\"\npos_number = 7\n",
+        sim.endpoint.address
+    );
+    let config = TerminalConfig::from_toml(&text, "till.toml")
+        .unwrap()
+        .unwrap();
+    let settings = config.settings().unwrap();
+    let mut t = settings.open().unwrap();
+    t.ping().unwrap();
+    let req = PaymentRequest {
+        pos_number: settings.pos_number,
+        ..debit(4200, "S50-1")
+    };
+    assert!(t.pay(&req).unwrap().approved);
+    assert!(String::from_utf8(from_till(&sim))
+        .unwrap()
+        .contains("CA00207"));
 }

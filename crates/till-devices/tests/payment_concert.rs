@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use till_devices::config::TerminalConfig;
 use till_devices::payment::concert_frame::{ConcertRequest, ACK, ENQ, EOT};
 use till_devices::payment::{
     ConcertSettings, ConcertTerminal, PaymentError, PaymentKind, PaymentRequest, PaymentTerminal,
@@ -179,4 +180,27 @@ fn requests_that_cannot_be_sent_are_refused_before_any_byte() {
         assert!(matches!(t.pay(&bad), Err(PaymentError::InvalidRequest(_))));
     }
     assert!(sim.transcript().is_empty());
+}
+
+#[test]
+fn opened_from_till_toml_at_7e1_by_path() {
+    let sim = ConcertTerminalSim::spawn("approve".parse().unwrap()).unwrap();
+    let text = format!(
+        "[devices.terminal]\nprotocol = \"concert\"\npath = \"{}\"\ndata_format = \"7E1\"\n\
+         pos_number = 7\nanswer_timeout_ms = 5000\nstep_timeout_ms = 500\n",
+        sim.endpoint.address
+    );
+    let config = TerminalConfig::from_toml(&text, "till.toml")
+        .unwrap()
+        .unwrap();
+    let settings = config.settings().unwrap();
+    let mut t = settings.open().unwrap();
+    assert!(t.describe().contains(&sim.endpoint.address));
+    let req = PaymentRequest {
+        pos_number: settings.pos_number,
+        ..debit(4200, "S50-1")
+    };
+    let a = t.pay(&req).unwrap();
+    assert!(a.approved && a.amount_cents == 4200);
+    assert!(sent_by_till(&sim).starts_with(&[ENQ, 0x02, b'0', b'7']));
 }

@@ -216,10 +216,19 @@ impl SimCore {
 }
 
 /// The transcript as text, one line per chunk: `till> 05` or `term< 06`,
-/// printable bytes shown as text after the hex.
+/// printable bytes shown as text after the hex. Card numbers are masked
+/// here too (a simulator may have been given a full test number), so the
+/// text can be pasted into a ticket.
 pub fn format_transcript(t: &[(Direction, Vec<u8>)]) -> String {
     let mut out = String::new();
-    for (dir, bytes) in t {
+    for (dir, raw) in t {
+        let masked;
+        let bytes = if raw.is_ascii() {
+            masked = crate::payment::link::mask_all(&String::from_utf8_lossy(raw)).into_bytes();
+            &masked
+        } else {
+            raw
+        };
         let who = match dir {
             Direction::FromTill => "till>",
             Direction::ToTill => "term<",
@@ -353,6 +362,16 @@ mod tests {
         let e = "approve,maybe".parse::<Script>().unwrap_err();
         assert!(e.contains("late:MS"), "{e}");
         assert!("late:soon".parse::<Outcome>().is_err());
+        let t = vec![
+            (Direction::FromTill, vec![0x05]),
+            (Direction::ToTill, b"AA0164970101234567890".to_vec()),
+        ];
+        let text = format_transcript(&t);
+        assert!(text.starts_with("till> 05  |.|\n"), "{text}");
+        assert!(
+            text.contains("************7890") && !text.contains("49701012"),
+            "{text}"
+        );
         for o in ["cancel", "no-answer", "garbled", "drop"] {
             assert_eq!(o.parse::<Outcome>().unwrap().to_string(), o);
         }
