@@ -1,7 +1,7 @@
-//! comptoir's peripherals: the ESC/POS receipt printer, the cash drawer and the
-//! barcode scanner, each generic over a small [`Transport`], plus a simulator for
-//! each device that speaks the real byte protocol on a pseudo-terminal or a TCP
-//! socket.
+//! comptoir's peripherals: the ESC/POS receipt printer, the cash drawer, the
+//! barcode scanner and the card payment terminal (Concert, Caisse-AP), each
+//! generic over a small [`Transport`], plus a simulator for each device that
+//! speaks the real byte protocol on a pseudo-terminal or a TCP socket.
 //!
 //! Decisions worth knowing before changing anything here:
 //!
