@@ -4,20 +4,18 @@
 //! the sale, or journaled and refunded), refunds, a restart after an
 //! approval, and never a full card number in the journal.
 
-use chrono::{DateTime, FixedOffset, TimeZone};
-use std::cell::RefCell;
+mod common;
+
+use common::{card_money, events, paid, press, typed, wait_for};
 use std::collections::VecDeque;
 use std::path::Path;
-use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use till::app::{App, FakeDevices, Key, Screen, Settings, TerminalWorker, WithTerminal};
+use till::app::{App, Key, Screen};
 use till_core::records::{Event, TenderKind};
-use till_core::{BasketConfig, Catalog};
 use till_devices::payment::{
     PaymentAnswer, PaymentError, PaymentKind, PaymentRequest, PaymentTerminal,
 };
-use till_journal::{verify, Journal, OpenOptions, VerifyOptions};
 
 const FULL_PAN: &str = "4970101234567890";
 
@@ -102,144 +100,27 @@ impl PaymentTerminal for Scripted {
     }
 }
 
-fn now() -> DateTime<FixedOffset> {
-    FixedOffset::east_opt(3600)
-        .unwrap()
-        .with_ymd_and_hms(2026, 11, 23, 10, 0, 0)
-        .unwrap()
-}
-
 fn app(dir: &Path, steps: Vec<Step>) -> (App, Arc<Mutex<Script>>) {
-    let journal = Journal::open(
-        dir.join("journal.db"),
-        OpenOptions {
-            terminal_id: "T1".into(),
-            shop_id: "S1".into(),
-            key_path: dir.join("journal.db.key"),
-            software_version: "test".into(),
-        },
-    )
-    .unwrap();
-    let users = till::users::ensure_demo_users(&journal).unwrap();
-    let (items, patterns) = till::demo::catalog().unwrap();
-    let catalog = Catalog::new(items, patterns).unwrap();
     let script = Arc::new(Mutex::new(Script {
         steps: steps.into(),
         requests: Vec::new(),
     }));
     let s2 = script.clone();
-    let worker = TerminalWorker::start(
-        Box::new(move || {
-            Ok::<_, String>(Box::new(Scripted {
-                script: s2.clone(),
-                late: None,
-            }) as Box<dyn PaymentTerminal>)
-        }),
-        Duration::from_secs(10),
-        1,
-    );
-    let fake = Rc::new(RefCell::new(FakeDevices::default()));
-    let settings = Settings {
-        shop: till::app::demo_shop(),
-        basket: BasketConfig::default(),
-        layout: Default::default(),
-        logo: None,
-        receipts_hint: None,
-    };
-    let app = App::new(
-        journal,
-        catalog,
-        users,
-        settings,
-        Box::new(WithTerminal::new(fake, worker)),
-        Box::new(now),
-    )
-    .unwrap();
-    (app, script)
-}
-
-/// Ticks until `done` holds (the terminal answers from its thread).
-fn wait_for(app: &mut App, what: &str, done: impl Fn(&App) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done(app) {
-        assert!(
-            Instant::now() < deadline,
-            "waited for {what}: {:?} {:?}",
-            app.screen,
-            app.message
-        );
-        std::thread::sleep(Duration::from_millis(5));
-        app.tick();
-    }
-}
-
-fn paid(app: &mut App) {
-    wait_for(app, "the terminal", |a| {
-        !matches!(a.screen, Screen::Paying { .. })
+    let open = Box::new(move || {
+        Ok::<_, String>(Box::new(Scripted {
+            script: s2.clone(),
+            late: None,
+        }) as Box<dyn PaymentTerminal>)
     });
-}
-
-fn press(app: &mut App, keys: &[Key]) {
-    for k in keys {
-        app.key(*k);
-        app.tick();
-        while matches!(app.screen, Screen::Searching { .. }) {
-            std::thread::sleep(Duration::from_millis(2));
-            app.tick();
-        }
-    }
-}
-
-fn typed(app: &mut App, s: &str) {
-    press(app, &Key::typed(s));
+    (common::app_with(dir, open, Duration::from_secs(10)), script)
 }
 
 fn sell(app: &mut App) {
-    typed(app, "1111\n10001\n3*10002\n");
-    assert_eq!(app.live_lines().len(), 2, "{:?}", app.message);
-    press(app, &[Key::F(8)]);
-}
-
-fn events(j: &Journal) -> Vec<Event> {
-    j.events_after(0, 10_000)
-        .unwrap()
-        .iter()
-        .map(|e| e.decode().unwrap())
-        .collect()
-}
-
-/// Card tenders of sales and refunds, and terminal payments outside sales.
-fn card_money(j: &Journal) -> (Vec<String>, Vec<String>) {
-    let mut tenders = Vec::new();
-    let mut outside = Vec::new();
-    for e in events(j) {
-        if let Some(s) = e.sale() {
-            for t in &s.tenders {
-                if t.kind == TenderKind::Card {
-                    let c = t.card.as_ref().expect("terminal outcome kept");
-                    assert!(c.approved);
-                    tenders.push(t.amount.to_string());
-                }
-            }
-        }
-        if let Event::TerminalPayment(tp) = e {
-            outside.push(tp.amount.to_string());
-        }
-    }
-    (tenders, outside)
+    common::sell(app)
 }
 
 fn check_journal(app: &App) {
-    let report = verify(app.journal.path(), VerifyOptions::default()).unwrap();
-    assert!(report.ok, "{:?}", report.first_problem);
-    let bytes = std::fs::read(app.journal.path()).unwrap();
-    let wal = std::fs::read(app.journal.path().with_extension("db-wal")).unwrap_or_default();
-    for b in [&bytes, &wal] {
-        assert!(
-            !b.windows(FULL_PAN.len()).any(|w| w == FULL_PAN.as_bytes()),
-            "a full card number reached the journal file"
-        );
-    }
+    common::check_journal(app, FULL_PAN)
 }
 
 #[test]
