@@ -49,7 +49,8 @@ pub const PRIVATE_LEN: usize = 10;
 pub const MAX_AMOUNT: u64 = 99_999_999;
 
 /// XOR of `bytes`: Concert's LRC over everything after STX up to and
-/// including ETX.
+/// including ETX. Every field is ASCII, so the LRC stays below 0x80 too and
+/// whole frames pass a 7-bit (7E1) line.
 pub fn lrc(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0, |acc, b| acc ^ b)
 }
