@@ -71,14 +71,17 @@
 pub mod chain;
 mod closing;
 pub mod error;
+mod fastpay;
 mod journal;
 pub mod keys;
+mod ledger_check;
 mod outbox;
 pub mod projections;
 pub mod schema;
 mod state;
 mod stock;
 pub mod verify;
+mod verify_sums;
 
 pub use error::{JournalError, Result};
 pub use journal::{format_ts, Appended, Journal, OpenOptions};

@@ -84,19 +84,15 @@ impl DayKey {
 }
 
 /// The day-total amounts of one non-training sale record, keyed as documented
-/// in the module header. Shared by the full and the fast decoding paths.
-fn sale_day_amounts(
+/// in the module header, given to `add` one by one (a key may come twice: the
+/// caller sums). Shared by every decoding path.
+fn sale_day_amounts_into(
     total: Decimal,
     change: Decimal,
     tenders: impl Iterator<Item = (TenderKind, Decimal)>,
     vat: impl Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
-) -> Vec<(DayKey, Decimal)> {
-    let mut day: Vec<(DayKey, Decimal)> = Vec::with_capacity(16);
-    // A handful of keys: a linear merge beats a map.
-    let mut add = |k: DayKey, v: Decimal| match day.iter_mut().find(|e| e.0 == k) {
-        Some(e) => e.1 += v,
-        None => day.push((k, v)),
-    };
+    mut add: impl FnMut(DayKey, Decimal),
+) {
     add(DayKey::Records, Decimal::ONE);
     if total >= Decimal::ZERO {
         add(DayKey::Sales, total);
@@ -116,6 +112,23 @@ fn sale_day_amounts(
         add(DayKey::VatTax(r), tax);
         add(DayKey::VatTotal(r), vtotal);
     }
+}
+
+/// [`sale_day_amounts_into`], merged per key in first-seen order.
+fn sale_day_amounts(
+    total: Decimal,
+    change: Decimal,
+    tenders: impl Iterator<Item = (TenderKind, Decimal)>,
+    vat: impl Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
+) -> Vec<(DayKey, Decimal)> {
+    let mut day: Vec<(DayKey, Decimal)> = Vec::with_capacity(16);
+    // A handful of keys: a linear merge beats a map.
+    sale_day_amounts_into(total, change, tenders, vat, |k, v| {
+        match day.iter_mut().find(|e| e.0 == k) {
+            Some(e) => e.1 += v,
+            None => day.push((k, v)),
+        }
+    });
     day
 }
 
@@ -240,7 +253,7 @@ pub fn fast_effects_agree(kind: &str, payload: &[u8]) -> bool {
         Event::decode(kind, payload),
         effects_from_payload(kind, payload),
     ) {
-        (Ok(ev), Ok(fast)) => effects(&ev) == fast,
+        (Ok(ev), Ok(fast)) => effects(&ev) == fast && scanner_agrees(kind, payload),
         _ => false,
     }
 }
@@ -305,6 +318,118 @@ pub(crate) fn effects_from_payload(
         _ => return Event::decode(kind, payload).map(|e| effects(&e)),
     }
     Ok(fx)
+}
+
+/// Where the verifier puts an event's effects, piece by piece, so that
+/// nothing is collected per event. `idx` numbers the event's stock rows.
+pub(crate) trait FxSink {
+    fn stock(&mut self, idx: usize, item: &str, delta: Decimal, reason: &'static str);
+    fn day(&mut self, day: NaiveDate, key: DayKey, amount: Decimal);
+    fn perpetual(&mut self, key: &'static str, amount: Decimal);
+    fn closing(&mut self, kind: ClosingKind, period: &str, last_seq: u64);
+}
+
+/// Collects, as [`effects`] builds them (for comparisons in tests).
+impl FxSink for Effects {
+    fn stock(&mut self, _idx: usize, item: &str, delta: Decimal, reason: &'static str) {
+        self.stock.push((item.to_string(), delta, reason));
+    }
+    fn day(&mut self, day: NaiveDate, key: DayKey, amount: Decimal) {
+        let (_, amounts) = self.day.get_or_insert_with(|| (day, Vec::new()));
+        match amounts.iter_mut().find(|e| e.0 == key) {
+            Some(e) => e.1 += amount,
+            None => amounts.push((key, amount)),
+        }
+    }
+    fn perpetual(&mut self, key: &'static str, amount: Decimal) {
+        self.perpetual.push((key, amount));
+    }
+    fn closing(&mut self, kind: ClosingKind, period: &str, last_seq: u64) {
+        self.closing = Some((kind, period.to_string(), last_seq));
+    }
+}
+
+/// Gives `fx` to `sink`.
+pub(crate) fn feed(fx: &Effects, sink: &mut impl FxSink) {
+    for (idx, (item, d, reason)) in fx.stock.iter().enumerate() {
+        sink.stock(idx, item, *d, reason);
+    }
+    if let Some((day, amounts)) = &fx.day {
+        for (k, v) in amounts {
+            sink.day(*day, *k, *v);
+        }
+    }
+    for (k, v) in &fx.perpetual {
+        sink.perpetual(k, *v);
+    }
+    if let Some((kind, period, last)) = &fx.closing {
+        sink.closing(*kind, period, *last);
+    }
+}
+
+/// The effects of a sale scanned by [`crate::fastpay::scan_sale`], the same as
+/// [`effects`] of its decoded event. `None` if the scan is incomplete.
+pub(crate) fn scanned_sale_effects(
+    s: &crate::fastpay::SaleScan,
+    payload: &[u8],
+    sink: &mut impl FxSink,
+) -> Option<()> {
+    use till_core::records::SaleKind;
+    let (kind, day, total, change, training) =
+        (s.kind?, s.business_day?, s.total?, s.change?, s.training?);
+    if !training {
+        let reason = match kind {
+            SaleKind::Sale => "sale",
+            SaleKind::Cancellation => "cancellation",
+            SaleKind::Refund => "return",
+        };
+        let tracked = s.lines.iter().filter(|l| l.stock_tracked);
+        for (idx, l) in tracked.enumerate() {
+            let item = payload
+                .get(l.item.0..l.item.1)
+                .and_then(|b| std::str::from_utf8(b).ok())?;
+            sink.stock(idx, item, -l.quantity, reason);
+        }
+        sale_day_amounts_into(
+            total,
+            change,
+            s.tenders.iter().copied(),
+            s.vat.iter().map(|v| (v[0], v[1], v[2], v[3])),
+            |k, v| sink.day(day, k, v),
+        );
+    }
+    sink.perpetual(P_SALE_RECORDS, Decimal::ONE);
+    if !training {
+        sink.perpetual(P_GRAND_TOTAL, total);
+        sink.perpetual(P_GRAND_TOTAL_ABS, total.abs());
+    }
+    Some(())
+}
+
+/// Test hook: whether the verifier's sale scanner, when it takes a payload,
+/// gives the same effects as the full decoding (true when it declines).
+#[doc(hidden)]
+pub fn scanner_agrees(kind: &str, payload: &[u8]) -> bool {
+    if !matches!(kind, "sale_completed" | "sale_cancelled" | "refund") {
+        return true;
+    }
+    let mut scan = crate::fastpay::SaleScan::default();
+    if crate::fastpay::scan_sale(payload, &mut scan).is_none() {
+        return true;
+    }
+    let mut fx = Effects::default();
+    if scanned_sale_effects(&scan, payload, &mut fx).is_none() {
+        return false;
+    }
+    // What the verifier would otherwise have used for this kind.
+    matches!(effects_from_payload(kind, payload), Ok(f) if f == fx)
+        && matches!(Event::decode(kind, payload), Ok(e) if effects(&e) == fx)
+}
+
+/// Test hook: whether the sale scanner takes this payload (the fast path).
+#[doc(hidden)]
+pub fn scanner_takes(payload: &[u8]) -> bool {
+    crate::fastpay::scan_sale(payload, &mut crate::fastpay::SaleScan::default()).is_some()
 }
 
 /// `dec_add(a, b)`: exact decimal addition of two decimal strings, for upserts.

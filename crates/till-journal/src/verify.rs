@@ -22,15 +22,18 @@ use crate::chain::{self, RecordFields};
 use crate::error::{classify, JournalError, Result};
 use crate::projections::{self, ProjectionSnapshot};
 use crate::schema;
+use crate::verify_sums::Sums;
+use crate::{fastpay, ledger_check};
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
-use rust_decimal::Decimal;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
+use std::thread::ScopedJoinHandle;
 use till_core::records::Event;
 
 /// What to check beyond the chain itself.
@@ -214,70 +217,21 @@ fn read_raw(
     })
 }
 
-type LedgerRow = (u64, usize, String, Decimal, &'static str);
-
-/// Projection sums of one batch, keyed so that lookups do not allocate.
-#[derive(Default)]
-struct Acc {
-    stock: BTreeMap<String, Decimal>,
-    day: BTreeMap<(chrono::NaiveDate, projections::DayKey), Decimal>,
-    perpetual: BTreeMap<&'static str, Decimal>,
-    closings: Vec<((String, String), (u64, u64))>,
-}
-
-impl Acc {
-    fn add(&mut self, seq: u64, fx: projections::Effects, ledger: &mut Vec<LedgerRow>) {
-        if let Some((day, amounts)) = fx.day {
-            for (k, v) in amounts {
-                *self.day.entry((day, k)).or_default() += v;
-            }
-        }
-        for (k, v) in fx.perpetual {
-            *self.perpetual.entry(k).or_default() += v;
-        }
-        if let Some((kind, period, last)) = fx.closing {
-            self.closings
-                .push(((kind.as_str().to_string(), period), (seq, last)));
-        }
-        for (idx, (item, d, reason)) in fx.stock.into_iter().enumerate() {
-            match self.stock.get_mut(item.as_str()) {
-                Some(x) => *x += d,
-                None => {
-                    self.stock.insert(item.clone(), d);
-                }
-            }
-            ledger.push((seq, idx, item, d, reason));
-        }
-    }
-
-    fn merge_into(self, snap: &mut ProjectionSnapshot) {
-        for (k, v) in self.stock {
-            *snap.stock_levels.entry(k).or_default() += v;
-        }
-        for ((day, k), v) in self.day {
-            *snap
-                .day_totals
-                .entry((day.to_string(), k.as_key()))
-                .or_default() += v;
-        }
-        for (k, v) in self.perpetual {
-            *snap.perpetual.entry(k.to_string()).or_default() += v;
-        }
-        snap.closings.extend(self.closings);
-    }
-}
-
 struct BatchResult {
     index: usize,
     /// The batch's emptied buffers, for reuse.
     spare: Batch,
     problem: Option<Problem>,
-    acc: Acc,
-    ledger: Vec<LedgerRow>,
+    /// The digest of the stock ledger rows the batch's events give.
+    ledger: Option<[u8; 32]>,
+    /// A seq outside the batch's chunk: the chunk digests do not apply (the
+    /// chain is broken anyway, and that is what gets reported).
+    misaligned: bool,
     closings: u64,
 }
 
-const BATCH: usize = 512;
+/// Rows per batch; also the ledger check's chunk, so that chunk i is batch i.
+const BATCH: usize = ledger_check::CHUNK as usize;
 
 /// Hash, decode, signature and projection effects of a batch of rows.
 fn check_batch(
@@ -286,12 +240,14 @@ fn check_batch(
     terminal: &str,
     key: Option<&VerifyingKey>,
     want_fx: bool,
+    sums: &mut Sums,
+    scan: &mut fastpay::SaleScan,
 ) -> BatchResult {
     let mut out = BatchResult {
         index,
         problem: None,
-        acc: Acc::default(),
-        ledger: Vec::new(),
+        ledger: None,
+        misaligned: false,
         closings: 0,
         spare: Batch::default(),
     };
@@ -343,21 +299,25 @@ fn check_batch(
         // (projections skipped) does without it: hashes, links, seqs and
         // signatures do not need the payload's meaning, and decoding is most of
         // the cost on a large journal.
-        let fx = if want_fx {
-            match projections::effects_from_payload(&r.kind, r.payload(buf)) {
-                Ok(fx) => Some(fx),
-                Err(e) => {
-                    out.problem = Some(Problem::at(
-                        seq,
-                        ProblemKind::UndecodablePayload,
-                        e.to_string(),
-                    ));
-                    break;
-                }
+        if want_fx {
+            sums.seq = seq;
+            out.misaligned |= (seq.wrapping_sub(1) / ledger_check::CHUNK) as usize != index;
+            let payload = r.payload(buf);
+            let scanned = matches!(&*r.kind, "sale_completed" | "sale_cancelled" | "refund")
+                && fastpay::scan_sale(payload, scan).is_some();
+            let decoded = if scanned {
+                projections::scanned_sale_effects(scan, payload, sums)
+                    .ok_or_else(|| "the sale scanner lost a field".to_string())
+            } else {
+                projections::effects_from_payload(&r.kind, payload)
+                    .map(|fx| projections::feed(&fx, sums))
+                    .map_err(|e| e.to_string())
+            };
+            if let Err(e) = decoded {
+                out.problem = Some(Problem::at(seq, ProblemKind::UndecodablePayload, e));
+                break;
             }
-        } else {
-            None
-        };
+        }
         if r.kind == "closing" {
             out.closings += 1;
             let Some(sig) = r.signature.as_deref() else {
@@ -381,10 +341,8 @@ fn check_batch(
                 break;
             }
         }
-        if let Some(fx) = fx {
-            out.acc.add(seq, fx, &mut out.ledger);
-        }
     }
+    out.ledger = sums.take_ledger_digest();
     batch.buf.clear();
     batch.rows.clear();
     out.spare = batch;
@@ -428,22 +386,45 @@ pub fn verify(path: impl AsRef<Path>, opts: VerifyOptions) -> Result<VerifyRepor
     // One read transaction: the events, the tail and the projections are read
     // from the same snapshot even if the till appends meanwhile.
     conn.execute_batch("BEGIN").map_err(db)?;
-    // Fast pass in storage (rowid) order, which is seq order for a journal
-    // written by the till. If anything is wrong, walk again in (terminal_id,
-    // seq) order, so the report names records exactly as the chain orders them.
-    let r = match walk(&conn, path, &opts, false) {
-        Ok(r) if r.ok => Ok(r),
-        _ => walk(&conn, path, &opts, true),
-    };
+    // Starts the snapshot; the ledger thread checks that it reads the same one.
+    let snap = ledger_check::snapshot_id(&conn).ok();
+    let stop = AtomicBool::new(false);
+    let r = std::thread::scope(|s| {
+        let mut ledger =
+            (!opts.skip_projections).then(|| s.spawn(|| ledger_check::digest_table(path, &stop)));
+        // Fast pass in storage (rowid) order, which is seq order for a journal
+        // written by the till. If the chain is wrong, walk again in
+        // (terminal_id, seq) order, so the report names records exactly as the
+        // chain orders them (a projection mismatch comes from a sound chain,
+        // which both orders walk alike).
+        let r = match walk(&conn, path, &opts, false, &mut ledger, snap.as_ref()) {
+            Ok(r)
+                if r.ok
+                    || r.first_problem.as_ref().map(|p| p.kind)
+                        == Some(ProblemKind::ProjectionMismatch) =>
+            {
+                Ok(r)
+            }
+            _ => walk(&conn, path, &opts, true, &mut ledger, snap.as_ref()),
+        };
+        // The ledger thread, if its result was not needed, stops early.
+        stop.store(true, Ordering::Relaxed);
+        r
+    });
     let _ = conn.execute_batch("COMMIT");
     r
 }
+
+/// The ledger thread of [`verify`], joined when its digests are needed.
+type LedgerThread<'s> = Option<ScopedJoinHandle<'s, Result<ledger_check::TableDigests>>>;
 
 fn walk(
     conn: &Connection,
     path: &Path,
     opts: &VerifyOptions,
     ordered: bool,
+    ledger: &mut LedgerThread<'_>,
+    snap: Option<&ledger_check::SnapshotId>,
 ) -> Result<VerifyReport> {
     let db = |e| classify(path, e);
     let mut report = VerifyReport {
@@ -549,22 +530,9 @@ fn walk(
         n => n,
     };
 
-    let mut ledger_st = if want_fx {
-        Some(
-            conn.prepare(
-                "SELECT seq, idx, item_id, delta, reason FROM stock_ledger ORDER BY seq, idx",
-            )
-            .map_err(db)?,
-        )
-    } else {
-        None
-    };
-    let mut ledger_rows = match ledger_st.as_mut() {
-        Some(s) => Some(s.query([]).map_err(db)?),
-        None => None,
-    };
-    let mut ledger_problem: Option<Problem> = None;
-    let mut snapshot = ProjectionSnapshot::default();
+    // Digests of the stock ledger rows the events give, by batch (= chunk).
+    let mut ledger_digests: Vec<Option<[u8; 32]>> = Vec::new();
+    let mut misaligned = false;
 
     let mut last_seq = 0u64;
     let mut last_hash: [u8; 32] = chain::GENESIS_PREV_HASH;
@@ -575,26 +543,38 @@ fn walk(
     let terminal_ref = terminal.as_str();
     let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Batch)>(threads * 2);
     let job_rx = Mutex::new(job_rx);
-    let walk_result: Result<Option<Problem>> = std::thread::scope(|s| {
+    let walk_result: Result<(Option<Problem>, Vec<Sums>)> = std::thread::scope(|s| {
         let (res_tx, res_rx) = mpsc::channel::<BatchResult>();
+        let mut workers = Vec::with_capacity(threads);
         for _ in 0..threads {
             let res_tx = res_tx.clone();
             let job_rx = &job_rx;
-            s.spawn(move || loop {
-                // A poisoned lock means another worker panicked; stop quietly, the
-                // missing result is reported by the reader.
-                let job = match job_rx.lock() {
-                    Ok(rx) => rx.recv(),
-                    Err(_) => return,
-                };
-                let Ok((index, batch)) = job else { return };
-                if res_tx
-                    .send(check_batch(index, batch, terminal_ref, key_ref, want_fx))
-                    .is_err()
-                {
-                    return;
+            workers.push(s.spawn(move || {
+                let mut sums = Sums::default();
+                let mut scan = fastpay::SaleScan::default();
+                loop {
+                    // A poisoned lock means another worker panicked; stop quietly, the
+                    // missing result is reported by the reader.
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok((index, batch)) = job else { break };
+                    let r = check_batch(
+                        index,
+                        batch,
+                        terminal_ref,
+                        key_ref,
+                        want_fx,
+                        &mut sums,
+                        &mut scan,
+                    );
+                    if res_tx.send(r).is_err() {
+                        break;
+                    }
                 }
-            });
+                sums
+            }));
         }
         drop(res_tx);
 
@@ -615,54 +595,8 @@ fn walk(
                 if worker_problem.is_none() {
                     worker_problem = r.problem;
                 }
-                r.acc.merge_into(&mut snapshot);
-                if let (Some(lr), None) = (ledger_rows.as_mut(), &ledger_problem) {
-                    for (seq, idx, item, delta, reason) in r.ledger {
-                        let got = lr.next().map_err(db)?;
-                        let Some(got) = got else {
-                            ledger_problem = Some(Problem {
-                                seq: Some(seq),
-                                kind: ProblemKind::ProjectionMismatch,
-                                projection: Some("stock_ledger".into()),
-                                message: format!("stock_ledger has no row for seq {seq} line {idx} ({item} {delta})"),
-                            });
-                            break;
-                        };
-                        let t_seq: i64 = got.get(0).map_err(db)?;
-                        let t_idx: i64 = got.get(1).map_err(db)?;
-                        let text = |i| -> rusqlite::Result<&str> {
-                            got.get_ref(i)?.as_str().map_err(|e| {
-                                rusqlite::Error::FromSqlConversionFailure(
-                                    i,
-                                    rusqlite::types::Type::Text,
-                                    Box::new(e),
-                                )
-                            })
-                        };
-                        let (t_item, t_delta, t_reason) = (
-                            text(2).map_err(db)?,
-                            text(3).map_err(db)?,
-                            text(4).map_err(db)?,
-                        );
-                        let same = t_seq == seq as i64
-                            && t_idx == idx as i64
-                            && t_item == item
-                            && t_delta.parse::<Decimal>().ok() == Some(delta)
-                            && t_reason == reason;
-                        if !same {
-                            ledger_problem = Some(Problem {
-                                seq: Some(seq),
-                                kind: ProblemKind::ProjectionMismatch,
-                                projection: Some("stock_ledger".into()),
-                                message: format!(
-                                    "stock_ledger row ({t_seq}, {t_idx}, {t_item}, {t_delta}, {t_reason}) \
-                                     but the events give ({seq}, {idx}, {item}, {delta}, {reason})"
-                                ),
-                            });
-                            break;
-                        }
-                    }
-                }
+                ledger_digests.push(r.ledger);
+                misaligned |= r.misaligned;
             }
             Ok(())
         };
@@ -747,22 +681,28 @@ fn walk(
             sent += 1;
         }
         drop(job_tx);
+        let stopped = Problem {
+            seq: None,
+            kind: ProblemKind::MalformedRow,
+            projection: None,
+            message: "a verification worker stopped unexpectedly".into(),
+        };
         while next_result < sent {
             match res_rx.recv() {
                 Ok(r) => absorb(r, &mut pending, &mut next_result, &mut pool)?,
-                Err(_) => {
-                    return Ok(Some(Problem {
-                        seq: None,
-                        kind: ProblemKind::MalformedRow,
-                        projection: None,
-                        message: "a verification worker stopped unexpectedly".into(),
-                    }))
-                }
+                Err(_) => return Ok((Some(stopped), Vec::new())),
             }
         }
-        Ok(first_of(problem.take(), worker_problem))
+        let mut sums = Vec::with_capacity(threads);
+        for w in workers {
+            match w.join() {
+                Ok(x) => sums.push(x),
+                Err(_) => return Ok((Some(stopped), Vec::new())),
+            }
+        }
+        Ok((first_of(problem.take(), worker_problem), sums))
     });
-    let chain_problem = walk_result?;
+    let (chain_problem, sums) = walk_result?;
     report.events = events;
     report.head_seq = last_seq;
     report.head_hash = hex::encode(last_hash);
@@ -849,22 +789,26 @@ fn walk(
 
     if want_fx {
         report.projections_checked = true;
-        if let Some(p) = ledger_problem {
-            report.first_problem = Some(p);
-            return Ok(report);
-        }
-        if let Some(mut lr) = ledger_rows {
-            if let Some(extra) = lr.next().map_err(db)? {
-                let seq: i64 = extra.get(0).map_err(db)?;
-                report.first_problem = Some(Problem {
-                    seq: u64::try_from(seq).ok(),
-                    kind: ProblemKind::ProjectionMismatch,
-                    projection: Some("stock_ledger".into()),
-                    message: format!("stock_ledger has a row for seq {seq} that no event explains"),
-                });
+        // Stage 1 of the ledger check (see ledger_check): the digests, if the
+        // ledger thread read this very snapshot; else the row-by-row
+        // comparison from the start.
+        let digests = ledger
+            .take()
+            .and_then(|h| h.join().ok())
+            .and_then(|r| r.ok())
+            .filter(|t| snap.is_some_and(|s| *s == t.snapshot));
+        let from_chunk = match digests {
+            Some(t) if !misaligned => ledger_check::first_differing_chunk(&ledger_digests, &t),
+            _ => Some(0),
+        };
+        if let Some(c) = from_chunk {
+            let from_seq = c.saturating_mul(ledger_check::CHUNK).saturating_add(1);
+            if let Some(p) = ledger_check::first_mismatch(conn, path, &terminal, from_seq)? {
+                report.first_problem = Some(p);
                 return Ok(report);
             }
         }
+        let snapshot = Sums::merge(sums);
         let table = ProjectionSnapshot::read(conn, path)?;
         if let Some((name, detail)) = snapshot.first_difference(&table) {
             report.first_problem = Some(Problem {

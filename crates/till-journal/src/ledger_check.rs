@@ -1,0 +1,285 @@
+//! The verifier's stock ledger check.
+//!
+//! The ledger has several rows per event (6 million on a 1-million-event
+//! journal); stepping through them on the thread that reads the events made
+//! that thread the bottleneck. So the comparison runs in two stages:
+//!
+//! 1. Digests, in parallel with the chain walk. The ledger rows are cut into
+//!    chunks by seq (`CHUNK` seqs each, the walk's batch size, so chunk i is
+//!    batch i of a valid chain). The walk's workers hash the rows the events
+//!    give, chunk by chunk; a thread with its own read connection hashes the
+//!    rows the table holds. Same rows in the same order <=> same SHA-256.
+//!    The second connection must read the same snapshot as the walk: both
+//!    read the tail marker and the schema cookie, which every write to the
+//!    events or the projections changes (an append moves the tail, a rebuild
+//!    recreates the ledger index); if they differ, stage 1 is not used.
+//! 2. Where the digests first differ (or from the start, without stage 1), the
+//!    row-by-row comparison names the first bad row, on the walk's
+//!    connection. Every earlier chunk matched, so rows line up there exactly
+//!    as they would from the start.
+//!
+//! Deltas are compared by value ("1.0" = "1"), as the row-by-row comparison does.
+
+use crate::error::{classify, Result};
+use crate::verify::{Problem, ProblemKind};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Seqs per chunk: the verifier's batch size.
+pub(crate) const CHUNK: u64 = 512;
+
+/// Appends one row's canonical bytes to a chunk's buffer. Lengths are
+/// prefixed, the delta is normalised (so equal values encode alike).
+pub(crate) fn encode_row(
+    buf: &mut Vec<u8>,
+    seq: u64,
+    idx: u64,
+    item: &str,
+    delta: Decimal,
+    reason: &str,
+) {
+    buf.extend_from_slice(&seq.to_le_bytes());
+    buf.extend_from_slice(&idx.to_le_bytes());
+    buf.extend_from_slice(&(item.len() as u64).to_le_bytes());
+    buf.extend_from_slice(item.as_bytes());
+    buf.extend_from_slice(&delta.normalize().serialize());
+    buf.extend_from_slice(&(reason.len() as u64).to_le_bytes());
+    buf.extend_from_slice(reason.as_bytes());
+}
+
+pub(crate) fn digest(buf: &[u8]) -> [u8; 32] {
+    Sha256::digest(buf).into()
+}
+
+/// What identifies a read snapshot of the journal: the tail marker rows and
+/// the schema cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SnapshotId {
+    tail: Vec<(String, i64, Vec<u8>)>,
+    schema_version: i64,
+}
+
+/// Reads the snapshot id (inside the caller's read transaction, which this
+/// read starts if it has not started yet).
+pub(crate) fn snapshot_id(conn: &Connection) -> rusqlite::Result<SnapshotId> {
+    let mut st = conn.prepare("SELECT terminal_id, seq, hash FROM tail ORDER BY terminal_id")?;
+    let tail = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let schema_version = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    Ok(SnapshotId {
+        tail,
+        schema_version,
+    })
+}
+
+/// The table side of stage 1.
+pub(crate) struct TableDigests {
+    pub snapshot: SnapshotId,
+    /// Chunk index -> digest of its rows; chunks without rows are absent.
+    pub chunks: BTreeMap<u64, [u8; 32]>,
+    /// A row that cannot be encoded (a seq that is not a positive integer, a
+    /// delta that is not a decimal...): stage 2 starts at this chunk at the latest.
+    pub anomaly: Option<u64>,
+}
+
+fn delta_of(text: &str) -> Option<Decimal> {
+    crate::fastpay::decimal(text.as_bytes()).or_else(|| text.parse().ok())
+}
+
+/// Hashes the ledger table chunk by chunk, on its own read-only connection.
+/// Stops early (with what it has) when `stop` is set.
+pub(crate) fn digest_table(path: &Path, stop: &AtomicBool) -> Result<TableDigests> {
+    let db = |e| classify(path, e);
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(db)?;
+    conn.pragma_update(None, "mmap_size", 1i64 << 31)
+        .map_err(db)?;
+    conn.execute_batch("BEGIN").map_err(db)?;
+    let snapshot = snapshot_id(&conn).map_err(db)?;
+    let mut out = TableDigests {
+        snapshot,
+        chunks: BTreeMap::new(),
+        anomaly: None,
+    };
+    let mut st = conn
+        .prepare("SELECT seq, idx, item_id, delta, reason FROM stock_ledger ORDER BY seq, idx")
+        .map_err(db)?;
+    let mut rows = st.query([]).map_err(db)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let mut chunk: Option<u64> = None;
+    let mut n = 0u64;
+    while let Some(r) = rows.next().map_err(db)? {
+        n += 1;
+        if n % 4096 == 0 && stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let text = |i| r.get_ref(i).ok().and_then(|v| v.as_str().ok());
+        let row = match (r.get_ref(0), r.get_ref(1), text(2), text(3), text(4)) {
+            (
+                Ok(ValueRef::Integer(seq)),
+                Ok(ValueRef::Integer(idx)),
+                Some(i),
+                Some(d),
+                Some(re),
+            ) if seq >= 1 && idx >= 0 => delta_of(d).map(|d| (seq as u64, idx as u64, i, d, re)),
+            _ => None,
+        };
+        let Some((seq, idx, item, delta, reason)) = row else {
+            out.anomaly = Some(chunk.unwrap_or(0));
+            break;
+        };
+        let c = (seq - 1) / CHUNK;
+        if chunk != Some(c) {
+            if let Some(prev) = chunk {
+                out.chunks.insert(prev, digest(&buf));
+            }
+            buf.clear();
+            chunk = Some(c);
+        }
+        encode_row(&mut buf, seq, idx, item, delta, reason);
+    }
+    if let (Some(c), None) = (chunk, out.anomaly) {
+        out.chunks.insert(c, digest(&buf));
+    }
+    drop(rows);
+    drop(st);
+    let _ = conn.execute_batch("COMMIT");
+    Ok(out)
+}
+
+/// The first chunk where the events and the table may differ, given the
+/// events' digests (index = chunk). None: they are the same.
+pub(crate) fn first_differing_chunk(
+    events: &[Option<[u8; 32]>],
+    table: &TableDigests,
+) -> Option<u64> {
+    let by_events = events
+        .iter()
+        .enumerate()
+        .find(|(c, d)| **d != table.chunks.get(&(*c as u64)).copied())
+        .map(|(c, _)| c as u64);
+    let extra = table
+        .chunks
+        .range(events.len() as u64..)
+        .next()
+        .map(|(c, _)| *c);
+    [by_events, extra, table.anomaly]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+fn mismatch(seq: Option<u64>, message: String) -> Problem {
+    Problem {
+        seq,
+        kind: ProblemKind::ProjectionMismatch,
+        projection: Some("stock_ledger".into()),
+        message,
+    }
+}
+
+/// Stage 2: the row-by-row comparison from `from_seq` on, in the walk's
+/// snapshot. Rows before `from_seq` are known to match.
+pub(crate) fn first_mismatch(
+    conn: &Connection,
+    path: &Path,
+    terminal: &str,
+    from_seq: u64,
+) -> Result<Option<Problem>> {
+    let db = |e| classify(path, e);
+    let from = i64::try_from(from_seq).unwrap_or(i64::MAX);
+    let mut ev = conn
+        .prepare(
+            "SELECT seq, kind, payload FROM events WHERE terminal_id = ?1 AND seq >= ?2 ORDER BY seq",
+        )
+        .map_err(db)?;
+    // From the start, rows with a seq below 1 (or not a number) must be seen too.
+    let mut ledger = if from_seq <= 1 {
+        conn.prepare("SELECT seq, idx, item_id, delta, reason FROM stock_ledger ORDER BY seq, idx")
+    } else {
+        conn.prepare(
+            "SELECT seq, idx, item_id, delta, reason FROM stock_ledger WHERE seq >= ?1 ORDER BY seq, idx",
+        )
+    }
+    .map_err(db)?;
+    let mut got = if from_seq <= 1 {
+        ledger.query([])
+    } else {
+        ledger.query([from])
+    }
+    .map_err(db)?;
+    let mut events = ev.query(rusqlite::params![terminal, from]).map_err(db)?;
+    while let Some(e) = events.next().map_err(db)? {
+        let seq = u64::try_from(e.get::<_, i64>(0).map_err(db)?).unwrap_or(0);
+        let kind = e
+            .get_ref(1)
+            .ok()
+            .and_then(|v| v.as_str().ok())
+            .unwrap_or("");
+        let payload = e
+            .get_ref(2)
+            .ok()
+            .and_then(|v| v.as_bytes().ok())
+            .unwrap_or(&[]);
+        // The walk decoded every payload already; one that fails here has no rows.
+        let Ok(fx) = crate::projections::effects_from_payload(kind, payload) else {
+            continue;
+        };
+        for (idx, (item, delta, reason)) in fx.stock.into_iter().enumerate() {
+            let Some(g) = got.next().map_err(db)? else {
+                return Ok(Some(mismatch(
+                    Some(seq),
+                    format!("stock_ledger has no row for seq {seq} line {idx} ({item} {delta})"),
+                )));
+            };
+            let show = |i| match g.get_ref(i) {
+                Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+                Ok(ValueRef::Integer(n)) => n.to_string(),
+                Ok(v) => format!("{v:?}"),
+                Err(e) => e.to_string(),
+            };
+            let int = |i| match g.get_ref(i) {
+                Ok(ValueRef::Integer(n)) => Some(n),
+                _ => None,
+            };
+            let text = |i| g.get_ref(i).ok().and_then(|v| v.as_str().ok());
+            let same = int(0) == i64::try_from(seq).ok()
+                && int(1) == i64::try_from(idx).ok()
+                && text(2) == Some(item.as_str())
+                && text(3).and_then(|t| t.parse::<Decimal>().ok()) == Some(delta)
+                && text(4) == Some(reason);
+            if !same {
+                return Ok(Some(mismatch(
+                    Some(seq),
+                    format!(
+                        "stock_ledger row ({}, {}, {}, {}, {}) but the events give ({seq}, {idx}, {item}, {delta}, {reason})",
+                        show(0), show(1), show(2), show(3), show(4)
+                    ),
+                )));
+            }
+        }
+    }
+    if let Some(extra) = got.next().map_err(db)? {
+        let seq = match extra.get_ref(0) {
+            Ok(ValueRef::Integer(n)) => Some(n),
+            _ => None,
+        };
+        return Ok(Some(mismatch(
+            seq.and_then(|s| u64::try_from(s).ok()),
+            match seq {
+                Some(s) => format!("stock_ledger has a row for seq {s} that no event explains"),
+                None => "stock_ledger has a row whose seq is not a number".into(),
+            },
+        )));
+    }
+    Ok(None)
+}

@@ -1,0 +1,120 @@
+//! The verifier's recomputation of the projections: one accumulator per
+//! worker for the whole walk (sums do not depend on the order events are
+//! added in), merged once at the end, so the reading thread never touches
+//! them. Each batch's stock ledger rows are encoded for its chunk digest
+//! (see [`crate::ledger_check`]) instead of being kept.
+
+use crate::ledger_check;
+use crate::projections::{DayKey, FxSink, ProjectionSnapshot};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use till_core::records::ClosingKind;
+
+#[derive(Default)]
+pub(crate) struct Sums {
+    /// The event being added.
+    pub seq: u64,
+    stock: HashMap<Box<str>, Decimal>,
+    /// Per business day; events come in day order, so `last_day` almost
+    /// always hits and a day's dozen keys are searched linearly.
+    days: Vec<(NaiveDate, Vec<(DayKey, Decimal)>)>,
+    last_day: usize,
+    perpetual: Vec<(&'static str, Decimal)>,
+    /// (seq, kind, period, last_seq)
+    closings: Vec<(u64, String, String, u64)>,
+    /// The current batch's ledger rows, encoded.
+    ledger: Vec<u8>,
+}
+
+impl FxSink for Sums {
+    fn stock(&mut self, idx: usize, item: &str, delta: Decimal, reason: &'static str) {
+        match self.stock.get_mut(item) {
+            Some(level) => *level += delta,
+            None => {
+                self.stock.insert(item.into(), delta);
+            }
+        }
+        ledger_check::encode_row(&mut self.ledger, self.seq, idx as u64, item, delta, reason);
+    }
+
+    fn day(&mut self, day: NaiveDate, key: DayKey, amount: Decimal) {
+        let d = match self.days.get(self.last_day) {
+            Some((x, _)) if *x == day => self.last_day,
+            _ => match self.days.iter().position(|(x, _)| *x == day) {
+                Some(i) => i,
+                None => {
+                    self.days.push((day, Vec::with_capacity(24)));
+                    self.days.len() - 1
+                }
+            },
+        };
+        self.last_day = d;
+        let Some((_, keys)) = self.days.get_mut(d) else {
+            return;
+        };
+        match keys.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v += amount,
+            None => keys.push((key, amount)),
+        }
+    }
+
+    fn perpetual(&mut self, key: &'static str, amount: Decimal) {
+        match self.perpetual.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v += amount,
+            None => self.perpetual.push((key, amount)),
+        }
+    }
+
+    fn closing(&mut self, kind: ClosingKind, period: &str, last_seq: u64) {
+        self.closings.push((
+            self.seq,
+            kind.as_str().to_string(),
+            period.to_string(),
+            last_seq,
+        ));
+    }
+}
+
+impl Sums {
+    /// The digest of the batch's ledger rows (None: it had none), and a fresh
+    /// start for the next batch.
+    pub fn take_ledger_digest(&mut self) -> Option<[u8; 32]> {
+        if self.ledger.is_empty() {
+            return None;
+        }
+        let d = ledger_check::digest(&self.ledger);
+        self.ledger.clear();
+        Some(d)
+    }
+
+    /// Merges every worker's sums; closings go in seq order, as the table
+    /// received them.
+    pub fn merge(all: Vec<Sums>) -> ProjectionSnapshot {
+        let mut snap = ProjectionSnapshot::default();
+        let mut closings = Vec::new();
+        for s in all {
+            for (k, v) in s.stock {
+                *snap.stock_levels.entry(k.into_string()).or_default() += v;
+            }
+            for (day, keys) in s.days {
+                let day = day.to_string();
+                for (k, v) in keys {
+                    *snap
+                        .day_totals
+                        .entry((day.clone(), k.as_key()))
+                        .or_default() += v;
+                }
+            }
+            for (k, v) in s.perpetual {
+                *snap.perpetual.entry(k.to_string()).or_default() += v;
+            }
+            closings.extend(s.closings);
+        }
+        closings.sort_by_key(|c| c.0);
+        for (seq, kind, period, last) in closings {
+            snap.closings.insert((kind, period), (seq, last));
+        }
+        snap
+    }
+}
