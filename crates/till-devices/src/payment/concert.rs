@@ -271,7 +271,13 @@ impl<T: Transport> PaymentTerminal for ConcertTerminal<T> {
             private,
             amount_cents: req.amount_cents,
         });
-        self.send_frame(&request.encode())?;
+        if let Err(e) = self.send_frame(&request.encode()) {
+            // Refused three times: the terminal does not hold the request.
+            if matches!(e, PaymentError::Rejected { .. }) {
+                self.pending = None;
+            }
+            return Err(e);
+        }
         self.rx.send(&[EOT])?;
         let deadline = Instant::now() + self.settings.answer_timeout;
         match self.answer_for_pending(deadline)? {
