@@ -304,7 +304,18 @@ async fn push_events_inner(
     let n = events.len() as u64;
     let store = state.store.clone();
     let a = auth.clone();
-    let outcome = blocking(move || store.ingest(&a, &events)).await?;
+    let outcome = blocking(move || {
+        // Hash checks and payload reading start now, while this batch may
+        // still wait for the write lock (the previous one committing).
+        let work = crate::ingest::Shared::new(&events, 250);
+        std::thread::scope(|scope| {
+            scope.spawn(|| work.help());
+            let r = store.ingest_prepared(&a, &work);
+            work.cancel();
+            r
+        })
+    })
+    .await?;
     match outcome {
         IngestOutcome::Acked {
             acked_seq,

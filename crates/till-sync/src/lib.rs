@@ -26,6 +26,7 @@ pub mod backoff;
 pub mod catalog;
 pub mod client;
 pub mod config;
+mod push;
 pub mod state;
 pub mod syncer;
 

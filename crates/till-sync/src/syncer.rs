@@ -4,11 +4,11 @@ use crate::backoff::Backoff;
 use crate::catalog::{CatalogError, LocalCatalog};
 use crate::client::{HeadOffice, PushOutcome};
 use crate::config::{Config, ConfigError};
+use crate::push::{self, Limits, Prepared};
 use crate::state::{now, SyncState};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use sync_proto::EventBatch;
 use till_core::records::{ConfigChanged, Event};
 use till_journal::{Journal, JournalError, OpenOptions};
 
@@ -123,26 +123,12 @@ impl Syncer {
         &self.journal
     }
 
-    /// Moves the cursor forward to `seq` (capped at the journal head). Another
-    /// daemon having moved it further already is fine.
-    fn advance(&self, seq: u64) -> Result<(), SyncError> {
-        let head = self.journal.head()?.0;
-        let target = seq.min(head);
-        if target <= self.journal.acked_seq()? {
-            return Ok(());
-        }
-        match self.journal.set_acked_seq(target) {
-            Ok(()) | Err(JournalError::CursorBackwards { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// Pushes everything after the cursor. Returns how many events head office
     /// acknowledged; stops at the first failure.
     ///
-    /// While a batch is in flight the next one is read and encoded on this
-    /// thread (the request runs on a scoped thread), assuming the ack will
-    /// come; after anything but an ack the prepared batch is thrown away.
+    /// Up to two batches are in flight ([`push::run`]) and the next one is
+    /// read and encoded meanwhile; an answer other than an ack throws away
+    /// what was sent or prepared after it, and is handled here.
     pub fn push_pending(&mut self) -> Result<u64, SyncError> {
         let mut acked_total = 0u64;
         let mut prepared: Option<Prepared> = None;
@@ -154,39 +140,31 @@ impl Syncer {
             };
             let batch = match prepared.take() {
                 Some(p) if p.first == from => p,
-                _ => prepare(&self.journal, self.limits, from)?,
+                _ => push::prepare(&self.journal, self.limits, from)?,
             };
             if batch.count == 0 {
                 self.resume_from = None;
                 return Ok(acked_total);
             }
-            let (first, last_seq, count) = (batch.first, batch.last, batch.count);
-            let batch_bytes = batch.body.len();
-            let ho = &self.ho;
-            let (journal, limits) = (&self.journal, self.limits);
-            let (outcome, next) = std::thread::scope(|scope| {
-                let request = scope.spawn(move || ho.push_body(batch.body));
-                let next = prepare(journal, limits, last_seq + 1);
-                let outcome = request.join().unwrap_or_else(|_| {
-                    PushOutcome::Transient("the request thread panicked".into())
-                });
-                (outcome, next)
-            });
-            match outcome {
+            let run = push::run(&self.ho, &self.journal, self.limits, batch)?;
+            acked_total += run.acked;
+            self.state.events_pushed += run.acked;
+            if run.acked > 0 {
+                self.resume_from = None;
+            }
+            prepared = run.prepared;
+            let Some(stop) = run.stop else { continue };
+            let (first, count) = (stop.first, stop.count);
+            match stop.outcome {
                 PushOutcome::Acked(ack) => {
-                    if ack.acked_seq < last_seq {
-                        return Err(SyncError::Transient(format!(
-                            "head office acknowledged up to {} for a batch ending at {last_seq}",
-                            ack.acked_seq
-                        )));
-                    }
-                    self.advance(ack.acked_seq)?;
-                    self.resume_from = None;
-                    acked_total += count;
-                    self.state.events_pushed += count;
-                    prepared = Some(next?);
+                    return Err(SyncError::Transient(format!(
+                        "head office acknowledged up to {} for a batch ending at {}",
+                        ack.acked_seq, stop.last
+                    )));
                 }
                 PushOutcome::Gap(expected) => {
+                    // Read again: acks of earlier batches of the run moved it.
+                    let cursor = self.journal.acked_seq()?;
                     let holds = expected.saturating_sub(1);
                     let head = self.journal.head()?.0;
                     if holds > head {
@@ -198,9 +176,12 @@ impl Syncer {
                     if holds > cursor {
                         // Head office already has these (an ack we never read, or
                         // another daemon): catch the cursor up.
-                        self.advance(holds)?;
+                        push::advance(&self.journal, holds)?;
                         self.resume_from = None;
                     } else if expected >= 1 && expected < first {
+                        // Behind the cursor (head office restored from a
+                        // backup), or just at it (a second batch in flight
+                        // overtook the first): resend from there.
                         self.resume_from = Some(expected);
                     } else {
                         return Err(SyncError::Transient(format!(
@@ -214,7 +195,7 @@ impl Syncer {
                     // Head office takes smaller batches than configured: halve
                     // and go on (kept for this daemon's lifetime).
                     self.limits.events = (count as usize / 2).max(1);
-                    self.limits.bytes = (batch_bytes / 2).max(1);
+                    self.limits.bytes = (stop.bytes / 2).max(1);
                 }
                 PushOutcome::Refused { status, body } => {
                     return Err(SyncError::Refused {
@@ -381,49 +362,6 @@ fn sleep_unless(stop: &AtomicBool, d: Duration) {
         }
         std::thread::sleep(left.min(Duration::from_millis(100)));
     }
-}
-
-/// How big a batch may be.
-#[derive(Debug, Clone, Copy)]
-struct Limits {
-    events: usize,
-    bytes: usize,
-}
-
-/// A batch read and encoded, ready to send.
-struct Prepared {
-    first: u64,
-    last: u64,
-    count: u64,
-    body: Vec<u8>,
-}
-
-/// Reads the batch starting at `from` (bounded by count and payload bytes)
-/// and encodes it.
-fn prepare(journal: &Journal, limits: Limits, from: u64) -> Result<Prepared, SyncError> {
-    let mut events = journal.events_after(from.saturating_sub(1), limits.events)?;
-    let mut bytes = 0usize;
-    let keep = events
-        .iter()
-        .take_while(|e| {
-            // base64 grows payloads by a third; hex hashes and framing ~250 bytes.
-            bytes += e.payload.len() * 4 / 3 + e.ts.len() + e.kind.len() + 250;
-            bytes <= limits.bytes
-        })
-        .count()
-        .max(1);
-    events.truncate(keep);
-    let (first, last) = match (events.first(), events.last()) {
-        (Some(f), Some(l)) => (f.seq, l.seq),
-        _ => (from, from.saturating_sub(1)),
-    };
-    let body = EventBatch::encode_stored(journal.terminal_id(), &events);
-    Ok(Prepared {
-        first,
-        last,
-        count: events.len() as u64,
-        body,
-    })
 }
 
 /// Where the till stands, without opening the journal for writing.

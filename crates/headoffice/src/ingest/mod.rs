@@ -4,6 +4,9 @@
 //! disagree on the rules.
 
 pub mod fast;
+mod shared;
+
+pub use shared::{Shared, SharedError};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -426,65 +429,6 @@ impl Deltas {
     }
 }
 
-/// Hash verification and projection of a run of new events, split in chunks
-/// that any number of threads take in turn ([`Shared::help`]), so a thread
-/// that finished inserting the rows joins in instead of waiting. The result
-/// is the same as [`verify_hashes`] and [`Deltas::of`] over the whole run.
-pub struct Shared<'a> {
-    events: &'a [StoredEvent],
-    chunk: usize,
-    next: std::sync::atomic::AtomicUsize,
-}
-
-/// One thread's share of a [`Shared`]: (chunk index, first bad hash, sums).
-pub struct Share(Vec<(usize, Option<Plan>, Builder)>);
-
-impl<'a> Shared<'a> {
-    pub fn new(events: &'a [StoredEvent], chunk: usize) -> Shared<'a> {
-        Shared {
-            events,
-            chunk: chunk.max(1),
-            next: std::sync::atomic::AtomicUsize::new(0),
-        }
-    }
-
-    /// Takes chunks until none is left.
-    pub fn help(&self) -> Share {
-        let mut out = Vec::new();
-        loop {
-            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let start = i.saturating_mul(self.chunk);
-            if start >= self.events.len() {
-                return Share(out);
-            }
-            let part = &self.events[start..(start + self.chunk).min(self.events.len())];
-            let bad = verify_hashes(part);
-            let mut b = Builder::default();
-            for e in part {
-                if !fast::sale(&mut b, e) {
-                    b.full(e);
-                }
-            }
-            out.push((i, bad, b));
-        }
-    }
-
-    /// The first hash that does not recompute, and the deltas of the run.
-    pub fn finish(shares: impl IntoIterator<Item = Share>) -> (Option<Plan>, Deltas) {
-        let mut all: Vec<_> = shares.into_iter().flat_map(|s| s.0).collect();
-        all.sort_by_key(|(i, _, _)| *i);
-        let mut bad = None;
-        let mut total = Builder::default();
-        for (_, b, part) in all {
-            if bad.is_none() {
-                bad = b;
-            }
-            total.absorb(part);
-        }
-        (bad, total.finish())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,17 +478,28 @@ mod tests {
         let mut c = chain(50);
         for chunk in [1, 7, 50, 64] {
             let w = Shared::new(&c, chunk);
-            let (bad, d) = Shared::finish([w.help(), w.help()]);
+            let r = std::thread::scope(|s| {
+                s.spawn(|| w.help());
+                w.finish()
+            });
+            let (bad, d) = r.unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(bad, verify_hashes(&c));
             assert_eq!(d, Deltas::of(&c));
         }
         c[30].payload = b"{}".to_vec();
         c[40].payload = b"{}".to_vec();
         let w = Shared::new(&c, 8);
-        let first = w.help();
-        let (bad, _) = Shared::finish([w.help(), first]);
+        let r = std::thread::scope(|s| {
+            s.spawn(|| w.help());
+            w.finish()
+        });
+        let (bad, _) = r.unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(bad, Some(Plan::HashMismatch { seq: 31, .. })));
         assert_eq!(bad, verify_hashes(&c));
+        // Cancelled work is never waited for.
+        let w = Shared::new(&c, 8);
+        w.cancel();
+        w.help();
     }
 
     #[test]

@@ -10,6 +10,7 @@
 pub mod postgres;
 pub mod sqlite;
 
+use crate::ingest::Shared;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sync_proto::CatalogDelta;
@@ -173,6 +174,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Ingests a consecutive batch of `terminal`'s events in one transaction.
     fn ingest(&self, terminal: &TerminalAuth, batch: &[StoredEvent]) -> Result<IngestOutcome>;
+
+    /// [`Store::ingest`] of `work.events()`, whose hash checks and projection
+    /// reading other threads may already be running ([`Shared::help`]) while
+    /// this waits for the write lock. A backend that does not use them
+    /// cancels them and ingests as usual.
+    fn ingest_prepared(&self, terminal: &TerminalAuth, work: &Shared<'_>) -> Result<IngestOutcome> {
+        work.cancel();
+        self.ingest(terminal, work.events())
+    }
 
     /// Loads catalog rows as one new catalog version; returns it.
     fn load_catalog(&self, rows: &[CatalogRow]) -> Result<u64>;

@@ -18,6 +18,9 @@ use till_journal::StoredEvent;
 
 const SCHEMA_VERSION: i64 = 1;
 
+/// Events per chunk of hash checking and projection reading.
+const CHUNK: usize = 250;
+
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS stores (
     store_id TEXT PRIMARY KEY,
@@ -103,6 +106,10 @@ CREATE TABLE IF NOT EXISTS catalog_versions (
 /// Head office on SQLite.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Credentials are checked on a connection of their own: under WAL it
+    /// reads the last commit while an ingest holds `conn`, so the next
+    /// batch is parsed and hashed meanwhile instead of queueing behind it.
+    auth: Mutex<Connection>,
 }
 
 impl SqliteStore {
@@ -120,8 +127,11 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.set_prepared_statement_cache_capacity(64);
         register_dec_add(&conn)?;
+        let auth = Connection::open(path)?;
+        auth.busy_timeout(Duration::from_secs(10))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            auth: Mutex::new(auth),
         })
     }
 
@@ -362,7 +372,7 @@ impl Store for SqliteStore {
     }
 
     fn authenticate(&self, token: &[u8; 32]) -> Result<Option<TerminalAuth>> {
-        let c = self.lock()?;
+        let c = self.auth.lock().unwrap_or_else(|p| p.into_inner());
         let r = c
             .prepare_cached("SELECT terminal_id, store_id FROM terminals WHERE token_sha256 = ?1")?
             .query_row([&token[..]], |r| {
@@ -376,6 +386,21 @@ impl Store for SqliteStore {
     }
 
     fn ingest(&self, t: &TerminalAuth, batch: &[StoredEvent]) -> Result<IngestOutcome> {
+        let work = ingest::Shared::new(batch, CHUNK);
+        std::thread::scope(|scope| {
+            scope.spawn(|| work.help());
+            let r = self.ingest_prepared(t, &work);
+            work.cancel();
+            r
+        })
+    }
+
+    fn ingest_prepared(
+        &self,
+        t: &TerminalAuth,
+        work: &ingest::Shared<'_>,
+    ) -> Result<IngestOutcome> {
+        let batch = work.events();
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (h, public_key) = head(&tx, &t.terminal_id)?;
@@ -394,27 +419,29 @@ impl Store for SqliteStore {
             Plan::Store { skip } => {
                 let new = &batch[skip..];
                 if let Some((seq, detail)) = ingest::check_signatures(public_key.as_deref(), new) {
+                    work.cancel();
                     drop(tx);
                     write_alert(&c, &t.terminal_id, "bad_signature", seq, &detail)?;
                     return Ok(IngestOutcome::BadSignature { seq, detail });
                 }
                 let last = new.last();
                 if let Some(last) = last {
-                    // Hash checks and reading the payloads for the projections run
-                    // on a second thread while the rows are inserted; the
-                    // inserting thread then takes its share of what is left.
-                    let work = ingest::Shared::new(new, 250);
-                    let (bad_hash, deltas) = std::thread::scope(|scope| {
-                        let reader = scope.spawn(|| work.help());
-                        let inserted = insert_events(&tx, t, new);
-                        let mine = work.help();
-                        let theirs = reader.join().map_err(|_| {
-                            StoreError::Invalid("reading the batch's payloads panicked".into())
-                        });
-                        inserted
-                            .and(theirs)
-                            .map(|theirs| ingest::Shared::finish([mine, theirs]))
-                    })?;
+                    let (bad_hash, deltas) = if skip == 0 {
+                        insert_events(&tx, t, new)?;
+                        work.finish()
+                            .map_err(|e| StoreError::Invalid(e.to_string()))?
+                    } else {
+                        // A resend overlapping what is held (rare): the work
+                        // under way covers the whole batch, redo it on the new part.
+                        work.cancel();
+                        let part = ingest::Shared::new(new, CHUNK);
+                        std::thread::scope(|scope| {
+                            scope.spawn(|| part.help());
+                            insert_events(&tx, t, new)?;
+                            part.finish()
+                                .map_err(|e| StoreError::Invalid(e.to_string()))
+                        })?
+                    };
                     if let Some(Plan::HashMismatch { seq, detail }) = bad_hash {
                         drop(tx);
                         write_alert(&c, &t.terminal_id, "hash_mismatch", seq, &detail)?;
@@ -427,6 +454,7 @@ impl Store for SqliteStore {
                     )?
                     .execute(params![t.terminal_id, to_i64(last.seq), &last.hash[..], now, last.ts])?;
                 } else {
+                    work.cancel();
                     tx.prepare_cached(
                         "UPDATE terminals SET last_seen = ?2 WHERE terminal_id = ?1",
                     )?
@@ -439,13 +467,18 @@ impl Store for SqliteStore {
                     duplicates: skip as u64,
                 })
             }
-            Plan::Gap { expected } => Ok(IngestOutcome::Gap { expected }),
+            Plan::Gap { expected } => {
+                work.cancel();
+                Ok(IngestOutcome::Gap { expected })
+            }
             Plan::Broken { seq, detail } => {
+                work.cancel();
                 drop(tx);
                 write_alert(&c, &t.terminal_id, "chain_broken", seq, &detail)?;
                 Ok(IngestOutcome::Broken { seq, detail })
             }
             Plan::HashMismatch { seq, detail } => {
+                work.cancel();
                 drop(tx);
                 write_alert(&c, &t.terminal_id, "hash_mismatch", seq, &detail)?;
                 Ok(IngestOutcome::HashMismatch { seq, detail })
