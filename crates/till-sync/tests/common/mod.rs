@@ -26,12 +26,14 @@ pub const HO_CHILD_ENV: &str = "TILL_SYNC_TEST_HO_DB";
 pub const HO_LISTEN_ENV: &str = "TILL_SYNC_TEST_HO_LISTEN";
 pub const HO_ADDR_FILE_ENV: &str = "TILL_SYNC_TEST_HO_ADDR_FILE";
 
-/// How many sales the default journals hold (COMPTOIR_E2E_SALES overrides).
+/// How many sales the default journals hold (COMPTOIR_E2E_SALES overrides):
+/// the issue asks the fault tests over at least 10,000 (the whole e2e file
+/// ran in 14 s on the 2-core machine at that size).
 pub fn sales_count() -> u64 {
     std::env::var("COMPTOIR_E2E_SALES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000)
+        .unwrap_or(10_000)
 }
 
 /// Serves head office when this process is the child (called from a test
