@@ -52,6 +52,7 @@ pub fn run(app: &mut App, mut hotkeys: Vec<Hotkey>) -> Result<()> {
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     term.clear()?;
     let mut dirty = true;
+    let mut leave_anyway = false;
     // Draw first, then save the basket: the scanned line is on screen
     // before the fsync, and saved before the next key is read.
     app.defer_persist = true;
@@ -66,6 +67,18 @@ pub fn run(app: &mut App, mut hotkeys: Vec<Hotkey>) -> Result<()> {
                 Event::Key(k) if k.kind != KeyEventKind::Release => {
                     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
                     if ctrl && matches!(k.code, KeyCode::Char('c') | KeyCode::Char('q')) {
+                        // Leaving while the terminal works would leave its
+                        // answer unheard: a first press only warns (the
+                        // pending file still flags it at the next start).
+                        if app.terminal.paying.is_some() && !leave_anyway {
+                            leave_anyway = true;
+                            app.error(
+                                "Paiement en cours sur le terminal : attendez sa réponse \
+                                 (Ctrl-Q encore pour quitter quand même)",
+                            );
+                            dirty = true;
+                            continue;
+                        }
                         // The basket is already saved: leaving loses nothing.
                         break;
                     }

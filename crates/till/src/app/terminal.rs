@@ -27,8 +27,10 @@ pub type TerminalOpener = Box<dyn FnMut() -> Result<Box<dyn PaymentTerminal>, St
 /// its ticket (about two minutes on the terminals we know).
 pub const LATE_LISTEN: Duration = Duration::from_secs(180);
 
-/// How long each `late_answer` call waits, so a new job is noticed quickly.
-const LATE_SLICE: Duration = Duration::from_millis(250);
+/// How long each `late_answer` call waits: short enough that a retry is
+/// noticed within a second, long enough that an answer arriving in pieces
+/// is rarely cut by the end of the wait.
+const LATE_SLICE: Duration = Duration::from_millis(1000);
 
 /// The terminal worker: jobs in, reports out.
 pub struct TerminalWorker {
