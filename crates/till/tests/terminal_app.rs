@@ -22,6 +22,8 @@ const FULL_PAN: &str = "4970101234567890";
 #[derive(Debug, Clone)]
 enum Step {
     Approve,
+    /// Approves after this many ms (the customer takes their time).
+    Slow(u64),
     Decline,
     /// Times out; approves `late` ms later if given.
     NoAnswer {
@@ -67,6 +69,10 @@ impl PaymentTerminal for Scripted {
         };
         match step {
             Step::Approve => Ok(answer(req, true)),
+            Step::Slow(ms) => {
+                std::thread::sleep(Duration::from_millis(ms));
+                Ok(answer(req, true))
+            }
             Step::Decline => Ok(answer(req, false)),
             Step::NoAnswer { late } => {
                 if let Some(ms) = late {
@@ -412,5 +418,73 @@ fn declined_card_refund_can_be_paid_in_cash() {
         })
         .unwrap();
     assert_eq!(cancel.tenders[0].kind, TenderKind::Cash);
+    check_journal(&app);
+}
+
+fn screen_text(app: &App, w: u16, h: u16) -> String {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| till::app::ui::draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    buf.content().iter().map(|c| c.symbol()).collect()
+}
+
+fn draws(app: &App) -> String {
+    for (w, h) in [(8, 4), (40, 12), (128, 48)] {
+        screen_text(app, w, h);
+    }
+    screen_text(app, 80, 25)
+}
+
+#[test]
+fn terminal_screens_draw_and_show_the_amount() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(
+        dir.path(),
+        vec![
+            Step::Slow(300),
+            Step::NoAnswer { late: Some(100) },
+            Step::Approve,
+            Step::Decline,
+        ],
+    );
+    sell(&mut app);
+    typed(&mut app, "1");
+    press(&mut app, &[Key::F(2)]);
+    assert!(matches!(app.screen, Screen::Paying { .. }));
+    assert!(draws(&app).contains("1,00"));
+    // Keys wait while the terminal works.
+    press(&mut app, &[Key::F(1)]);
+    assert!(matches!(app.screen, Screen::Paying { .. }));
+    paid(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    wait_for(&mut app, "the late approval", |a| {
+        matches!(a.screen, Screen::LateApproval)
+    });
+    let text = draws(&app);
+    assert!(text.contains("3,90"), "{text}");
+    assert!(text.contains("7890"), "{text}");
+    press(&mut app, &[Key::Enter]);
+    common::done(&app);
+    // A cancellation whose card refund is declined.
+    press(&mut app, &[Key::Esc, Key::F(9)]);
+    typed(&mut app, "3");
+    typed(&mut app, "1\n");
+    typed(&mut app, "2222\n");
+    paid(&mut app);
+    paid(&mut app);
+    assert!(
+        matches!(app.screen, Screen::CardRefund { .. }),
+        "{:?}",
+        app.message
+    );
+    draws(&app);
+    // One card was refunded already: giving up is refused, cash is not.
+    press(&mut app, &[Key::Esc]);
+    assert!(matches!(app.screen, Screen::CardRefund { .. }));
+    press(&mut app, &[Key::F(1)]);
+    common::done(&app);
     check_journal(&app);
 }
