@@ -14,6 +14,9 @@
 //! - card refunds of a refund or cancellation go through the terminal
 //!   before the record is committed.
 
+mod late;
+mod refund;
+
 use super::devices::{Job, PayOutcome};
 use super::state::{App, Screen};
 use anyhow::{anyhow, bail, Result};
@@ -21,9 +24,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use till_core::records::{
-    CardOutcome, Event, SaleRecord, TenderKind, TenderRecord, TerminalPayment,
-};
+use till_core::records::{CardOutcome, SaleRecord, TenderKind, TenderRecord, TerminalPayment};
 use till_core::{Currency, Money};
 use till_devices::payment::{mask_pan, PaymentAnswer, PaymentKind, PaymentRequest};
 
@@ -208,7 +209,7 @@ impl App {
         }
     }
 
-    fn start_attempt(
+    pub(super) fn start_attempt(
         &mut self,
         kind: TenderKind,
         amount: Money,
@@ -288,7 +289,7 @@ impl App {
     }
 
     /// Where to go back to after an attempt, with `why` shown.
-    fn back_from(&mut self, a: &PayAttempt, why: String) {
+    pub(super) fn back_from(&mut self, a: &PayAttempt, why: String) {
         match &a.purpose {
             PayPurpose::Tender => self.screen = Screen::Payment,
             PayPurpose::Reversal => self.screen = Screen::CardRefund { why: why.clone() },
@@ -355,7 +356,7 @@ impl App {
     }
 
     /// An approval, on time or `late`.
-    fn approved(&mut self, a: PayAttempt, ans: &PaymentAnswer, late: bool) {
+    pub(super) fn approved(&mut self, a: PayAttempt, ans: &PaymentAnswer, late: bool) {
         let amount = match ans.amount_cents {
             0 => a.amount,
             c => from_cents(c, self.currency()),
@@ -397,7 +398,7 @@ impl App {
                             ));
                         } else if status.remaining <= Decimal::ZERO {
                             self.screen = Screen::Payment;
-                            self.exec(super::ops::Op::Complete);
+                            self.exec(crate::app::ops::Op::Complete);
                         } else {
                             self.screen = Screen::Payment;
                             self.info(format!(
@@ -435,257 +436,6 @@ impl App {
                 self.refunded_late(&a, *debit, amount, outcome);
             }
             _ => self.unattached(&a, amount, outcome, "late answer, nothing waits for it"),
-        }
-    }
-
-    fn terminal_payment(
-        &self,
-        a: &PayAttempt,
-        amount: Money,
-        outcome: CardOutcome,
-        reason: &str,
-    ) -> TerminalPayment {
-        TerminalPayment {
-            kind: a.kind,
-            amount: if a.refund { -amount } else { amount },
-            reference: a.reference.clone(),
-            outcome,
-            reason: reason.to_string(),
-            operator: self.user.as_ref().map(|u| u.id.clone()).unwrap_or_default(),
-            refunds: match &a.purpose {
-                PayPurpose::LateRefund(d) => Some(d.reference.clone()),
-                _ => None,
-            },
-        }
-    }
-
-    /// Money the terminal moved that no sale takes: journaled now, then
-    /// shown to the cashier with the amount.
-    fn unattached(&mut self, a: &PayAttempt, amount: Money, outcome: CardOutcome, why: &str) {
-        let tp = self.terminal_payment(a, amount, outcome, &format!("not in a sale: {why}"));
-        let ts = self.now();
-        let saved = self.journal.append(ts, &Event::TerminalPayment(tp.clone()));
-        self.clear_pending();
-        let what = self.money(amount);
-        if a.refund {
-            self.screen = Screen::Sale;
-            self.error(format!(
-                "Le terminal a remboursé {what} hors opération en cours (réf. {}) : noté au journal.",
-                a.reference
-            ));
-            return;
-        }
-        self.terminal.late = Some(tp);
-        self.screen = Screen::LateApproval;
-        match saved {
-            Ok(_) => self.error(format!(
-                "Le terminal a débité {what} sans vente correspondante (noté au journal). \
-                 Entrée : le rembourser sur le terminal maintenant ; Échap : plus tard."
-            )),
-            Err(e) => self.error(format!(
-                "Le terminal a débité {what} sans vente correspondante, et le journal \
-                 refuse de le noter ({e}) : notez la réf. {} et remboursez (Entrée).",
-                a.reference
-            )),
-        }
-    }
-
-    /// A late approval was paid back: leave the trail, take it out of the
-    /// basket if it was in it.
-    fn refunded_late(
-        &mut self,
-        a: &PayAttempt,
-        debit: TerminalPayment,
-        amount: Money,
-        outcome: CardOutcome,
-    ) {
-        let ts = self.now();
-        let mut events = Vec::new();
-        if let Some(b) = &mut self.basket {
-            let at = b
-                .tenders()
-                .iter()
-                .position(|t| t.reference.as_deref() == Some(debit.reference.as_str()));
-            if let Some(i) = at {
-                // It was in the sale: out of it, and into the journal as
-                // the debit it was, next to its refund.
-                if b.remove_tender(i).is_ok() {
-                    events.push(Event::TerminalPayment(TerminalPayment {
-                        reason: "late approval taken out of the sale, refunded".into(),
-                        ..debit.clone()
-                    }));
-                }
-            }
-        }
-        self.save_now();
-        events.push(Event::TerminalPayment(self.terminal_payment(
-            a,
-            amount,
-            outcome,
-            "refund of a late approval",
-        )));
-        for ev in &events {
-            if let Err(e) = self.journal.append(ts, ev) {
-                self.error(format!("Journal indisponible : {e}"));
-            }
-        }
-        self.screen = if self.basket.is_some() {
-            Screen::Payment
-        } else {
-            Screen::Sale
-        };
-        self.info(format!(
-            "{} remboursé sur la carte (réf. {}).",
-            self.money(amount),
-            debit.reference
-        ));
-    }
-
-    /// An answer to an attempt that had got none (from [`App::tick`]).
-    pub(crate) fn on_late(&mut self, attempt: u64, ans: PaymentAnswer) {
-        let a = self
-            .terminal
-            .lost
-            .take_if(|l| l.id == attempt)
-            .unwrap_or_else(|| PayAttempt {
-                id: attempt,
-                reference: ans.reference.clone().unwrap_or_else(|| "?".into()),
-                kind: TenderKind::Card,
-                amount: from_cents(ans.amount_cents, self.currency()),
-                refund: false,
-                purpose: PayPurpose::Tender,
-            });
-        if !ans.approved {
-            self.info(format!(
-                "Le terminal a finalement refusé {} : rien n'a été débité.",
-                self.money(a.amount)
-            ));
-            return;
-        }
-        self.approved(a, &ans, true);
-    }
-
-    /// Keys on [`Screen::LateApproval`].
-    pub(crate) fn late_key(&mut self, k: super::keys::Key) {
-        use super::keys::Key;
-        let Some(tp) = self.terminal.late.clone() else {
-            self.screen = Screen::Sale;
-            return;
-        };
-        let in_basket = self.basket.as_ref().is_some_and(|b| {
-            b.tenders()
-                .iter()
-                .any(|t| t.reference.as_deref() == Some(tp.reference.as_str()))
-        });
-        match (k, in_basket) {
-            (Key::Enter, true) | (Key::Esc, _) => {
-                self.terminal.late = None;
-                self.screen = if self.basket.is_some() {
-                    Screen::Payment
-                } else {
-                    Screen::Sale
-                };
-                if !in_basket {
-                    self.error(format!(
-                        "À rembourser plus tard : {} (réf. {}), noté au journal.",
-                        self.money(tp.amount),
-                        tp.reference
-                    ));
-                } else if self
-                    .basket
-                    .as_ref()
-                    .is_some_and(|b| b.payment_status().remaining <= Decimal::ZERO)
-                {
-                    self.exec(super::ops::Op::Complete);
-                }
-            }
-            (Key::Enter, false) | (Key::F(6), true) => {
-                self.terminal.late = None;
-                let purpose = PayPurpose::LateRefund(Box::new(tp.clone()));
-                if let Err(e) = self.start_attempt(tp.kind, tp.amount, true, purpose) {
-                    self.terminal.late = Some(tp);
-                    self.error(format!("{e:#}"));
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// A refund or cancellation whose card tenders go back through the
-    /// terminal first; committed once every one is approved.
-    pub(crate) fn refund_through_terminal(&mut self, record: SaleRecord, cancelled: bool) -> bool {
-        if !self.devices.has_terminal() || !record.tenders.iter().any(needs_terminal) {
-            return false;
-        }
-        self.terminal.reversal = Some(PendingReversal { record, cancelled });
-        if let Err(e) = self.continue_reversal() {
-            self.screen = Screen::CardRefund {
-                why: format!("{e:#}"),
-            };
-            self.error(format!("{e:#}"));
-        }
-        true
-    }
-
-    /// The next card refund, or the commit when none is left.
-    pub(crate) fn continue_reversal(&mut self) -> Result<()> {
-        let next = self.terminal.reversal.as_ref().and_then(|r| {
-            r.record
-                .tenders
-                .iter()
-                .find(|t| needs_terminal(t))
-                .map(|t| (t.kind, -t.amount))
-        });
-        match next {
-            Some((kind, amount)) => self.start_attempt(kind, amount, true, PayPurpose::Reversal),
-            None => match self.terminal.reversal.take() {
-                Some(p) => self.commit_reversal_now(p.record, p.cancelled),
-                None => Ok(()),
-            },
-        }
-    }
-
-    /// Keys on [`Screen::CardRefund`]: retry, cash instead, or give up.
-    pub(crate) fn card_refund_key(&mut self, k: super::keys::Key) {
-        use super::keys::Key;
-        match k {
-            Key::Enter => {
-                if let Err(e) = self.continue_reversal() {
-                    self.error(format!("{e:#}"));
-                }
-            }
-            Key::F(1) => {
-                if let Some(t) = self
-                    .terminal
-                    .reversal
-                    .as_mut()
-                    .and_then(|r| r.record.tenders.iter_mut().find(|t| needs_terminal(t)))
-                {
-                    t.kind = TenderKind::Cash;
-                    t.reference = None;
-                }
-                if let Err(e) = self.continue_reversal() {
-                    self.error(format!("{e:#}"));
-                }
-            }
-            Key::Esc => {
-                let started = self
-                    .terminal
-                    .reversal
-                    .as_ref()
-                    .is_some_and(|r| r.record.tenders.iter().any(terminal_approved));
-                if started {
-                    self.error(
-                        "Une partie est déjà rendue sur la carte : réessayez (Entrée) \
-                         ou rendez le reste en espèces (F1)",
-                    );
-                } else {
-                    self.terminal.reversal = None;
-                    self.screen = Screen::Sale;
-                    self.info("Remboursement abandonné : rien n'a été enregistré");
-                }
-            }
-            _ => {}
         }
     }
 }
