@@ -44,6 +44,131 @@ pub(crate) struct SaleScan {
     pub tenders: Vec<(TenderKind, Decimal)>,
 }
 
+/// A key as its length and first and last 8 bytes (zero-padded): equal codes
+/// mean equal keys, for keys of up to 16 bytes (longer keys are never read).
+type Code = (usize, u64, u64);
+
+const fn word(k: &[u8], from: usize, to: usize) -> u64 {
+    let mut w = 0u64;
+    let mut i = to;
+    while i > from {
+        i -= 1;
+        w = (w << 8) | k[i] as u64;
+    }
+    w
+}
+
+const fn code(k: &[u8]) -> Code {
+    match k.len() {
+        n @ 0..=8 => (n, word(k, 0, n), 0),
+        n @ 9..=16 => (n, word(k, 0, 8), word(k, n - 8, n)),
+        n => (n, u64::MAX, u64::MAX),
+    }
+}
+
+const KIND: Code = code(b"kind");
+const BUSINESS_DAY: Code = code(b"business_day");
+const TOTAL: Code = code(b"total");
+const CHANGE: Code = code(b"change");
+const TRAINING: Code = code(b"training");
+const LINES: Code = code(b"lines");
+const VAT: Code = code(b"vat");
+const TENDERS: Code = code(b"tenders");
+const ITEM_ID: Code = code(b"item_id");
+const QUANTITY: Code = code(b"quantity");
+const STOCK_TRACKED: Code = code(b"stock_tracked");
+const RATE: Code = code(b"rate");
+const BASE: Code = code(b"base");
+const TAX: Code = code(b"tax");
+const AMOUNT: Code = code(b"amount");
+
+/// `"key":` as up to three masked little-endian words, and the key's code.
+struct Lit {
+    len: usize,
+    words: [u64; 3],
+    mask: [u64; 3],
+    code: Code,
+}
+
+const fn lit(key: &[u8]) -> Lit {
+    let mut text = [0u8; 24];
+    let len = key.len() + 3;
+    // Longer keys never match (len > 24): they take the general path.
+    if len <= 24 {
+        text[0] = b'"';
+        let mut i = 0;
+        while i < key.len() {
+            text[i + 1] = key[i];
+            i += 1;
+        }
+        text[len - 2] = b'"';
+        text[len - 1] = b':';
+    }
+    let mut words = [0u64; 3];
+    let mut mask = [0u64; 3];
+    let mut k = 0;
+    while k < 3 {
+        words[k] = word(&text, 8 * k, 8 * k + 8);
+        let mut b = 0;
+        while b < 8 {
+            if 8 * k + b < len {
+                mask[k] |= 0xff << (8 * b);
+            }
+            b += 1;
+        }
+        k += 1;
+    }
+    Lit {
+        len,
+        words,
+        mask,
+        code: code(key),
+    }
+}
+
+const SALE_KEYS: [Lit; 17] = [
+    lit(b"kind"),
+    lit(b"sale_no"),
+    lit(b"business_day"),
+    lit(b"operator"),
+    lit(b"customer"),
+    lit(b"lines"),
+    lit(b"basket_discount"),
+    lit(b"total"),
+    lit(b"rounding"),
+    lit(b"vat"),
+    lit(b"tenders"),
+    lit(b"change"),
+    lit(b"reverses"),
+    lit(b"without_receipt"),
+    lit(b"approvals"),
+    lit(b"flags"),
+    lit(b"training"),
+];
+const LINE_KEYS: [Lit; 14] = [
+    lit(b"line_no"),
+    lit(b"item_id"),
+    lit(b"barcode"),
+    lit(b"name"),
+    lit(b"unit"),
+    lit(b"quantity"),
+    lit(b"unit_price"),
+    lit(b"overridden_from"),
+    lit(b"vat_rate"),
+    lit(b"gross"),
+    lit(b"line_discount"),
+    lit(b"basket_discount"),
+    lit(b"total"),
+    lit(b"stock_tracked"),
+];
+const VAT_KEYS: [Lit; 4] = [lit(b"rate"), lit(b"base"), lit(b"tax"), lit(b"total")];
+const TENDER_KEYS: [Lit; 4] = [
+    lit(b"kind"),
+    lit(b"amount"),
+    lit(b"reference"),
+    lit(b"card"),
+];
+
 struct P<'a> {
     b: &'a [u8],
     i: usize,
@@ -53,12 +178,33 @@ struct P<'a> {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any of the 8 bytes is `"`, `\` or a control character.
+/// The high bit of each of the 8 bytes that is `"`, `\\`, a control
+/// character or not ASCII; the lowest set bit is exactly the first such byte
+/// (borrows only run upwards from a match).
 #[inline]
-fn special(x: u64) -> bool {
+fn special(x: u64) -> u64 {
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
     let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-    (zero(x ^ (ONES * b'"' as u64)) | zero(x ^ (ONES * b'\\' as u64)) | below_space) != 0
+    zero(x ^ (ONES * b'"' as u64)) | zero(x ^ (ONES * b'\\' as u64)) | below_space | (x & HIGHS)
+}
+
+/// The key code of `b[s..e]`, reading whole words where the payload allows.
+#[inline]
+fn key_code(b: &[u8], s: usize, e: usize) -> Option<Code> {
+    let load = |at: usize| -> Option<u64> {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(b.get(at..at + 8)?);
+        Some(u64::from_le_bytes(w))
+    };
+    let n = e.checked_sub(s)?;
+    let fast = match n {
+        0 => Some((0, 0, 0)),
+        1..=7 => load(s).map(|w| (n, w & ((1u64 << (8 * n)) - 1), 0)),
+        8 => load(s).map(|w| (n, w, 0)),
+        9..=16 => load(s).zip(load(e - 8)).map(|(a, z)| (n, a, z)),
+        _ => Some((n, u64::MAX, u64::MAX)),
+    };
+    fast.or_else(|| b.get(s..e).map(code))
 }
 
 impl<'a> P<'a> {
@@ -84,62 +230,78 @@ impl<'a> P<'a> {
         (self.peek()? == c).then(|| self.i += 1)
     }
 
-    /// Skips to the next `"`, `\` or control character inside a string.
+    /// Skips to the next `"`, `\\`, control character or non-ASCII byte
+    /// inside a string.
     #[inline]
     fn run(&mut self) {
         while let Some(chunk) = self.b.get(self.i..self.i + 8) {
             let mut w = [0u8; 8];
             w.copy_from_slice(chunk);
-            if special(u64::from_le_bytes(w)) {
-                break;
+            let m = special(u64::from_le_bytes(w));
+            if m != 0 {
+                self.i += (m.trailing_zeros() / 8) as usize;
+                return;
             }
             self.i += 8;
         }
         while let Some(&c) = self.b.get(self.i) {
-            if c == b'"' || c == b'\\' || c < 0x20 {
+            if c == b'"' || c == b'\\' || c < 0x20 || c >= 0x80 {
                 return;
             }
             self.i += 1;
         }
     }
 
-    /// A string without escapes: its byte range.
-    fn plain_str(&mut self) -> Option<(usize, usize)> {
+    /// A string: its byte range, between the quotes. Escapes are validated
+    /// (`escapes`) or refused; non-ASCII must be valid UTF-8, so that a
+    /// payload the scanner takes is valid UTF-8 as a whole (outside strings
+    /// only ASCII gets through).
+    fn string(&mut self, escapes: bool) -> Option<(usize, usize)> {
         self.eat(b'"')?;
         let start = self.i;
-        self.run();
-        (*self.b.get(self.i)? == b'"').then(|| {
-            self.i += 1;
-            (start, self.i - 1)
-        })
-    }
-
-    fn plain(&mut self) -> Option<&'a str> {
-        let (s, e) = self.plain_str()?;
-        // The whole payload was checked to be UTF-8, and `"` is ASCII.
-        std::str::from_utf8(self.b.get(s..e)?).ok()
-    }
-
-    fn skip_str(&mut self) -> Option<()> {
-        self.eat(b'"')?;
         loop {
             self.run();
-            match *self.b.get(self.i)? {
+            let c = *self.b.get(self.i)?;
+            match c {
                 b'"' => {
                     self.i += 1;
-                    return Some(());
+                    return Some((start, self.i - 1));
                 }
-                b'\\' => {
+                b'\\' if escapes => {
                     let e = *self.b.get(self.i + 1)?;
-                    // `\u` (surrogates...) is left to serde.
+                    // `\\u` (surrogates...) is left to serde.
                     if !matches!(e, b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') {
                         return None;
                     }
                     self.i += 2;
                 }
+                0x80.. => {
+                    let n = match c {
+                        0xC2..=0xDF => 2,
+                        0xE0..=0xEF => 3,
+                        0xF0..=0xF4 => 4,
+                        _ => return None,
+                    };
+                    std::str::from_utf8(self.b.get(self.i..self.i + n)?).ok()?;
+                    self.i += n;
+                }
                 _ => return None,
             }
         }
+    }
+
+    /// A string without escapes: its byte range.
+    fn plain_str(&mut self) -> Option<(usize, usize)> {
+        self.string(false)
+    }
+
+    fn plain(&mut self) -> Option<&'a str> {
+        let (s, e) = self.plain_str()?;
+        std::str::from_utf8(self.b.get(s..e)?).ok()
+    }
+
+    fn skip_str(&mut self) -> Option<()> {
+        self.string(true).map(|_| ())
     }
 
     fn digits(&mut self) -> usize {
@@ -200,7 +362,7 @@ impl<'a> P<'a> {
             b'"' => self.skip_str(),
             b'{' => {
                 self.deeper()?;
-                self.object(|_, _| Some(false))?;
+                self.object(&[], |_, _| Some(false))?;
                 self.depth -= 1;
                 Some(())
             }
@@ -218,19 +380,51 @@ impl<'a> P<'a> {
         }
     }
 
+    /// Whether `"key":` of `t` is next, without spaces; if so, skips it.
+    #[inline]
+    fn expect(&mut self, t: &Lit) -> bool {
+        let word = |at: usize| -> Option<u64> {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(self.b.get(at..at + 8)?);
+            Some(u64::from_le_bytes(w))
+        };
+        let i = self.i;
+        let hit = t.len <= 24
+            && self.b.len() >= i + 24
+            && (0..3).all(|k| word(i + 8 * k).is_some_and(|w| w & t.mask[k] == t.words[k]));
+        if hit {
+            self.i += t.len;
+        }
+        hit
+    }
+
     /// `{...}`: `field` reads the value of a key it knows (returning true), or
-    /// returns false to have it skipped.
-    fn object(&mut self, mut field: impl FnMut(&mut Self, &'a [u8]) -> Option<bool>) -> Option<()> {
+    /// returns false to have it skipped. `template` is the keys in the order
+    /// serde writes them: checking the expected key whole is quicker than
+    /// reading a key; anything else (another order, spaces, escapes) takes
+    /// the general path.
+    fn object(
+        &mut self,
+        template: &[Lit],
+        mut field: impl FnMut(&mut Self, Code) -> Option<bool>,
+    ) -> Option<()> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
             self.i += 1;
             return Some(());
         }
+        let mut next = 0;
         loop {
-            let (s, e) = self.plain_str()?;
-            self.eat(b':')?;
-            let b = self.b;
-            if !field(self, b.get(s..e)?)? {
+            let code = match template.get(next) {
+                Some(t) if self.expect(t) => t.code,
+                _ => {
+                    let (s, e) = self.plain_str()?;
+                    self.eat(b':')?;
+                    key_code(self.b, s, e)?
+                }
+            };
+            next += 1;
+            if !field(self, code)? {
                 self.skip_value()?;
             }
             match self.peek()? {
@@ -329,7 +523,6 @@ fn once<T>(slot: &mut Option<T>, v: Option<T>) -> Option<bool> {
 /// Scans a sale, cancellation or refund payload into `out`. `None`: decode
 /// with serde instead.
 pub(crate) fn scan_sale(payload: &[u8], out: &mut SaleScan) -> Option<()> {
-    std::str::from_utf8(payload).ok()?;
     out.kind = None;
     out.business_day = None;
     out.total = None;
@@ -344,20 +537,20 @@ pub(crate) fn scan_sale(payload: &[u8], out: &mut SaleScan) -> Option<()> {
         depth: 1,
     };
     let (mut lines, mut vat, mut tenders) = (false, false, false);
-    p.object(|p, key| match key {
-        b"kind" => once(&mut out.kind, p.variant()),
-        b"business_day" => once(&mut out.business_day, p.date()),
-        b"total" => once(&mut out.total, p.decimal()),
-        b"change" => once(&mut out.change, p.decimal()),
-        b"training" => once(&mut out.training, p.boolean()),
-        b"lines" if !lines => {
+    p.object(&SALE_KEYS, |p, key| match key {
+        KIND => once(&mut out.kind, p.variant()),
+        BUSINESS_DAY => once(&mut out.business_day, p.date()),
+        TOTAL => once(&mut out.total, p.decimal()),
+        CHANGE => once(&mut out.change, p.decimal()),
+        TRAINING => once(&mut out.training, p.boolean()),
+        LINES if !lines => {
             lines = true;
             p.array(|p| {
                 let (mut item, mut qty, mut tracked) = (None, None, None);
-                p.object(|p, key| match key {
-                    b"item_id" => once(&mut item, p.plain_str()),
-                    b"quantity" => once(&mut qty, p.decimal()),
-                    b"stock_tracked" => once(&mut tracked, p.boolean()),
+                p.object(&LINE_KEYS, |p, key| match key {
+                    ITEM_ID => once(&mut item, p.plain_str()),
+                    QUANTITY => once(&mut qty, p.decimal()),
+                    STOCK_TRACKED => once(&mut tracked, p.boolean()),
                     _ => Some(false),
                 })?;
                 out.lines.push(LineScan {
@@ -369,15 +562,15 @@ pub(crate) fn scan_sale(payload: &[u8], out: &mut SaleScan) -> Option<()> {
             })?;
             Some(true)
         }
-        b"vat" if !vat => {
+        VAT if !vat => {
             vat = true;
             p.array(|p| {
                 let (mut rate, mut base, mut tax, mut total) = (None, None, None, None);
-                p.object(|p, key| match key {
-                    b"rate" => once(&mut rate, p.decimal()),
-                    b"base" => once(&mut base, p.decimal()),
-                    b"tax" => once(&mut tax, p.decimal()),
-                    b"total" => once(&mut total, p.decimal()),
+                p.object(&VAT_KEYS, |p, key| match key {
+                    RATE => once(&mut rate, p.decimal()),
+                    BASE => once(&mut base, p.decimal()),
+                    TAX => once(&mut tax, p.decimal()),
+                    TOTAL => once(&mut total, p.decimal()),
                     _ => Some(false),
                 })?;
                 out.vat.push([rate?, base?, tax?, total?]);
@@ -385,13 +578,13 @@ pub(crate) fn scan_sale(payload: &[u8], out: &mut SaleScan) -> Option<()> {
             })?;
             Some(true)
         }
-        b"tenders" if !tenders => {
+        TENDERS if !tenders => {
             tenders = true;
             p.array(|p| {
                 let (mut kind, mut amount) = (None, None);
-                p.object(|p, key| match key {
-                    b"kind" => once(&mut kind, p.variant()),
-                    b"amount" => once(&mut amount, p.decimal()),
+                p.object(&TENDER_KEYS, |p, key| match key {
+                    KIND => once(&mut kind, p.variant()),
+                    AMOUNT => once(&mut amount, p.decimal()),
                     _ => Some(false),
                 })?;
                 out.tenders.push((kind?, amount?));
@@ -399,7 +592,7 @@ pub(crate) fn scan_sale(payload: &[u8], out: &mut SaleScan) -> Option<()> {
             })?;
             Some(true)
         }
-        b"lines" | b"vat" | b"tenders" => None,
+        LINES | VAT | TENDERS => None,
         _ => Some(false),
     })?;
     p.ws();
@@ -455,14 +648,40 @@ mod tests {
     }
 
     #[test]
-    fn special_bytes_are_found_in_words() {
-        assert!(!special(u64::from_le_bytes(*b"Article ")));
-        for b in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
-            let mut w = *b"abcdefgh";
-            w[5] = b;
-            assert!(special(u64::from_le_bytes(w)), "{b}");
+    fn key_codes_tell_keys_apart() {
+        let keys: [&[u8]; 9] = [
+            b"kind",
+            b"kinds",
+            b"business_day",
+            b"business_dax",
+            b"abusiness_day",
+            b"stock_tracked",
+            b"stock_trackeD",
+            b"",
+            b"a_key_longer_than_16",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(code(a) == code(b), a == b, "{a:?} {b:?}");
+            }
         }
-        assert!(!special(u64::from_le_bytes(*b"\xc3\xa9t\xc3\xa9   ")));
+    }
+
+    #[test]
+    fn special_bytes_are_found_in_words() {
+        assert_eq!(special(u64::from_le_bytes(*b"Article ")), 0);
+        for b in [b'"', b'\\', 0x00, 0x1f, b'\n', 0x80, 0xc3, 0xff] {
+            for at in 0..8 {
+                let mut w = *b"abcdefgh";
+                w[at] = b;
+                let m = special(u64::from_le_bytes(w));
+                assert_eq!(m.trailing_zeros() / 8, at as u32, "{b} at {at}");
+            }
+        }
+        let mut w = *b"a\"\x01\\bcde";
+        assert_eq!(special(u64::from_le_bytes(w)).trailing_zeros() / 8, 1);
+        w[1] = b'x';
+        assert_eq!(special(u64::from_le_bytes(w)).trailing_zeros() / 8, 2);
     }
 }
 
@@ -489,23 +708,21 @@ mod timing {
             .map(|r| r.unwrap())
             .collect();
         let n = ps.len() as f64;
+        let time = |label: &str, f: &mut dyn FnMut(&[u8])| {
+            let best = (0..5)
+                .map(|_| {
+                    let t = Instant::now();
+                    ps.iter().for_each(|p| f(p));
+                    t.elapsed().as_secs_f64()
+                })
+                .fold(f64::MAX, f64::min);
+            eprintln!("{label}: {:.3} us", best / n * 1e6);
+        };
         let mut scan = SaleScan::default();
-        let t = Instant::now();
-        for p in &ps {
-            scan_sale(p, &mut scan).unwrap();
-        }
-        eprintln!("scan: {:.3} us", t.elapsed().as_secs_f64() / n * 1e6);
-        let mut sums = crate::verify_sums::Sums::default();
-        let t = Instant::now();
-        for p in &ps {
-            scan_sale(p, &mut scan).unwrap();
-            scanned_sale_effects(&scan, p, &mut sums).unwrap();
-            sums.take_ledger_digest();
-        }
-        eprintln!(
-            "scan+sums+digest: {:.3} us",
-            t.elapsed().as_secs_f64() / n * 1e6
-        );
+        time("utf8 check", &mut |p| {
+            assert!(std::str::from_utf8(p).is_ok())
+        });
+        time("scan", &mut |p| scan_sale(p, &mut scan).unwrap());
         struct Null;
         impl FxSink for Null {
             fn stock(&mut self, _: usize, _: &str, _: Decimal, _: &'static str) {}
@@ -513,22 +730,55 @@ mod timing {
             fn perpetual(&mut self, _: &'static str, _: Decimal) {}
             fn closing(&mut self, _: till_core::records::ClosingKind, _: &str, _: u64) {}
         }
-        let t = Instant::now();
-        for p in &ps {
+        time("scan+effects", &mut |p| {
             scan_sale(p, &mut scan).unwrap();
             scanned_sale_effects(&scan, p, &mut Null).unwrap();
-        }
-        eprintln!(
-            "scan+effects(null): {:.3} us",
-            t.elapsed().as_secs_f64() / n * 1e6
-        );
-        let t = Instant::now();
+        });
+        let mut sums = crate::verify_sums::Sums::default();
+        sums.digest_key = 12345;
+        time("scan+sums+digest", &mut |p| {
+            scan_sale(p, &mut scan).unwrap();
+            scanned_sale_effects(&scan, p, &mut sums).unwrap();
+            sums.take_ledger_digest();
+        });
+        let mut items: Vec<String> = Vec::new();
         for p in &ps {
-            crate::projections::effects_from_payload("sale_completed", p).unwrap();
+            scan_sale(p, &mut scan).unwrap();
+            for l in &scan.lines {
+                items.push(String::from_utf8(p[l.item.0..l.item.1].to_vec()).unwrap());
+            }
+        }
+        let mut map: std::collections::HashMap<Box<str>, Decimal> = Default::default();
+        let t = Instant::now();
+        for it in &items {
+            match map.get_mut(it.as_str()) {
+                Some(v) => *v += Decimal::ONE,
+                None => {
+                    map.insert(it.as_str().into(), Decimal::ONE);
+                }
+            }
         }
         eprintln!(
-            "serde effects: {:.3} us",
-            t.elapsed().as_secs_f64() / n * 1e6
+            "hashmap per row: {:.1} ns ({} rows, {} items)",
+            t.elapsed().as_secs_f64() / items.len() as f64 * 1e9,
+            items.len(),
+            map.len()
         );
+        let mut buf = Vec::new();
+        let t = Instant::now();
+        for it in &items {
+            crate::ledger_check::encode_row(&mut buf, 5, 1, it, -Decimal::ONE, "sale");
+            if buf.len() > 100_000 {
+                std::hint::black_box(crate::ledger_check::digest(1234, &buf));
+                buf.clear();
+            }
+        }
+        eprintln!(
+            "encode+digest per row: {:.1} ns",
+            t.elapsed().as_secs_f64() / items.len() as f64 * 1e9
+        );
+        time("serde effects", &mut |p| {
+            crate::projections::effects_from_payload("sale_completed", p).unwrap();
+        });
     }
 }

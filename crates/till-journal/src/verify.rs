@@ -223,7 +223,7 @@ struct BatchResult {
     spare: Batch,
     problem: Option<Problem>,
     /// The digest of the stock ledger rows the batch's events give.
-    ledger: Option<[u8; 32]>,
+    ledger: Option<u64>,
     /// A seq outside the batch's chunk: the chunk digests do not apply (the
     /// chain is broken anyway, and that is what gets reported).
     misaligned: bool,
@@ -388,16 +388,29 @@ pub fn verify(path: impl AsRef<Path>, opts: VerifyOptions) -> Result<VerifyRepor
     conn.execute_batch("BEGIN").map_err(db)?;
     // Starts the snapshot; the ledger thread checks that it reads the same one.
     let snap = ledger_check::snapshot_id(&conn).ok();
-    let stop = AtomicBool::new(false);
+    let stop = &AtomicBool::new(false);
+    let key = ledger_check::digest_key();
     let r = std::thread::scope(|s| {
-        let mut ledger =
-            (!opts.skip_projections).then(|| s.spawn(|| ledger_check::digest_table(path, &stop)));
+        let mut ledger = match key {
+            Some(k) if !opts.skip_projections => {
+                Some(s.spawn(move || ledger_check::digest_table(path, k, stop)))
+            }
+            _ => None,
+        };
         // Fast pass in storage (rowid) order, which is seq order for a journal
         // written by the till. If the chain is wrong, walk again in
         // (terminal_id, seq) order, so the report names records exactly as the
         // chain orders them (a projection mismatch comes from a sound chain,
         // which both orders walk alike).
-        let r = match walk(&conn, path, &opts, false, &mut ledger, snap.as_ref()) {
+        let r = match walk(
+            &conn,
+            path,
+            &opts,
+            false,
+            &mut ledger,
+            snap.as_ref(),
+            key.unwrap_or(0),
+        ) {
             Ok(r)
                 if r.ok
                     || r.first_problem.as_ref().map(|p| p.kind)
@@ -405,7 +418,15 @@ pub fn verify(path: impl AsRef<Path>, opts: VerifyOptions) -> Result<VerifyRepor
             {
                 Ok(r)
             }
-            _ => walk(&conn, path, &opts, true, &mut ledger, snap.as_ref()),
+            _ => walk(
+                &conn,
+                path,
+                &opts,
+                true,
+                &mut ledger,
+                snap.as_ref(),
+                key.unwrap_or(0),
+            ),
         };
         // The ledger thread, if its result was not needed, stops early.
         stop.store(true, Ordering::Relaxed);
@@ -425,6 +446,7 @@ fn walk(
     ordered: bool,
     ledger: &mut LedgerThread<'_>,
     snap: Option<&ledger_check::SnapshotId>,
+    digest_key: u64,
 ) -> Result<VerifyReport> {
     let db = |e| classify(path, e);
     let mut report = VerifyReport {
@@ -531,7 +553,7 @@ fn walk(
     };
 
     // Digests of the stock ledger rows the events give, by batch (= chunk).
-    let mut ledger_digests: Vec<Option<[u8; 32]>> = Vec::new();
+    let mut ledger_digests: Vec<Option<u64>> = Vec::new();
     let mut misaligned = false;
 
     let mut last_seq = 0u64;
@@ -551,6 +573,7 @@ fn walk(
             let job_rx = &job_rx;
             workers.push(s.spawn(move || {
                 let mut sums = Sums::default();
+                sums.digest_key = digest_key;
                 let mut scan = fastpay::SaleScan::default();
                 loop {
                     // A poisoned lock means another worker panicked; stop quietly, the

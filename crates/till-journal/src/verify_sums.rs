@@ -15,11 +15,17 @@ use till_core::records::ClosingKind;
 pub(crate) struct Sums {
     /// The event being added.
     pub seq: u64,
-    stock: HashMap<Box<str>, Decimal>,
+    /// The key of the ledger chunk digests.
+    pub digest_key: u64,
+    /// Item ids of up to 16 bytes are keys by value: no pointer to follow,
+    /// no string to compare, one cache miss per row at most.
+    stock: HashMap<u128, (u8, Decimal)>,
+    long_stock: HashMap<Box<str>, Decimal>,
     /// Per business day; events come in day order, so `last_day` almost
     /// always hits and a day's dozen keys are searched linearly.
     days: Vec<(NaiveDate, Vec<(DayKey, Decimal)>)>,
     last_day: usize,
+    next_key: usize,
     perpetual: Vec<(&'static str, Decimal)>,
     /// (seq, kind, period, last_seq)
     closings: Vec<(u64, String, String, u64)>,
@@ -27,13 +33,34 @@ pub(crate) struct Sums {
     ledger: Vec<u8>,
 }
 
+/// An item id of at most 15 bytes as a number (its bytes, little-endian) and
+/// its length; the length goes in the top byte of the map key, so "A" and
+/// "A\0" differ.
+fn short_key(item: &str) -> Option<(u128, u8)> {
+    let b = item.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut w = [0u8; 16];
+    w.get_mut(..b.len())?.copy_from_slice(b);
+    Some((u128::from_le_bytes(w), b.len() as u8))
+}
+
 impl FxSink for Sums {
     fn stock(&mut self, idx: usize, item: &str, delta: Decimal, reason: &'static str) {
-        match self.stock.get_mut(item) {
-            Some(level) => *level += delta,
-            None => {
-                self.stock.insert(item.into(), delta);
-            }
+        match short_key(item) {
+            Some((k, len)) => match self.stock.get_mut(&(k | u128::from(len) << 120)) {
+                Some((_, level)) => *level += delta,
+                None => {
+                    self.stock.insert(k | u128::from(len) << 120, (len, delta));
+                }
+            },
+            None => match self.long_stock.get_mut(item) {
+                Some(level) => *level += delta,
+                None => {
+                    self.long_stock.insert(item.into(), delta);
+                }
+            },
         }
         ledger_check::encode_row(&mut self.ledger, self.seq, idx as u64, item, delta, reason);
     }
@@ -53,9 +80,23 @@ impl FxSink for Sums {
         let Some((_, keys)) = self.days.get_mut(d) else {
             return;
         };
-        match keys.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => *v += amount,
-            None => keys.push((key, amount)),
+        // Every sale gives its keys in the same order, so the key after the
+        // last one found is nearly always the next one asked for.
+        let at = match keys.get(self.next_key) {
+            Some((k, _)) if *k == key => Some(self.next_key),
+            _ => keys.iter().position(|(k, _)| *k == key),
+        };
+        match at {
+            Some(i) => {
+                if let Some((_, v)) = keys.get_mut(i) {
+                    *v += amount;
+                }
+                self.next_key = i + 1;
+            }
+            None => {
+                keys.push((key, amount));
+                self.next_key = keys.len();
+            }
         }
     }
 
@@ -79,11 +120,11 @@ impl FxSink for Sums {
 impl Sums {
     /// The digest of the batch's ledger rows (None: it had none), and a fresh
     /// start for the next batch.
-    pub fn take_ledger_digest(&mut self) -> Option<[u8; 32]> {
+    pub fn take_ledger_digest(&mut self) -> Option<u64> {
         if self.ledger.is_empty() {
             return None;
         }
-        let d = ledger_check::digest(&self.ledger);
+        let d = ledger_check::digest(self.digest_key, &self.ledger);
         self.ledger.clear();
         Some(d)
     }
@@ -94,7 +135,12 @@ impl Sums {
         let mut snap = ProjectionSnapshot::default();
         let mut closings = Vec::new();
         for s in all {
-            for (k, v) in s.stock {
+            for (k, (len, v)) in s.stock {
+                let bytes = k.to_le_bytes();
+                let item = String::from_utf8_lossy(bytes.get(..usize::from(len)).unwrap_or(&[]));
+                *snap.stock_levels.entry(item.into_owned()).or_default() += v;
+            }
+            for (k, v) in s.long_stock {
                 *snap.stock_levels.entry(k.into_string()).or_default() += v;
             }
             for (day, keys) in s.days {
