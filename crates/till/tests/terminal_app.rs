@@ -488,3 +488,34 @@ fn terminal_screens_draw_and_show_the_amount() {
     common::done(&app);
     check_journal(&app);
 }
+
+#[test]
+fn late_approval_of_a_card_refund_completes_the_refund_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, script) = app(
+        dir.path(),
+        vec![Step::Approve, Step::NoAnswer { late: Some(300) }],
+    );
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    press(&mut app, &[Key::Esc, Key::F(9)]);
+    typed(&mut app, "3");
+    typed(&mut app, "1\n");
+    typed(&mut app, "2222\n");
+    paid(&mut app);
+    assert!(
+        matches!(app.screen, Screen::CardRefund { .. }),
+        "{:?}",
+        app.message
+    );
+    wait_for(&mut app, "the late refund approval", |a| {
+        matches!(a.screen, Screen::Done { .. })
+    });
+    assert_eq!(script.lock().unwrap().requests.len(), 2);
+    assert_eq!(
+        card_money(&app.journal),
+        (vec!["4.90".into(), "-4.90".into()], vec![])
+    );
+    check_journal(&app);
+}

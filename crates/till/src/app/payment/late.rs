@@ -79,6 +79,16 @@ impl App {
         amount: Money,
         outcome: CardOutcome,
     ) {
+        // Paid back: not to be offered again (a late refund answer may come
+        // while the screen still shows the debit).
+        if self
+            .terminal
+            .late
+            .as_ref()
+            .is_some_and(|l| l.reference == debit.reference)
+        {
+            self.terminal.late = None;
+        }
         let ts = self.now();
         let mut events = Vec::new();
         if let Some(b) = &mut self.basket {
@@ -143,6 +153,11 @@ impl App {
             return;
         }
         self.approved(a, &ans, true);
+        if self.user.is_none() {
+            // Recorded all the same (in the saved basket or the journal);
+            // the cashier sees it after logging in.
+            self.screen = Screen::Login;
+        }
     }
 
     /// Keys on [`Screen::LateApproval`].

@@ -410,7 +410,8 @@ impl App {
                     Err(why) => self.unattached(&a, amount, outcome, &why),
                 }
             }
-            PayPurpose::Reversal if !late => {
+            // Late or not: the record still waits for this very refund.
+            PayPurpose::Reversal => {
                 let slot = self
                     .terminal
                     .reversal
@@ -431,7 +432,7 @@ impl App {
                     _ => self.unattached(&a, amount, outcome, "refund not matching the record"),
                 }
             }
-            PayPurpose::LateRefund(debit) if !late => {
+            PayPurpose::LateRefund(debit) => {
                 self.clear_pending();
                 self.refunded_late(&a, *debit, amount, outcome);
             }
