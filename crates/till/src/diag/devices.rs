@@ -828,6 +828,15 @@ pub fn all(config: Option<&str>, json: bool) -> anyhow::Result<i32> {
     if let Some(s) = &cfg.scanner {
         checks.push(check_scanner(s));
     }
+    if let Some((target, ok, detail, next)) = super::terminal::check_configured(config) {
+        checks.push(Check {
+            device: "terminal",
+            target,
+            ok,
+            detail,
+            next,
+        });
+    }
     let all_ok = checks.iter().all(|c| c.ok);
     if json {
         let list: Vec<_> = checks
@@ -837,7 +846,7 @@ pub fn all(config: Option<&str>, json: bool) -> anyhow::Result<i32> {
         print_json(&json!({ "config": config, "ok": all_ok, "devices": list }));
     } else {
         if checks.is_empty() {
-            println!("{config} declares no device ([devices.printer], [devices.drawer], [devices.scanner])");
+            println!("{config} declares no device ([devices.printer], [devices.drawer], [devices.scanner], [devices.terminal])");
         }
         for c in &checks {
             println!(

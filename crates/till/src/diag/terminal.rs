@@ -309,3 +309,40 @@ fn report_failure(
     }
     1
 }
+
+/// For `till diag all`: pings the config's terminal, if it has one.
+/// (target, ok, detail, what to try next)
+pub fn check_configured(config: &str) -> Option<(String, bool, String, Option<String>)> {
+    let section = match TerminalConfig::load(config) {
+        Ok(s) => s?,
+        Err(e) => return Some(("?".into(), false, e.to_string(), None)),
+    };
+    let s = match section.settings() {
+        Ok(s) => s,
+        Err(e) => {
+            return Some((
+                section.path.or(section.address).unwrap_or_default(),
+                false,
+                e.to_string(),
+                Some("fix [devices.terminal] as the message says".into()),
+            ))
+        }
+    };
+    let target = describe(&s);
+    let res = s
+        .open()
+        .map_err(|e| (e.to_string(), None))
+        .and_then(|mut t| {
+            t.ping()
+                .map_err(|e| (e.to_string(), Some(advice(&e, &target))))
+        });
+    Some(match res {
+        Ok(()) => (
+            target,
+            true,
+            format!("{} terminal answers", s.protocol),
+            None,
+        ),
+        Err((detail, next)) => (target, false, detail, next),
+    })
+}
