@@ -458,3 +458,58 @@ fn printer_out_of_paper_then_duplicate() {
     assert!(kinds.iter().any(|k| k == "sale_completed"));
     assert!(kinds.iter().any(|k| k == "receipt_reprinted"));
 }
+
+#[test]
+fn kill_9_after_a_card_approval_then_the_sale_is_paid_once() {
+    if !have_tmux() {
+        eprintln!("tmux not installed: skipping the crash test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = data_dir(dir.path());
+    let t = Tmux::start("card", dir.path(), &data);
+    t.wait("Code PIN");
+    t.text("1111");
+    t.keys(&["Enter"]);
+    t.wait("Camille");
+    t.text("10001");
+    t.keys(&["Enter"]);
+    t.wait("Baguette");
+    t.keys(&["F8"]);
+    t.text("1");
+    // The demo's simulated terminal approves; the approval is saved before
+    // the screen says so.
+    t.keys(&["F2"]);
+    t.wait("Carte acceptée");
+    let pid = t.pane_pid().expect("pane pid");
+    let killed = Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    wait_exit(&t);
+    drop(t);
+
+    let t = Tmux::start("card2", dir.path(), &data);
+    t.wait("vente en cours a été récupérée");
+    t.text("1111");
+    t.keys(&["Enter"]);
+    t.wait_line(&["Carte banc", "1,00 €"]);
+    t.wait_line(&["Reste", "0,30 €"]);
+    t.keys(&["F1"]);
+    t.wait("Vente T1-000001 enregistrée");
+    t.keys(&["C-c"]);
+    wait_exit(&t);
+    let j = Journal::open_read_only(data.join("journal.db")).expect("journal");
+    let cards: Vec<String> = j
+        .events_after(0, 1000)
+        .expect("events")
+        .iter()
+        .filter_map(|e| e.decode().ok())
+        .filter_map(|e| e.sale().cloned())
+        .flat_map(|s| s.tenders)
+        .filter(|t| t.card.as_ref().is_some_and(|c| c.approved))
+        .map(|t| t.amount.to_string())
+        .collect();
+    assert_eq!(cards, vec!["1.00"]);
+}
