@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::de::value::{BorrowedStrDeserializer, Error as ValueError};
 use serde::Deserialize;
-use till_core::records::{SaleKind, TenderKind};
+use till_core::records::{SaleKind, StockReason, TenderKind};
 
 /// Deep enough for any record; deeper payloads go to serde (limit 128).
 const MAX_DEPTH: u32 = 32;
@@ -162,6 +162,16 @@ const LINE_KEYS: [Lit; 14] = [
     lit(b"stock_tracked"),
 ];
 const VAT_KEYS: [Lit; 4] = [lit(b"rate"), lit(b"base"), lit(b"tax"), lit(b"total")];
+const MOVEMENT_KEYS: [Lit; 5] = [
+    lit(b"reason"),
+    lit(b"reference"),
+    lit(b"other_shop"),
+    lit(b"operator"),
+    lit(b"lines"),
+];
+const MOVEMENT_LINE_KEYS: [Lit; 3] = [lit(b"item_id"), lit(b"delta"), lit(b"counted")];
+const REASON: Code = code(b"reason");
+const DELTA: Code = code(b"delta");
 const TENDER_KEYS: [Lit; 4] = [
     lit(b"kind"),
     lit(b"amount"),
@@ -606,6 +616,47 @@ pub(crate) fn scan_sale(payload: &[u8], out: &mut SaleScan) -> Option<()> {
         && out.change.is_some()
         && out.training.is_some())
     .then_some(())
+}
+
+/// The fields of a stock movement the projections use.
+#[derive(Debug, Default)]
+pub(crate) struct MovementScan {
+    pub reason: Option<StockReason>,
+    /// (where the item id lies in the payload, delta)
+    pub lines: Vec<((usize, usize), Decimal)>,
+}
+
+/// Scans a stock movement payload into `out`, as [`scan_sale`] does a sale.
+pub(crate) fn scan_movement(payload: &[u8], out: &mut MovementScan) -> Option<()> {
+    out.reason = None;
+    out.lines.clear();
+    let mut p = P {
+        b: payload,
+        i: 0,
+        depth: 1,
+    };
+    let mut lines = false;
+    p.object(&MOVEMENT_KEYS, |p, key| match key {
+        REASON => once(&mut out.reason, p.variant()),
+        LINES if !lines => {
+            lines = true;
+            p.array(|p| {
+                let (mut item, mut delta) = (None, None);
+                p.object(&MOVEMENT_LINE_KEYS, |p, key| match key {
+                    ITEM_ID => once(&mut item, p.plain_str()),
+                    DELTA => once(&mut delta, p.decimal()),
+                    _ => Some(false),
+                })?;
+                out.lines.push((item?, delta?));
+                Some(())
+            })?;
+            Some(true)
+        }
+        LINES => None,
+        _ => Some(false),
+    })?;
+    p.ws();
+    (p.i == payload.len() && lines && out.reason.is_some()).then_some(())
 }
 
 #[cfg(test)]

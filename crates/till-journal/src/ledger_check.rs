@@ -70,18 +70,29 @@ pub(crate) fn digest(key: u64, buf: &[u8]) -> u64 {
             r
         }
     };
+    let limb = |l: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..l.len()].copy_from_slice(l);
+        u64::from_le_bytes(w)
+    };
+    // Two limbs per step (acc k^2 + a k + b, the same polynomial as one at a
+    // time): the multiplications by k no longer wait on each other.
+    let k2 = mul(key, key);
     let mut acc = 0u64;
     // 7-byte limbs are below p, so distinct limbs stay distinct mod p.
-    let mut limbs = buf.chunks_exact(7);
-    for l in &mut limbs {
-        let mut w = [0u8; 8];
-        w[..7].copy_from_slice(l);
-        acc = mul(acc, key) + u64::from_le_bytes(w);
+    let mut pairs = buf.chunks_exact(14);
+    for pair in &mut pairs {
+        let (a, b) = pair.split_at(7);
+        acc = mul(acc, k2) + mul(limb(a), key) + limb(b);
     }
-    let rest = limbs.remainder();
-    let mut w = [0u8; 8];
-    w[..rest.len()].copy_from_slice(rest);
-    acc = mul(acc, key) + u64::from_le_bytes(w);
+    let mut limbs = pairs.remainder().chunks(7);
+    for l in &mut limbs {
+        acc = mul(acc, key) + limb(l);
+    }
+    if buf.len() % 7 == 0 {
+        // A short last limb was absent: keep the shape of one always present.
+        acc = mul(acc, key);
+    }
     // The length closes the polynomial: a trailing zero byte changes it.
     mul(acc, key) + buf.len() as u64 % P
 }

@@ -406,10 +406,37 @@ pub(crate) fn scanned_sale_effects(
     Some(())
 }
 
+/// The effects of a stock movement scanned by
+/// [`crate::fastpay::scan_movement`], the same as [`effects`] of its event.
+pub(crate) fn scanned_movement_effects(
+    m: &crate::fastpay::MovementScan,
+    payload: &[u8],
+    sink: &mut impl FxSink,
+) -> Option<()> {
+    let reason = m.reason?.as_str();
+    for (idx, ((s, e), delta)) in m.lines.iter().enumerate() {
+        let item = payload
+            .get(*s..*e)
+            .and_then(|b| std::str::from_utf8(b).ok())?;
+        sink.stock(idx, item, *delta, reason);
+    }
+    Some(())
+}
+
 /// Test hook: whether the verifier's sale scanner, when it takes a payload,
 /// gives the same effects as the full decoding (true when it declines).
 #[doc(hidden)]
 pub fn scanner_agrees(kind: &str, payload: &[u8]) -> bool {
+    if kind == "stock_movement" {
+        let mut scan = crate::fastpay::MovementScan::default();
+        if crate::fastpay::scan_movement(payload, &mut scan).is_none() {
+            return true;
+        }
+        let mut fx = Effects::default();
+        return scanned_movement_effects(&scan, payload, &mut fx).is_some()
+            && matches!(effects_from_payload(kind, payload), Ok(f) if f == fx)
+            && matches!(Event::decode(kind, payload), Ok(e) if effects(&e) == fx);
+    }
     if !matches!(kind, "sale_completed" | "sale_cancelled" | "refund") {
         return true;
     }

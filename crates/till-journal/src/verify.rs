@@ -241,7 +241,7 @@ fn check_batch(
     key: Option<&VerifyingKey>,
     want_fx: bool,
     sums: &mut Sums,
-    scan: &mut fastpay::SaleScan,
+    scan: &mut (fastpay::SaleScan, fastpay::MovementScan),
 ) -> BatchResult {
     let mut out = BatchResult {
         index,
@@ -303,11 +303,17 @@ fn check_batch(
             sums.seq = seq;
             out.misaligned |= (seq.wrapping_sub(1) / ledger_check::CHUNK) as usize != index;
             let payload = r.payload(buf);
-            let scanned = matches!(&*r.kind, "sale_completed" | "sale_cancelled" | "refund")
-                && fastpay::scan_sale(payload, scan).is_some();
-            let decoded = if scanned {
-                projections::scanned_sale_effects(scan, payload, sums)
-                    .ok_or_else(|| "the sale scanner lost a field".to_string())
+            let scanned = match &*r.kind {
+                "sale_completed" | "sale_cancelled" | "refund" => {
+                    fastpay::scan_sale(payload, &mut scan.0)
+                        .map(|_| projections::scanned_sale_effects(&scan.0, payload, sums))
+                }
+                "stock_movement" => fastpay::scan_movement(payload, &mut scan.1)
+                    .map(|_| projections::scanned_movement_effects(&scan.1, payload, sums)),
+                _ => None,
+            };
+            let decoded = if let Some(done) = scanned {
+                done.ok_or_else(|| "the payload scanner lost a field".to_string())
             } else {
                 projections::effects_from_payload(&r.kind, payload)
                     .map(|fx| projections::feed(&fx, sums))
@@ -574,7 +580,7 @@ fn walk(
             workers.push(s.spawn(move || {
                 let mut sums = Sums::default();
                 sums.digest_key = digest_key;
-                let mut scan = fastpay::SaleScan::default();
+                let mut scan = Default::default();
                 loop {
                     // A poisoned lock means another worker panicked; stop quietly, the
                     // missing result is reported by the reader.

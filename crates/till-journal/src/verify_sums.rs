@@ -19,8 +19,12 @@ pub(crate) struct Sums {
     pub digest_key: u64,
     /// Item ids of up to 16 bytes are keys by value: no pointer to follow,
     /// no string to compare, one cache miss per row at most.
-    stock: HashMap<u128, (u8, Decimal)>,
+    stock: HashMap<u128, Decimal>,
     long_stock: HashMap<Box<str>, Decimal>,
+    /// The batch's short-key rows, added to `stock` at the end of the batch
+    /// in one tight loop: the map is larger than the cache, and independent
+    /// look-ups one after the other overlap their cache misses.
+    pending: Vec<(u128, Decimal)>,
     /// Per business day; events come in day order, so `last_day` almost
     /// always hits and a day's dozen keys are searched linearly.
     days: Vec<(NaiveDate, Vec<(DayKey, Decimal)>)>,
@@ -33,28 +37,23 @@ pub(crate) struct Sums {
     ledger: Vec<u8>,
 }
 
-/// An item id of at most 15 bytes as a number (its bytes, little-endian) and
-/// its length; the length goes in the top byte of the map key, so "A" and
-/// "A\0" differ.
-fn short_key(item: &str) -> Option<(u128, u8)> {
+/// An item id of at most 15 bytes as a number: its bytes, little-endian,
+/// and its length in the top byte (so "A" and "A\0" differ).
+fn short_key(item: &str) -> Option<u128> {
     let b = item.as_bytes();
     if b.len() > 15 {
         return None;
     }
     let mut w = [0u8; 16];
     w.get_mut(..b.len())?.copy_from_slice(b);
-    Some((u128::from_le_bytes(w), b.len() as u8))
+    w[15] = b.len() as u8;
+    Some(u128::from_le_bytes(w))
 }
 
 impl FxSink for Sums {
     fn stock(&mut self, idx: usize, item: &str, delta: Decimal, reason: &'static str) {
         match short_key(item) {
-            Some((k, len)) => match self.stock.get_mut(&(k | u128::from(len) << 120)) {
-                Some((_, level)) => *level += delta,
-                None => {
-                    self.stock.insert(k | u128::from(len) << 120, (len, delta));
-                }
-            },
+            Some(k) => self.pending.push((k, delta)),
             None => match self.long_stock.get_mut(item) {
                 Some(level) => *level += delta,
                 None => {
@@ -120,7 +119,14 @@ impl FxSink for Sums {
 impl Sums {
     /// The digest of the batch's ledger rows (None: it had none), and a fresh
     /// start for the next batch.
+    fn flush_stock(&mut self) {
+        for (k, delta) in self.pending.drain(..) {
+            *self.stock.entry(k).or_default() += delta;
+        }
+    }
+
     pub fn take_ledger_digest(&mut self) -> Option<u64> {
+        self.flush_stock();
         if self.ledger.is_empty() {
             return None;
         }
@@ -134,10 +140,12 @@ impl Sums {
     pub fn merge(all: Vec<Sums>) -> ProjectionSnapshot {
         let mut snap = ProjectionSnapshot::default();
         let mut closings = Vec::new();
-        for s in all {
-            for (k, (len, v)) in s.stock {
+        for mut s in all {
+            s.flush_stock();
+            for (k, v) in s.stock {
                 let bytes = k.to_le_bytes();
-                let item = String::from_utf8_lossy(bytes.get(..usize::from(len)).unwrap_or(&[]));
+                let len = usize::from(bytes[15]);
+                let item = String::from_utf8_lossy(bytes.get(..len).unwrap_or(&[]));
                 *snap.stock_levels.entry(item.into_owned()).or_default() += v;
             }
             for (k, v) in s.long_stock {
