@@ -4,6 +4,7 @@
 //! [`ErrorBody`] with a machine-readable code; nothing is stored on a refusal.
 
 use crate::feed;
+use crate::ingest::TailSeen;
 use crate::metrics::Metrics;
 use crate::store::{IngestOutcome, Store, StoreError, TerminalAuth};
 use axum::body::Bytes;
@@ -169,8 +170,11 @@ fn admin_auth(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
+/// A batch parsed and checked: its events and the tail marker it carried.
+type Parsed = (Vec<StoredEvent>, Option<TailSeen>);
+
 /// Parses and checks a batch without touching the store.
-fn parse_batch(state: &AppState, body: &[u8], auth: &TerminalAuth) -> ApiResult<Vec<StoredEvent>> {
+fn parse_batch(state: &AppState, body: &[u8], auth: &TerminalAuth) -> ApiResult<Parsed> {
     let batch: EventBatchRef<'_> = match serde_json::from_slice(body) {
         Ok(b) => b,
         Err(e) => {
@@ -254,7 +258,18 @@ fn parse_batch(state: &AppState, body: &[u8], auth: &TerminalAuth) -> ApiResult<
     };
     let mut events = head.map_err(bad)?;
     events.extend(tail.map_err(bad)?);
-    Ok(events)
+    let marker = match &batch.tail {
+        None => None,
+        Some(t) => {
+            let (seq, hash, signature) = t.decode().map_err(bad)?;
+            Some(TailSeen {
+                seq,
+                hash,
+                signature,
+            })
+        }
+    };
+    Ok((events, marker))
 }
 
 fn unsupported(v: u32) -> ApiError {
@@ -300,14 +315,14 @@ async fn push_events_inner(
             ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Malformed, e.body_text())
         }
     })?;
-    let events = parse_batch(state, &body, &auth)?;
+    let (events, tail) = parse_batch(state, &body, &auth)?;
     let n = events.len() as u64;
     let store = state.store.clone();
     let a = auth.clone();
     let outcome = blocking(move || {
         // Hash checks and payload reading start now, while this batch may
         // still wait for the write lock (the previous one committing).
-        let work = crate::ingest::Shared::new(&events, 250);
+        let work = crate::ingest::Shared::new(&events, 250).with_tail(tail);
         std::thread::scope(|scope| {
             scope.spawn(|| work.help());
             let r = store.ingest_prepared(&a, &work);

@@ -5,7 +5,12 @@
 //!   store's own price, which wins there).
 //! - CSV (RFC 4180, header row): `id,name,price,vat_rate,unit` required;
 //!   optional `barcodes` (separated by `|`), `stock_tracked` (true/false),
-//!   `store_id`, `min_qty`, `max_qty`.
+//!   `store_id`, `min_qty`, `max_qty`, `low_stock`, `deleted`.
+//!
+//! Both forms take `low_stock` (a `low_stock` alert is raised when the
+//! store's level falls to or below it) and `deleted` (true: the item is
+//! withdrawn, for every store or for `store_id`; only `id` is needed then,
+//! other cells may be empty).
 
 use crate::store::CatalogRow;
 use rust_decimal::Decimal;
@@ -30,8 +35,13 @@ pub enum LoadError {
 struct JsonRow {
     #[serde(default)]
     store_id: Option<String>,
+    #[serde(default)]
+    low_stock: Option<Decimal>,
+    #[serde(default)]
+    deleted: bool,
+    /// The item's own fields (only `id` when deleted).
     #[serde(flatten)]
-    item: Item,
+    item: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Parses a JSON catalog.
@@ -40,13 +50,64 @@ pub fn parse_json(text: &str) -> Result<Vec<CatalogRow>, LoadError> {
         serde_json::from_str(text).map_err(|e| LoadError::Json(e.to_string()))?;
     rows.into_iter()
         .map(|r| {
-            let item = normalise(r.item)?;
-            Ok(CatalogRow {
-                store_id: r.store_id.filter(|s| !s.is_empty()),
-                item,
-            })
+            let item = if r.deleted {
+                let id = r
+                    .item
+                    .get("id")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                withdrawn(id)?
+            } else {
+                let item: Item = serde_json::from_value(serde_json::Value::Object(r.item))
+                    .map_err(|e| LoadError::Json(e.to_string()))?;
+                normalise(item)?
+            };
+            row(r.store_id, item, r.low_stock, r.deleted)
         })
         .collect()
+}
+
+fn row(
+    store_id: Option<String>,
+    item: Item,
+    low_stock: Option<Decimal>,
+    deleted: bool,
+) -> Result<CatalogRow, LoadError> {
+    if let Some(t) = low_stock.filter(|t| *t < Decimal::ZERO) {
+        return Err(LoadError::Item {
+            id: item.id,
+            detail: format!("negative low_stock threshold {t}"),
+        });
+    }
+    Ok(CatalogRow {
+        store_id: store_id.filter(|s| !s.is_empty()),
+        item,
+        low_stock,
+        deleted,
+    })
+}
+
+/// The stand-in item of a deletion row: only its id is ever used.
+fn withdrawn(id: &str) -> Result<Item, LoadError> {
+    if id.trim().is_empty() {
+        return Err(LoadError::Item {
+            id: id.to_string(),
+            detail: "a deletion needs the item's id".into(),
+        });
+    }
+    Ok(Item {
+        id: id.trim().to_string(),
+        barcodes: Vec::new(),
+        name: String::new(),
+        price: Decimal::ZERO,
+        vat_rate: VatRate::percent(Decimal::ZERO).map_err(|e| LoadError::Item {
+            id: id.to_string(),
+            detail: e.to_string(),
+        })?,
+        unit: Unit::Piece,
+        stock_tracked: false,
+        rules: PurchaseRules::default(),
+    })
 }
 
 /// Checks an item and normalises its VAT rate to two decimals.
@@ -150,6 +211,17 @@ pub fn parse_csv(text: &str) -> Result<Vec<CatalogRow>, LoadError> {
             }
         };
         let id = get("id").unwrap_or_default().to_string();
+        let deleted = match get("deleted").unwrap_or("false") {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" | "" => false,
+            other => return Err(err(format!("deleted {other:?}: use true or false"))),
+        };
+        let store_id = get("store_id").filter(|s| !s.is_empty()).map(String::from);
+        let low_stock = dec("low_stock")?;
+        if deleted {
+            out.push(row(store_id, withdrawn(&id)?, low_stock, true)?);
+            continue;
+        }
         let price = dec("price")?.ok_or_else(|| err("price is empty".into()))?;
         let rate = dec("vat_rate")?.ok_or_else(|| err("vat_rate is empty".into()))?;
         let vat_rate = VatRate::percent(rate).map_err(|e| err(e.to_string()))?;
@@ -183,10 +255,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<CatalogRow>, LoadError> {
                 max_qty: dec("max_qty")?,
             },
         };
-        out.push(CatalogRow {
-            store_id: get("store_id").filter(|s| !s.is_empty()).map(String::from),
-            item: normalise(item)?,
-        });
+        out.push(row(store_id, normalise(item)?, low_stock, false)?);
     }
     Ok(out)
 }

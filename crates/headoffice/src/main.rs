@@ -48,7 +48,7 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// List alerts (chains broken, hashes that do not match).
+    /// List alerts (chains broken, hashes that do not match, bad tail markers, low stock).
     Alerts {
         #[arg(long)]
         json: bool,
@@ -130,8 +130,12 @@ fn main() -> Result<()> {
                 println!("no alerts");
             } else {
                 for r in a {
+                    let cleared = r
+                        .cleared_at
+                        .map(|c| format!(" [cleared {c}]"))
+                        .unwrap_or_default();
                     println!(
-                        "{} {} {} seq {} (x{}): {}",
+                        "{} {} {} seq {} (x{}): {}{cleared}",
                         r.at, r.terminal_id, r.code, r.seq, r.count, r.detail
                     );
                 }

@@ -55,6 +55,45 @@ pub struct EventBatch {
     pub terminal_id: String,
     /// Consecutive seqs, ascending.
     pub events: Vec<WireEvent>,
+    /// The till's signed tail marker as it stood when the batch was read
+    /// (optional: older daemons do not send it, older servers ignore it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail: Option<TailMarker>,
+}
+
+/// The journal's signed tail marker: the terminal's newest (seq, hash),
+/// signed with its Ed25519 key over `till_journal::chain::tail_message`, so
+/// head office can tell the newest events are the terminal's own and notice
+/// when the till's journal lost its newest rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TailMarker {
+    pub seq: u64,
+    /// Lowercase hex, 32 bytes.
+    pub hash: String,
+    /// Lowercase hex, 64 bytes.
+    pub signature: String,
+}
+
+impl TailMarker {
+    pub fn new(seq: u64, hash: &[u8; 32], signature: &[u8]) -> TailMarker {
+        TailMarker {
+            seq,
+            hash: hex::encode(hash),
+            signature: hex::encode(signature),
+        }
+    }
+
+    /// (seq, hash, signature) decoded.
+    pub fn decode(&self) -> Result<(u64, [u8; 32], [u8; 64]), WireError> {
+        let hash = hex32(self.seq, "tail.hash", &self.hash)?;
+        let mut sig = [0u8; 64];
+        hex::decode_to_slice(&self.signature, &mut sig).map_err(|_| WireError::BadField {
+            seq: self.seq,
+            field: "tail.signature",
+            expected: "hex of 64 bytes",
+        })?;
+        Ok((self.seq, hash, sig))
+    }
 }
 
 /// One journal row on the wire (see the module documentation for encodings).
@@ -158,6 +197,15 @@ pub struct ErrorBody {
     pub expected_seq: Option<u64>,
 }
 
+/// An item withdrawn from the asking terminal's store: the till drops it
+/// from its catalog (sales already recorded keep their own copy of the line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogRemoval {
+    /// The catalog version at which it was withdrawn.
+    pub version: u64,
+    pub item_id: String,
+}
+
 /// One catalog entry as sent to a till: the item with its store's price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogEntry {
@@ -176,6 +224,10 @@ pub struct CatalogDelta {
     pub catalog_version: u64,
     /// Items changed after `since` (at most one entry per item id).
     pub items: Vec<CatalogEntry>,
+    /// Items withdrawn after `since` (never also in `items`). Absent from
+    /// older servers' answers: nothing withdrawn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<CatalogRemoval>,
 }
 
 /// A wire event could not be turned back into a journal row.
@@ -229,6 +281,8 @@ pub struct EventBatchRef<'a> {
     pub terminal_id: Cow<'a, str>,
     #[serde(borrow)]
     pub events: Vec<WireEventRef<'a>>,
+    #[serde(default)]
+    pub tail: Option<TailMarker>,
 }
 
 /// [`WireEvent`], borrowed.
@@ -356,6 +410,7 @@ impl EventBatch {
             version: PROTOCOL_VERSION,
             terminal_id: terminal_id.to_string(),
             events: events.iter().map(WireEvent::from_stored).collect(),
+            tail: None,
         }
     }
 
@@ -371,6 +426,16 @@ impl EventBatch {
     /// go straight into the body (no string per field, and base64 needs no
     /// escaping, so it is not scanned for it).
     pub fn encode_stored(terminal_id: &str, events: &[StoredEvent]) -> Vec<u8> {
+        Self::encode_stored_with_tail(terminal_id, events, None)
+    }
+
+    /// [`EventBatch::encode_stored`] carrying the till's tail marker: the
+    /// bytes `serde_json::to_vec` gives for that batch with `tail` set.
+    pub fn encode_stored_with_tail(
+        terminal_id: &str,
+        events: &[StoredEvent],
+        tail: Option<&TailMarker>,
+    ) -> Vec<u8> {
         let b64 = &base64::engine::general_purpose::STANDARD;
         let size: usize = events
             .iter()
@@ -419,7 +484,13 @@ impl EventBatch {
             }
             out.push(b'}');
         }
-        out.extend_from_slice(b"]}");
+        out.push(b']');
+        if let Some(t) = tail {
+            out.extend_from_slice(b",\"tail\":");
+            // A small struct of numbers and hex: serialising it cannot fail.
+            let _ = serde_json::to_writer(&mut out, t);
+        }
+        out.push(b'}');
         out
     }
 }

@@ -137,4 +137,14 @@ fn encode_stored_is_serde_json_byte_for_byte() {
             String::from_utf8(want).unwrap()
         );
     }
+    let tail = TailMarker::new(7, &[3u8; 32], &[4u8; 64]);
+    let mut b = EventBatch::from_stored("T01", &events[..2]);
+    b.tail = Some(tail.clone());
+    let body = EventBatch::encode_stored_with_tail("T01", &events[..2], Some(&tail));
+    assert_eq!(body, serde_json::to_vec(&b).unwrap());
+    let back: EventBatchRef<'_> = serde_json::from_slice(&body).unwrap();
+    assert_eq!(back.tail.as_ref().map(|t| t.decode().unwrap().0), Some(7));
+    let plain = EventBatch::encode_stored("T01", &events[..2]);
+    let old: EventBatchRef<'_> = serde_json::from_slice(&plain).unwrap();
+    assert!(old.tail.is_none(), "a batch without a tail still reads");
 }

@@ -6,8 +6,9 @@
 //! | `catalog(item_id, version, item)` | one row per article; `item` is the `till_core::Item` as JSON |
 //! | `meta(key, value)` | `catalog_version` (integer): the head office version applied |
 //!
-//! A delta is applied in one transaction (upsert per article + the version),
-//! so the counter sees the old catalog or the new one, never half of each.
+//! A delta is applied in one transaction (upsert per article, removal of the
+//! articles withdrawn, and the version), so the counter sees the old catalog
+//! or the new one, never half of each.
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::Path;
@@ -76,6 +77,12 @@ impl LocalCatalog {
                     detail: err.to_string(),
                 })?;
                 put.execute(params![e.item.id, to_i64(e.version), json])?;
+            }
+            // Withdrawn at head office: no longer sellable here. Sales already
+            // in the journal carry their own copy of each line.
+            let mut drop = tx.prepare_cached("DELETE FROM catalog WHERE item_id = ?1")?;
+            for r in &delta.removed {
+                drop.execute(params![r.item_id])?;
             }
         }
         let new = old.max(delta.catalog_version);

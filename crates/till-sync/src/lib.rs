@@ -29,6 +29,7 @@ pub mod config;
 mod push;
 pub mod state;
 pub mod syncer;
+mod tail;
 
 pub use config::Config;
 pub use syncer::{status, PassReport, Status, SyncError, Syncer};

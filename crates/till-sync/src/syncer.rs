@@ -6,6 +6,7 @@ use crate::client::{HeadOffice, PushOutcome};
 use crate::config::{Config, ConfigError};
 use crate::push::{self, Limits, Prepared};
 use crate::state::{now, SyncState};
+use crate::tail::TailReader;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -84,6 +85,8 @@ pub struct Syncer {
     resume_from: Option<u64>,
     /// Batch bounds: the configured ones, halved while head office answers 413.
     limits: Limits,
+    /// The journal's signed tail marker, sent with each batch.
+    tail: TailReader,
 }
 
 impl Syncer {
@@ -108,8 +111,10 @@ impl Syncer {
             events: cfg.batch_events.max(1),
             bytes: cfg.batch_bytes.max(1),
         };
+        let tail = TailReader::open(&cfg.journal);
         Ok(Syncer {
             limits,
+            tail,
             cfg,
             journal,
             ho,
@@ -140,13 +145,13 @@ impl Syncer {
             };
             let batch = match prepared.take() {
                 Some(p) if p.first == from => p,
-                _ => push::prepare(&self.journal, self.limits, from)?,
+                _ => push::prepare(&self.journal, &self.tail, self.limits, from)?,
             };
             if batch.count == 0 {
                 self.resume_from = None;
                 return Ok(acked_total);
             }
-            let run = push::run(&self.ho, &self.journal, self.limits, batch)?;
+            let run = push::run(&self.ho, &self.journal, &self.tail, self.limits, batch)?;
             acked_total += run.acked;
             self.state.events_pushed += run.acked;
             if run.acked > 0 {
@@ -215,7 +220,10 @@ impl Syncer {
         let mut cat = LocalCatalog::open(&self.cfg.catalog_path())?;
         let since = cat.version()?;
         let delta = self.ho.catalog(since).map_err(SyncError::Transient)?;
-        let applied = if delta.catalog_version > since || !delta.items.is_empty() {
+        let applied = if delta.catalog_version > since
+            || !delta.items.is_empty()
+            || !delta.removed.is_empty()
+        {
             Some(cat.apply(&delta)?)
         } else {
             None

@@ -4,9 +4,13 @@
 //! disagree on the rules.
 
 pub mod fast;
+mod low_stock;
 mod shared;
+mod tail;
 
+pub use low_stock::{low_stock_changes, LowStock, LowStockRow};
 pub use shared::{Shared, SharedError};
+pub use tail::{check_tail, TailAlert, TailSeen};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

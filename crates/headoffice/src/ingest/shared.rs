@@ -8,7 +8,7 @@
 //! waiting. The result equals [`verify_hashes`] and [`Deltas::of`] over the
 //! whole run.
 
-use super::{fast, verify_hashes, Builder, Deltas, Plan};
+use super::{fast, verify_hashes, Builder, Deltas, Plan, TailSeen};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -30,6 +30,8 @@ struct Progress {
 
 pub struct Shared<'a> {
     events: &'a [StoredEvent],
+    /// The till's tail marker sent with the batch, if any.
+    tail: Option<TailSeen>,
     chunk: usize,
     chunks: usize,
     next: AtomicUsize,
@@ -43,6 +45,7 @@ impl<'a> Shared<'a> {
         let chunk = chunk.max(1);
         Shared {
             events,
+            tail: None,
             chunk,
             chunks: events.len().div_ceil(chunk),
             next: AtomicUsize::new(0),
@@ -56,8 +59,18 @@ impl<'a> Shared<'a> {
         }
     }
 
+    /// With the tail marker the batch carried.
+    pub fn with_tail(mut self, tail: Option<TailSeen>) -> Shared<'a> {
+        self.tail = tail;
+        self
+    }
+
     pub fn events(&self) -> &'a [StoredEvent] {
         self.events
+    }
+
+    pub fn tail(&self) -> Option<&TailSeen> {
+        self.tail.as_ref()
     }
 
     /// The result will not be used (the batch was refused, or only part of

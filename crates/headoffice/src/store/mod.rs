@@ -125,7 +125,8 @@ pub struct ClosingReceived {
     pub grand_total_abs: Decimal,
 }
 
-/// An alert raised on ingest (chain broken, hash mismatch).
+/// An alert raised on ingest: chain broken, hash mismatch, bad signature,
+/// bad tail marker, or `low_stock:<item>` (detail names the store and level).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alert {
     pub id: i64,
@@ -136,6 +137,9 @@ pub struct Alert {
     pub detail: String,
     /// How many times the same refusal was seen.
     pub count: u64,
+    /// When the condition ended (a low stock level back above its threshold);
+    /// None while it holds.
+    pub cleared_at: Option<String>,
 }
 
 /// One stored event with its feed position (ERP feed).
@@ -151,6 +155,22 @@ pub struct FeedEvent {
 pub struct CatalogRow {
     pub store_id: Option<String>,
     pub item: Item,
+    /// Raise a `low_stock` alert when the store's level falls to or below this.
+    pub low_stock: Option<Decimal>,
+    /// The item is withdrawn (for every store, or for `store_id`): tills drop
+    /// it from their catalog. Only `item.id` matters then.
+    pub deleted: bool,
+}
+
+impl CatalogRow {
+    pub fn new(store_id: Option<String>, item: Item) -> CatalogRow {
+        CatalogRow {
+            store_id,
+            item,
+            low_stock: None,
+            deleted: false,
+        }
+    }
 }
 
 /// Everything head office stores.
@@ -245,5 +265,58 @@ pub(crate) fn hash32(what: &'static str, v: &[u8]) -> Result<[u8; 32]> {
     <[u8; 32]>::try_from(v).map_err(|_| StoreError::Corrupt {
         what,
         detail: format!("hash of {} bytes", v.len()),
+    })
+}
+
+/// A catalog row read for [`Store::catalog_since`].
+pub(crate) struct CatalogFound {
+    /// The store's own row (else the every-store row).
+    pub own: bool,
+    pub item_id: String,
+    pub version: u64,
+    /// `till_core::Item` as JSON.
+    pub item: String,
+    pub deleted: bool,
+}
+
+/// Builds a delta from the rows of the items changed after `since`, sorted
+/// by item id: per item, the store's own row wins over the every-store row
+/// (a withdrawal included), and the version is the newer of the two.
+pub(crate) fn catalog_delta(
+    since: u64,
+    current: u64,
+    found: Vec<CatalogFound>,
+) -> Result<CatalogDelta> {
+    let mut items = Vec::new();
+    let mut removed = Vec::new();
+    let mut rows = found.into_iter().peekable();
+    while let Some(first) = rows.next() {
+        let mut version = first.version;
+        let mut pick = first;
+        while let Some(next) = rows.next_if(|r| r.item_id == pick.item_id) {
+            version = version.max(next.version);
+            if next.own || !pick.own {
+                pick = next;
+            }
+        }
+        if pick.deleted {
+            removed.push(sync_proto::CatalogRemoval {
+                version,
+                item_id: pick.item_id,
+            });
+            continue;
+        }
+        let item: Item = serde_json::from_str(&pick.item).map_err(|e| StoreError::Corrupt {
+            what: "catalog.item",
+            detail: format!("{}: {e}", pick.item_id),
+        })?;
+        items.push(sync_proto::CatalogEntry { version, item });
+    }
+    Ok(CatalogDelta {
+        version: sync_proto::PROTOCOL_VERSION,
+        since,
+        catalog_version: current,
+        items,
+        removed,
     })
 }

@@ -22,12 +22,11 @@ use crate::ingest::{self, ChainHead, Deltas, Plan};
 use postgres::{Client, NoTls, Transaction};
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
-use sync_proto::{CatalogDelta, CatalogEntry, PROTOCOL_VERSION};
-use till_core::Item;
+use sync_proto::CatalogDelta;
 use till_journal::chain::GENESIS_PREV_HASH;
 use till_journal::StoredEvent;
 
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
 /// Advisory lock key that orders feed ids (arbitrary, stable).
 const FEED_LOCK: i64 = 0x636f_6d70_7465_6564;
 
@@ -105,6 +104,22 @@ CREATE TABLE IF NOT EXISTS catalog (
     PRIMARY KEY (store_id, item_id)
 );
 CREATE INDEX IF NOT EXISTS catalog_by_version ON catalog(version);
+-- Low-stock thresholds (store_id '' = every store) and the items low now.
+CREATE TABLE IF NOT EXISTS stock_thresholds (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    threshold NUMERIC NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+);
+CREATE TABLE IF NOT EXISTS low_stock (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    alert_id BIGINT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+);
+-- Schema 2: columns added to tables of schema 1.
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS cleared_at TEXT;
+ALTER TABLE catalog ADD COLUMN IF NOT EXISTS deleted BOOLEAN NOT NULL DEFAULT false;
 CREATE TABLE IF NOT EXISTS catalog_versions (
     version BIGINT PRIMARY KEY,
     loaded_at TEXT NOT NULL,
@@ -180,6 +195,26 @@ fn is_retryable(e: &postgres::Error) -> bool {
 }
 
 impl PgStore {
+    /// Ingests `batch` with the tail marker it carried, retrying deadlocks
+    /// and serialisation failures.
+    fn ingest_tail(
+        &self,
+        t: &TerminalAuth,
+        batch: &[StoredEvent],
+        tail: Option<&ingest::TailSeen>,
+    ) -> Result<IngestOutcome> {
+        let mut c = self.conn()?;
+        let mut attempt = 0;
+        loop {
+            match self.ingest_once(&mut c, t, batch, tail) {
+                Ok(o) => return Ok(o),
+                Err(PgOrStore::Pg(e)) if is_retryable(&e) && attempt < 5 => attempt += 1,
+                Err(PgOrStore::Pg(e)) => return Err(e.into()),
+                Err(PgOrStore::Store(e)) => return Err(e),
+            }
+        }
+    }
+
     /// Connects (one connection now, to fail early; more on demand).
     pub fn connect(url: &str) -> Result<PgStore> {
         let first = Client::connect(url, NoTls)?;
@@ -223,6 +258,7 @@ impl PgStore {
         c: &mut Client,
         t: &TerminalAuth,
         batch: &[StoredEvent],
+        tail: Option<&ingest::TailSeen>,
     ) -> std::result::Result<IngestOutcome, PgOrStore> {
         let mut tx = c.transaction()?;
         let row = tx.query_opt(
@@ -278,12 +314,16 @@ impl PgStore {
                         inserted.and(deltas)
                     })?;
                     apply_deltas(&mut tx, t, &deltas)?;
+                    low_stock(&mut tx, t, &deltas, last.seq, &now)?;
+                    let key = deltas.public_key.as_deref().or(public_key.as_deref());
+                    check_tail(&mut tx, t, tail, key, last.seq)?;
                     tx.execute(
                         "UPDATE terminals SET last_seq = $2, last_hash = $3, last_seen = $4, last_event_ts = $5
                          WHERE terminal_id = $1",
                         &[&t.terminal_id, &to_i64(last.seq), &&last.hash[..], &now, &last.ts],
                     )?;
                 } else {
+                    check_tail(&mut tx, t, tail, public_key.as_deref(), h.last_seq)?;
                     tx.execute(
                         "UPDATE terminals SET last_seen = $2 WHERE terminal_id = $1",
                         &[&t.terminal_id, &now],
@@ -399,6 +439,121 @@ fn apply_deltas(tx: &mut Transaction<'_>, t: &TerminalAuth, d: &Deltas) -> Resul
     Ok(())
 }
 
+/// Raises or clears `low_stock` alerts for the items whose level this batch
+/// moved. Runs after the stock upserts, which hold those rows' locks: two
+/// terminals of one store take turns per item.
+fn low_stock(
+    tx: &mut Transaction<'_>,
+    t: &TerminalAuth,
+    d: &Deltas,
+    seq: u64,
+    now: &str,
+) -> Result<()> {
+    if d.levels.is_empty() {
+        return Ok(());
+    }
+    let any: bool = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM stock_thresholds WHERE store_id IN ('', $1))",
+            &[&t.store_id],
+        )?
+        .get(0);
+    if !any {
+        return Ok(());
+    }
+    let items: Vec<&str> = d.levels.keys().map(String::as_str).collect();
+    let mut rows = Vec::new();
+    for r in tx.query(
+        "SELECT u.item, l.level::text, coalesce(own.threshold, every.threshold)::text, m.alert_id
+         FROM unnest($2::text[]) AS u(item)
+         JOIN stock_levels l ON l.store_id = $1 AND l.item_id = u.item
+         LEFT JOIN stock_thresholds own ON own.store_id = $1 AND own.item_id = u.item
+         LEFT JOIN stock_thresholds every ON every.store_id = '' AND every.item_id = u.item
+         LEFT JOIN low_stock m ON m.store_id = $1 AND m.item_id = u.item
+         WHERE coalesce(own.threshold, every.threshold) IS NOT NULL",
+        &[&t.store_id, &items],
+    )? {
+        let (level, threshold): (String, String) = (r.get(1), r.get(2));
+        rows.push(ingest::LowStockRow {
+            item_id: r.get(0),
+            level: parse_dec("stock_levels.level", &level)?,
+            threshold: parse_dec("stock_thresholds.threshold", &threshold)?,
+            open_alert: r.get(3),
+        });
+    }
+    for change in ingest::low_stock_changes(&t.store_id, rows) {
+        match change {
+            ingest::LowStock::Raise { item_id, detail } => {
+                let id: i64 = tx
+                    .query_one(
+                        "INSERT INTO alerts (at, terminal_id, code, seq, detail) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (terminal_id, code, seq) DO UPDATE
+                         SET count = alerts.count + 1, at = EXCLUDED.at, detail = EXCLUDED.detail, cleared_at = NULL
+                         RETURNING id",
+                        &[&now, &t.terminal_id, &format!("low_stock:{item_id}"), &to_i64(seq), &detail],
+                    )?
+                    .get(0);
+                tx.execute(
+                    "INSERT INTO low_stock (store_id, item_id, alert_id) VALUES ($1, $2, $3)
+                     ON CONFLICT (store_id, item_id) DO UPDATE SET alert_id = EXCLUDED.alert_id",
+                    &[&t.store_id, &item_id, &id],
+                )?;
+            }
+            ingest::LowStock::Clear { item_id, alert_id } => {
+                tx.execute(
+                    "UPDATE alerts SET cleared_at = $2 WHERE id = $1",
+                    &[&alert_id, &now],
+                )?;
+                tx.execute(
+                    "DELETE FROM low_stock WHERE store_id = $1 AND item_id = $2",
+                    &[&t.store_id, &item_id],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the tail marker the batch carried ([`ingest::check_tail`]); an
+/// alert commits with the batch, which is stored all the same.
+fn check_tail(
+    tx: &mut Transaction<'_>,
+    t: &TerminalAuth,
+    tail: Option<&ingest::TailSeen>,
+    public_key: Option<&str>,
+    head_seq: u64,
+) -> Result<()> {
+    let Some(tail) = tail else {
+        return Ok(());
+    };
+    let held = if tail.seq == 0 || tail.seq > head_seq {
+        None
+    } else {
+        tx.query_opt(
+            "SELECT hash FROM events WHERE terminal_id = $1 AND seq = $2",
+            &[&t.terminal_id, &to_i64(tail.seq)],
+        )?
+        .map(|r| hash32("events.hash", &r.get::<_, Vec<u8>>(0)))
+        .transpose()?
+    };
+    if let Err((code, detail)) = ingest::check_tail(&t.terminal_id, public_key, tail, held) {
+        tracing::error!(terminal = %t.terminal_id, seq = tail.seq, %detail, "ALERT: {code}");
+        tx.execute(
+            "INSERT INTO alerts (at, terminal_id, code, seq, detail) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (terminal_id, code, seq) DO UPDATE
+             SET count = alerts.count + 1, at = EXCLUDED.at, detail = EXCLUDED.detail",
+            &[
+                &now_rfc3339(),
+                &t.terminal_id,
+                &code,
+                &to_i64(tail.seq),
+                &detail,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 fn write_alert(
     c: &mut Client,
     terminal_id: &str,
@@ -431,8 +586,9 @@ impl Store for PgStore {
                     "database schema {v} is newer than this build ({SCHEMA_VERSION})"
                 )))
             }
-            Some(_) => {}
-            None => {
+            Some(v) if v == SCHEMA_VERSION => {}
+            _ => {
+                tx.execute("DELETE FROM schema_version", &[])?;
                 tx.execute(
                     "INSERT INTO schema_version (version) VALUES ($1)",
                     &[&SCHEMA_VERSION],
@@ -499,16 +655,18 @@ impl Store for PgStore {
     }
 
     fn ingest(&self, t: &TerminalAuth, batch: &[StoredEvent]) -> Result<IngestOutcome> {
-        let mut c = self.conn()?;
-        let mut attempt = 0;
-        loop {
-            match self.ingest_once(&mut c, t, batch) {
-                Ok(o) => return Ok(o),
-                Err(PgOrStore::Pg(e)) if is_retryable(&e) && attempt < 5 => attempt += 1,
-                Err(PgOrStore::Pg(e)) => return Err(e.into()),
-                Err(PgOrStore::Store(e)) => return Err(e),
-            }
-        }
+        self.ingest_tail(t, batch, None)
+    }
+
+    fn ingest_prepared(
+        &self,
+        t: &TerminalAuth,
+        work: &ingest::Shared<'_>,
+    ) -> Result<IngestOutcome> {
+        // Hashing and payload reading run here inside the transaction,
+        // beside the insert (see ingest_once), not ahead of it.
+        work.cancel();
+        self.ingest_tail(t, work.events(), work.tail())
     }
 
     fn load_catalog(&self, rows: &[CatalogRow]) -> Result<u64> {
@@ -524,26 +682,48 @@ impl Store for PgStore {
         let mut changed = 0i64;
         for row in rows {
             let store = row.store_id.as_deref().unwrap_or("");
+            if row.deleted {
+                tx.execute(
+                    "DELETE FROM stock_thresholds WHERE store_id = $1 AND item_id = $2",
+                    &[&store, &row.item.id],
+                )?;
+                // Withdrawn: the last item text stays, flagged.
+                let n = tx.execute(
+                    "UPDATE catalog SET version = $3, deleted = true
+                     WHERE store_id = $1 AND item_id = $2 AND NOT deleted",
+                    &[&store, &row.item.id, &version],
+                )?;
+                changed += i64::try_from(n).unwrap_or(0);
+                continue;
+            }
+            if let Some(th) = row.low_stock {
+                tx.execute(
+                    "INSERT INTO stock_thresholds (store_id, item_id, threshold) VALUES ($1, $2, $3::text::numeric)
+                     ON CONFLICT (store_id, item_id) DO UPDATE SET threshold = EXCLUDED.threshold",
+                    &[&store, &row.item.id, &th.to_string()],
+                )?;
+            }
             let json = serde_json::to_string(&row.item)
                 .map_err(|e| StoreError::Invalid(format!("item {}: {e}", row.item.id)))?;
             // Unchanged items keep their version.
             let n = tx.execute(
-                "INSERT INTO catalog (store_id, item_id, version, item) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (store_id, item_id) DO UPDATE SET version = EXCLUDED.version, item = EXCLUDED.item
-                 WHERE catalog.item <> EXCLUDED.item",
+                "INSERT INTO catalog (store_id, item_id, version, item, deleted) VALUES ($1, $2, $3, $4, false)
+                 ON CONFLICT (store_id, item_id) DO UPDATE
+                 SET version = EXCLUDED.version, item = EXCLUDED.item, deleted = false
+                 WHERE catalog.item <> EXCLUDED.item OR catalog.deleted",
                 &[&store, &row.item.id, &version, &json],
             )?;
             changed += i64::try_from(n).unwrap_or(0);
         }
-        if changed == 0 {
-            return Ok(to_u64(version - 1));
+        if changed > 0 {
+            tx.execute(
+                "INSERT INTO catalog_versions (version, loaded_at, items) VALUES ($1, $2, $3)",
+                &[&version, &now_rfc3339(), &changed],
+            )?;
         }
-        tx.execute(
-            "INSERT INTO catalog_versions (version, loaded_at, items) VALUES ($1, $2, $3)",
-            &[&version, &now_rfc3339(), &changed],
-        )?;
+        // Thresholds may have changed even when no item did.
         tx.commit()?;
-        Ok(to_u64(version))
+        Ok(to_u64(if changed > 0 { version } else { version - 1 }))
     }
 
     fn catalog_since(&self, store_id: &str, since: u64) -> Result<CatalogDelta> {
@@ -555,38 +735,26 @@ impl Store for PgStore {
             )?
             .get(0);
         let rows = c.query(
-            "SELECT store_id, item_id, version, item FROM catalog
+            "SELECT store_id, item_id, version, item, deleted FROM catalog
              WHERE store_id IN ('', $1) AND item_id IN
                (SELECT item_id FROM catalog WHERE version > $2 AND store_id IN ('', $1))
              ORDER BY item_id, store_id",
             &[&store_id, &to_i64(since)],
         )?;
-        let mut items: BTreeMap<String, CatalogEntry> = BTreeMap::new();
-        for r in rows {
-            let store: String = r.get(0);
-            let id: String = r.get(1);
-            let version = to_u64(r.get(2));
-            let json: String = r.get(3);
-            let item: Item = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-                what: "catalog.item",
-                detail: format!("{id}: {e}"),
-            })?;
-            let own = !store.is_empty();
-            let slot = items.entry(id).or_insert(CatalogEntry {
-                version,
-                item: item.clone(),
-            });
-            slot.version = slot.version.max(version);
-            if own {
-                slot.item = item;
-            }
-        }
-        Ok(CatalogDelta {
-            version: PROTOCOL_VERSION,
-            since,
-            catalog_version: to_u64(current),
-            items: items.into_values().collect(),
-        })
+        let found = rows
+            .iter()
+            .map(|r| {
+                let store: String = r.get(0);
+                super::CatalogFound {
+                    own: !store.is_empty(),
+                    item_id: r.get(1),
+                    version: to_u64(r.get(2)),
+                    item: r.get(3),
+                    deleted: r.get(4),
+                }
+            })
+            .collect();
+        super::catalog_delta(since, to_u64(current), found)
     }
 
     fn terminals(&self) -> Result<Vec<TerminalState>> {
@@ -594,7 +762,7 @@ impl Store for PgStore {
         let rows = c.query(
             "SELECT t.terminal_id, t.store_id, t.last_seq, t.last_seen, t.last_event_ts,
                     (SELECT count(*) FROM events e WHERE e.terminal_id = t.terminal_id),
-                    (SELECT count(*) FROM alerts a WHERE a.terminal_id = t.terminal_id)
+                    (SELECT count(*) FROM alerts a WHERE a.terminal_id = t.terminal_id AND a.cleared_at IS NULL)
              FROM terminals t ORDER BY t.store_id, t.terminal_id",
             &[],
         )?;
@@ -689,7 +857,7 @@ impl Store for PgStore {
     fn alerts(&self) -> Result<Vec<Alert>> {
         let mut c = self.conn()?;
         let rows = c.query(
-            "SELECT id, at, terminal_id, code, seq, detail, count FROM alerts ORDER BY id",
+            "SELECT id, at, terminal_id, code, seq, detail, count, cleared_at FROM alerts ORDER BY id",
             &[],
         )?;
         Ok(rows
@@ -702,6 +870,7 @@ impl Store for PgStore {
                 seq: to_u64(r.get(4)),
                 detail: r.get(5),
                 count: to_u64(r.get(6)),
+                cleared_at: r.get(7),
             })
             .collect())
     }

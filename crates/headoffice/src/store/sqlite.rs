@@ -11,12 +11,11 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
-use sync_proto::{CatalogDelta, CatalogEntry, PROTOCOL_VERSION};
-use till_core::Item;
+use sync_proto::CatalogDelta;
 use till_journal::chain::GENESIS_PREV_HASH;
 use till_journal::StoredEvent;
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Events per chunk of hash checking and projection reading.
 const CHUNK: usize = 250;
@@ -96,6 +95,21 @@ CREATE TABLE IF NOT EXISTS catalog (
     PRIMARY KEY (store_id, item_id)
 );
 CREATE INDEX IF NOT EXISTS catalog_by_version ON catalog(version);
+-- Low-stock thresholds from catalog loads; store_id '' = every store, a
+-- store's own row wins.
+CREATE TABLE IF NOT EXISTS stock_thresholds (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    threshold TEXT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+) WITHOUT ROWID;
+-- Items at or below their threshold now, and the alert raised when they got there.
+CREATE TABLE IF NOT EXISTS low_stock (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    alert_id INTEGER NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS catalog_versions (
     version INTEGER PRIMARY KEY,
     loaded_at TEXT NOT NULL,
@@ -274,6 +288,122 @@ fn apply_deltas(tx: &Transaction<'_>, t: &TerminalAuth, d: &Deltas) -> Result<()
     Ok(())
 }
 
+/// Raises or clears `low_stock` alerts for the items whose level this batch
+/// moved (nothing to read when the store has no threshold at all).
+fn low_stock(
+    tx: &Transaction<'_>,
+    t: &TerminalAuth,
+    d: &Deltas,
+    seq: u64,
+    now: &str,
+) -> Result<()> {
+    if d.levels.is_empty() {
+        return Ok(());
+    }
+    let any: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM stock_thresholds WHERE store_id IN ('', ?1))",
+        )?
+        .query_row([&t.store_id], |r| r.get(0))?;
+    if !any {
+        return Ok(());
+    }
+    let items = serde_json::to_string(&d.levels.keys().collect::<Vec<_>>())
+        .map_err(|e| StoreError::Invalid(format!("stock items: {e}")))?;
+    let mut rows = Vec::new();
+    {
+        let mut st = tx.prepare_cached(
+            "SELECT j.value, l.level, coalesce(own.threshold, every.threshold), m.alert_id
+             FROM json_each(?2) AS j
+             JOIN stock_levels l ON l.store_id = ?1 AND l.item_id = j.value
+             LEFT JOIN stock_thresholds own ON own.store_id = ?1 AND own.item_id = j.value
+             LEFT JOIN stock_thresholds every ON every.store_id = '' AND every.item_id = j.value
+             LEFT JOIN low_stock m ON m.store_id = ?1 AND m.item_id = j.value
+             WHERE coalesce(own.threshold, every.threshold) IS NOT NULL",
+        )?;
+        let mut q = st.query(params![t.store_id, items])?;
+        while let Some(r) = q.next()? {
+            let (item, level, threshold): (String, String, String) =
+                (r.get(0)?, r.get(1)?, r.get(2)?);
+            rows.push(ingest::LowStockRow {
+                item_id: item,
+                level: parse_dec("stock_levels.level", &level)?,
+                threshold: parse_dec("stock_thresholds.threshold", &threshold)?,
+                open_alert: r.get(3)?,
+            });
+        }
+    }
+    for change in ingest::low_stock_changes(&t.store_id, rows) {
+        match change {
+            ingest::LowStock::Raise { item_id, detail } => {
+                let id: i64 = tx
+                    .prepare_cached(
+                        "INSERT INTO alerts (at, terminal_id, code, seq, detail) VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (terminal_id, code, seq) DO UPDATE
+                         SET count = count + 1, at = excluded.at, detail = excluded.detail, cleared_at = NULL
+                         RETURNING id",
+                    )?
+                    .query_row(
+                        params![now, t.terminal_id, format!("low_stock:{item_id}"), to_i64(seq), detail],
+                        |r| r.get(0),
+                    )?;
+                tx.prepare_cached(
+                    "INSERT INTO low_stock (store_id, item_id, alert_id) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (store_id, item_id) DO UPDATE SET alert_id = excluded.alert_id",
+                )?
+                .execute(params![t.store_id, item_id, id])?;
+            }
+            ingest::LowStock::Clear { item_id, alert_id } => {
+                tx.prepare_cached("UPDATE alerts SET cleared_at = ?2 WHERE id = ?1")?
+                    .execute(params![alert_id, now])?;
+                tx.prepare_cached("DELETE FROM low_stock WHERE store_id = ?1 AND item_id = ?2")?
+                    .execute(params![t.store_id, item_id])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the tail marker the batch carried ([`ingest::check_tail`]); an
+/// alert commits with the batch, which is stored all the same.
+fn check_tail(
+    tx: &Transaction<'_>,
+    t: &TerminalAuth,
+    work: &ingest::Shared<'_>,
+    public_key: Option<&str>,
+    head_seq: u64,
+) -> Result<()> {
+    let Some(tail) = work.tail() else {
+        return Ok(());
+    };
+    let held = if tail.seq == 0 || tail.seq > head_seq {
+        None
+    } else {
+        let batch = work.events();
+        let in_batch = batch
+            .first()
+            .and_then(|f| tail.seq.checked_sub(f.seq))
+            .and_then(|i| batch.get(usize::try_from(i).ok()?))
+            .filter(|e| e.seq == tail.seq);
+        match in_batch {
+            Some(e) => Some(e.hash),
+            None => tx
+                .prepare_cached("SELECT hash FROM events WHERE terminal_id = ?1 AND seq = ?2")?
+                .query_row(params![t.terminal_id, to_i64(tail.seq)], |r| {
+                    r.get::<_, Vec<u8>>(0)
+                })
+                .optional()?
+                .map(|v| hash32("events.hash", &v))
+                .transpose()?,
+        }
+    };
+    if let Err((code, detail)) = ingest::check_tail(&t.terminal_id, public_key, tail, held) {
+        tracing::error!(terminal = %t.terminal_id, seq = tail.seq, %detail, "ALERT: {code}");
+        write_alert(tx, &t.terminal_id, code, tail.seq, &detail)?;
+    }
+    Ok(())
+}
+
 fn write_alert(
     conn: &Connection,
     terminal_id: &str,
@@ -321,6 +451,20 @@ impl Store for SqliteStore {
             )));
         }
         c.execute_batch(SCHEMA)?;
+        // Schema 2: columns added to tables of schema 1.
+        for (table, column, decl) in [
+            ("alerts", "cleared_at", "TEXT"),
+            ("catalog", "deleted", "INTEGER NOT NULL DEFAULT 0"),
+        ] {
+            let n: i64 = c.query_row(
+                "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
+                [table, column],
+                |r| r.get(0),
+            )?;
+            if n == 0 {
+                c.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+            }
+        }
         c.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(())
     }
@@ -448,6 +592,9 @@ impl Store for SqliteStore {
                         return Ok(IngestOutcome::HashMismatch { seq, detail });
                     }
                     apply_deltas(&tx, t, &deltas)?;
+                    low_stock(&tx, t, &deltas, last.seq, &now)?;
+                    let key = deltas.public_key.as_deref().or(public_key.as_deref());
+                    check_tail(&tx, t, work, key, last.seq)?;
                     tx.prepare_cached(
                         "UPDATE terminals SET last_seq = ?2, last_hash = ?3, last_seen = ?4, last_event_ts = ?5
                          WHERE terminal_id = ?1",
@@ -455,6 +602,7 @@ impl Store for SqliteStore {
                     .execute(params![t.terminal_id, to_i64(last.seq), &last.hash[..], now, last.ts])?;
                 } else {
                     work.cancel();
+                    check_tail(&tx, t, work, public_key.as_deref(), h.last_seq)?;
                     tx.prepare_cached(
                         "UPDATE terminals SET last_seen = ?2 WHERE terminal_id = ?1",
                     )?
@@ -496,35 +644,57 @@ impl Store for SqliteStore {
         )?;
         let mut changed = 0i64;
         {
-            let mut get =
-                tx.prepare_cached("SELECT item FROM catalog WHERE store_id = ?1 AND item_id = ?2")?;
+            let mut get = tx.prepare_cached(
+                "SELECT item, deleted FROM catalog WHERE store_id = ?1 AND item_id = ?2",
+            )?;
             let mut put = tx.prepare_cached(
-                "INSERT INTO catalog (store_id, item_id, version, item) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (store_id, item_id) DO UPDATE SET version = excluded.version, item = excluded.item",
+                "INSERT INTO catalog (store_id, item_id, version, item, deleted) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (store_id, item_id) DO UPDATE
+                 SET version = excluded.version, item = excluded.item, deleted = excluded.deleted",
+            )?;
+            let mut threshold = tx.prepare_cached(
+                "INSERT INTO stock_thresholds (store_id, item_id, threshold) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (store_id, item_id) DO UPDATE SET threshold = excluded.threshold",
+            )?;
+            let mut unthreshold = tx.prepare_cached(
+                "DELETE FROM stock_thresholds WHERE store_id = ?1 AND item_id = ?2",
             )?;
             for row in rows {
                 let store = row.store_id.as_deref().unwrap_or("");
+                let old: Option<(String, bool)> = get
+                    .query_row(params![store, row.item.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                if row.deleted {
+                    unthreshold.execute(params![store, row.item.id])?;
+                    // Withdrawn: keep the last item text, flag it (a
+                    // withdrawal of an item never loaded is nothing to publish).
+                    if let Some((item, false)) = old {
+                        put.execute(params![store, row.item.id, version, item, true])?;
+                        changed += 1;
+                    }
+                    continue;
+                }
+                if let Some(th) = row.low_stock {
+                    threshold.execute(params![store, row.item.id, th.to_string()])?;
+                }
                 let json = serde_json::to_string(&row.item)
                     .map_err(|e| StoreError::Invalid(format!("item {}: {e}", row.item.id)))?;
-                let old: Option<String> = get
-                    .query_row(params![store, row.item.id], |r| r.get(0))
-                    .optional()?;
                 // Unchanged items keep their version, so tills do not download them again.
-                if old.as_deref() != Some(json.as_str()) {
-                    put.execute(params![store, row.item.id, version, json])?;
+                if old != Some((json.clone(), false)) {
+                    put.execute(params![store, row.item.id, version, json, false])?;
                     changed += 1;
                 }
             }
         }
-        if changed == 0 {
-            return Ok(to_u64(version - 1));
+        if changed > 0 {
+            tx.execute(
+                "INSERT INTO catalog_versions (version, loaded_at, items) VALUES (?1, ?2, ?3)",
+                params![version, now_rfc3339(), changed],
+            )?;
         }
-        tx.execute(
-            "INSERT INTO catalog_versions (version, loaded_at, items) VALUES (?1, ?2, ?3)",
-            params![version, now_rfc3339(), changed],
-        )?;
+        // Thresholds may have changed even when no item did.
         tx.commit()?;
-        Ok(to_u64(version))
+        Ok(to_u64(if changed > 0 { version } else { version - 1 }))
     }
 
     fn catalog_since(&self, store_id: &str, since: u64) -> Result<CatalogDelta> {
@@ -535,43 +705,24 @@ impl Store for SqliteStore {
             |r| r.get(0),
         )?;
         let mut st = c.prepare_cached(
-            "SELECT store_id, item_id, version, item FROM catalog
+            "SELECT store_id, item_id, version, item, deleted FROM catalog
              WHERE store_id IN ('', ?1) AND item_id IN
                (SELECT item_id FROM catalog WHERE version > ?2 AND store_id IN ('', ?1))
              ORDER BY item_id, store_id",
         )?;
         let mut rows = st.query(params![store_id, to_i64(since)])?;
-        // item_id -> (entry, from the store's own row?)
-        let mut items: BTreeMap<String, (CatalogEntry, bool)> = BTreeMap::new();
+        let mut found = Vec::new();
         while let Some(r) = rows.next()? {
             let store: String = r.get(0)?;
-            let id: String = r.get(1)?;
-            let version = to_u64(r.get(2)?);
-            let json: String = r.get(3)?;
-            let item: Item = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-                what: "catalog.item",
-                detail: format!("{id}: {e}"),
-            })?;
-            let own = !store.is_empty();
-            let slot = items.entry(id).or_insert((
-                CatalogEntry {
-                    version,
-                    item: item.clone(),
-                },
-                own,
-            ));
-            slot.0.version = slot.0.version.max(version);
-            if own {
-                slot.0.item = item;
-                slot.1 = true;
-            }
+            found.push(super::CatalogFound {
+                own: !store.is_empty(),
+                item_id: r.get(1)?,
+                version: to_u64(r.get(2)?),
+                item: r.get(3)?,
+                deleted: r.get(4)?,
+            });
         }
-        Ok(CatalogDelta {
-            version: PROTOCOL_VERSION,
-            since,
-            catalog_version: to_u64(current),
-            items: items.into_values().map(|(e, _)| e).collect(),
-        })
+        super::catalog_delta(since, to_u64(current), found)
     }
 
     fn terminals(&self) -> Result<Vec<TerminalState>> {
@@ -579,7 +730,7 @@ impl Store for SqliteStore {
         let mut st = c.prepare_cached(
             "SELECT t.terminal_id, t.store_id, t.last_seq, t.last_seen, t.last_event_ts,
                     (SELECT count(*) FROM events e WHERE e.terminal_id = t.terminal_id),
-                    (SELECT count(*) FROM alerts a WHERE a.terminal_id = t.terminal_id)
+                    (SELECT count(*) FROM alerts a WHERE a.terminal_id = t.terminal_id AND a.cleared_at IS NULL)
              FROM terminals t ORDER BY t.store_id, t.terminal_id",
         )?;
         let rows = st.query_map([], |r| {
@@ -675,7 +826,7 @@ impl Store for SqliteStore {
     fn alerts(&self) -> Result<Vec<Alert>> {
         let c = self.lock()?;
         let mut st = c.prepare_cached(
-            "SELECT id, at, terminal_id, code, seq, detail, count FROM alerts ORDER BY id",
+            "SELECT id, at, terminal_id, code, seq, detail, count, cleared_at FROM alerts ORDER BY id",
         )?;
         let rows = st.query_map([], |r| {
             Ok(Alert {
@@ -686,6 +837,7 @@ impl Store for SqliteStore {
                 seq: to_u64(r.get(4)?),
                 detail: r.get(5)?,
                 count: to_u64(r.get(6)?),
+                cleared_at: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
