@@ -129,3 +129,36 @@ fn concert_over_a_pty() {
 fn caisse_ap_over_tcp() {
     whole_day(TerminalProtocol::CaisseAp);
 }
+
+/// A damaged answer and a lost one are not payments: the tender stays
+/// unpaid, and the retry pays once.
+fn damaged_then_retry(protocol: TerminalProtocol, script: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = TerminalSim::start(protocol, script.parse().unwrap()).unwrap();
+    let mut app = app_for(dir.path(), &sim, Duration::from_millis(1500));
+    sell(&mut app);
+    for _ in 0..2 {
+        press(&mut app, &[Key::F(2)]);
+        paid(&mut app);
+        assert!(matches!(app.screen, Screen::Payment), "{:?}", app.message);
+        assert!(app.basket.as_ref().unwrap().tenders().is_empty());
+        let msg = app.message.clone().unwrap().1;
+        assert!(msg.contains("NON"), "{msg}");
+    }
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    done(&app);
+    assert_eq!(card_money(&app.journal), (vec!["4.90".into()], vec![]));
+    check_journal(&app, FULL_PAN);
+}
+
+#[test]
+fn concert_damaged_answers() {
+    // A dropped Concert link is the pty itself going away: nothing to retry.
+    damaged_then_retry(TerminalProtocol::Concert, "garbled,no-answer,approve");
+}
+
+#[test]
+fn caisse_ap_damaged_answers() {
+    damaged_then_retry(TerminalProtocol::CaisseAp, "garbled,drop,approve");
+}
