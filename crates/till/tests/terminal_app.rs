@@ -195,6 +195,8 @@ fn no_answer_then_retry_records_one_payment() {
         "{msg}"
     );
     assert!(app.basket.as_ref().unwrap().tenders().is_empty());
+    let text = screen_text(&app, 128, 48);
+    assert!(text.contains("TPE: écoute une réponse tardive"), "{text}");
     press(&mut app, &[Key::F(2)]);
     paid(&mut app);
     assert!(

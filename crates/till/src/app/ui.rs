@@ -654,6 +654,15 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
         (Some(_), Some(a)) if a < 7200 => format!(", envoi il y a {} min", a / 60),
         (Some(_), Some(a)) => format!(", envoi il y a {} h", a / 3600),
     };
+    // The terminal only shows when it has something to say.
+    let terminal = if app.terminal.paying.is_some() {
+        " | TPE: paiement en cours"
+    } else if app.terminal.listening() {
+        " | TPE: écoute une réponse tardive"
+    } else {
+        ""
+    };
+    let unprinted = format!("{unprinted}{terminal}");
     let text = if area.width < 110 {
         format!(
             "Impr: {} | Tiroir: {} | Scan: {} | Sync: {} att.{}{}{}",

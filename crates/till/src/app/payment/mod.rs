@@ -19,6 +19,7 @@ mod refund;
 
 use super::devices::{Job, PayOutcome};
 use super::state::{App, Screen};
+use super::terminal::LATE_LISTEN;
 use anyhow::{anyhow, bail, Result};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -73,6 +74,8 @@ pub struct TerminalState {
     pub paying: Option<PayAttempt>,
     /// The last attempt that got no answer: a late one may still come.
     pub lost: Option<PayAttempt>,
+    /// When `lost` gave up (the worker listens for [`LATE_LISTEN`] after).
+    pub lost_at: Option<std::time::Instant>,
     /// A refund or cancellation paying back cards.
     pub reversal: Option<PendingReversal>,
     /// A late approval shown on [`Screen::LateApproval`].
@@ -138,6 +141,13 @@ fn needs_terminal(t: &TenderRecord) -> bool {
 /// it back on the terminal.
 pub fn terminal_approved(t: &TenderRecord) -> bool {
     t.card.as_ref().is_some_and(|c| c.approved)
+}
+
+impl TerminalState {
+    /// Whether the worker may still be listening for a late answer.
+    pub fn listening(&self) -> bool {
+        self.lost.is_some() && self.lost_at.is_some_and(|t| t.elapsed() < LATE_LISTEN)
+    }
 }
 
 impl App {
@@ -329,6 +339,7 @@ impl App {
                 let amount = self.money(a.amount);
                 if maybe_charged {
                     self.terminal.lost = Some(a.clone());
+                    self.terminal.lost_at = Some(std::time::Instant::now());
                 } else {
                     self.clear_pending();
                 }
