@@ -467,7 +467,27 @@ impl<'a> P<'a> {
         }
     }
 
+    /// A decimal in a string, read in one pass when it is short and plain
+    /// (`"-?[0-9.]+"`, what the till writes), else through [`decimal`].
     fn decimal(&mut self) -> Option<Decimal> {
+        self.ws();
+        let start = self.i;
+        if self.b.get(start) == Some(&b'"') {
+            let body = start + 1;
+            let mut end = body;
+            while end < body + 21
+                && self
+                    .b
+                    .get(end)
+                    .is_some_and(|c| c.is_ascii_digit() || *c == b'.' || *c == b'-')
+            {
+                end += 1;
+            }
+            if self.b.get(end) == Some(&b'"') {
+                self.i = end + 1;
+                return decimal(self.b.get(body..end)?);
+            }
+        }
         decimal(self.plain()?.as_bytes())
     }
 

@@ -58,7 +58,10 @@
 //!
 //! [`verify()`] opens the file read-only, reads everything in one snapshot and
 //! reports the first bad record ([`VerifyReport`], serialisable as JSON). See
-//! [`verify`](mod@verify) for the checks and their order.
+//! [`verify`](mod@verify) for the checks and their order. The stock ledger is
+//! read by a second read-only connection, checked to see the same snapshot
+//! (same tail marker and schema cookie), and compared chunk by chunk through
+//! keyed digests; where a chunk differs, row by row.
 //!
 //! # Errors
 //!

@@ -11,12 +11,20 @@
 //! 2. the signed tail marker: a valid signature, and the same seq and hash as
 //!    the last row (deleting the newest rows, or appending rows without the
 //!    key, is detected here);
-//! 3. the projections equal a fresh recomputation from the events.
+//! 3. the projections equal a fresh recomputation from the events: the stock
+//!    ledger row by row (the first differing row is named), then stock
+//!    levels, day totals, perpetual totals and closings.
 //!
 //! Speed: one read transaction, one streaming statement over the events; rows
 //! go in batches to worker threads that hash, decode and check signatures
 //! (each row stores its own prev_hash, so rows are checked independently),
 //! while the reading thread checks the links and seq continuity in order.
+//! With projections, the workers also recompute them: sales and stock
+//! movements through [`crate::fastpay`] (serde for anything it declines),
+//! into sums each worker keeps for the whole walk (see `verify_sums`), and the
+//! stock ledger is compared by chunk digests with a second connection reading
+//! the table meanwhile (see `ledger_check`). On the 1,000,000-event bench
+//! journal this is about 2.5 times the CPU of the chain-only walk.
 
 use crate::chain::{self, RecordFields};
 use crate::error::{classify, JournalError, Result};
