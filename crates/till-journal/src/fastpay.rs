@@ -42,6 +42,8 @@ pub(crate) struct SaleScan {
     /// (rate, base, tax, total)
     pub vat: Vec<[Decimal; 4]>,
     pub tenders: Vec<(TenderKind, Decimal)>,
+    /// The seq of the sale reversed (`reverses.seq`), if any.
+    pub reverses: Option<u64>,
 }
 
 /// A key as its length and first and last 8 bytes (zero-padded): equal codes
@@ -171,6 +173,9 @@ const MOVEMENT_KEYS: [Lit; 5] = [
 ];
 const MOVEMENT_LINE_KEYS: [Lit; 3] = [lit(b"item_id"), lit(b"delta"), lit(b"counted")];
 const REASON: Code = code(b"reason");
+const REVERSES: Code = code(b"reverses");
+const SEQ: Code = code(b"seq");
+const REF_KEYS: [Lit; 3] = [lit(b"terminal_id"), lit(b"seq"), lit(b"sale_no")];
 const DELTA: Code = code(b"delta");
 const TENDER_KEYS: [Lit; 4] = [
     lit(b"kind"),
@@ -352,6 +357,22 @@ impl<'a> P<'a> {
     fn literal(&mut self, word: &[u8]) -> Option<()> {
         self.ws();
         (self.b.get(self.i..self.i + word.len())? == word).then(|| self.i += word.len())
+    }
+
+    /// A JSON integer that fits a u64, as serde reads one (no sign, no
+    /// fraction, no exponent, no leading zero).
+    fn unsigned(&mut self) -> Option<u64> {
+        self.ws();
+        let start = self.i;
+        let n = self.digits();
+        let d = self.b.get(start..self.i)?;
+        if n == 0 || n > 19 || (n > 1 && d[0] == b'0') {
+            return None;
+        }
+        if matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        Some(d.iter().fold(0u64, |acc, c| acc * 10 + u64::from(c - b'0')))
     }
 
     fn boolean(&mut self) -> Option<bool> {
@@ -561,6 +582,8 @@ pub(crate) fn scan_sale(payload: &[u8], out: &mut SaleScan) -> Option<()> {
     out.lines.clear();
     out.vat.clear();
     out.tenders.clear();
+    out.reverses = None;
+    let mut reverses = false;
     let mut p = P {
         b: payload,
         i: 0,
@@ -622,7 +645,21 @@ pub(crate) fn scan_sale(payload: &[u8], out: &mut SaleScan) -> Option<()> {
             })?;
             Some(true)
         }
-        LINES | VAT | TENDERS => None,
+        REVERSES if !reverses => {
+            reverses = true;
+            if p.peek()? == b'n' {
+                p.literal(b"null")?;
+                return Some(true);
+            }
+            let mut seq = None;
+            p.object(&REF_KEYS, |p, key| match key {
+                SEQ => once(&mut seq, p.unsigned()),
+                _ => Some(false),
+            })?;
+            out.reverses = Some(seq?);
+            Some(true)
+        }
+        LINES | VAT | TENDERS | REVERSES => None,
         _ => Some(false),
     })?;
     p.ws();
@@ -800,6 +837,7 @@ mod timing {
             fn day(&mut self, _: NaiveDate, _: crate::projections::DayKey, _: Decimal) {}
             fn perpetual(&mut self, _: &'static str, _: Decimal) {}
             fn closing(&mut self, _: till_core::records::ClosingKind, _: &str, _: u64) {}
+            fn link(&mut self, _: u64) {}
         }
         time("scan+effects", &mut |p| {
             scan_sale(p, &mut scan).unwrap();

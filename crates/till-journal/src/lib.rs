@@ -26,7 +26,7 @@
 //!   written by `open`, carries the Unix epoch unless [`Journal::open_at`] is
 //!   given a time).
 //!
-//! # Schema (version 1, `PRAGMA user_version`; see [`schema`])
+//! # Schema (version 2, `PRAGMA user_version`; see [`schema`])
 //!
 //! | table | contents |
 //! |---|---|
@@ -38,6 +38,7 @@
 //! | `day_totals(day, key, amount)` | projection: totals per business day (keys in [`projections`]) |
 //! | `perpetual(key, amount)` | projection: `grand_total`, `grand_total_abs`, `sale_records` (receipt counter) |
 //! | `closings(kind, period, seq, last_seq)` | projection: closings recorded |
+//! | `sale_links(orig_seq, seq)` | projection: the refunds, cancellations and reprints (`seq`) referencing a sale (`orig_seq`); see [`Journal::sale_links`] |
 //! | `sync_cursor(id=1, acked_seq)` | what head office acknowledged; only moves forward, never past the head |
 //! | `basket(id=1, data)` | the sale in progress, serialised by the caller |
 //! | `users(user_id, record)` | user records (JSON) |
@@ -78,6 +79,7 @@ mod fastpay;
 mod journal;
 pub mod keys;
 mod ledger_check;
+mod links;
 mod outbox;
 pub mod projections;
 pub mod schema;

@@ -46,6 +46,9 @@ pub(crate) struct Effects {
     pub perpetual: Vec<(&'static str, Decimal)>,
     /// (kind, period, last_seq) of a closing.
     pub closing: Option<(ClosingKind, String, u64)>,
+    /// The seq of the sale a refund or cancellation reverses, or whose
+    /// receipt a reprint reprints (`sale_links`).
+    pub link: Option<u64>,
 }
 
 /// A `day_totals.key`, typed so the verifier can sum without allocating.
@@ -172,7 +175,11 @@ pub(crate) fn effects(event: &Event) -> Effects {
         Event::Closing(c) => {
             fx.closing = Some((c.kind, c.period.clone(), c.last_seq));
         }
+        Event::ReceiptReprinted(r) => fx.link = Some(r.sale.seq),
         _ => {}
+    }
+    if let Some(s) = event.sale() {
+        fx.link = s.reverses.as_ref().map(|r| r.seq);
     }
     fx
 }
@@ -218,6 +225,11 @@ mod fast {
         pub tenders: Vec<Tender>,
         pub change: Decimal,
         pub training: bool,
+        pub reverses: Option<SaleRef>,
+    }
+    #[derive(Deserialize)]
+    pub struct SaleRef {
+        pub seq: u64,
     }
     #[derive(Deserialize)]
     pub struct StockLine<'a> {
@@ -293,6 +305,7 @@ pub(crate) fn effects_from_payload(
                 fx.day = Some((s.business_day, day));
             }
             fx.perpetual = sale_perpetual(s.training, s.total);
+            fx.link = s.reverses.map(|r| r.seq);
         }
         "stock_movement" => {
             let m: fast::StockMovement<'_> = serde_json::from_slice(payload).map_err(err)?;
@@ -327,6 +340,7 @@ pub(crate) trait FxSink {
     fn day(&mut self, day: NaiveDate, key: DayKey, amount: Decimal);
     fn perpetual(&mut self, key: &'static str, amount: Decimal);
     fn closing(&mut self, kind: ClosingKind, period: &str, last_seq: u64);
+    fn link(&mut self, orig_seq: u64);
 }
 
 /// Collects, as [`effects`] builds them (for comparisons in tests).
@@ -347,6 +361,9 @@ impl FxSink for Effects {
     fn closing(&mut self, kind: ClosingKind, period: &str, last_seq: u64) {
         self.closing = Some((kind, period.to_string(), last_seq));
     }
+    fn link(&mut self, orig_seq: u64) {
+        self.link = Some(orig_seq);
+    }
 }
 
 /// Gives `fx` to `sink`.
@@ -365,6 +382,9 @@ pub(crate) fn feed(fx: &Effects, sink: &mut impl FxSink) {
     if let Some((kind, period, last)) = &fx.closing {
         sink.closing(*kind, period, *last);
     }
+    if let Some(orig) = fx.link {
+        sink.link(orig);
+    }
 }
 
 /// The effects of a sale scanned by [`crate::fastpay::scan_sale`], the same as
@@ -377,6 +397,9 @@ pub(crate) fn scanned_sale_effects(
     use till_core::records::SaleKind;
     let (kind, day, total, change, training) =
         (s.kind?, s.business_day?, s.total?, s.change?, s.training?);
+    if let Some(orig) = s.reverses {
+        sink.link(orig);
+    }
     if !training {
         let reason = match kind {
             SaleKind::Sale => "sale",
@@ -587,6 +610,14 @@ pub(crate) fn apply(conn: &rusqlite::Connection, seq: i64, fx: &Effects) -> rusq
             i64::try_from(*last_seq).unwrap_or(i64::MAX)
         ])?;
     }
+    if let Some(orig) = fx.link {
+        let mut st =
+            conn.prepare_cached("INSERT INTO sale_links (orig_seq, seq) VALUES (?1, ?2)")?;
+        st.execute(rusqlite::params![
+            i64::try_from(orig).unwrap_or(i64::MAX),
+            seq
+        ])?;
+    }
     Ok(())
 }
 
@@ -598,6 +629,9 @@ pub struct ProjectionSnapshot {
     pub perpetual: BTreeMap<String, Decimal>,
     /// (kind, period) -> (seq, last_seq)
     pub closings: BTreeMap<(String, String), (u64, u64)>,
+    /// (original sale's seq, seq of the record referencing it); None: the
+    /// journal predates the table (schema 1), nothing to compare.
+    pub sale_links: Option<std::collections::BTreeSet<(u64, u64)>>,
 }
 
 impl ProjectionSnapshot {
@@ -648,6 +682,18 @@ impl ProjectionSnapshot {
                 (seq.max(0) as u64, last.max(0) as u64),
             );
         }
+        if crate::schema::version(conn).map_err(db)? >= 2 {
+            let mut st = conn
+                .prepare("SELECT orig_seq, seq FROM sale_links")
+                .map_err(db)?;
+            let mut rows = st.query([]).map_err(db)?;
+            let mut links = std::collections::BTreeSet::new();
+            while let Some(r) = rows.next().map_err(db)? {
+                let (o, s): (i64, i64) = (r.get(0).map_err(db)?, r.get(1).map_err(db)?);
+                links.insert((o as u64, s as u64));
+            }
+            snap.sale_links = Some(links);
+        }
         Ok(snap)
     }
 
@@ -676,6 +722,20 @@ impl ProjectionSnapshot {
         diff("stock_levels", &self.stock_levels, &table.stock_levels)
             .or_else(|| diff("day_totals", &self.day_totals, &table.day_totals))
             .or_else(|| diff("perpetual", &self.perpetual, &table.perpetual))
+            .or_else(|| match (&self.sale_links, &table.sale_links) {
+                (Some(e), Some(t)) if e != t => {
+                    let d = e.symmetric_difference(t).next();
+                    Some((
+                        "sale_links",
+                        format!(
+                            "sale_links: first difference at (orig_seq, seq) {d:?}: the table holds {} links, the events give {}",
+                            t.len(),
+                            e.len()
+                        ),
+                    ))
+                }
+                _ => None,
+            })
             .or_else(|| {
                 if self.closings != table.closings {
                     Some((
@@ -699,6 +759,7 @@ pub(crate) struct Sums {
     day: BTreeMap<(NaiveDate, DayKey), Decimal>,
     perpetual: BTreeMap<&'static str, Decimal>,
     closings: Vec<(ClosingKind, String, i64, u64)>,
+    links: Vec<(u64, i64)>,
 }
 
 impl Sums {
@@ -717,6 +778,9 @@ impl Sums {
         }
         if let Some((kind, period, last)) = fx.closing {
             self.closings.push((kind, period, seq, last));
+        }
+        if let Some(orig) = fx.link {
+            self.links.push((orig, seq));
         }
     }
 
@@ -748,6 +812,13 @@ impl Sums {
                 period,
                 seq,
                 i64::try_from(*last).unwrap_or(i64::MAX)
+            ])?;
+        }
+        let mut st = conn.prepare("INSERT INTO sale_links (orig_seq, seq) VALUES (?1, ?2)")?;
+        for (orig, seq) in &self.links {
+            st.execute(rusqlite::params![
+                i64::try_from(*orig).unwrap_or(i64::MAX),
+                seq
             ])?;
         }
         Ok(())

@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 /// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Projection tables: derived from `events`, dropped and recomputed by
 /// `rebuild_projections`, compared with a recomputation by the verifier.
@@ -17,6 +17,7 @@ pub const PROJECTION_TABLES: &[&str] = &[
     "day_totals",
     "perpetual",
     "closings",
+    "sale_links",
 ];
 
 const V1: &str = r#"
@@ -114,8 +115,34 @@ CREATE TABLE users (
 );
 "#;
 
+/// Version 2: `sale_links`, so that a receipt's refunds, cancellations and
+/// reprints are found without scanning the journal after it. Filled from the
+/// events already there (SQLite's JSON functions read the same fields as
+/// `projections::effects`; a payload that is not JSON is skipped, and the
+/// verifier reports it anyway).
+const V2: &str = r#"
+CREATE TABLE sale_links (
+    orig_seq INTEGER NOT NULL,
+    seq      INTEGER NOT NULL,
+    PRIMARY KEY (orig_seq, seq)
+) WITHOUT ROWID;
+
+INSERT INTO sale_links (orig_seq, seq)
+SELECT orig, seq FROM (
+    SELECT json_extract(CAST(payload AS TEXT), '$.reverses.seq') AS orig, seq
+    FROM events
+    WHERE kind IN ('sale_completed', 'sale_cancelled', 'refund')
+      AND json_valid(CAST(payload AS TEXT))
+    UNION ALL
+    SELECT json_extract(CAST(payload AS TEXT), '$.sale.seq') AS orig, seq
+    FROM events
+    WHERE kind = 'receipt_reprinted' AND json_valid(CAST(payload AS TEXT))
+)
+WHERE typeof(orig) = 'integer';
+"#;
+
 /// Each entry migrates from version `index` to `index + 1`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Reads `PRAGMA user_version`.
 pub fn version(conn: &Connection) -> rusqlite::Result<i64> {

@@ -33,6 +33,8 @@ pub(crate) struct Sums {
     perpetual: Vec<(&'static str, Decimal)>,
     /// (seq, kind, period, last_seq)
     closings: Vec<(u64, String, String, u64)>,
+    /// (original seq, seq) of refunds, cancellations and reprints.
+    links: Vec<(u64, u64)>,
     /// The current batch's ledger rows, encoded.
     ledger: Vec<u8>,
 }
@@ -114,6 +116,10 @@ impl FxSink for Sums {
             last_seq,
         ));
     }
+
+    fn link(&mut self, orig_seq: u64) {
+        self.links.push((orig_seq, self.seq));
+    }
 }
 
 impl Sums {
@@ -140,6 +146,7 @@ impl Sums {
     pub fn merge(all: Vec<Sums>) -> ProjectionSnapshot {
         let mut snap = ProjectionSnapshot::default();
         let mut closings = Vec::new();
+        let mut links = std::collections::BTreeSet::new();
         for mut s in all {
             s.flush_stock();
             for (k, v) in s.stock {
@@ -164,7 +171,9 @@ impl Sums {
                 *snap.perpetual.entry(k.to_string()).or_default() += v;
             }
             closings.extend(s.closings);
+            links.extend(s.links);
         }
+        snap.sale_links = Some(links);
         closings.sort_by_key(|c| c.0);
         for (seq, kind, period, last) in closings {
             snap.closings.insert((kind, period), (seq, last));

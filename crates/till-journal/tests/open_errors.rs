@@ -23,14 +23,14 @@ fn newer_schema_is_refused_with_a_clear_message() {
             e,
             JournalError::NewerSchema {
                 found: 7,
-                supported: 1
+                supported: till_journal::schema::SCHEMA_VERSION
             }
         ),
         "{e}"
     );
     assert_eq!(
         e.to_string(),
-        "journal schema version 7 is newer than this till understands (1): upgrade the till software"
+        "journal schema version 7 is newer than this till understands (2): upgrade the till software"
     );
     assert!(matches!(
         Journal::open_read_only(db_path(dir.path())),

@@ -260,6 +260,21 @@ fn ledger_rows_no_event_explains_are_named() {
     }
 }
 
+/// A refund that references its sale (a `reverses` object, not null).
+fn refund_of(no: u64) -> Event {
+    match refund_of_a1(no, "2026-11-23") {
+        Event::Refund(mut r) => {
+            r.reverses = Some(till_core::records::SaleRef {
+                terminal_id: "T01".into(),
+                seq: 1234,
+                sale_no: "T01-000007".into(),
+            });
+            Event::Refund(r)
+        }
+        e => e,
+    }
+}
+
 fn movement() -> Event {
     Event::StockMovement(StockMovement {
         reason: StockReason::InventoryCount,
@@ -322,7 +337,7 @@ proptest! {
     fn the_scanner_agrees_with_serde_or_declines(e in edits(), which in 0usize..3) {
         let (kind, ev) = match which {
             0 => ("sale_completed", five_line_sale(7, "2026-11-23")),
-            1 => ("refund", refund_of_a1(8, "2026-11-23")),
+            1 => ("refund", refund_of(8)),
             _ => ("stock_movement", movement()),
         };
         let p = ev.payload();

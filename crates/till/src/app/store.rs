@@ -205,36 +205,62 @@ pub fn find_sale(journal: &Journal, sale_no: &str) -> Result<Option<FoundSale>> 
         reversals: Vec::new(),
         reprints: 0,
     };
+    // The records that reference the sale, from the journal's sale_links
+    // projection (a few rows); a journal too old to have it is scanned.
+    let rows = match journal.sale_links(seq)? {
+        Some(seqs) => {
+            let mut rows = Vec::with_capacity(seqs.len());
+            for s in seqs {
+                rows.extend(journal.events_after(s.saturating_sub(1), 1)?);
+            }
+            rows
+        }
+        None => scan_after(journal, seq)?,
+    };
+    for row in &rows {
+        let relevant = matches!(
+            row.kind.as_str(),
+            "refund" | "sale_cancelled" | "receipt_reprinted"
+        );
+        if !relevant || !contains(&row.payload, needle.as_bytes()) {
+            continue;
+        }
+        match row.decode() {
+            Ok(Event::Refund(r)) | Ok(Event::SaleCancelled(r))
+                if r.reverses.as_ref().map(|x| x.seq) == Some(seq) =>
+            {
+                out.reversals.push(r)
+            }
+            Ok(Event::ReceiptReprinted(r)) if r.sale.seq == seq => {
+                out.reprints = out.reprints.max(r.reprint_count)
+            }
+            _ => {}
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Every event after `seq` that could reference it (journals without
+/// `sale_links`).
+fn scan_after(journal: &Journal, seq: u64) -> Result<Vec<till_journal::StoredEvent>> {
+    let mut out = Vec::new();
     let mut after = seq;
     loop {
         let rows = journal.events_after(after, CHUNK)?;
         let Some(last) = rows.last() else { break };
         after = last.seq;
-        for row in &rows {
-            let relevant = matches!(
-                row.kind.as_str(),
+        let full = rows.len() == CHUNK;
+        out.extend(rows.into_iter().filter(|r| {
+            matches!(
+                r.kind.as_str(),
                 "refund" | "sale_cancelled" | "receipt_reprinted"
-            );
-            if !relevant || !contains(&row.payload, needle.as_bytes()) {
-                continue;
-            }
-            match row.decode() {
-                Ok(Event::Refund(r)) | Ok(Event::SaleCancelled(r))
-                    if r.reverses.as_ref().map(|x| x.seq) == Some(seq) =>
-                {
-                    out.reversals.push(r)
-                }
-                Ok(Event::ReceiptReprinted(r)) if r.sale.seq == seq => {
-                    out.reprints = out.reprints.max(r.reprint_count)
-                }
-                _ => {}
-            }
-        }
-        if rows.len() < CHUNK {
+            )
+        }));
+        if !full {
             break;
         }
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
