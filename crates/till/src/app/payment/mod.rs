@@ -99,8 +99,11 @@ pub struct PendingFile {
 
 /// Whole cents of `amount`; refuses anything finer or not positive.
 pub fn to_cents(amount: Money, currency: &Currency) -> Result<u64> {
-    let scale = Decimal::from(10u64.pow(currency.minor_units));
-    let minor = amount * scale;
+    // Typed by a technician or read from a config: checked, never a panic.
+    let minor = 10u64
+        .checked_pow(currency.minor_units)
+        .and_then(|s| amount.checked_mul(Decimal::from(s)))
+        .ok_or_else(|| anyhow!("montant {amount} trop grand pour le terminal"))?;
     if amount <= Decimal::ZERO || minor.fract() != Decimal::ZERO {
         bail!(
             "montant {amount} : il faut un montant positif en {} entiers",
@@ -118,7 +121,10 @@ pub fn to_cents(amount: Money, currency: &Currency) -> Result<u64> {
 
 /// Money from a count of minor units.
 pub fn from_cents(cents: u64, currency: &Currency) -> Money {
-    Decimal::from(cents) / Decimal::from(10u64.pow(currency.minor_units))
+    let mut m = Decimal::from(cents);
+    // Decimal keeps up to 28 places: more would fail, and no currency has them.
+    let _ = m.set_scale(currency.minor_units.min(28));
+    m
 }
 
 /// What the journal keeps of an answer: never a full card number, whatever
@@ -466,6 +472,7 @@ mod tests {
         assert!(to_cents(dec!(12.345), &eur).is_err());
         assert!(to_cents(dec!(0), &eur).is_err());
         assert!(to_cents(dec!(-1), &eur).is_err());
+        assert!(to_cents(Decimal::MAX, &eur).is_err());
         assert_eq!(from_cents(1234, &eur), dec!(12.34));
     }
 
