@@ -267,8 +267,11 @@ fn pay(t: &TerminalTarget, amount: &str, kind: PaymentKind) -> anyhow::Result<i3
     }
 }
 
+/// The same check as the till's (whole cents, positive), in the
+/// technician's language.
 fn crate_cents(amount: Decimal) -> anyhow::Result<u64> {
     till::app::payment::to_cents(amount, &till_core::Currency::eur())
+        .map_err(|_| anyhow::anyhow!("{amount}: give a positive amount in whole cents, e.g. 12.34"))
 }
 
 fn report_failure(
