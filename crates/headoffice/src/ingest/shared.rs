@@ -22,10 +22,16 @@ pub struct SharedError;
 /// (chunk index, first bad hash, sums) per finished chunk.
 type Done = Vec<(usize, Option<Plan>, Builder)>;
 
+/// The merged result: the first bad hash and the deltas of the run.
+type Merged = Result<(Option<Plan>, Deltas), SharedError>;
+
 struct Progress {
     done: Done,
     finished: usize,
     panicked: bool,
+    /// Set by the thread that finishes the last chunk: so the merge too is
+    /// done before the write lock when the helper gets there first.
+    merged: Option<Merged>,
 }
 
 pub struct Shared<'a> {
@@ -54,6 +60,7 @@ impl<'a> Shared<'a> {
                 done: Vec::new(),
                 finished: 0,
                 panicked: false,
+                merged: None,
             }),
             all_done: Condvar::new(),
         }
@@ -111,6 +118,14 @@ impl<'a> Shared<'a> {
             }
             p.finished += 1;
             if p.finished == self.chunks {
+                let (done, panicked) = (std::mem::take(&mut p.done), p.panicked);
+                drop(p);
+                let merged = if panicked {
+                    Err(SharedError)
+                } else {
+                    catch_unwind(AssertUnwindSafe(|| merge(done))).map_err(|_| SharedError)
+                };
+                self.lock().merged = Some(merged);
                 self.all_done.notify_all();
             }
         }
@@ -118,26 +133,31 @@ impl<'a> Shared<'a> {
 
     /// Helps, waits for the other helpers, and returns the first hash that
     /// does not recompute and the deltas of the run. Call once, uncancelled.
-    pub fn finish(&self) -> Result<(Option<Plan>, Deltas), SharedError> {
+    pub fn finish(&self) -> Merged {
         self.help();
         let mut p = self.lock();
-        while p.finished < self.chunks {
+        loop {
+            if let Some(m) = p.merged.take() {
+                return m;
+            }
+            if self.chunks == 0 {
+                return Ok((None, Deltas::default()));
+            }
             p = self.all_done.wait(p).unwrap_or_else(|e| e.into_inner());
         }
-        if p.panicked {
-            return Err(SharedError);
-        }
-        let mut all = std::mem::take(&mut p.done);
-        drop(p);
-        all.sort_by_key(|(i, _, _)| *i);
-        let mut bad = None;
-        let mut total = Builder::default();
-        for (_, b, part) in all {
-            if bad.is_none() {
-                bad = b;
-            }
-            total.absorb(part);
-        }
-        Ok((bad, total.finish()))
     }
+}
+
+/// Sums the chunks in batch order.
+fn merge(mut all: Done) -> (Option<Plan>, Deltas) {
+    all.sort_by_key(|(i, _, _)| *i);
+    let mut bad = None;
+    let mut total = Builder::default();
+    for (_, b, part) in all {
+        if bad.is_none() {
+            bad = b;
+        }
+        total.absorb(part);
+    }
+    (bad, total.finish())
 }

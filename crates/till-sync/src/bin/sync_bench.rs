@@ -118,6 +118,17 @@ impl Server {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(f64::NAN)
     }
+
+    /// Batches refused as a gap: with two in flight, one that overtook the
+    /// batch before it (resent, nothing stored twice).
+    fn gaps(&self) -> u64 {
+        self.metrics
+            .render()
+            .lines()
+            .find_map(|l| l.strip_prefix("headoffice_push_refused_total{code=\"seq_gap\"} "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 fn serve(store: Arc<dyn Store>) -> Result<Server> {
@@ -290,8 +301,9 @@ fn main() -> Result<()> {
                 bare,
             );
             println!(
-                "  (head office busy answering pushes: {:.2} s)",
-                server.push_seconds()
+                "  (head office busy answering pushes, two at a time: {:.2} s; batches overtaken and resent: {})",
+                server.push_seconds(),
+                server.gaps()
             );
             ratios.push(ingest.as_secs_f64() / bare.as_secs_f64().max(1e-9));
         }
@@ -315,8 +327,9 @@ fn main() -> Result<()> {
         let bare = bare_pg(&url, &events, a.batch)?;
         report("postgres", events.len(), ingest, bare);
         println!(
-            "  (head office busy answering pushes: {:.2} s)",
-            server.push_seconds()
+            "  (head office busy answering pushes, two at a time: {:.2} s; batches overtaken and resent: {})",
+            server.push_seconds(),
+            server.gaps()
         );
 
         if a.terminals > 0 {
