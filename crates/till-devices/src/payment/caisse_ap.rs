@@ -52,6 +52,10 @@ struct Pending<T> {
     /// The connection the request went out on; `None` once it dropped.
     link: Option<T>,
     buf: Vec<u8>,
+    /// When a half-received answer counts as garbled: set by the first
+    /// partial read, kept across `late_answer` calls so that short waits
+    /// neither cut an answer in pieces nor wait forever on a stalled one.
+    partial_deadline: Option<Instant>,
 }
 
 /// A Caisse-AP terminal reached through `connect` (in practice TCP).
@@ -104,14 +108,16 @@ impl<T: Transport> CaisseApTerminal<T> {
     }
 
     /// Read on `link` until a whole answer, `deadline`, or the link drops.
-    /// `buf` keeps what arrived, so a late read continues where pay stopped.
+    /// `buf` keeps what arrived, so a late read continues where pay stopped;
+    /// the caller's deadline falling mid-answer is "no answer yet", not
+    /// garbled: only `partial_deadline` passing with the answer still cut is.
     fn read_answer(
         &self,
         link: &mut T,
         buf: &mut Vec<u8>,
+        partial_deadline: &mut Option<Instant>,
         deadline: Instant,
     ) -> Result<Read, PaymentError> {
-        let mut partial_deadline: Option<Instant> = None;
         let mut chunk = [0u8; 1024];
         loop {
             let state = fields::parse(buf);
@@ -124,6 +130,9 @@ impl<T: Transport> CaisseApTerminal<T> {
                     *partial_deadline.get_or_insert(now + self.settings.step_timeout)
                 }
             };
+            // Whose limit this read waits for: the stall limit of a cut
+            // answer (garbled when it passes) or the caller's (no answer yet).
+            let stall_bound = until <= deadline;
             let wait = until.min(deadline).saturating_duration_since(now);
             let got = if wait.is_zero() {
                 Err(DeviceError::Timeout {
@@ -139,7 +148,10 @@ impl<T: Transport> CaisseApTerminal<T> {
                     return Ok(Read::Answer(f))
                 }
                 (Err(DeviceError::Timeout { .. }), Parsed::Partial) => {
-                    return Err(garbled("answer stops in the middle of a field", buf))
+                    if stall_bound {
+                        return Err(garbled("answer stops in the middle of a field", buf));
+                    }
+                    return Ok(Read::NoAnswer);
                 }
                 (Err(DeviceError::Timeout { .. }), _) => return Ok(Read::NoAnswer),
                 // The terminal hangs up once it has answered.
@@ -173,10 +185,11 @@ impl<T: Transport> CaisseApTerminal<T> {
                     };
                     fresh = true;
                     p.buf.clear();
+                    p.partial_deadline = None;
                     l
                 }
             };
-            let read = self.read_answer(&mut link, &mut p.buf, deadline);
+            let read = self.read_answer(&mut link, &mut p.buf, &mut p.partial_deadline, deadline);
             match read {
                 Ok(Read::Answer(f)) => {
                     let ours = !fresh
@@ -184,6 +197,7 @@ impl<T: Transport> CaisseApTerminal<T> {
                             && fields::get(&f, "CF") == Some(p.request.private.as_str()));
                     if !ours {
                         p.buf.clear();
+                        p.partial_deadline = None;
                         p.link = Some(link);
                         continue;
                     }
@@ -240,6 +254,7 @@ impl<T: Transport> PaymentTerminal for CaisseApTerminal<T> {
             request,
             link: (!dropped).then_some(link),
             buf: Vec::new(),
+            partial_deadline: None,
         });
         if let Err(e) = sent {
             return Err(e.into());
@@ -349,6 +364,25 @@ mod tests {
             .unwrap_err();
         assert!(matches!(e, PaymentError::Garbled { .. }), "{e}");
         assert!(start.elapsed() < Duration::from_millis(150));
+    }
+
+    #[test]
+    fn a_late_wait_ending_mid_answer_keeps_the_bytes_for_the_next_wait() {
+        // The first 20 bytes arrive in `pay`'s wait; its deadline (2 ms)
+        // ends before the stall limit (50 ms): no answer yet, not garbled.
+        let mut t = terminal(vec![ANSWER[..20].to_vec()]);
+        t.settings.answer_timeout = Duration::from_millis(2);
+        t.settings.step_timeout = Duration::from_secs(5);
+        let e = t.pay(&req()).unwrap_err();
+        assert!(matches!(e, PaymentError::Timeout { .. }), "{e}");
+        // The rest comes on the same connection during a later wait.
+        if let Some(p) = t.pending.as_mut() {
+            if let Some(l) = p.link.as_mut() {
+                l.pieces.push_back(ANSWER[20..].to_vec());
+            }
+        }
+        let a = t.late_answer(Duration::from_millis(100)).unwrap();
+        assert_eq!(a.and_then(|a| a.auth_code).as_deref(), Some("A1B2C3"));
     }
 
     #[test]
