@@ -3,7 +3,9 @@
 //! ratio to it:
 //! - commit: a durable 5-line, 2-tender sale with its stock movements against a
 //!   bare single-row INSERT commit (WAL, synchronous=FULL), interleaved in rounds;
-//! - verify: walking a large journal against a bare scan of the same rows;
+//! - verify: walking a large journal against a bare scan of the same rows
+//!   (with the CPU seconds spent, which a busy machine does not inflate as
+//!   much as the wall clock);
 //! - rebuild: recomputing the projections against the same bare scan.
 
 mod counter;
