@@ -8,8 +8,10 @@
 //! Measured on the 2-core development machine, shared with other builds
 //! (2026-11-23): append of a 5-line, 2-tender sale vs a bare INSERT commit,
 //! ratio 1.13-1.4 (fsync-bound, 10 WAL pages per append); verify of
-//! 1,000,000 events: 300-345k events/s (2 workers), 380-470k/s without the
-//! projection comparison.
+//! 1,000,000 events: 346-369k events/s (2.9 CPU-seconds; 208-277k/s while
+//! other builds ran), 450-650k/s without the projection comparison. The
+//! bench's simulated journal (bigger sales, 20,000 items, 6 million ledger
+//! rows) is the harder case: see `cargo run --release -p till-bench -- --only verify`.
 
 mod common;
 
