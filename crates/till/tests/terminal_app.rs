@@ -521,3 +521,27 @@ fn late_approval_of_a_card_refund_completes_the_refund_once() {
     );
     check_journal(&app);
 }
+
+#[test]
+fn late_approval_for_a_finished_sale_is_not_added_to_the_next_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    // The late approval of sale A comes while sale B is on the payment
+    // screen: B's customer must not get A's card payment as theirs.
+    let (mut app, _) = app(dir.path(), vec![Step::NoAnswer { late: Some(1500) }]);
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    press(&mut app, &[Key::F(1)]);
+    common::done(&app);
+    sell(&mut app);
+    wait_for(&mut app, "the late approval", |a| {
+        matches!(a.screen, Screen::LateApproval)
+    });
+    assert!(
+        app.basket.as_ref().unwrap().tenders().is_empty(),
+        "sale A's card payment went into sale B"
+    );
+    // On record all the same, as money no sale holds.
+    assert_eq!(card_money(&app.journal), (vec![], vec!["4.90".into()]));
+    check_journal(&app);
+}

@@ -292,6 +292,8 @@ impl App {
                     b.check_abandon()?;
                 }
                 self.basket = None;
+                // A late approval for it must not land in the next sale.
+                self.terminal.sale_gone();
                 self.selected = 0;
                 self.pending_qty = None;
                 self.persist();
@@ -375,6 +377,8 @@ impl App {
             .append_and_clear_basket(ts, &Event::SaleCompleted(record.clone()))
             .context("vente NON enregistrée (journal)")?;
         self.basket = None;
+        // A late approval for it must not land in the next sale.
+        self.terminal.sale_gone();
         self.selected = 0;
         self.clear_pending();
         self.after_record(&record, a.seq, &a.hash, ts);
@@ -635,6 +639,8 @@ impl App {
             return;
         }
         self.basket = None;
+        // A late approval for it must not land in the next sale.
+        self.terminal.sale_gone();
         self.selected = 0;
         self.persist();
         self.info(format!(

@@ -143,7 +143,8 @@ impl App {
                 kind: TenderKind::Card,
                 amount: from_cents(ans.amount_cents, self.currency()),
                 refund: false,
-                purpose: PayPurpose::Tender,
+                // Not known to be for the basket on screen: journaled apart.
+                purpose: PayPurpose::GoneSale,
             });
         if !ans.approved {
             self.info(format!(

@@ -39,6 +39,10 @@ pub enum PayPurpose {
     Reversal,
     /// Paying back a debit that is not (or no longer) part of a sale.
     LateRefund(Box<TerminalPayment>),
+    /// A tender of a sale that is gone (committed, abandoned, parked) or
+    /// of an attempt the app no longer knows: a late approval of it must
+    /// not go into the next customer's basket, it is journaled apart.
+    GoneSale,
 }
 
 /// One exchange with the terminal.
@@ -150,6 +154,17 @@ pub fn terminal_approved(t: &TenderRecord) -> bool {
 }
 
 impl TerminalState {
+    /// The basket on screen went away (sale committed, abandoned, parked):
+    /// a late answer to its lost attempt now belongs to no basket. Without
+    /// this, a late approval for customer A was added to customer B's sale.
+    pub(crate) fn sale_gone(&mut self) {
+        if let Some(l) = &mut self.lost {
+            if matches!(l.purpose, PayPurpose::Tender) {
+                l.purpose = PayPurpose::GoneSale;
+            }
+        }
+    }
+
     /// Whether the worker may still be listening for a late answer.
     pub fn listening(&self) -> bool {
         self.lost.is_some() && self.lost_at.is_some_and(|t| t.elapsed() < LATE_LISTEN)
@@ -308,6 +323,7 @@ impl App {
     pub(super) fn back_from(&mut self, a: &PayAttempt, why: String) {
         match &a.purpose {
             PayPurpose::Tender => self.screen = Screen::Payment,
+            PayPurpose::GoneSale => self.screen = Screen::Sale,
             PayPurpose::Reversal => self.screen = Screen::CardRefund { why: why.clone() },
             PayPurpose::LateRefund(tp) => {
                 self.terminal.late = Some((**tp).clone());
