@@ -261,10 +261,16 @@ impl<T: Transport> PaymentTerminal for ConcertTerminal<T> {
             immediate: false,
             forced_auth: false,
         };
-        // A new payment means the till is done waiting for the old one.
-        self.pending = None;
+        // A new payment means the till is done waiting for the old one,
+        // but only once the terminal takes the new session: a terminal still
+        // busy with the earlier attempt ignores our ENQ, and its answer to
+        // that attempt (maybe an approval) must still be listened for.
+        let earlier = self.pending.take();
         self.rx.drain()?;
-        self.enquire()?;
+        if let Err(e) = self.enquire() {
+            self.pending = earlier;
+            return Err(e);
+        }
         // From here the terminal may hold the request even if we see no
         // ACK: an answer can follow.
         self.pending = Some(Pending {
@@ -384,6 +390,31 @@ mod tests {
         assert!(a.approved && a.amount_cents == 1250);
         let w = t.into_inner().written;
         assert_eq!(&w[w.len() - 3..], &[ACK, NAK, ACK]);
+    }
+
+    #[test]
+    fn a_retry_the_busy_terminal_does_not_take_keeps_listening_for_the_first() {
+        // Attempt 1 goes out and gets no answer in time; the terminal is
+        // still busy with it, so it ignores the ENQ of attempt 2. Its answer
+        // to attempt 1 then comes: it was approved, and must not be lost.
+        let answer = frame(b"010000012501978S1-1      ");
+        // Replies to: ENQ, request, EOT (none), three ENQs of the retry
+        // (none), our ACK to its ENQ (the answer), our ACK (EOT).
+        let l = link(&[&[ACK], &[ACK], &[], &[], &[], &[], &answer, &[EOT]]);
+        let mut t = ConcertTerminal::new(l, settings());
+        let e = t.pay(&req()).unwrap_err();
+        assert!(matches!(e, PaymentError::Timeout { .. }), "{e}");
+        let retry = PaymentRequest {
+            reference: "S1-2".into(),
+            ..req()
+        };
+        let e = t.pay(&retry).unwrap_err();
+        assert!(matches!(e, PaymentError::Timeout { .. }), "{e}");
+        t.rx.link.ready.push_back(ENQ);
+        let late = t.late_answer(Duration::from_millis(200)).unwrap();
+        let late = late.expect("the approval of attempt 1");
+        assert!(late.approved);
+        assert_eq!(late.reference.as_deref(), Some("S1-1"));
     }
 
     #[test]
