@@ -545,3 +545,65 @@ fn late_approval_for_a_finished_sale_is_not_added_to_the_next_customer() {
     assert_eq!(card_money(&app.journal), (vec![], vec!["4.90".into()]));
     check_journal(&app);
 }
+
+/// A terminal whose link has nothing to wait on after a lost attempt (the
+/// driver dropped its pending attempt): `late_answer` returns at once.
+struct Instant0 {
+    calls: Arc<Mutex<u32>>,
+}
+
+impl PaymentTerminal for Instant0 {
+    fn ping(&mut self) -> Result<(), PaymentError> {
+        Ok(())
+    }
+    fn pay(&mut self, _: &PaymentRequest) -> Result<PaymentAnswer, PaymentError> {
+        Err(PaymentError::Timeout {
+            step: "answer".into(),
+            after: Duration::from_millis(1),
+        })
+    }
+    fn late_answer(&mut self, _: Duration) -> Result<Option<PaymentAnswer>, PaymentError> {
+        *self.calls.lock().unwrap() += 1;
+        Ok(None)
+    }
+    fn describe(&self) -> String {
+        "instant".into()
+    }
+}
+
+#[test]
+fn listening_for_a_late_answer_does_not_spin_when_the_link_returns_at_once() {
+    use till::app::{Job, Report};
+    let calls = Arc::new(Mutex::new(0));
+    let c2 = calls.clone();
+    let open = Box::new(move || {
+        Ok::<_, String>(Box::new(Instant0 { calls: c2.clone() }) as Box<dyn PaymentTerminal>)
+    });
+    let mut w = till::app::TerminalWorker::start(open, Duration::from_secs(60), 1);
+    w.submit(Job::Pay {
+        attempt: 1,
+        request: PaymentRequest {
+            amount_cents: 100,
+            kind: PaymentKind::Debit,
+            currency: 978,
+            pos_number: 1,
+            reference: "T1-000001/1".into(),
+        },
+        unresolved: None,
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !w
+        .poll()
+        .iter()
+        .any(|r| matches!(r, Report::Payment { attempt: 1, .. }))
+    {
+        assert!(Instant::now() < deadline, "no report");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    // Listening goes in slices of about a second: a couple of calls, not
+    // one per millisecond (1500 here, a core busy for three minutes).
+    let n = *calls.lock().unwrap();
+    assert!(n <= 10, "late_answer called {n} times in 1.5 s");
+    w.finish(Duration::from_secs(1));
+}

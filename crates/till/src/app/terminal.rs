@@ -164,13 +164,23 @@ fn worker(
     let mut lost: Option<(u64, Instant)> = None;
     // Attempts reported approved late (the app may not have heard yet).
     let mut approved_late: Vec<u64> = Vec::new();
+    // When the next late listen may start. A listen that returns before its
+    // slice is up (the driver has nothing pending, the link cannot be
+    // opened) waits out the rest on the job queue, where a new payment still
+    // wakes the worker at once; without this the loop polled every
+    // millisecond for the whole three minutes.
+    let mut next_listen = Instant::now();
     loop {
         let job = match lost {
             None => match jobs.recv() {
                 Ok(j) => j,
                 Err(_) => return,
             },
-            Some((attempt, until)) => match jobs.recv_timeout(Duration::from_millis(1)) {
+            Some((attempt, until)) => match jobs.recv_timeout(
+                next_listen
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1)),
+            ) {
                 Ok(j) => j,
                 Err(RecvTimeoutError::Disconnected) => return,
                 Err(RecvTimeoutError::Timeout) => {
@@ -178,10 +188,10 @@ fn worker(
                         lost = None;
                         continue;
                     }
+                    next_listen = Instant::now() + LATE_SLICE;
                     if term.is_none() {
                         term = open().ok();
                         if term.is_none() {
-                            std::thread::sleep(LATE_SLICE);
                             continue;
                         }
                     }
