@@ -204,7 +204,13 @@ fn no_answer_then_retry_records_one_payment() {
         "{:?}",
         app.message
     );
-    assert_eq!(script.lock().unwrap().requests.len(), 2);
+    let reqs = script.lock().unwrap().requests.clone();
+    assert_eq!(reqs.len(), 2);
+    // Two attempts in the same second (the test clock never moves) still
+    // differ on the wire, in the part Concert's 10-character field keeps:
+    // a late answer to the first cannot pass for the second's.
+    let tail = |r: &PaymentRequest| r.reference[r.reference.len().saturating_sub(10)..].to_string();
+    assert_ne!(tail(&reqs[0]), tail(&reqs[1]));
     assert_eq!(card_money(&app.journal), (vec!["4.90".into()], vec![]));
     check_journal(&app);
 }
@@ -605,5 +611,52 @@ fn listening_for_a_late_answer_does_not_spin_when_the_link_returns_at_once() {
     // one per millisecond (1500 here, a core busy for three minutes).
     let n = *calls.lock().unwrap();
     assert!(n <= 10, "late_answer called {n} times in 1.5 s");
+    w.finish(Duration::from_secs(1));
+}
+
+#[test]
+fn a_long_reference_keeps_its_end_and_never_panics_the_worker() {
+    use till::app::{Job, PayOutcome, Report};
+    let script = Arc::new(Mutex::new(Script::default()));
+    let s2 = script.clone();
+    let open = Box::new(move || {
+        Ok::<_, String>(Box::new(Scripted {
+            script: s2.clone(),
+            late: None,
+        }) as Box<dyn PaymentTerminal>)
+    });
+    let mut w = till::app::TerminalWorker::start(open, Duration::from_secs(1), 1);
+    // A terminal id with an accent (from till.toml) makes a long reference
+    // whose 32nd byte falls inside a character.
+    let reference = format!("x{}-000012/100000-7", "é".repeat(20));
+    for attempt in 1..=2 {
+        w.submit(Job::Pay {
+            attempt,
+            request: PaymentRequest {
+                amount_cents: 100,
+                kind: PaymentKind::Debit,
+                currency: 978,
+                pos_number: 1,
+                reference: reference.clone(),
+            },
+            unresolved: None,
+        });
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut answered = 0;
+    while answered < 2 {
+        assert!(Instant::now() < deadline, "the worker stopped answering");
+        for r in w.poll() {
+            if let Report::Payment { outcome, .. } = r {
+                assert!(matches!(outcome, PayOutcome::Answered(_)), "{outcome:?}");
+                answered += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let sent = script.lock().unwrap().requests[0].reference.clone();
+    // The end, where the attempt number is, goes to the terminal.
+    assert!(sent.ends_with("-000012/100000-7"), "{sent}");
+    assert!(sent.chars().count() <= 32, "{sent}");
     w.finish(Duration::from_secs(1));
 }

@@ -273,7 +273,13 @@ fn worker(
         }
         let Some(t) = term.as_mut() else { continue };
         let target = t.describe();
-        request.reference.truncate(32);
+        // At most 32 characters, the end kept (the attempt number is last),
+        // cut on a character boundary: `truncate(32)` dropped the attempt
+        // number and panicked the worker inside an accented terminal id.
+        let chars = request.reference.chars().count();
+        if chars > 32 {
+            request.reference = request.reference.chars().skip(chars - 32).collect();
+        }
         request.pos_number = pos_number;
         let outcome = match t.pay(&request) {
             Ok(a) => PayOutcome::Answered(a),

@@ -254,7 +254,11 @@ impl App {
         self.terminal.next_id += 1;
         let id = self.terminal.next_id;
         let base = self.receipt_no()?;
-        let reference = format!("{base}/{}", self.now().format("%H%M%S"));
+        // The attempt number last: drivers keep the end of a reference that
+        // is too long (Concert: 10 characters), and two attempts within the
+        // same second must still differ there, so that a late answer to one
+        // is never taken for the other's.
+        let reference = format!("{base}/{}-{id}", self.now().format("%H%M%S"));
         let a = PayAttempt {
             id,
             reference: reference.clone(),
