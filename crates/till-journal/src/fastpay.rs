@@ -876,7 +876,7 @@ mod timing {
         let mut buf = Vec::new();
         let t = Instant::now();
         for it in &items {
-            crate::ledger_check::encode_row(&mut buf, 5, 1, it, -Decimal::ONE, "sale");
+            crate::ledger_check::encode_row(&mut buf, 5, 1, it.as_bytes(), -Decimal::ONE, b"sale");
             if buf.len() > 100_000 {
                 std::hint::black_box(crate::ledger_check::digest(1234, &buf));
                 buf.clear();

@@ -38,17 +38,17 @@ pub(crate) fn encode_row(
     buf: &mut Vec<u8>,
     seq: u64,
     idx: u64,
-    item: &str,
+    item: &[u8],
     delta: Decimal,
-    reason: &str,
+    reason: &[u8],
 ) {
     buf.extend_from_slice(&seq.to_le_bytes());
     buf.extend_from_slice(&idx.to_le_bytes());
     buf.extend_from_slice(&(item.len() as u64).to_le_bytes());
-    buf.extend_from_slice(item.as_bytes());
+    buf.extend_from_slice(item);
     buf.extend_from_slice(&delta.normalize().serialize());
     buf.extend_from_slice(&(reason.len() as u64).to_le_bytes());
-    buf.extend_from_slice(reason.as_bytes());
+    buf.extend_from_slice(reason);
 }
 
 /// A chunk digest: a polynomial hash modulo the prime 2^61 - 1, keyed with a
@@ -137,8 +137,8 @@ pub(crate) struct TableDigests {
     pub anomaly: Option<u64>,
 }
 
-fn delta_of(text: &str) -> Option<Decimal> {
-    crate::fastpay::decimal(text.as_bytes()).or_else(|| text.parse().ok())
+fn delta_of(text: &[u8]) -> Option<Decimal> {
+    crate::fastpay::decimal(text).or_else(|| std::str::from_utf8(text).ok()?.parse().ok())
 }
 
 /// Hashes the ledger table chunk by chunk, on its own read-only connection.
@@ -171,7 +171,12 @@ pub(crate) fn digest_table(path: &Path, key: u64, stop: &AtomicBool) -> Result<T
         if n % 4096 == 0 && stop.load(Ordering::Relaxed) {
             break;
         }
-        let text = |i| r.get_ref(i).ok().and_then(|v| v.as_str().ok());
+        // Bytes as stored: text that is not UTF-8 matches no event's row, and
+        // the row-by-row comparison then names it.
+        let text = |i| match r.get_ref(i) {
+            Ok(ValueRef::Text(t)) => Some(t),
+            _ => None,
+        };
         let row = match (r.get_ref(0), r.get_ref(1), text(2), text(3), text(4)) {
             (
                 Ok(ValueRef::Integer(seq)),

@@ -108,7 +108,14 @@ impl FxSink for Sums {
                 }
             },
         }
-        ledger_check::encode_row(&mut self.ledger, self.seq, idx as u64, item, delta, reason);
+        ledger_check::encode_row(
+            &mut self.ledger,
+            self.seq,
+            idx as u64,
+            item.as_bytes(),
+            delta,
+            reason.as_bytes(),
+        );
     }
 
     fn day(&mut self, day: NaiveDate, key: DayKey, amount: Decimal) {
