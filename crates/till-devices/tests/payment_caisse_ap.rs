@@ -193,3 +193,34 @@ fn opened_from_till_toml_by_address() {
         .unwrap()
         .contains("CA00207"));
 }
+
+#[test]
+fn an_answer_paused_at_a_field_boundary_before_its_status_is_awaited_not_garbled() {
+    use std::io::{Read, Write};
+    // A terminal (or a slow network) that sends the echoed fields, pauses
+    // longer than the drain time, then the status: the fields before the
+    // pause parse whole, but without AE they are not an answer yet. Taking
+    // them as one made an approval "garbled", i.e. not recorded.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 256];
+        let _ = s.read(&mut buf).unwrap();
+        s.write_all(b"CZ0040300CA00201CB0041250CD0010CE003978CF005S42-1")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        s.write_all(b"AE00210AC006A1B2C3").unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    });
+    let settings = CaisseApSettings {
+        step_timeout: Duration::from_secs(5),
+        answer_timeout: Duration::from_secs(10),
+        drain: Duration::from_millis(100),
+    };
+    let mut t = CaisseApTerminal::tcp(&address, settings);
+    let a = t.pay(&debit(1250, "S42-1")).unwrap();
+    assert!(a.approved, "{a:?}");
+    assert_eq!(a.auth_code.as_deref(), Some("A1B2C3"));
+    server.join().unwrap();
+}

@@ -120,7 +120,15 @@ impl<T: Transport> CaisseApTerminal<T> {
     ) -> Result<Read, PaymentError> {
         let mut chunk = [0u8; 1024];
         loop {
-            let state = fields::parse(buf);
+            let state = match fields::parse(buf) {
+                // Whole fields but no status yet: the answer is still coming
+                // (a pause at a field boundary longer than the drain time).
+                // Taken as complete it was "garbled" and an approval that
+                // followed was never recorded; it gets the stall limit of a
+                // cut answer instead.
+                Parsed::Complete(f) if fields::get(&f, "AE").is_none() => Parsed::Partial,
+                other => other,
+            };
             let now = Instant::now();
             let until = match &state {
                 Parsed::Malformed(detail) => return Err(garbled(detail, buf)),
