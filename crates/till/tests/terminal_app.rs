@@ -660,3 +660,22 @@ fn a_long_reference_keeps_its_end_and_never_panics_the_worker() {
     assert!(sent.chars().count() <= 32, "{sent}");
     w.finish(Duration::from_secs(1));
 }
+
+#[test]
+fn a_stop_while_a_lost_payment_may_still_be_approved_is_flagged_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    // No answer, the customer pays cash, the till stops before the late
+    // answer could come: the card may have been charged all the same.
+    let (mut app, _) = app(dir.path(), vec![Step::NoAnswer { late: None }]);
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    press(&mut app, &[Key::F(1)]);
+    common::done(&app);
+    assert!(app.terminal.listening());
+    drop(app);
+    let (mut app, _) = self::app(dir.path(), vec![]);
+    typed(&mut app, "1111\n");
+    let msg = &app.message.as_ref().unwrap().1;
+    assert!(msg.contains("vérifiez le ticket du terminal"), "{msg}");
+}

@@ -380,7 +380,12 @@ impl App {
         // A late approval for it must not land in the next sale.
         self.terminal.sale_gone();
         self.selected = 0;
-        self.clear_pending();
+        // Kept while a lost card attempt may still be approved (the sale
+        // was paid otherwise): a stop before its late answer must still
+        // tell the cashier at the next start to check the terminal's ticket.
+        if !self.terminal.listening() {
+            self.clear_pending();
+        }
         self.after_record(&record, a.seq, &a.hash, ts);
         self.last_sale = Some((a.seq, record.sale_no.clone()));
         self.screen = Screen::Done {

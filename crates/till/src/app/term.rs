@@ -70,7 +70,9 @@ pub fn run(app: &mut App, mut hotkeys: Vec<Hotkey>) -> Result<()> {
                         // Leaving while the terminal works would leave its
                         // answer unheard: a first press only warns (the
                         // pending file still flags it at the next start).
-                        if app.terminal.paying.is_some() && !leave_anyway {
+                        // Same while a late answer is still listened for.
+                        let busy = app.terminal.paying.is_some() || app.terminal.listening();
+                        if busy && !leave_anyway {
                             leave_anyway = true;
                             app.error(
                                 "Paiement en cours sur le terminal : attendez sa réponse \
