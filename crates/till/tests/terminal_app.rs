@@ -206,6 +206,9 @@ fn no_answer_then_retry_records_one_payment() {
     );
     let reqs = script.lock().unwrap().requests.clone();
     assert_eq!(reqs.len(), 2);
+    // The terminal answered the retry: the worker no longer listens for the
+    // first attempt, and the status line (and Ctrl-Q) must not say it does.
+    assert!(!app.terminal.listening());
     // Two attempts in the same second (the test clock never moves) still
     // differ on the wire, in the part Concert's 10-character field keeps:
     // a late answer to the first cannot pass for the second's.

@@ -342,6 +342,12 @@ impl App {
         let Some(a) = self.terminal.paying.take_if(|p| p.id == attempt) else {
             return;
         };
+        if matches!(outcome, PayOutcome::Answered(_)) {
+            // The terminal took this attempt, so it is done with any earlier
+            // lost one, and the worker stopped listening for it.
+            self.terminal.lost = None;
+            self.terminal.lost_at = None;
+        }
         match outcome {
             PayOutcome::Answered(ans) if ans.approved => self.approved(a, &ans, false),
             PayOutcome::Answered(ans) => {
