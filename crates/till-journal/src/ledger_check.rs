@@ -89,7 +89,7 @@ pub(crate) fn digest(key: u64, buf: &[u8]) -> u64 {
     for l in &mut limbs {
         acc = mul(acc, key) + limb(l);
     }
-    if buf.len() % 7 == 0 {
+    if buf.len() == buf.len() / 7 * 7 {
         // A short last limb was absent: keep the shape of one always present.
         acc = mul(acc, key);
     }
@@ -168,7 +168,7 @@ pub(crate) fn digest_table(path: &Path, key: u64, stop: &AtomicBool) -> Result<T
     let mut n = 0u64;
     while let Some(r) = rows.next().map_err(db)? {
         n += 1;
-        if n % 4096 == 0 && stop.load(Ordering::Relaxed) {
+        if n & 4095 == 0 && stop.load(Ordering::Relaxed) {
             break;
         }
         // Bytes as stored: text that is not UTF-8 matches no event's row, and

@@ -129,7 +129,7 @@ impl<'a> P<'a> {
             self.i += 8;
         }
         while let Some(&c) = self.b.get(self.i) {
-            if c == b'"' || c == b'\\' || c < 0x20 || c >= 0x80 {
+            if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
                 return;
             }
             self.i += 1;
