@@ -29,6 +29,9 @@ enum Step {
     NoAnswer {
         late: Option<u64>,
     },
+    /// Still busy with the earlier attempt: ignores this one (a timeout),
+    /// and that earlier attempt's late answer still comes.
+    Busy,
 }
 
 #[derive(Default)]
@@ -74,6 +77,10 @@ impl PaymentTerminal for Scripted {
                 Ok(answer(req, true))
             }
             Step::Decline => Ok(answer(req, false)),
+            Step::Busy => Err(PaymentError::Timeout {
+                step: "ENQ".into(),
+                after: Duration::from_millis(50),
+            }),
             Step::NoAnswer { late } => {
                 if let Some(ms) = late {
                     self.late = Some((
@@ -681,4 +688,57 @@ fn a_stop_while_a_lost_payment_may_still_be_approved_is_flagged_at_the_next_star
     typed(&mut app, "1111\n");
     let msg = &app.message.as_ref().unwrap().1;
     assert!(msg.contains("vérifiez le ticket du terminal"), "{msg}");
+}
+
+#[test]
+fn a_late_approval_is_credited_to_the_attempt_it_answers_not_the_last_one() {
+    let dir = tempfile::tempdir().unwrap();
+    // Sale A's attempt gets no answer, A is paid in cash; sale B's attempt
+    // finds the terminal still busy with A's; then A's approval comes. It
+    // names A's attempt: it is A's money, not B's payment.
+    let (mut app, script) = app(
+        dir.path(),
+        vec![Step::NoAnswer { late: Some(2500) }, Step::Busy],
+    );
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    press(&mut app, &[Key::F(1)]);
+    common::done(&app);
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    assert_eq!(script.lock().unwrap().requests.len(), 2);
+    wait_for(&mut app, "the late approval", |a| {
+        matches!(a.screen, Screen::LateApproval)
+    });
+    assert!(
+        app.basket.as_ref().unwrap().tenders().is_empty(),
+        "sale A's card payment went into sale B"
+    );
+    assert_eq!(card_money(&app.journal), (vec![], vec!["4.90".into()]));
+    check_journal(&app);
+}
+
+#[test]
+fn a_late_approval_of_the_first_attempt_after_a_retry_the_terminal_ignored_pays_this_sale() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(
+        dir.path(),
+        vec![Step::NoAnswer { late: Some(1500) }, Step::Busy],
+    );
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    wait_for(&mut app, "the late approval", |a| {
+        matches!(a.screen, Screen::LateApproval)
+    });
+    // Same sale: it goes into it, once.
+    assert_eq!(app.basket.as_ref().unwrap().tenders().len(), 1);
+    press(&mut app, &[Key::Enter]);
+    common::done(&app);
+    assert_eq!(card_money(&app.journal), (vec!["4.90".into()], vec![]));
+    check_journal(&app);
 }

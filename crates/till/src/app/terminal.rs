@@ -170,6 +170,11 @@ fn worker(
     // wakes the worker at once; without this the loop polled every
     // millisecond for the whole three minutes.
     let mut next_listen = Instant::now();
+    // The references the last attempts went out with: a late answer is
+    // credited to the attempt whose reference it echoes, not blindly to the
+    // latest lost one (a retry for the next customer that the busy terminal
+    // ignored must not receive the previous customer's approval).
+    let mut sent: std::collections::VecDeque<(u64, String)> = Default::default();
     loop {
         let job = match lost {
             None => match jobs.recv() {
@@ -198,6 +203,7 @@ fn worker(
                     match listen(&mut term, LATE_SLICE) {
                         Some(answer) => {
                             lost = None;
+                            let attempt = credited(&sent, attempt, &answer);
                             if answer.approved {
                                 approved_late.push(attempt);
                             }
@@ -234,6 +240,7 @@ fn worker(
             // One last look before charging again: the earlier attempt may
             // have been approved while the cashier decided to retry.
             if let Some(answer) = listen(&mut term, Duration::from_millis(300)) {
+                let earlier = credited(&sent, earlier, &answer);
                 let approved = answer.approved;
                 if approved {
                     approved_late.push(earlier);
@@ -273,6 +280,10 @@ fn worker(
         }
         let Some(t) = term.as_mut() else { continue };
         let target = t.describe();
+        sent.push_back((attempt, request.reference.clone()));
+        if sent.len() > 8 {
+            sent.pop_front();
+        }
         // At most 32 characters, the end kept (the attempt number is last),
         // cut on a character boundary: `truncate(32)` dropped the attempt
         // number and panicked the worker inside an accented terminal id.
@@ -299,6 +310,19 @@ fn worker(
             return;
         }
     }
+}
+
+/// The attempt a late answer belongs to: the newest one whose reference
+/// ends with the one the terminal echoed (Concert echoes only the last 10
+/// characters), else `lost`, the one listened for.
+fn credited(sent: &std::collections::VecDeque<(u64, String)>, lost: u64, a: &PaymentAnswer) -> u64 {
+    let Some(echo) = a.reference.as_deref().filter(|r| !r.is_empty()) else {
+        return lost;
+    };
+    sent.iter()
+        .rev()
+        .find(|(_, r)| r.ends_with(echo))
+        .map_or(lost, |(id, _)| *id)
 }
 
 /// A late answer, if one comes within `wait`. A failing link is dropped (it

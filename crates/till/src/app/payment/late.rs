@@ -137,6 +137,7 @@ impl App {
             .terminal
             .lost
             .take_if(|l| l.id == attempt)
+            .or_else(|| self.terminal.earlier_lost.take_if(|l| l.id == attempt))
             .unwrap_or_else(|| PayAttempt {
                 id: attempt,
                 reference: ans.reference.clone().unwrap_or_else(|| "?".into()),

@@ -80,6 +80,10 @@ pub struct TerminalState {
     pub lost: Option<PayAttempt>,
     /// When `lost` gave up (the worker listens for [`LATE_LISTEN`] after).
     pub lost_at: Option<std::time::Instant>,
+    /// The lost attempt before `lost`, when the retry that replaced it got
+    /// no answer either (the terminal may still be busy with this one, and
+    /// the worker credits its late answer to it by reference).
+    pub earlier_lost: Option<PayAttempt>,
     /// A refund or cancellation paying back cards.
     pub reversal: Option<PendingReversal>,
     /// A late approval shown on [`Screen::LateApproval`].
@@ -158,7 +162,10 @@ impl TerminalState {
     /// a late answer to its lost attempt now belongs to no basket. Without
     /// this, a late approval for customer A was added to customer B's sale.
     pub(crate) fn sale_gone(&mut self) {
-        if let Some(l) = &mut self.lost {
+        for l in [&mut self.lost, &mut self.earlier_lost]
+            .into_iter()
+            .flatten()
+        {
             if matches!(l.purpose, PayPurpose::Tender) {
                 l.purpose = PayPurpose::GoneSale;
             }
@@ -346,6 +353,7 @@ impl App {
             // The terminal took this attempt, so it is done with any earlier
             // lost one, and the worker stopped listening for it.
             self.terminal.lost = None;
+            self.terminal.earlier_lost = None;
             self.terminal.lost_at = None;
         }
         match outcome {
@@ -370,7 +378,7 @@ impl App {
             PayOutcome::NoAnswer { why, maybe_charged } => {
                 let amount = self.money(a.amount);
                 if maybe_charged {
-                    self.terminal.lost = Some(a.clone());
+                    self.terminal.earlier_lost = self.terminal.lost.replace(a.clone());
                     self.terminal.lost_at = Some(std::time::Instant::now());
                 } else {
                     self.clear_pending();
