@@ -146,8 +146,14 @@ fn a_dropped_line_is_a_disconnection() {
     let (_sim, mut t) = setup("drop");
     let start = Instant::now();
     let e = t.pay(&debit(100, "S47-1")).unwrap_err();
+    // A link failure either way: when the hang-up comes before our EOT is
+    // flushed (a loaded machine), tcdrain on the dead pty fails as an I/O
+    // error rather than a read seeing the disconnection.
     assert!(
-        matches!(e, PaymentError::Device(DeviceError::Disconnected { .. })),
+        matches!(
+            e,
+            PaymentError::Device(DeviceError::Disconnected { .. } | DeviceError::Io(_))
+        ),
         "{e}"
     );
     assert!(start.elapsed() < ANSWER + Duration::from_secs(1));
