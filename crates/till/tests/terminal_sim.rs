@@ -135,6 +135,12 @@ fn caisse_ap_over_tcp() {
 fn damaged_then_retry(protocol: TerminalProtocol, script: &str) {
     let dir = tempfile::tempdir().unwrap();
     let sim = TerminalSim::start(protocol, script.parse().unwrap()).unwrap();
+    // A full number on the card, so that the scans below can fail: damaged
+    // answers end up in error messages.
+    sim.set_card(SimCard {
+        pan: FULL_PAN.into(),
+        ..SimCard::default()
+    });
     let mut app = app_for(dir.path(), &sim, Duration::from_millis(1500));
     sell(&mut app);
     for _ in 0..2 {
@@ -144,6 +150,7 @@ fn damaged_then_retry(protocol: TerminalProtocol, script: &str) {
         assert!(app.basket.as_ref().unwrap().tenders().is_empty());
         let msg = app.message.clone().unwrap().1;
         assert!(msg.contains("NON"), "{msg}");
+        assert!(!msg.contains(FULL_PAN), "{msg}");
     }
     press(&mut app, &[Key::F(2)]);
     paid(&mut app);
