@@ -625,6 +625,32 @@ impl Journal {
         .map_err(|e| self.db(e))
     }
 
+    /// The signed tail marker as of the last commit: (seq, hash, Ed25519
+    /// signature over [`chain::tail_message`]); `None` for an empty journal.
+    /// The sync daemon sends it with each batch so head office can tell
+    /// that the newest events it holds were signed by this terminal.
+    pub fn tail_marker(&self) -> Result<Option<(u64, [u8; 32], Vec<u8>)>> {
+        let row: Option<(i64, Vec<u8>, Vec<u8>)> = self
+            .conn
+            .prepare_cached("SELECT seq, hash, signature FROM tail WHERE terminal_id = ?1")
+            .and_then(|mut s| {
+                s.query_row([&self.terminal_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+            })
+            .map_err(|e| self.db(e))?;
+        let Some((seq, hash, sig)) = row else {
+            return Ok(None);
+        };
+        let seq = to_u64(seq);
+        let hash = chain::hash32(&hash).ok_or_else(|| JournalError::BadStoredEvent {
+            seq,
+            detail: format!("tail marker hash is {} bytes, not 32", hash.len()),
+        })?;
+        Ok(Some((seq, hash, sig)))
+    }
+
     /// The next receipt number: sale, cancellation and refund records so far + 1
     /// (training included), read from a counter, O(1).
     pub fn next_sale_no(&self) -> Result<u64> {

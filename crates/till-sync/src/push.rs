@@ -8,7 +8,6 @@
 
 use crate::client::{HeadOffice, PushOutcome};
 use crate::syncer::SyncError;
-use crate::tail::TailReader;
 use std::collections::VecDeque;
 use sync_proto::EventBatch;
 use till_journal::{Journal, JournalError};
@@ -33,12 +32,7 @@ pub(crate) struct Prepared {
 
 /// Reads the batch starting at `from` (bounded by count and payload bytes)
 /// and encodes it with the journal's tail marker.
-pub(crate) fn prepare(
-    journal: &Journal,
-    tail: &TailReader,
-    limits: Limits,
-    from: u64,
-) -> Result<Prepared, SyncError> {
+pub(crate) fn prepare(journal: &Journal, limits: Limits, from: u64) -> Result<Prepared, SyncError> {
     let mut events = journal.events_after(from.saturating_sub(1), limits.events)?;
     let mut bytes = 0usize;
     let keep = events
@@ -57,7 +51,7 @@ pub(crate) fn prepare(
     };
     let marker = match events.is_empty() {
         true => None,
-        false => tail.read(journal.terminal_id()),
+        false => crate::tail::marker(journal),
     };
     let body = EventBatch::encode_stored_with_tail(journal.terminal_id(), &events, marker.as_ref());
     Ok(Prepared {
@@ -114,7 +108,6 @@ struct InFlight<'s> {
 pub(crate) fn run(
     ho: &HeadOffice,
     journal: &Journal,
-    tail: &TailReader,
     limits: Limits,
     batch: Prepared,
 ) -> Result<Run, SyncError> {
@@ -134,7 +127,7 @@ pub(crate) fn run(
             while inflight.len() < WINDOW {
                 let b = match ready.take() {
                     Some(b) => b,
-                    None => prepare(journal, tail, limits, next_from)?,
+                    None => prepare(journal, limits, next_from)?,
                 };
                 if b.count == 0 {
                     break;
@@ -143,7 +136,7 @@ pub(crate) fn run(
                 inflight.push_back(send(b));
             }
             if ready.is_none() {
-                ready = Some(prepare(journal, tail, limits, next_from)?).filter(|b| b.count > 0);
+                ready = Some(prepare(journal, limits, next_from)?).filter(|b| b.count > 0);
             }
             let Some(f) = inflight.pop_front() else {
                 return Ok(Run {

@@ -6,7 +6,6 @@ use crate::client::{HeadOffice, PushOutcome};
 use crate::config::{Config, ConfigError};
 use crate::push::{self, Limits, Prepared};
 use crate::state::{now, SyncState};
-use crate::tail::TailReader;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -85,8 +84,6 @@ pub struct Syncer {
     resume_from: Option<u64>,
     /// Batch bounds: the configured ones, halved while head office answers 413.
     limits: Limits,
-    /// The journal's signed tail marker, sent with each batch.
-    tail: TailReader,
 }
 
 impl Syncer {
@@ -111,10 +108,8 @@ impl Syncer {
             events: cfg.batch_events.max(1),
             bytes: cfg.batch_bytes.max(1),
         };
-        let tail = TailReader::open(&cfg.journal);
         Ok(Syncer {
             limits,
-            tail,
             cfg,
             journal,
             ho,
@@ -145,13 +140,13 @@ impl Syncer {
             };
             let batch = match prepared.take() {
                 Some(p) if p.first == from => p,
-                _ => push::prepare(&self.journal, &self.tail, self.limits, from)?,
+                _ => push::prepare(&self.journal, self.limits, from)?,
             };
             if batch.count == 0 {
                 self.resume_from = None;
                 return Ok(acked_total);
             }
-            let run = push::run(&self.ho, &self.journal, &self.tail, self.limits, batch)?;
+            let run = push::run(&self.ho, &self.journal, self.limits, batch)?;
             acked_total += run.acked;
             self.state.events_pushed += run.acked;
             if run.acked > 0 {
