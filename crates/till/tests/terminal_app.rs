@@ -742,3 +742,40 @@ fn a_late_approval_of_the_first_attempt_after_a_retry_the_terminal_ignored_pays_
     assert_eq!(card_money(&app.journal), (vec!["4.90".into()], vec![]));
     check_journal(&app);
 }
+
+/// A driver with a bug: panics in the middle of a payment.
+struct Panics;
+
+impl PaymentTerminal for Panics {
+    fn ping(&mut self) -> Result<(), PaymentError> {
+        Ok(())
+    }
+    fn pay(&mut self, _: &PaymentRequest) -> Result<PaymentAnswer, PaymentError> {
+        panic!("driver bug (expected by the test)")
+    }
+    fn late_answer(&mut self, _: Duration) -> Result<Option<PaymentAnswer>, PaymentError> {
+        Ok(None)
+    }
+    fn describe(&self) -> String {
+        "panics".into()
+    }
+}
+
+#[test]
+fn a_worker_that_dies_mid_payment_does_not_leave_the_till_waiting_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = Box::new(|| Ok::<_, String>(Box::new(Panics) as Box<dyn PaymentTerminal>));
+    let mut app = common::app_with(dir.path(), open, Duration::from_secs(10));
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    assert!(matches!(app.screen, Screen::Payment), "{:?}", app.message);
+    assert!(app.basket.as_ref().unwrap().tenders().is_empty());
+    // The request may have reached the terminal: not a payment, but the
+    // cashier is told to check, and the next start still warns.
+    let msg = &app.message.as_ref().unwrap().1;
+    assert!(msg.contains("NON"), "{msg}");
+    assert!(dir.path().join("terminal-pending.json").exists());
+    press(&mut app, &[Key::F(1)]);
+    common::done(&app);
+}

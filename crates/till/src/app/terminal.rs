@@ -38,6 +38,10 @@ pub struct TerminalWorker {
     reports: Receiver<Report>,
     thread: Option<std::thread::JoinHandle<()>>,
     dead: Vec<Report>,
+    /// The payment submitted and not yet reported: if the thread dies (a
+    /// driver panic), it is reported as unanswered instead of leaving the
+    /// till on "Paiement en cours" for good.
+    in_flight: Option<u64>,
 }
 
 impl TerminalWorker {
@@ -56,6 +60,7 @@ impl TerminalWorker {
             reports: rep_rx,
             thread,
             dead: Vec::new(),
+            in_flight: None,
         }
     }
 
@@ -66,7 +71,9 @@ impl TerminalWorker {
         };
         let attempt = *attempt;
         let sent = self.jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok());
-        if !sent {
+        if sent {
+            self.in_flight = Some(attempt);
+        } else {
             // The worker is gone: say so rather than leave the cashier waiting.
             self.dead.push(Report::Payment {
                 attempt,
@@ -79,6 +86,24 @@ impl TerminalWorker {
     pub fn poll(&mut self) -> Vec<Report> {
         let mut out = std::mem::take(&mut self.dead);
         out.extend(self.reports.try_iter());
+        if out.iter().any(
+            |r| matches!(r, Report::Payment { attempt, .. } if Some(*attempt) == self.in_flight),
+        ) {
+            self.in_flight = None;
+        }
+        let died = self.thread.as_ref().is_some_and(|h| h.is_finished());
+        if let Some(attempt) = self.in_flight.take_if(|_| died) {
+            // Whatever it reported is in `out` already (sent before it
+            // ended); the request may have reached the terminal.
+            self.jobs = None;
+            out.push(Report::Payment {
+                attempt,
+                outcome: PayOutcome::NoAnswer {
+                    why: "terminal de paiement arrêté (erreur interne)".into(),
+                    maybe_charged: true,
+                },
+            });
+        }
         out
     }
 
