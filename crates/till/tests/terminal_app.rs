@@ -779,3 +779,23 @@ fn a_worker_that_dies_mid_payment_does_not_leave_the_till_waiting_forever() {
     press(&mut app, &[Key::F(1)]);
     common::done(&app);
 }
+
+#[test]
+fn an_approval_the_disk_refuses_to_save_stays_flagged_for_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(dir.path(), vec![Step::Slow(300)]);
+    sell(&mut app);
+    typed(&mut app, "2");
+    press(&mut app, &[Key::F(2)]);
+    // Another writer holds the database while the approval comes: saving
+    // the basket fails (after the busy timeout).
+    let other = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    paid(&mut app);
+    other.execute_batch("ROLLBACK").unwrap();
+    let msg = &app.message.as_ref().unwrap().1;
+    assert!(msg.contains("non sauvegardée"), "{msg}");
+    // The approval lives only in memory: a crash now must still be flagged
+    // at the next start, so terminal-pending.json stays.
+    assert!(dir.path().join("terminal-pending.json").exists());
+}

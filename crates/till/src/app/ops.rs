@@ -160,7 +160,8 @@ impl App {
         }
     }
 
-    pub(crate) fn save_now(&mut self) {
+    /// Whether it was saved (the error is on screen when not).
+    pub(crate) fn save_now(&mut self) -> bool {
         let res = match &self.basket {
             Some(b) if !b.lines().is_empty() || !b.tenders().is_empty() => serde_json::to_vec(b)
                 .map_err(anyhow::Error::from)
@@ -171,7 +172,9 @@ impl App {
             self.error(format!(
                 "ATTENTION : vente en cours non sauvegardée ({e:#}). Vérifiez le disque."
             ));
+            return false;
         }
+        true
     }
 
     fn run_op(&mut self, op: &Op) -> Result<()> {

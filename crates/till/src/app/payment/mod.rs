@@ -431,8 +431,13 @@ impl App {
                 match taken {
                     Ok(status) => {
                         // Saved now, whatever the loop defers: this is money.
-                        self.save_now();
-                        self.clear_pending();
+                        // Not saved: the approval lives only in memory, so
+                        // terminal-pending.json stays (a crash is flagged at
+                        // the next start) and the warning stays on screen.
+                        let saved = self.save_now();
+                        if saved {
+                            self.clear_pending();
+                        }
                         if late {
                             self.terminal.late = Some(self.terminal_payment(
                                 &a,
@@ -450,12 +455,15 @@ impl App {
                         } else if status.remaining <= Decimal::ZERO {
                             self.screen = Screen::Payment;
                             self.exec(crate::app::ops::Op::Complete);
-                        } else {
+                        } else if saved {
                             self.screen = Screen::Payment;
                             self.info(format!(
                                 "Carte acceptée : {} (carte {card})",
                                 self.money(amount)
                             ));
+                        } else {
+                            // The save warning stays on screen.
+                            self.screen = Screen::Payment;
                         }
                     }
                     Err(why) => self.unattached(&a, amount, outcome, &why),
