@@ -37,7 +37,8 @@ fn debit(cents: u64, reference: &str) -> PaymentRequest {
 }
 
 fn from_till(sim: &CaisseApTerminalSim) -> Vec<u8> {
-    sim.transcript()
+    sim.control
+        .transcript()
         .into_iter()
         .filter(|(d, _)| *d == Direction::FromTill)
         .flat_map(|(_, b)| b)
@@ -66,13 +67,13 @@ fn approved_payment_in_pieces_with_exact_request_bytes() {
     .encode()
     .unwrap();
     assert_eq!(from_till(&sim), expected);
-    assert_eq!(sim.requests(), 1);
+    assert_eq!(sim.control.requests(), 1);
 }
 
 #[test]
 fn full_card_numbers_are_masked_and_contactless_is_reported() {
     let (sim, mut t) = setup("approve");
-    sim.set_card(SimCard {
+    sim.control.set_card(SimCard {
         pan: "5132850000000008".into(),
         scheme: "CB".into(),
         read_mode: "contactless".into(),
@@ -137,7 +138,7 @@ fn a_dropped_connection_is_a_disconnection_and_reconnecting_is_not_an_answer() {
     let start = Instant::now();
     assert!(t.late_answer(Duration::from_millis(400)).unwrap().is_none());
     assert!(start.elapsed() < Duration::from_secs(2));
-    assert_eq!(sim.requests(), 1);
+    assert_eq!(sim.control.requests(), 1);
 }
 
 #[test]

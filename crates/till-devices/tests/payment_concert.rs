@@ -36,7 +36,8 @@ fn debit(cents: u64, reference: &str) -> PaymentRequest {
 }
 
 fn sent_by_till(sim: &ConcertTerminalSim) -> Vec<u8> {
-    sim.transcript()
+    sim.control
+        .transcript()
         .into_iter()
         .filter(|(d, _)| *d == Direction::FromTill)
         .flat_map(|(_, b)| b)
@@ -71,17 +72,17 @@ fn approved_payment_with_masked_card_and_exact_bytes() {
     expected.extend(req.encode());
     expected.extend([EOT, ACK, ACK]);
     assert_eq!(sent_by_till(&sim), expected, "{}", sim_text(&sim));
-    assert_eq!(sim.requests(), 1);
+    assert_eq!(sim.control.requests(), 1);
 }
 
 fn sim_text(sim: &ConcertTerminalSim) -> String {
-    till_devices::sim::format_transcript(&sim.transcript())
+    till_devices::sim::format_transcript(&sim.control.transcript())
 }
 
 #[test]
 fn a_full_card_number_from_the_terminal_is_masked() {
     let (sim, mut t) = setup("approve");
-    sim.set_card(SimCard {
+    sim.control.set_card(SimCard {
         pan: "4970101234567890".into(),
         scheme: "CB".into(),
         read_mode: "contactless".into(),
@@ -185,7 +186,7 @@ fn requests_that_cannot_be_sent_are_refused_before_any_byte() {
     ] {
         assert!(matches!(t.pay(&bad), Err(PaymentError::InvalidRequest(_))));
     }
-    assert!(sim.transcript().is_empty());
+    assert!(sim.control.transcript().is_empty());
 }
 
 #[test]

@@ -44,7 +44,7 @@ fn whole_day(protocol: TerminalProtocol) {
         .unwrap();
     let sim = TerminalSim::start(protocol, script).unwrap();
     // The simulator sends a full card number: the till must keep four digits.
-    sim.set_card(SimCard {
+    sim.control().set_card(SimCard {
         pan: FULL_PAN.into(),
         ..SimCard::default()
     });
@@ -99,7 +99,12 @@ fn whole_day(protocol: TerminalProtocol) {
     paid(&mut app);
     done(&app);
 
-    assert_eq!(sim.requests(), 6, "{}", sim.transcript_text());
+    assert_eq!(
+        sim.control().requests(),
+        6,
+        "{}",
+        sim.control().transcript_text()
+    );
     // One card tender per approval: three sales and the refund.
     let (tenders, outside) = card_money(&app.journal);
     assert_eq!(tenders, vec!["4.90", "4.90", "4.90", "-1.30"]);
@@ -137,7 +142,7 @@ fn damaged_then_retry(protocol: TerminalProtocol, script: &str) {
     let sim = TerminalSim::start(protocol, script.parse().unwrap()).unwrap();
     // A full number on the card, so that the scans below can fail: damaged
     // answers end up in error messages.
-    sim.set_card(SimCard {
+    sim.control().set_card(SimCard {
         pan: FULL_PAN.into(),
         ..SimCard::default()
     });

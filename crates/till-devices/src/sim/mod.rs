@@ -17,6 +17,8 @@ pub use drawer::DrawerSim;
 pub use printer::{PrinterSim, PrinterSimState};
 pub use runner::{Endpoint, SimKind};
 pub use scanner::ScannerSim;
-pub use terminal::{format_transcript, Direction, Outcome, Script, SimCard, TerminalSim};
+pub use terminal::{
+    format_transcript, Direction, Outcome, Script, SimCard, SimControl, TerminalSim,
+};
 pub use terminal_caisse_ap::CaisseApTerminalSim;
 pub use terminal_concert::ConcertTerminalSim;

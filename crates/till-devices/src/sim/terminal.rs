@@ -183,12 +183,14 @@ pub(crate) fn record(s: &SharedState, dir: Direction, bytes: &[u8]) {
     }
 }
 
-/// The handle methods both simulators offer.
-pub(crate) struct SimCore {
+/// What a test or a technician can do with a running terminal simulator,
+/// whichever its protocol: script it, change the card, read the transcript.
+#[derive(Clone)]
+pub struct SimControl {
     pub(crate) shared: SharedState,
 }
 
-impl SimCore {
+impl SimControl {
     pub(crate) fn new(script: Script) -> Self {
         Self {
             shared: Arc::new(Mutex::new(Shared {
@@ -198,19 +200,35 @@ impl SimCore {
             })),
         }
     }
-    pub(crate) fn set_card(&self, card: SimCard) {
+
+    /// Change the card presented from now on.
+    pub fn set_card(&self, card: SimCard) {
         lock(&self.shared).card = card;
     }
-    pub(crate) fn set_script(&self, script: Script) {
+
+    /// Replace the remaining script.
+    pub fn set_script(&self, script: Script) {
         lock(&self.shared).script = script;
     }
-    pub(crate) fn set_answer_delay(&self, d: Duration) {
+
+    /// How long the simulated customer takes before an ordinary answer
+    /// (default 50 ms).
+    pub fn set_answer_delay(&self, d: Duration) {
         lock(&self.shared).answer_delay = d;
     }
-    pub(crate) fn transcript(&self) -> Vec<(Direction, Vec<u8>)> {
+
+    /// Every byte seen so far, by direction.
+    pub fn transcript(&self) -> Vec<(Direction, Vec<u8>)> {
         lock(&self.shared).transcript.clone()
     }
-    pub(crate) fn requests(&self) -> u32 {
+
+    /// The transcript as text (see [`format_transcript`]).
+    pub fn transcript_text(&self) -> String {
+        format_transcript(&self.transcript())
+    }
+
+    /// Payment requests received so far.
+    pub fn requests(&self) -> u32 {
         lock(&self.shared).requests
     }
 }
@@ -261,7 +279,7 @@ pub fn format_transcript(t: &[(Direction, Vec<u8>)]) -> String {
 /// let sim = TerminalSim::start(TerminalProtocol::Concert, "approve,decline,late:3000".parse()?)?;
 /// println!("terminal simulator on {}", sim.address());
 /// // ... later, for the technician:
-/// print!("{}", sim.transcript_text());
+/// print!("{}", sim.control().transcript_text());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub enum TerminalSim {
@@ -282,10 +300,11 @@ impl TerminalSim {
         })
     }
 
-    fn core(&self) -> &SimCore {
+    /// Script, card and transcript controls.
+    pub fn control(&self) -> &SimControl {
         match self {
-            TerminalSim::Concert(s) => &s.core,
-            TerminalSim::CaisseAp(s) => &s.core,
+            TerminalSim::Concert(s) => &s.control,
+            TerminalSim::CaisseAp(s) => &s.control,
         }
     }
 
@@ -311,37 +330,6 @@ impl TerminalSim {
             TerminalSim::Concert(_) => TerminalProtocol::Concert,
             TerminalSim::CaisseAp(_) => TerminalProtocol::CaisseAp,
         }
-    }
-
-    /// Change the card presented from now on.
-    pub fn set_card(&self, card: SimCard) {
-        self.core().set_card(card)
-    }
-
-    /// Replace the remaining script.
-    pub fn set_script(&self, script: Script) {
-        self.core().set_script(script)
-    }
-
-    /// How long the simulated customer takes before an ordinary answer
-    /// (default 50 ms).
-    pub fn set_answer_delay(&self, d: Duration) {
-        self.core().set_answer_delay(d)
-    }
-
-    /// Every byte seen so far, by direction.
-    pub fn transcript(&self) -> Vec<(Direction, Vec<u8>)> {
-        self.core().transcript()
-    }
-
-    /// The transcript as text (see [`format_transcript`]).
-    pub fn transcript_text(&self) -> String {
-        format_transcript(&self.transcript())
-    }
-
-    /// Payment requests received so far.
-    pub fn requests(&self) -> u32 {
-        self.core().requests()
     }
 }
 

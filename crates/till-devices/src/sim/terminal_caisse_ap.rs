@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::runner::{Endpoint, Session, SimKind};
-use super::terminal::{lock, record, Direction, Outcome, Script, SharedState, SimCore};
+use super::terminal::{lock, record, Direction, Outcome, Script, SharedState, SimControl};
 use crate::payment::caisse_ap_fields::{self as fields, CaisseApRequest, Field, Parsed};
 use crate::payment::link::code_for_scheme;
 use crate::DeviceError;
@@ -180,7 +180,8 @@ impl Session for CaisseApSession {
 
 /// A running Caisse-AP terminal simulator on 127.0.0.1.
 pub struct CaisseApTerminalSim {
-    pub(crate) core: SimCore,
+    /// Script, card and transcript controls.
+    pub control: SimControl,
     /// Where it listens: `endpoint.address` is `127.0.0.1:port`.
     pub endpoint: Endpoint,
 }
@@ -188,32 +189,12 @@ pub struct CaisseApTerminalSim {
 impl CaisseApTerminalSim {
     /// Start one playing `script`.
     pub fn spawn(script: Script) -> Result<Self, DeviceError> {
-        let core = SimCore::new(script);
+        let control = SimControl::new(script);
         let session = CaisseApSession {
-            shared: core.shared.clone(),
+            shared: control.shared.clone(),
             state: State::Done,
         };
         let endpoint = Endpoint::spawn(SimKind::Tcp, session, "terminal-caisse-ap")?;
-        Ok(Self { core, endpoint })
-    }
-
-    /// Change the card presented from now on.
-    pub fn set_card(&self, card: super::SimCard) {
-        self.core.set_card(card)
-    }
-
-    /// How long the simulated customer takes before an ordinary answer.
-    pub fn set_answer_delay(&self, d: Duration) {
-        self.core.set_answer_delay(d)
-    }
-
-    /// Every byte seen so far, by direction.
-    pub fn transcript(&self) -> Vec<(Direction, Vec<u8>)> {
-        self.core.transcript()
-    }
-
-    /// Payment requests received so far.
-    pub fn requests(&self) -> u32 {
-        self.core.requests()
+        Ok(Self { control, endpoint })
     }
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::runner::{Endpoint, Session, SimKind};
-use super::terminal::{lock, record, Direction, Outcome, Script, SharedState, SimCore};
+use super::terminal::{lock, record, Direction, Outcome, Script, SharedState, SimControl};
 use crate::payment::concert_frame::{
     frame, ConcertAnswer, ConcertRequest, FrameEvent, FrameReader, ACK, ENQ, EOT, NAK,
 };
@@ -217,7 +217,8 @@ impl Session for ConcertSession {
 
 /// A running Concert terminal simulator on a pseudo-terminal.
 pub struct ConcertTerminalSim {
-    pub(crate) core: SimCore,
+    /// Script, card and transcript controls.
+    pub control: SimControl,
     /// Where it listens: `endpoint.address` is the pty path.
     pub endpoint: Endpoint,
 }
@@ -225,32 +226,12 @@ pub struct ConcertTerminalSim {
 impl ConcertTerminalSim {
     /// Start one playing `script`.
     pub fn spawn(script: Script) -> Result<Self, DeviceError> {
-        let core = SimCore::new(script);
+        let control = SimControl::new(script);
         let session = ConcertSession {
-            shared: core.shared.clone(),
+            shared: control.shared.clone(),
             state: State::Idle,
         };
         let endpoint = Endpoint::spawn(SimKind::Pty, session, "terminal-concert")?;
-        Ok(Self { core, endpoint })
-    }
-
-    /// Change the card presented from now on.
-    pub fn set_card(&self, card: super::SimCard) {
-        self.core.set_card(card)
-    }
-
-    /// How long the simulated customer takes before an ordinary answer.
-    pub fn set_answer_delay(&self, d: Duration) {
-        self.core.set_answer_delay(d)
-    }
-
-    /// Every byte seen so far, by direction.
-    pub fn transcript(&self) -> Vec<(Direction, Vec<u8>)> {
-        self.core.transcript()
-    }
-
-    /// Payment requests received so far.
-    pub fn requests(&self) -> u32 {
-        self.core.requests()
+        Ok(Self { control, endpoint })
     }
 }

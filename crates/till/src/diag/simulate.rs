@@ -244,7 +244,7 @@ fn run_terminal(
     let script: Script = a.script.parse().map_err(anyhow::Error::msg)?;
     let sim = TerminalSim::start(protocol, script)?;
     if let Some(pan) = &a.pan {
-        sim.set_card(SimCard {
+        sim.control().set_card(SimCard {
             pan: pan.clone(),
             ..SimCard::default()
         });
@@ -272,11 +272,11 @@ fn run_terminal(
             let cmd = cmd.trim();
             if let Some(list) = cmd.strip_prefix("script ") {
                 match list.parse::<Script>() {
-                    Ok(s) => sim.set_script(s),
+                    Ok(s) => sim.control().set_script(s),
                     Err(e) => eprintln!("{e}"),
                 }
             } else if let Some(pan) = cmd.strip_prefix("pan ") {
-                sim.set_card(SimCard {
+                sim.control().set_card(SimCard {
                     pan: pan.trim().to_string(),
                     ..SimCard::default()
                 });
@@ -284,7 +284,7 @@ fn run_terminal(
                 eprintln!("unknown command {cmd:?}: script LIST or pan NUMBER");
             }
         }
-        let n = sim.requests();
+        let n = sim.control().requests();
         if n != seen {
             seen = n;
             if a.json {
