@@ -104,6 +104,34 @@ impl Tmux {
         }
     }
 
+    /// Logs in as the demo cashier (PIN 1111) and waits for the sale screen.
+    fn login(&self) {
+        self.wait("Code PIN");
+        self.text("1111");
+        self.keys(&["Enter"]);
+        self.wait("Camille");
+    }
+
+    /// After a crash: the app says the basket was recovered, then asks for
+    /// the PIN.
+    fn login_after_crash(&self) {
+        self.wait("vente en cours a été récupérée");
+        self.text("1111");
+        self.keys(&["Enter"]);
+    }
+
+    /// SIGKILLs the app (a power cut, as far as the journal can tell) and
+    /// waits until its pane is gone.
+    fn kill_9(&self) {
+        let pid = self.pane_pid().expect("pane pid");
+        let killed = Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        wait_exit(self);
+    }
+
     fn pane_pid(&self) -> Option<u32> {
         self.tmux(&["display-message", "-p", "-t", &self.session, "#{pane_pid}"])
             .trim()
@@ -153,6 +181,19 @@ fn wait_exit(t: &Tmux) {
     }
 }
 
+/// What the simulated printer has printed, once `done` holds or after 30 s
+/// (the caller's asserts then say what is missing).
+fn wait_receipts(data: &Path, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = std::fs::read_to_string(data.join("receipts.txt")).unwrap_or_default();
+        if done(&r) || Instant::now() > deadline {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn data_dir(dir: &Path) -> PathBuf {
     dir.join("demo-data")
 }
@@ -167,10 +208,7 @@ fn a_day_at_the_counter() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = data_dir(dir.path());
     let t = Tmux::start("day", dir.path(), &data);
-    t.wait("Code PIN");
-    t.text("1111");
-    t.keys(&["Enter"]);
-    t.wait("Camille");
+    t.login();
 
     // A three-line sale: typed code, quantity x code, and a scan from the
     // simulated scanner (F11 in the demo). 1.30 + 3 x 1.20 + 1.30 = 6.20.
@@ -318,16 +356,9 @@ fn a_day_at_the_counter() {
     assert_eq!(grand.to_string(), "7.55");
 
     // The simulated printer printed the four receipts.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let receipts = loop {
-        let r = std::fs::read_to_string(data.join("receipts.txt")).unwrap_or_default();
-        if (r.contains("T1-000004") && r.to_lowercase().contains("comptage"))
-            || Instant::now() > deadline
-        {
-            break r;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let receipts = wait_receipts(&data, |r| {
+        r.contains("T1-000004") && r.to_lowercase().contains("comptage")
+    });
     for n in 1..=4 {
         assert!(
             receipts.contains(&format!("T1-00000{n}")),
@@ -349,10 +380,7 @@ fn kill_9_mid_basket_then_the_basket_is_back() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = data_dir(dir.path());
     let t = Tmux::start("crash", dir.path(), &data);
-    t.wait("Code PIN");
-    t.text("1111");
-    t.keys(&["Enter"]);
-    t.wait("Camille");
+    t.login();
     t.text("10001");
     t.keys(&["Enter"]);
     t.text("2*10027");
@@ -372,19 +400,11 @@ fn kill_9_mid_basket_then_the_basket_is_back() {
         assert!(Instant::now() < deadline, "the basket was never saved");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let pid = t.pane_pid().expect("pane pid");
-    let killed = Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    wait_exit(&t);
+    t.kill_9();
     drop(t);
 
     let t = Tmux::start("crash2", dir.path(), &data);
-    t.wait("vente en cours a été récupérée");
-    t.text("1111");
-    t.keys(&["Enter"]);
+    t.login_after_crash();
     t.wait("Piles");
     t.wait("Baguette");
     t.wait_line(&["TOTAL", "11,28 €"]); // 1.30 + 2 x 4.99
@@ -401,10 +421,7 @@ fn printer_out_of_paper_then_duplicate() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = data_dir(dir.path());
     let t = Tmux::start("paper", dir.path(), &data);
-    t.wait("Code PIN");
-    t.text("1111");
-    t.keys(&["Enter"]);
-    t.wait("Camille");
+    t.login();
     t.wait_line(&["Impr: prête"]);
     // F12 (demo): the simulated printer runs out of paper.
     t.keys(&["F12"]);
@@ -438,14 +455,7 @@ fn printer_out_of_paper_then_duplicate() {
     t.wait("DUPLICATA 1");
     t.keys(&["C-c"]);
     wait_exit(&t);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let receipts = loop {
-        let r = std::fs::read_to_string(data.join("receipts.txt")).unwrap_or_default();
-        if r.contains("DUPLICATA") || Instant::now() > deadline {
-            break r;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let receipts = wait_receipts(&data, |r| r.contains("DUPLICATA"));
     assert!(receipts.contains("DUPLICATA"), "{receipts}");
     assert!(receipts.contains("T1-000001"), "{receipts}");
     let j = Journal::open_read_only(data.join("journal.db")).expect("journal");
@@ -468,10 +478,7 @@ fn kill_9_after_a_card_approval_then_the_sale_is_paid_once() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = data_dir(dir.path());
     let t = Tmux::start("card", dir.path(), &data);
-    t.wait("Code PIN");
-    t.text("1111");
-    t.keys(&["Enter"]);
-    t.wait("Camille");
+    t.login();
     t.text("10001");
     t.keys(&["Enter"]);
     t.wait("Baguette");
@@ -481,19 +488,11 @@ fn kill_9_after_a_card_approval_then_the_sale_is_paid_once() {
     // the screen says so.
     t.keys(&["F2"]);
     t.wait("Carte acceptée");
-    let pid = t.pane_pid().expect("pane pid");
-    let killed = Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    wait_exit(&t);
+    t.kill_9();
     drop(t);
 
     let t = Tmux::start("card2", dir.path(), &data);
-    t.wait("vente en cours a été récupérée");
-    t.text("1111");
-    t.keys(&["Enter"]);
+    t.login_after_crash();
     t.wait_line(&["Carte banc", "1,00 €"]);
     t.wait_line(&["Reste", "0,30 €"]);
     t.keys(&["F1"]);
