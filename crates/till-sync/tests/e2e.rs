@@ -24,17 +24,26 @@ fn jitter(max: u64) -> Duration {
     Duration::from_millis(n.wrapping_mul(0x9E37_79B9) % max.max(1))
 }
 
-fn sqlite_db(dir: &std::path::Path) -> String {
-    format!("sqlite:{}", dir.join("ho.db").display())
+/// Till T01 of shop S1 with `sales_count()` sales, registered with a head
+/// office on SQLite serving on loopback: what most fault tests start from.
+fn one_till_on_sqlite() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    String,
+    String,
+    HeadOfficeProc,
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
+    let db = format!("sqlite:{}", dir.path().join("ho.db").display());
+    let token = register(&db, "S1", "T01");
+    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    (dir, journal, db, token, ho)
 }
 
 #[test]
 fn once_delivers_everything_and_resend_changes_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
-    let db = sqlite_db(dir.path());
-    let token = register(&db, "S1", "T01");
-    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let (dir, journal, db, token, ho) = one_till_on_sqlite();
     let cfg = sync_config(dir.path(), &ho.url(), &token, &journal, "");
     let (code, out) = once(&cfg);
     assert_eq!(code, 0, "{out}");
@@ -58,11 +67,7 @@ fn once_delivers_everything_and_resend_changes_nothing() {
 
 #[test]
 fn answers_lost_after_commit_are_resent_without_effect() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
-    let db = sqlite_db(dir.path());
-    let token = register(&db, "S1", "T01");
-    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let (dir, journal, db, token, ho) = one_till_on_sqlite();
     let proxy = Proxy::start(ho.addr);
     proxy.drop_answers.store(3, Ordering::SeqCst);
     let cfg = sync_config(
@@ -84,11 +89,7 @@ fn answers_lost_after_commit_are_resent_without_effect() {
 
 #[test]
 fn head_office_killed_mid_stream_and_restarted() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
-    let db = sqlite_db(dir.path());
-    let token = register(&db, "S1", "T01");
-    let mut ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let (dir, journal, db, token, mut ho) = one_till_on_sqlite();
     let cfg = sync_config(
         dir.path(),
         &ho.url(),
@@ -124,11 +125,7 @@ fn head_office_killed_mid_stream_and_restarted() {
 
 #[test]
 fn daemon_killed_mid_push_and_restarted() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
-    let db = sqlite_db(dir.path());
-    let token = register(&db, "S1", "T01");
-    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let (dir, journal, db, token, ho) = one_till_on_sqlite();
     let cfg = sync_config(
         dir.path(),
         &ho.url(),
@@ -166,11 +163,7 @@ fn daemon_killed_mid_push_and_restarted() {
 
 #[test]
 fn two_daemons_on_one_journal() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
-    let db = sqlite_db(dir.path());
-    let token = register(&db, "S1", "T01");
-    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let (dir, journal, db, token, ho) = one_till_on_sqlite();
     let cfg = sync_config(
         dir.path(),
         &ho.url(),
@@ -243,11 +236,7 @@ fn postgres_backend_same_behaviour() {
 /// pushes: the till is never refused its write lock, and everything arrives.
 #[test]
 fn till_keeps_selling_while_the_daemon_pushes() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
-    let db = sqlite_db(dir.path());
-    let token = register(&db, "S1", "T01");
-    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let (dir, journal, db, token, ho) = one_till_on_sqlite();
     let cfg = sync_config(
         dir.path(),
         &ho.url(),
@@ -283,11 +272,7 @@ fn till_keeps_selling_while_the_daemon_pushes() {
 /// configured to send: the 413 halves the batch and delivery goes on.
 #[test]
 fn batches_shrink_when_head_office_says_too_large() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let journal = journal(dir.path(), "T01", "S1", sales_count(), 11);
-    let db = sqlite_db(dir.path());
-    let token = register(&db, "S1", "T01");
-    let ho = HeadOfficeProc::start(dir.path(), &db, "127.0.0.1:0");
+    let (dir, journal, db, token, ho) = one_till_on_sqlite();
     let cfg = sync_config(
         dir.path(),
         &ho.url(),
