@@ -9,7 +9,7 @@ use till_devices::payment::caisse_ap_fields::CaisseApRequest;
 use till_devices::payment::{
     CaisseApSettings, CaisseApTerminal, PaymentError, PaymentKind, PaymentRequest, PaymentTerminal,
 };
-use till_devices::sim::{CaisseApTerminalSim, Direction, SimCard};
+use till_devices::sim::{CaisseApTerminalSim, SimCard};
 use till_devices::transport::TcpTransport;
 use till_devices::DeviceError;
 
@@ -36,15 +36,6 @@ fn debit(cents: u64, reference: &str) -> PaymentRequest {
     }
 }
 
-fn from_till(sim: &CaisseApTerminalSim) -> Vec<u8> {
-    sim.control
-        .transcript()
-        .into_iter()
-        .filter(|(d, _)| *d == Direction::FromTill)
-        .flat_map(|(_, b)| b)
-        .collect()
-}
-
 #[test]
 fn approved_payment_in_pieces_with_exact_request_bytes() {
     let (sim, mut t) = setup("approve");
@@ -66,7 +57,7 @@ fn approved_payment_in_pieces_with_exact_request_bytes() {
     }
     .encode()
     .unwrap();
-    assert_eq!(from_till(&sim), expected);
+    assert_eq!(sim.control.from_till(), expected);
     assert_eq!(sim.control.requests(), 1);
 }
 
@@ -99,7 +90,7 @@ fn declined_cancelled_and_refund() {
         ..debit(999, "R44-1")
     };
     assert!(t.pay(&refund).unwrap().approved);
-    let sent = String::from_utf8(from_till(&sim)).unwrap();
+    let sent = String::from_utf8(sim.control.from_till()).unwrap();
     assert!(sent.contains("CD0011CE003978BA0010CF005R44-1"), "{sent}");
 }
 
@@ -190,7 +181,7 @@ fn opened_from_till_toml_by_address() {
         ..debit(4200, "S50-1")
     };
     assert!(t.pay(&req).unwrap().approved);
-    assert!(String::from_utf8(from_till(&sim))
+    assert!(String::from_utf8(sim.control.from_till())
         .unwrap()
         .contains("CA00207"));
 }

@@ -8,7 +8,7 @@ use till_devices::payment::concert_frame::{ConcertRequest, ACK, ENQ, EOT};
 use till_devices::payment::{
     ConcertSettings, ConcertTerminal, PaymentError, PaymentKind, PaymentRequest, PaymentTerminal,
 };
-use till_devices::sim::{ConcertTerminalSim, Direction, SimCard};
+use till_devices::sim::{ConcertTerminalSim, SimCard};
 use till_devices::transport::SerialTransport;
 use till_devices::DeviceError;
 
@@ -33,15 +33,6 @@ fn debit(cents: u64, reference: &str) -> PaymentRequest {
         pos_number: 1,
         reference: reference.into(),
     }
-}
-
-fn sent_by_till(sim: &ConcertTerminalSim) -> Vec<u8> {
-    sim.control
-        .transcript()
-        .into_iter()
-        .filter(|(d, _)| *d == Direction::FromTill)
-        .flat_map(|(_, b)| b)
-        .collect()
 }
 
 #[test]
@@ -71,7 +62,7 @@ fn approved_payment_with_masked_card_and_exact_bytes() {
     let mut expected = vec![ENQ, EOT, ENQ];
     expected.extend(req.encode());
     expected.extend([EOT, ACK, ACK]);
-    assert_eq!(sent_by_till(&sim), expected, "{}", sim_text(&sim));
+    assert_eq!(sim.control.from_till(), expected, "{}", sim_text(&sim));
     assert_eq!(sim.control.requests(), 1);
 }
 
@@ -108,7 +99,7 @@ fn declined_then_cancelled_then_refund_approved() {
     };
     assert!(t.pay(&refund).unwrap().approved);
     // The refund's type field (13th character of the body) is '1'.
-    let bytes = sent_by_till(&sim);
+    let bytes = sim.control.from_till();
     let at = bytes.windows(5).position(|w| w == b"R44-1").unwrap();
     assert_eq!(bytes[at - 4], b'1');
 }
@@ -209,5 +200,8 @@ fn opened_from_till_toml_at_7e1_by_path() {
     };
     let a = t.pay(&req).unwrap();
     assert!(a.approved && a.amount_cents == 4200);
-    assert!(sent_by_till(&sim).starts_with(&[ENQ, 0x02, b'0', b'7']));
+    assert!(sim
+        .control
+        .from_till()
+        .starts_with(&[ENQ, 0x02, b'0', b'7']));
 }

@@ -222,6 +222,16 @@ impl SimControl {
         lock(&self.shared).transcript.clone()
     }
 
+    /// Every byte the till sent, in order.
+    pub fn from_till(&self) -> Vec<u8> {
+        lock(&self.shared)
+            .transcript
+            .iter()
+            .filter(|(d, _)| *d == Direction::FromTill)
+            .flat_map(|(_, b)| b.iter().copied())
+            .collect()
+    }
+
     /// The transcript as text (see [`format_transcript`]).
     pub fn transcript_text(&self) -> String {
         format_transcript(&self.transcript())

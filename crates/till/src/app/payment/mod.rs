@@ -287,6 +287,8 @@ impl App {
                 PaymentKind::Debit
             },
             currency: self.currency().numeric,
+            // A placeholder: the terminal worker puts the configured
+            // `[devices.terminal] pos_number` in every request it sends.
             pos_number: 1,
             reference,
         };
