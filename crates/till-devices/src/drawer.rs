@@ -21,6 +21,16 @@ pub enum SensorLevel {
     Low,
 }
 
+/// "high" or "low", as `sensor_open_level` is written in till.toml.
+impl std::fmt::Display for SensorLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SensorLevel::High => "high",
+            SensorLevel::Low => "low",
+        })
+    }
+}
+
 impl SensorLevel {
     /// Interpret the raw pin 3 level.
     pub fn is_open(self, pin3_high: bool) -> bool {

@@ -38,6 +38,20 @@ pub enum Guess {
     Unknown,
 }
 
+/// As `till diag ports` prints it ("payment terminal"), not the Rust name.
+impl std::fmt::Display for Guess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Guess::Printer => "printer",
+            Guess::Scanner => "scanner",
+            Guess::PaymentTerminal => "payment terminal",
+            Guess::SerialAdapter => "serial adapter",
+            Guess::Keyboard => "keyboard",
+            Guess::Unknown => "unknown",
+        })
+    }
+}
+
 /// One device found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PortInfo {

@@ -11,6 +11,7 @@ mod common;
 mod devices;
 mod ports;
 mod simulate;
+mod simulate_all;
 mod terminal;
 
 pub use common::Target;
@@ -37,7 +38,8 @@ pub enum DiagCmd {
     /// The card payment terminal: ping, a test payment or refund.
     #[command(subcommand)]
     Terminal(terminal::TerminalCmd),
-    /// Start a simulated device and print its path; runs until Ctrl-C.
+    /// Start a simulated device (or all of them) and print its path; runs
+    /// until Ctrl-C. Reads stdin only with --interactive.
     Simulate(simulate::SimulateArgs),
     /// Check every device in the config file: pass/fail and what to try next.
     All {

@@ -67,6 +67,18 @@ pub enum Cut {
     FeedPartial(u8),
 }
 
+/// As the rendered paper shows it ("partial cut, feed 3"), not the Rust name.
+impl std::fmt::Display for Cut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cut::Full => write!(f, "full cut"),
+            Cut::Partial => write!(f, "partial cut"),
+            Cut::FeedFull(n) => write!(f, "full cut, feed {n}"),
+            Cut::FeedPartial(n) => write!(f, "partial cut, feed {n}"),
+        }
+    }
+}
+
 /// GS V: cut. Returns a 3- or 4-byte command.
 ///
 /// Note: models with a partial-cut-only cutter (TM-T20 family) perform a
@@ -107,6 +119,27 @@ impl DrawerPin {
             5 => Some(DrawerPin::Pin5),
             _ => None,
         }
+    }
+    /// The pin number as till.toml and `--pin` write it: 2 or 5.
+    pub fn number(self) -> u8 {
+        match self {
+            DrawerPin::Pin2 => 2,
+            DrawerPin::Pin5 => 5,
+        }
+    }
+    /// The other connector pin: what to try when a drawer does not open.
+    pub fn other(self) -> Self {
+        match self {
+            DrawerPin::Pin2 => DrawerPin::Pin5,
+            DrawerPin::Pin5 => DrawerPin::Pin2,
+        }
+    }
+}
+
+/// "pin 2": as a technician reads it, never the Rust name.
+impl std::fmt::Display for DrawerPin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pin {}", self.number())
     }
 }
 

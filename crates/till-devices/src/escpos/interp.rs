@@ -335,7 +335,7 @@ impl Interpreter {
                         self.size = (1, 1);
                     }
                     Event::Cut(c) => {
-                        let label = format!(" cut {c:?} ");
+                        let label = format!(" {c} ");
                         self.marker(format!("{label:-^0$}", self.width))
                     }
                     Event::Barcode { kind, data } => {
@@ -345,7 +345,7 @@ impl Interpreter {
                         self.marker(format!("[image {width}x{height} dots]"))
                     }
                     Event::Kick { pin, on_ms, off_ms } => {
-                        self.marker(format!("[drawer kick {pin:?} {on_ms}/{off_ms} ms]"))
+                        self.marker(format!("[drawer kick {pin} {on_ms}/{off_ms} ms]"))
                     }
                     _ => {}
                 }
@@ -679,7 +679,7 @@ mod tests {
             ]
         );
         assert!(i.text().contains("[QR T1-42 sig:AbCd]"));
-        assert!(i.text().contains("cut FeedPartial(3)"));
+        assert!(i.text().contains(" partial cut, feed 3 "), "{}", i.text());
     }
 
     #[test]

@@ -61,7 +61,8 @@ pub struct Target {
     /// Device path instead of the config's (serial port, /dev/usb/lpN, pty).
     #[arg(long)]
     pub path: Option<String>,
-    /// Network printer address (host:port) instead of the config's.
+    /// The device's network address (host:port) instead of the config's:
+    /// a network printer on port 9100, or a simulator started with --tcp.
     #[arg(long, conflicts_with = "path")]
     pub address: Option<String>,
     /// With --path: "serial", "usb" or "evdev" (default: guessed from the

@@ -264,7 +264,7 @@ pub fn drawer_open(t: &Target, pin: Option<&str>) -> anyhow::Result<i32> {
         });
         return Ok(match r {
             Ok(sensor) => {
-                report_open(t.json, &target, Kick::Serial(dc.open_byte), sensor);
+                report_open(t.json, &target, Kick::Serial(dc.open_byte), dc.pin, sensor);
                 0
             }
             Err(e) => fail(t.json, "drawer", &target, &e),
@@ -296,6 +296,7 @@ pub fn drawer_open(t: &Target, pin: Option<&str>) -> anyhow::Result<i32> {
                     KickHow::EscP => Kick::EscP,
                     KickHow::RealtimeOffline | KickHow::RealtimeUnanswered => Kick::Realtime,
                 },
+                dc.pin,
                 sensor,
             );
             if sensor == Some(false) {
@@ -330,10 +331,10 @@ enum Kick {
     Serial(u8),
 }
 
-fn report_open(json: bool, target: &str, kick: Kick, sensor: Option<bool>) {
+fn report_open(json: bool, target: &str, kick: Kick, pin: DrawerPin, sensor: Option<bool>) {
     let realtime = matches!(kick, Kick::Realtime);
     let next = match sensor {
-        Some(false) => Some("the pulse was sent but the sensor still reads closed: check the drawer cable is in the printer's DK port (not the phone socket), try the other pin (--pin 5), check the drawer is not key-locked; if it did open, flip sensor_open_level in till.toml"),
+        Some(false) => Some(format!("the pulse was sent on {pin} but the sensor still reads closed: check the drawer cable is in the printer's DK port (not the phone socket), try the other pin (--pin {}), check the drawer is not key-locked; if it did open, flip sensor_open_level in till.toml", pin.other().number())),
         _ => None,
     };
     if json {
@@ -551,7 +552,7 @@ pub fn drawer_status(t: &Target, watch: Option<f64>) -> anyhow::Result<i32> {
                     );
                 } else {
                     println!(
-                        "drawer via {target}: {} (pin 3 {}, sensor_open_level = {:?})",
+                        "drawer via {target}: {} (pin 3 {}, sensor_open_level = \"{}\")",
                         if open { "open" } else { "closed" },
                         if s.drawer_pin3_high { "HIGH" } else { "LOW" },
                         dc.sensor_open_level
@@ -784,7 +785,7 @@ fn check_drawer(cfg: &DevicesConfig, d: &DrawerConfig) -> Check {
                     target,
                     ok: true,
                     detail: format!(
-                        "sensor reads {} (pin {:?}; run `till diag drawer open` to fire it)",
+                        "sensor reads {} (drawer on {}; run `till diag drawer open` to fire it)",
                         if open { "open" } else { "closed" },
                         d.pin
                     ),

@@ -35,7 +35,7 @@ pub fn run(json: bool) -> anyhow::Result<i32> {
             p.path,
             node,
             p.vid_pid(),
-            format!("{:?}", p.guess).to_lowercase(),
+            p.guess.to_string(),
             who
         );
     }

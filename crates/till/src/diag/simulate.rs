@@ -1,10 +1,14 @@
-//! `till diag simulate printer|scanner|drawer|terminal`
+//! `till diag simulate printer|scanner|drawer|terminal|all`
 
 use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::json;
+use till_devices::escpos::Event;
 use till_devices::scanner::Suffix;
 use till_devices::sim::{DrawerSim, PrinterSim, ScannerSim, SimKind};
 
@@ -21,6 +25,9 @@ pub enum SimDevice {
     Drawer,
     /// Card payment terminal: Concert on a pty, or Caisse-AP on TCP.
     Terminal,
+    /// Printer (with the drawer on its kick-out port), scanner and card
+    /// terminal at once, and a till.toml for them.
+    All,
 }
 
 /// Arguments of `till diag simulate`.
@@ -34,6 +41,21 @@ pub struct SimulateArgs {
     /// Printer paper width in characters.
     #[arg(long, default_value_t = 48)]
     pub width: usize,
+    /// Read commands on standard input (printer: paper-out, online...;
+    /// scanner and all: a code to scan per line; drawer: close; terminal:
+    /// script LIST, pan NUMBER). Without it stdin is never read, so the
+    /// simulator runs in the background (`&`) of an interactive shell.
+    #[arg(long)]
+    pub interactive: bool,
+    /// Pseudo-terminal: also create this symbolic link to it, a name known
+    /// before the simulator starts (all: a prefix, e.g. demo-data/sim-
+    /// gives demo-data/sim-printer, -scanner, -terminal).
+    #[arg(long, value_name = "PATH")]
+    pub link: Option<String>,
+    /// all: also write the till.toml for the simulated devices to this
+    /// file (for `till run --config FILE` or `till diag all --config FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub write_config: Option<String>,
     /// Scanner: send CR LF instead of CR.
     #[arg(long)]
     pub crlf: bool,
@@ -67,26 +89,55 @@ pub struct SimulateArgs {
     pub exit_after_ms: Option<u64>,
 }
 
+/// The `[devices.*]` keys that point till.toml at a simulated device: the
+/// config's own spellings, so the line can be pasted as it is.
+pub(super) fn toml_hint(device: &str, tcp: bool, wedge: bool, address: &str) -> String {
+    let link = if tcp {
+        format!("transport = \"tcp\", address = \"{address}\"")
+    } else {
+        format!("transport = \"serial\", path = \"{address}\"")
+    };
+    match device {
+        // A serial drawer's own keys; it has no TCP form in till.toml.
+        "drawer" if tcp => "a drawer has no TCP link in till.toml: start it without --tcp".into(),
+        "drawer" => format!(
+            "[devices.drawer] via = \"serial\", path = \"{address}\", open_byte = 7, query_byte = 63"
+        ),
+        "scanner" if wedge => format!(
+            "[devices.scanner] mode = \"wedge\", transport = \"evdev\", path = \"{address}\""
+        ),
+        other => format!("[devices.{other}] {link}"),
+    }
+}
+
 fn announce(a: &SimulateArgs, device: &str, address: &str, help: &str) {
     if a.json {
         print_json(
             &json!({ "device": device, "address": address, "transport": if a.tcp { "tcp" } else { "serial" } }),
         );
     } else {
-        let how = if a.tcp {
-            format!("transport = \"tcp\", address = \"{address}\"")
-        } else {
-            format!("transport = \"serial\", path = \"{address}\"")
-        };
         println!("simulated {device} at {address}");
-        println!("point till.toml at it: {how}");
-        println!("{help}");
+        println!(
+            "point till.toml at it: {}",
+            toml_hint(device, a.tcp, a.wedge, address)
+        );
+        if a.interactive {
+            println!("{help}");
+        } else {
+            println!("(--interactive to {help})");
+        }
         println!("Ctrl-C to stop");
     }
 }
 
 /// stdin lines on a channel, so the main loop can also watch the device.
-fn stdin_lines() -> std::sync::mpsc::Receiver<String> {
+/// Only with `--interactive`: a simulator started with `&` from a shell
+/// that touched stdin would be stopped by the shell (SIGTTIN) before it
+/// even printed its address.
+pub(super) fn stdin_lines(interactive: bool) -> Option<Receiver<String>> {
+    if !interactive {
+        return None;
+    }
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines().map_while(Result::ok) {
@@ -95,8 +146,161 @@ fn stdin_lines() -> std::sync::mpsc::Receiver<String> {
             }
         }
     });
-    rx
+    Some(rx)
 }
+
+/// The next line typed, if any (never blocks; none without `--interactive`).
+pub(super) fn typed(input: &Option<Receiver<String>>) -> Option<String> {
+    input.as_ref().and_then(|rx| rx.try_recv().ok())
+}
+
+/// `--link PATH`: a symbolic link to a simulator's pseudo-terminal, so a
+/// script or the README can name it before it exists (`/dev/pts/N` changes
+/// every run). Removed when the simulator ends normally; a stale link left
+/// by Ctrl-C is replaced next time, but never a file that is not a link.
+pub(super) struct PtyLink(PathBuf);
+
+impl PtyLink {
+    pub(super) fn make(link: &str, pty: &str) -> anyhow::Result<Self> {
+        let path = PathBuf::from(link);
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            if !meta.file_type().is_symlink() {
+                anyhow::bail!("--link {link}: a file by that name exists and is not a link: pick another name");
+            }
+            std::fs::remove_file(&path)
+                .with_context(|| format!("--link {link}: replacing the old link"))?;
+        }
+        std::os::unix::fs::symlink(pty, &path)
+            .with_context(|| format!("--link {link}: creating the link to {pty}"))?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for PtyLink {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The link for a simulator at `address`, if `--link` was given.
+fn link_for(a: &SimulateArgs, address: &str) -> anyhow::Result<Option<PtyLink>> {
+    match &a.link {
+        Some(_) if a.tcp => anyhow::bail!("--link names a pseudo-terminal: it does not go with --tcp (the address printed is the one to use)"),
+        Some(l) => PtyLink::make(l, address).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// What the printer simulator shows as it happens: the paper, drawer
+/// kicks, and the capture file kept up to date.
+pub(super) struct PrinterView {
+    shown: usize,
+    kicks: usize,
+    captured: usize,
+    capture: Option<std::fs::File>,
+    prefix: &'static str,
+}
+
+impl PrinterView {
+    pub(super) fn new(capture: Option<&str>, prefix: &'static str) -> anyhow::Result<Self> {
+        let capture = match capture {
+            Some(path) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("capture file {path}"))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            shown: 0,
+            kicks: 0,
+            captured: 0,
+            capture,
+            prefix,
+        })
+    }
+
+    pub(super) fn poll(&mut self, sim: &PrinterSim, json: bool) -> anyhow::Result<()> {
+        let s = sim.state();
+        for l in s.paper.lines.iter().skip(self.shown) {
+            if json {
+                print_json(&json!({ "paper": l }));
+            } else {
+                println!("{}| {l}", self.prefix);
+            }
+        }
+        self.shown = s.paper.lines.len();
+        for k in s.kicks.iter().skip(self.kicks) {
+            if json {
+                print_json(&json!({ "kick": k, "drawer_open": s.drawer_open }));
+            } else {
+                println!(
+                    "{}* drawer: {} -> {}",
+                    self.prefix,
+                    describe_kick(k),
+                    if s.drawer_open {
+                        "open"
+                    } else {
+                        "closed (wrong pin?)"
+                    }
+                );
+            }
+        }
+        self.kicks = s.kicks.len();
+        if let Some(f) = self.capture.as_mut() {
+            use std::io::Write;
+            // Written as it arrives: Ctrl-C must not lose the capture.
+            f.write_all(&s.raw[self.captured..])?;
+            self.captured = s.raw.len();
+        }
+        Ok(())
+    }
+}
+
+/// A drawer kick in the words of till.toml ("pin 2, 100/200 ms").
+fn describe_kick(k: &Event) -> String {
+    match k {
+        Event::Kick { pin, on_ms, off_ms } => format!("kick on {pin}, {on_ms}/{off_ms} ms"),
+        Event::RealtimeKick { pin, on_ms } => {
+            format!("real-time kick on {pin}, {on_ms} ms")
+        }
+        other => format!("{}", serde_json::to_value(other).unwrap_or_default()),
+    }
+}
+
+/// One printer command typed on stdin.
+pub(super) fn printer_command(sim: &PrinterSim, cmd: &str) {
+    let mut s = sim.state();
+    match cmd.trim() {
+        "paper-out" => s.paper_out = true,
+        "paper-low" => s.paper_near_end = true,
+        "cover-open" => s.cover_open = true,
+        "offline" => s.forced_offline = true,
+        c if c.starts_with("paper-after ") => {
+            match c["paper-after ".len()..].trim().parse::<usize>() {
+                Ok(n) => s.paper_lines_left = Some(n),
+                Err(_) => eprintln!("paper-after takes a number of lines"),
+            }
+        }
+        "online" => {
+            s.paper_lines_left = None;
+            s.paper_out = false;
+            s.paper_near_end = false;
+            s.cover_open = false;
+            s.forced_offline = false;
+            s.cutter_error = false;
+        }
+        "close-drawer" => s.drawer_open = false,
+        "mute" => s.mute = true,
+        "unmute" => s.mute = false,
+        "" => {}
+        other => eprintln!("unknown command {other:?}: {PRINTER_COMMANDS}"),
+    }
+}
+
+const PRINTER_COMMANDS: &str = "paper-out, paper-after N (the roll ends after N more lines), paper-low, cover-open, offline, online, close-drawer, mute, unmute";
 
 pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
     let kind = if a.tcp { SimKind::Tcp } else { SimKind::Pty };
@@ -104,93 +308,32 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
         .exit_after_ms
         .map(|ms| Instant::now() + Duration::from_millis(ms));
     let running = || deadline.is_none_or(|d| Instant::now() < d);
-    let input = stdin_lines();
+    let input = stdin_lines(a.interactive);
     match a.device {
         SimDevice::Terminal => return run_terminal(a, running, &input),
+        SimDevice::All => return super::simulate_all::run(a, running, &input),
         SimDevice::Printer => {
             let sim = PrinterSim::spawn(kind, a.width)?;
-            announce(a, "printer", &sim.endpoint.address, "commands on stdin: paper-out, paper-after N (the roll ends after N more lines), paper-low, cover-open, offline, online, close-drawer, mute, unmute");
-            let mut shown = 0;
-            let mut kicks = 0;
-            let mut captured = 0;
-            let mut capture = match &a.capture {
-                Some(path) => Some(
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(path)
-                        .map_err(|e| anyhow::anyhow!("capture file {path}: {e}"))?,
-                ),
-                None => None,
-            };
+            let _link = link_for(a, &sim.endpoint.address)?;
+            announce(
+                a,
+                "printer",
+                &sim.endpoint.address,
+                &format!("type commands on stdin: {PRINTER_COMMANDS}"),
+            );
+            let mut view = PrinterView::new(a.capture.as_deref(), "")?;
             while running() {
-                while let Ok(cmd) = input.try_recv() {
-                    let mut s = sim.state();
-                    match cmd.trim() {
-                        "paper-out" => s.paper_out = true,
-                        "paper-low" => s.paper_near_end = true,
-                        "cover-open" => s.cover_open = true,
-                        "offline" => s.forced_offline = true,
-                        c if c.starts_with("paper-after ") => {
-                            match c["paper-after ".len()..].trim().parse::<usize>() {
-                                Ok(n) => s.paper_lines_left = Some(n),
-                                Err(_) => eprintln!("paper-after takes a number of lines"),
-                            }
-                        }
-                        "online" => {
-                            s.paper_lines_left = None;
-                            s.paper_out = false;
-                            s.paper_near_end = false;
-                            s.cover_open = false;
-                            s.forced_offline = false;
-                            s.cutter_error = false;
-                        }
-                        "close-drawer" => s.drawer_open = false,
-                        "mute" => s.mute = true,
-                        "unmute" => s.mute = false,
-                        other => eprintln!("unknown command {other:?}"),
-                    }
+                while let Some(cmd) = typed(&input) {
+                    printer_command(&sim, &cmd);
                 }
-                {
-                    let s = sim.state();
-                    for l in s.paper.lines.iter().skip(shown) {
-                        if a.json {
-                            print_json(&json!({ "paper": l }));
-                        } else {
-                            println!("| {l}");
-                        }
-                    }
-                    shown = s.paper.lines.len();
-                    for k in s.kicks.iter().skip(kicks) {
-                        if a.json {
-                            print_json(
-                                &json!({ "kick": format!("{k:?}"), "drawer_open": s.drawer_open }),
-                            );
-                        } else {
-                            println!(
-                                "* drawer: {k:?} -> {}",
-                                if s.drawer_open {
-                                    "open"
-                                } else {
-                                    "closed (wrong pin?)"
-                                }
-                            );
-                        }
-                    }
-                    kicks = s.kicks.len();
-                    if let Some(f) = capture.as_mut() {
-                        use std::io::Write;
-                        // Written as it arrives: Ctrl-C must not lose the capture.
-                        f.write_all(&s.raw[captured..])?;
-                        captured = s.raw.len();
-                    }
-                }
+                view.poll(&sim, a.json)?;
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
         SimDevice::Scanner => {
             let suffix = if a.crlf { Suffix::CrLf } else { Suffix::Cr };
             let sim = ScannerSim::spawn(kind, Vec::new(), suffix)?;
+            let _link = link_for(a, &sim.endpoint.address)?;
             announce(
                 a,
                 "scanner",
@@ -198,19 +341,22 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
                 "type a code and Enter to scan it",
             );
             while running() {
-                match input.recv_timeout(Duration::from_millis(50)) {
-                    Ok(line) if !line.trim().is_empty() && a.wedge => sim.scan_keys(line.trim()),
-                    Ok(line) if !line.trim().is_empty() => sim.scan(a.aim.as_deref(), line.trim()),
-                    _ => {}
+                match typed(&input) {
+                    Some(line) if !line.trim().is_empty() && a.wedge => sim.scan_keys(line.trim()),
+                    Some(line) if !line.trim().is_empty() => {
+                        sim.scan(a.aim.as_deref(), line.trim())
+                    }
+                    _ => std::thread::sleep(Duration::from_millis(50)),
                 }
             }
         }
         SimDevice::Drawer => {
             let sim = DrawerSim::spawn(kind, 0x07, b'?')?;
-            announce(a, "drawer", &sim.endpoint.address, "opens on byte 07, answers '?' with '1' open / '0' closed; type close on stdin to shut it");
+            let _link = link_for(a, &sim.endpoint.address)?;
+            announce(a, "drawer", &sim.endpoint.address, "type close on stdin to shut it (it opens on byte 07 and answers '?' with '1' open / '0' closed)");
             let mut opened = 0;
             while running() {
-                if let Ok(l) = input.try_recv() {
+                if let Some(l) = typed(&input) {
                     if l.trim() == "close" {
                         sim.close();
                     }
@@ -236,7 +382,7 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
 fn run_terminal(
     a: &SimulateArgs,
     running: impl Fn() -> bool,
-    input: &std::sync::mpsc::Receiver<String>,
+    input: &Option<Receiver<String>>,
 ) -> anyhow::Result<i32> {
     use till_devices::payment::TerminalProtocol;
     use till_devices::sim::{Script, SimCard, TerminalSim};
@@ -251,6 +397,13 @@ fn run_terminal(
     }
     let address = sim.address().to_string();
     let tcp = protocol == TerminalProtocol::CaisseAp;
+    let _link = match &a.link {
+        Some(_) if tcp => anyhow::bail!(
+            "--link names a pseudo-terminal: Caisse-AP listens on TCP (use the address printed)"
+        ),
+        Some(l) => Some(PtyLink::make(l, &address)?),
+        None => None,
+    };
     if a.json {
         print_json(&json!({
             "device": "terminal", "protocol": protocol.name(), "address": address,
@@ -263,12 +416,17 @@ fn run_terminal(
             "point till.toml at it: [devices.terminal] protocol = \"{protocol}\", {key} = \"{address}\""
         );
         println!("or: till diag terminal pay 12.34 --protocol {protocol} --{key} {address}");
-        println!("script: {} (stdin: script LIST, pan NUMBER)", a.script);
+        let stdin = if a.interactive {
+            "stdin"
+        } else {
+            "with --interactive, stdin"
+        };
+        println!("script: {} ({stdin}: script LIST, pan NUMBER)", a.script);
         println!("Ctrl-C to stop");
     }
     let mut seen = 0;
     while running() {
-        while let Ok(cmd) = input.try_recv() {
+        while let Some(cmd) = typed(input) {
             let cmd = cmd.trim();
             if let Some(list) = cmd.strip_prefix("script ") {
                 match list.parse::<Script>() {

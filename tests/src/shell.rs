@@ -1,0 +1,252 @@
+//! Running documented commands as a reader would: `bash`, in a scratch
+//! folder laid out like the checkout (`target/release/till`, `hw-fixtures/`,
+//! `config/`), with `till` also on `PATH`, background commands kept running
+//! until the session ends.
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::doc::DocCommand;
+
+/// The repository's root (this package lives in `tests/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The `till` binary of the profile this test was built with, built now if
+/// it is missing or stale (a no-op when `cargo test --workspace` built it).
+/// Another package's binary has no `CARGO_BIN_EXE_*` here, hence cargo.
+pub fn till_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    // target/<profile>/deps/<test>: the binaries are in target/<profile>.
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary under target/<profile>/deps")
+        .to_path_buf();
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .current_dir(repo_root())
+        .args(["build", "--quiet", "-p", "till", "--bin", "till"]);
+    if release {
+        build.arg("--release");
+    }
+    let status = build.status().expect("running cargo build -p till");
+    assert!(status.success(), "cargo build -p till failed");
+    let till = profile_dir.join("till");
+    assert!(till.is_file(), "{} was not built", till.display());
+    till
+}
+
+/// What a command did.
+#[derive(Debug)]
+pub struct Ran {
+    /// Exit code (None: killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// A command left running in the background, and the first line it printed.
+pub struct Background {
+    /// The command as documented.
+    pub command: String,
+    /// Its first line of output (a simulator's address).
+    pub first_line: String,
+    child: Child,
+}
+
+/// A shell session in a scratch folder.
+pub struct Session {
+    dir: tempfile::TempDir,
+    prelude: Vec<String>,
+    background: Vec<Background>,
+    /// How long a foreground command may take.
+    pub timeout: Duration,
+}
+
+impl Session {
+    /// A scratch folder with `target/release/till` (and `bin/till` on PATH)
+    /// pointing at `till`, and the checkout's `hw-fixtures/` and `config/`.
+    pub fn new(till: &Path) -> Session {
+        let dir = tempfile::tempdir().expect("scratch folder");
+        let root = repo_root();
+        for sub in ["target/release", "bin"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("scratch layout");
+            std::os::unix::fs::symlink(till, dir.path().join(sub).join("till"))
+                .expect("linking till");
+        }
+        for shared in ["hw-fixtures", "config"] {
+            std::os::unix::fs::symlink(root.join(shared), dir.path().join(shared))
+                .expect("linking the checkout's files");
+        }
+        Session {
+            dir,
+            prelude: Vec::new(),
+            background: Vec::new(),
+            timeout: Duration::from_secs(300),
+        }
+    }
+
+    /// The scratch folder (what the commands see as `.`).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The commands still running in the background.
+    pub fn background(&self) -> &[Background] {
+        &self.background
+    }
+
+    fn bash(&self, code: &str) -> Command {
+        let path = format!(
+            "{}:{}",
+            self.dir().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let script = format!("set -o pipefail\n{}\n{code}\n", self.prelude.join("\n"));
+        let mut c = Command::new("bash");
+        c.arg("-c")
+            .arg(script)
+            .current_dir(self.dir())
+            .env("PATH", path)
+            // Hermetic: the reader's own settings must not change what runs.
+            .env_remove("TILL_CONFIG")
+            .env_remove("TILL_DB")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Its own process group, so whatever it starts can be stopped.
+            .process_group(0);
+        c
+    }
+
+    /// Run one documented command: a variable is remembered for the next
+    /// ones, a `... &` is started and kept running once it has printed its
+    /// first line, anything else runs to completion (within `timeout`).
+    pub fn run(&mut self, cmd: &DocCommand) -> Ran {
+        if cmd.assignment().is_some() {
+            self.prelude.push(cmd.code().to_string());
+            return Ran {
+                code: Some(0),
+                stdout: String::new(),
+                stderr: String::new(),
+            };
+        }
+        if cmd.background() {
+            return self.start(cmd);
+        }
+        let mut child = self.bash(cmd.code()).spawn().expect("starting bash");
+        let out = drain(child.stdout.take());
+        let err = drain(child.stderr.take());
+        let deadline = Instant::now() + self.timeout;
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("waiting for bash") {
+                break Some(s);
+            }
+            if Instant::now() > deadline {
+                kill_group(&mut child);
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Ran {
+            code: status.and_then(|s| s.code()),
+            stdout: out.recv().unwrap_or_default(),
+            stderr: err.recv().unwrap_or_default(),
+        }
+    }
+
+    /// Start a background command and wait for its first line of output:
+    /// a simulator prints its address once it is ready, which is what a
+    /// reader waits for before typing the next command.
+    fn start(&mut self, cmd: &DocCommand) -> Ran {
+        let code = cmd.code().trim_end_matches('&').trim();
+        let mut child = self.bash(code).spawn().expect("starting bash");
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take().expect("piped stdout");
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = tx.send(lines.next().and_then(Result::ok));
+            // Keep reading: a simulator must not die on a full pipe.
+            for _ in lines.map_while(Result::ok) {}
+        });
+        let err = drain(child.stderr.take());
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(Some(first_line)) => {
+                self.background.push(Background {
+                    command: cmd.text.clone(),
+                    first_line: first_line.clone(),
+                    child,
+                });
+                Ran {
+                    code: Some(0),
+                    stdout: first_line,
+                    stderr: String::new(),
+                }
+            }
+            _ => {
+                kill_group(&mut child);
+                Ran {
+                    code: None,
+                    stdout: String::new(),
+                    stderr: format!(
+                        "printed nothing within 30 s; stderr: {}",
+                        err.recv().unwrap_or_default()
+                    ),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        for b in &mut self.background {
+            kill_group(&mut b.child);
+        }
+    }
+}
+
+/// Read a pipe to its end on a thread (so a chatty command never blocks).
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(mut p) = pipe {
+            let mut bytes = Vec::new();
+            let _ = p.read_to_end(&mut bytes);
+            s = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        let _ = tx.send(s);
+    });
+    rx
+}
+
+/// Stop a command and everything it started (its process group).
+fn kill_group(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", "--", &format!("-{}", child.id())])
+        .stderr(Stdio::null())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

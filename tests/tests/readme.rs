@@ -1,0 +1,103 @@
+//! The README, followed literally: every command of its ```sh blocks runs,
+//! in order, in a scratch copy of the checkout, and exits 0; simulators
+//! stand in for the hardware. The blocks marked
+//! `<!-- doc-test: skip REASON -->` are exactly the ones listed below, so a
+//! new command cannot be set aside without this test saying so.
+
+use comptoir_e2e::doc::blocks;
+use comptoir_e2e::shell::{repo_root, till_binary, Session};
+
+/// The only README lines not run here, and why: installing the machine,
+/// the interactive counter app (tests/app_tmux.rs in crates/till drives
+/// it), the test suite itself, and minutes of benchmarks.
+const SKIPPED: &[&str] = &[
+    "sudo apt-get update && sudo apt-get install -y build-essential curl git tmux",
+    "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y",
+    ". \"$HOME/.cargo/env\"",
+    "git clone <this repository> comptoir && cd comptoir",
+    "cargo run --release -p till -- run --demo",
+    "cargo test --workspace --release",
+    "cargo run --release -p till-bench",
+];
+
+#[test]
+fn every_readme_command_runs_as_written() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let b = blocks(&readme);
+    assert!(
+        b.others.is_empty(),
+        "README.md: label command blocks ```sh so this test runs them: {:?}",
+        b.others
+    );
+    let skipped: Vec<&str> = b
+        .commands
+        .iter()
+        .filter(|c| c.skipped.is_some())
+        .map(|c| c.code())
+        .collect();
+    assert_eq!(
+        skipped, SKIPPED,
+        "README.md: the commands set aside by a doc-test: skip marker changed; run the new ones, or list them here with the reason"
+    );
+
+    let mut shell = Session::new(&till_binary());
+    let mut outputs = Vec::new();
+    for c in b.commands.iter().filter(|c| c.skipped.is_none()) {
+        let ran = shell.run(c);
+        assert_eq!(
+            ran.code,
+            Some(0),
+            "README.md line {}: `{}` exited {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            c.line,
+            c.text,
+            ran.code,
+            ran.stdout,
+            ran.stderr
+        );
+        outputs.push((c.code().to_string(), ran.stdout));
+    }
+    assert!(outputs.len() >= 15, "{} commands ran", outputs.len());
+
+    // What the README says they show.
+    let out = |part: &str| -> &str {
+        outputs
+            .iter()
+            .find(|(c, _)| c.contains(part))
+            .map(|(_, o)| o.as_str())
+            .unwrap_or_else(|| panic!("no README command contains {part:?}"))
+    };
+    assert!(out("verify --db demo-data/sim.db --json").contains("\"ok\": true"));
+    assert!(out("--day 2026-01-05").contains("TICKET Z"));
+    assert!(out("users list").contains("Léa"), "{}", out("users list"));
+    assert!(out("printer status").contains("ready"));
+    assert!(out("printer render").contains("Ticket T1-000042"));
+    let pay: &str = out("diag terminal pay");
+    assert!(pay.contains("\"outcome\":\"approved\""), "{pay}");
+    let all = out("diag all --config");
+    for device in ["printer", "drawer", "scanner", "terminal"] {
+        assert!(
+            all.lines()
+                .any(|l| l.starts_with("PASS") && l.contains(device)),
+            "{device} not checked PASS:\n{all}"
+        );
+    }
+    // The background simulators announced themselves, and --link named
+    // them where the README's next commands look.
+    let started: Vec<_> = shell.background().iter().map(|b| &b.first_line).collect();
+    assert_eq!(started.len(), 3, "{started:?}");
+    assert!(
+        started.iter().all(|l| l.starts_with("simulated ")),
+        "{started:?}"
+    );
+    for link in [
+        "printer",
+        "terminal",
+        "all-printer",
+        "all-scanner",
+        "all-terminal",
+    ] {
+        let p = shell.dir().join("demo-data").join(link);
+        let target = std::fs::read_link(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(target.starts_with("/dev/pts/"), "{}", target.display());
+    }
+}
