@@ -101,3 +101,40 @@ fn every_readme_command_runs_as_written() {
         assert!(target.starts_with("/dev/pts/"), "{}", target.display());
     }
 }
+
+/// Every `cargo run|test|build` the docs show builds in release, as CI and
+/// the README do: a debug build is another full compile, and a slow till.
+#[test]
+fn every_cargo_command_in_the_docs_is_a_release_build() {
+    let mut files = Vec::new();
+    let mut dirs = vec![repo_root()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().map_while(Result::ok) {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if p.is_dir() && !name.starts_with('.') && name != "target" {
+                dirs.push(p);
+            } else if name.ends_with(".md") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 5, "{files:?}");
+    let mut debug = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for verb in ["cargo run", "cargo test", "cargo build"] {
+                for (at, _) in line.match_indices(verb) {
+                    // The command ends at the closing backtick, or the line.
+                    let cmd = line[at..].split('`').next().unwrap_or_default();
+                    let cargo_part = cmd.split(" -- ").next().unwrap_or_default();
+                    if !cargo_part.contains("--release") {
+                        debug.push(format!("{}:{}: {cmd}", f.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(debug.is_empty(), "add --release:\n{}", debug.join("\n"));
+}

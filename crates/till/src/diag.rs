@@ -72,10 +72,18 @@ pub struct RenderArgs {
     /// Paper width in characters.
     #[arg(long, default_value_t = 48)]
     pub width: usize,
+    /// Read at most this many bytes of FILE (default 16 MiB: a receipt is a
+    /// few KiB, a day of captures a few MiB); a larger file is refused, as
+    /// is a device such as /dev/zero that never ends.
+    #[arg(long, value_name = "BYTES", default_value_t = RENDER_MAX_BYTES)]
+    pub max_bytes: u64,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
 }
+
+/// `printer render`'s default read limit.
+pub const RENDER_MAX_BYTES: u64 = 16 * 1024 * 1024;
 
 /// `till diag drawer ...`
 #[derive(Subcommand)]

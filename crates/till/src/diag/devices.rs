@@ -194,9 +194,28 @@ pub fn printer_test(t: &Target) -> anyhow::Result<i32> {
     }
 }
 
+/// At most `max` bytes of `path`, or an error saying the file is larger:
+/// never the whole of whatever the path names (`/dev/zero` has no end).
+fn read_bounded(path: &str, max: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).with_context(|| format!("reading {path}"))?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {path}"))?;
+    if bytes.len() as u64 > max {
+        anyhow::bail!(
+            "{path} is larger than {max} bytes, the most `printer render` reads: a capture \
+             is a few KiB per receipt. Render a smaller capture, or raise the limit with \
+             --max-bytes if this one is genuine"
+        );
+    }
+    Ok(bytes)
+}
+
 /// `till diag printer render FILE`
 pub fn printer_render(a: &RenderArgs) -> anyhow::Result<i32> {
-    let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file))?;
+    let bytes = read_bounded(&a.file, a.max_bytes)?;
     let bytes = if a.file.ends_with(".hex") {
         let text = String::from_utf8(bytes).context("hex file is not text")?;
         till_devices::error::parse_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.file))?
@@ -1204,6 +1223,7 @@ mod tests {
         let args = RenderArgs {
             file: capture.to_string_lossy().into(),
             width: 48,
+            max_bytes: super::super::RENDER_MAX_BYTES,
             json: true,
         };
         assert_eq!(printer_render(&args).unwrap(), 0);
