@@ -93,8 +93,70 @@ impl DevicesConfig {
     }
 }
 
+mod keys;
 mod terminal;
 pub use terminal::{TerminalConfig, TerminalConfigError, TerminalLink, TerminalSettings};
+
+use keys::{ranged, LinkKeys};
+
+// The range of every number in `[devices.*]`, named as till.toml names it.
+ranged!(
+    timeout_ms,
+    _opt_timeout_ms,
+    u64,
+    "timeout_ms",
+    50,
+    60_000,
+    " (ms)"
+);
+ranged!(
+    width,
+    _opt_width,
+    usize,
+    "width",
+    16,
+    96,
+    " (characters per line)"
+);
+ranged!(code_page, _opt_code_page, u8, "code_page", 0, 255, "");
+ranged!(
+    pulse_on,
+    _opt_on,
+    u16,
+    "on_ms",
+    2,
+    510,
+    " (ms, in 2 ms steps)"
+);
+ranged!(
+    pulse_off,
+    _opt_off,
+    u16,
+    "off_ms",
+    2,
+    510,
+    " (ms, in 2 ms steps)"
+);
+ranged!(
+    left_open,
+    _opt_left_open,
+    u64,
+    "left_open_after_s",
+    0,
+    86_400,
+    " (seconds)"
+);
+ranged!(open_byte, _opt_open_byte, u8, "open_byte", 0, 255, "");
+ranged!(_query_byte, opt_query_byte, u8, "query_byte", 0, 255, "");
+ranged!(
+    max_len,
+    _opt_max_len,
+    usize,
+    "max_len",
+    1,
+    4096,
+    " (characters)"
+);
 
 fn default_timeout_ms() -> u64 {
     1000
@@ -108,6 +170,7 @@ fn default_code_page() -> u8 {
 
 /// `[devices.printer]`
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(try_from = "PrinterKeys")]
 pub struct PrinterConfig {
     /// How to reach it.
     #[serde(flatten)]
@@ -127,6 +190,46 @@ pub struct PrinterConfig {
     /// Optional logo printed above the shop name: a binary PBM (P4) file.
     #[serde(default)]
     pub logo: Option<String>,
+}
+
+/// `[devices.printer]` as written: every key named, unknown ones refused
+/// (see `keys` for why not flatten).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrinterKeys {
+    transport: Option<String>,
+    path: Option<String>,
+    #[serde(default, deserialize_with = "keys::opt_baud")]
+    baud: Option<u32>,
+    address: Option<String>,
+    #[serde(default = "default_timeout_ms", deserialize_with = "timeout_ms")]
+    timeout_ms: u64,
+    #[serde(default = "default_width", deserialize_with = "width")]
+    width: usize,
+    #[serde(default = "default_code_page", deserialize_with = "code_page")]
+    code_page: u8,
+    #[serde(default)]
+    logo: Option<String>,
+}
+
+impl TryFrom<PrinterKeys> for PrinterConfig {
+    type Error = String;
+    fn try_from(k: PrinterKeys) -> Result<Self, String> {
+        let link = LinkKeys {
+            transport: k.transport,
+            path: k.path,
+            baud: k.baud,
+            address: k.address,
+        }
+        .link("devices.printer")?;
+        Ok(Self {
+            link,
+            timeout_ms: k.timeout_ms,
+            width: k.width,
+            code_page: k.code_page,
+            logo: k.logo,
+        })
+    }
 }
 
 impl PrinterConfig {
@@ -210,6 +313,7 @@ fn default_left_open_s() -> u64 {
 
 /// `[devices.drawer]`
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct DrawerConfig {
     /// Printer or serial.
     #[serde(default)]
@@ -218,25 +322,27 @@ pub struct DrawerConfig {
     #[serde(default)]
     pub pin: DrawerPin,
     /// Pulse ON time, ms.
-    #[serde(default = "Pulse::default_on")]
+    #[serde(default = "Pulse::default_on", deserialize_with = "pulse_on")]
     pub on_ms: u16,
     /// Pulse OFF time, ms.
-    #[serde(default = "Pulse::default_off")]
+    #[serde(default = "Pulse::default_off", deserialize_with = "pulse_off")]
     pub off_ms: u16,
     /// Sensor level meaning "open".
     #[serde(default)]
     pub sensor_open_level: SensorLevel,
     /// Warn after the drawer stays open this long, seconds.
-    #[serde(default = "default_left_open_s")]
+    #[serde(default = "default_left_open_s", deserialize_with = "left_open")]
     pub left_open_after_s: u64,
     /// For `via = "serial"`: the port.
     pub path: Option<String>,
     /// For `via = "serial"`: baud rate.
+    #[serde(default, deserialize_with = "keys::opt_baud")]
     pub baud: Option<u32>,
     /// For `via = "serial"`: the byte that opens it.
-    #[serde(default = "default_open_byte")]
+    #[serde(default = "default_open_byte", deserialize_with = "open_byte")]
     pub open_byte: u8,
     /// For `via = "serial"`: a status query byte, if the interface has a sensor.
+    #[serde(default, deserialize_with = "opt_query_byte")]
     pub query_byte: Option<u8>,
 }
 
@@ -302,6 +408,7 @@ fn default_max_len() -> usize {
 
 /// `[devices.scanner]`
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(try_from = "ScannerKeys")]
 pub struct ScannerConfig {
     /// Serial or keyboard wedge.
     #[serde(default)]
@@ -321,6 +428,48 @@ pub struct ScannerConfig {
     /// Longest accepted code.
     #[serde(default = "default_max_len")]
     pub max_len: usize,
+}
+
+/// `[devices.scanner]` as written (see [`PrinterKeys`]).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScannerKeys {
+    #[serde(default)]
+    mode: ScannerMode,
+    transport: Option<String>,
+    path: Option<String>,
+    #[serde(default, deserialize_with = "keys::opt_baud")]
+    baud: Option<u32>,
+    address: Option<String>,
+    #[serde(default)]
+    suffix: Suffix,
+    #[serde(default)]
+    prefix: Vec<u8>,
+    #[serde(default)]
+    aim: AimMode,
+    #[serde(default = "default_max_len", deserialize_with = "max_len")]
+    max_len: usize,
+}
+
+impl TryFrom<ScannerKeys> for ScannerConfig {
+    type Error = String;
+    fn try_from(k: ScannerKeys) -> Result<Self, String> {
+        let link = LinkKeys {
+            transport: k.transport,
+            path: k.path,
+            baud: k.baud,
+            address: k.address,
+        }
+        .link("devices.scanner")?;
+        Ok(Self {
+            mode: k.mode,
+            link,
+            suffix: k.suffix,
+            prefix: k.prefix,
+            aim: k.aim,
+            max_len: k.max_len,
+        })
+    }
 }
 
 impl ScannerConfig {

@@ -100,7 +100,7 @@ pub enum DrawerCmd {
     Status {
         /// Keep reading it for this many seconds, printing each change and
         /// "drawer left open for N s" after the config's left_open_after_s.
-        #[arg(long, value_name = "SECONDS")]
+        #[arg(long, value_name = "SECONDS", value_parser = watch_seconds)]
         watch: Option<f64>,
         #[command(flatten)]
         target: Target,
@@ -115,8 +115,8 @@ pub enum ScannerCmd {
         /// Stop after this many scans (rejected ones count).
         #[arg(long)]
         count: Option<usize>,
-        /// Give up after this many seconds without a scan.
-        #[arg(long, default_value_t = 60)]
+        /// Give up after this many seconds without a scan (1 to 86400).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
         timeout: u64,
         /// Read a keyboard-wedge scanner from this evdev node instead.
         #[arg(long)]
@@ -124,6 +124,17 @@ pub enum ScannerCmd {
         #[command(flatten)]
         target: Target,
     },
+}
+
+/// `--watch SECONDS`: a number of seconds a person can wait, not 1e300
+/// (which no clock can add) or NaN.
+fn watch_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=604_800.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{s} is not a number of seconds from 0 to 604800 (a week)"
+        )),
+    }
 }
 
 /// Run one diag command; returns the process exit code.

@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use super::keys::ranged;
 use super::ConfigError;
 use crate::payment::{
     CaisseApSettings, CaisseApTerminal, ConcertSettings, ConcertTerminal, PaymentTerminal,
@@ -28,22 +29,79 @@ pub struct TerminalConfig {
     /// Concert: the serial port.
     pub path: Option<String>,
     /// Concert: baud rate (default 9600).
+    #[serde(default, deserialize_with = "opt_terminal_baud")]
     pub baud: Option<u32>,
     /// Concert: "8N1" (default, USB) or "7E1" (many RS-232 terminals).
     pub data_format: Option<String>,
     /// Caisse-AP: `host:port` (port 8888 when left out).
     pub address: Option<String>,
     /// The till's number as the terminal knows it, 0 to 99 (default 1).
+    #[serde(default, deserialize_with = "opt_pos_number")]
     pub pos_number: Option<i64>,
     /// How long the customer may take, ms (default 120000).
+    #[serde(default, deserialize_with = "opt_answer_timeout")]
     pub answer_timeout_ms: Option<u64>,
     /// Each protocol step (ENQ, acknowledgements, connecting), ms
     /// (default 3000).
+    #[serde(default, deserialize_with = "opt_step_timeout")]
     pub step_timeout_ms: Option<u64>,
     /// Concert: ask for the long answer with the masked card number
     /// (default true).
     pub long_answer: Option<bool>,
 }
+
+// Numbers the types cannot hold (negative, fractional, 1e300) are refused
+// as the file is read; `settings()` checks the ranges with its own advice.
+const ANY: u64 = i64::MAX as u64;
+ranged!(
+    _b,
+    opt_terminal_baud,
+    u32,
+    "baud",
+    300,
+    115_200,
+    "",
+    accept = 0,
+    ANY
+);
+ranged!(
+    _p,
+    opt_pos_number,
+    i64,
+    "pos_number",
+    0,
+    99,
+    "",
+    accept = 0,
+    ANY
+);
+ranged!(
+    _a,
+    opt_answer_timeout,
+    u64,
+    "answer_timeout_ms",
+    ANSWER_MS.0,
+    ANSWER_MS.1,
+    " (ms)",
+    accept = 0,
+    ANY
+);
+ranged!(
+    _s,
+    opt_step_timeout,
+    u64,
+    "step_timeout_ms",
+    STEP_MS.0,
+    STEP_MS.1,
+    " (ms)",
+    accept = 0,
+    ANY
+);
+/// answer_timeout_ms: least, most (ten minutes: no customer takes longer,
+/// and a deadline that far never overflows the clock).
+const ANSWER_MS: (u64, u64) = (5_000, 600_000);
+/// step_timeout_ms: least, most.
+const STEP_MS: (u64, u64) = (100, 60_000);
 
 /// A checked `[devices.terminal]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,16 +268,25 @@ impl TerminalConfig {
                 ))
             }
         };
-        let ms = |key: &'static str, v: Option<u64>, default: u64, min: u64| match v {
+        let ms = |key: &'static str, v: Option<u64>, default: u64, (min, max): (u64, u64)| match v {
             None => Ok(Duration::from_millis(default)),
-            Some(v) if v >= min => Ok(Duration::from_millis(v)),
-            Some(v) => Err(invalid(
+            Some(v) if v < min => Err(invalid(
                 key,
-                format!("{v} ms is too short: use at least {min} (default {default})"),
+                format!("{v} ms is too short: use {min} to {max} (default {default})"),
             )),
+            Some(v) if v > max => Err(invalid(
+                key,
+                format!("{v} ms is too long: use {min} to {max} (default {default})"),
+            )),
+            Some(v) => Ok(Duration::from_millis(v)),
         };
-        let answer_timeout = ms("answer_timeout_ms", self.answer_timeout_ms, 120_000, 5_000)?;
-        let step_timeout = ms("step_timeout_ms", self.step_timeout_ms, 3_000, 100)?;
+        let answer_timeout = ms(
+            "answer_timeout_ms",
+            self.answer_timeout_ms,
+            120_000,
+            ANSWER_MS,
+        )?;
+        let step_timeout = ms("step_timeout_ms", self.step_timeout_ms, 3_000, STEP_MS)?;
         if step_timeout > answer_timeout {
             return Err(invalid(
                 "step_timeout_ms",

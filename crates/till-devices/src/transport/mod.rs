@@ -104,8 +104,13 @@ pub fn drain<T: Transport + ?Sized>(t: &mut T) -> Result<usize, DeviceError> {
 }
 
 /// How to reach a device, as written in `till.toml`.
+///
+/// Read on its own, unknown keys are refused (serde honours
+/// `deny_unknown_fields` on an internally tagged enum's variants). In
+/// till.toml's sections it is read through `config::keys::LinkKeys`
+/// instead, since a flattened field cannot refuse anything.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(tag = "transport", rename_all = "lowercase")]
+#[serde(tag = "transport", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Link {
     /// RS-232 or USB-serial adapter (also a pseudo-terminal from a simulator).
     Serial {

@@ -85,7 +85,7 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub json: bool,
     /// Stop after this many milliseconds (for scripts and tests).
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(..=86_400_000))]
     pub exit_after_ms: Option<u64>,
 }
 
