@@ -437,3 +437,119 @@ fn render_reads_a_bounded_amount_and_says_why_it_stopped() {
     assert_eq!(whole.status.code(), Some(0), "{}", text(&whole));
     assert!(text(&whole).contains("partial cut"), "{}", text(&whole));
 }
+
+/// The till.toml `simulate all` writes is one the counter app runs on:
+/// printer, drawer and scanner come up ready in its status line.
+#[test]
+fn the_counter_app_runs_on_simulate_all_s_till_toml() {
+    if !have_tmux() {
+        eprintln!("skipped: tmux not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let _sim = simulate(&["all", "--write-config", "sim.toml"], dir.path());
+    let socket = format!("comptoir-diag-run-{}", std::process::id());
+    let cmd = format!(
+        "{TILL} run --demo --config {0}/sim.toml --data {0}/data",
+        dir.path().display()
+    );
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", &socket])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(tmux(&["new-session", "-d", "-x", "100", "-y", "30", &cmd])
+        .status
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut screen = String::new();
+    while Instant::now() < deadline {
+        screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+        if screen.contains("Impr: prête") && screen.contains("Scan: prêt") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    tmux(&["kill-server"]);
+    assert!(
+        screen.contains("Impr: prête")
+            && screen.contains("Tiroir: fermé")
+            && screen.contains("Scan: prêt"),
+        "{screen}"
+    );
+}
+
+/// Numbers on the diag command line are bounded too: a watch of 1e300 s
+/// cannot be added to any clock (both panicked; /dev/null as a USB node
+/// opens, so the numbers are reached).
+#[test]
+fn diag_command_line_numbers_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &[
+            "diag",
+            "drawer",
+            "status",
+            "--watch",
+            "1e300",
+            "--path",
+            "/dev/null",
+            "--transport",
+            "usb",
+        ][..],
+        &[
+            "diag",
+            "drawer",
+            "status",
+            "--watch=-1",
+            "--path",
+            "/dev/null",
+            "--transport",
+            "usb",
+        ],
+        &[
+            "diag",
+            "drawer",
+            "status",
+            "--watch",
+            "NaN",
+            "--path",
+            "/dev/null",
+            "--transport",
+            "usb",
+        ],
+        &[
+            "diag",
+            "scanner",
+            "listen",
+            "--timeout",
+            "0",
+            "--path",
+            "/dev/null",
+            "--transport",
+            "usb",
+        ],
+        &[
+            "diag",
+            "scanner",
+            "listen",
+            "--timeout",
+            "18446744073709551615",
+            "--path",
+            "/dev/null",
+            "--transport",
+            "usb",
+        ],
+    ] {
+        let o = till(args, dir.path());
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {out}");
+        assert!(!out.contains("panicked"), "{args:?}: {out}");
+        assert!(
+            out.contains("604800") || out.contains("86400"),
+            "{args:?}: {out}"
+        );
+    }
+}
