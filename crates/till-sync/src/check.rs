@@ -41,9 +41,9 @@ impl Ends {
         let head = self.true_head();
         if head > self.index_head {
             return Some(SyncError::JournalDamaged(format!(
-                "the journal holds events up to seq {head} (last row or signed tail marker) but its index ends at seq {}: {} events cannot be read to be sent",
+                "the journal holds events up to seq {head} (last row or signed tail marker) but its index ends at seq {}: {} cannot be read to be sent",
                 self.index_head,
-                head - self.index_head
+                crate::syncer::events(head - self.index_head)
             )));
         }
         if self.cursor > head {
