@@ -118,25 +118,31 @@ impl HeadOffice {
         Self::refused(status, &text)
     }
 
-    /// GET /v1/catalog?since=V.
-    pub fn catalog(&self, since: u64) -> Result<CatalogDelta, String> {
+    /// GET /v1/catalog?since=V. A failure is sorted as a push's would be
+    /// (`Refused` for a 4xx such as a bad token, `Transient` otherwise).
+    pub fn catalog(&self, since: u64) -> Result<CatalogDelta, PushOutcome> {
+        let transient = |m: String| PushOutcome::Transient(m);
         let resp = self
             .http
             .get(format!("{}/v1/catalog", self.base))
             .query(&[("since", since)])
             .bearer_auth(&self.token)
             .send()
-            .map_err(|e| format!("catalog: {e}"))?;
+            .map_err(|e| transient(format!("catalog: {e}")))?;
         let status = resp.status();
         let text = resp
             .text()
-            .map_err(|e| format!("catalog: reading the answer: {e}"))?;
+            .map_err(|e| transient(format!("catalog: reading the answer: {e}")))?;
+        if status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS {
+            return Err(Self::refused(status, &text));
+        }
         if !status.is_success() {
-            return Err(format!(
+            return Err(transient(format!(
                 "catalog: HTTP {status}: {}",
                 text.chars().take(200).collect::<String>()
-            ));
+            )));
         }
-        serde_json::from_str(&text).map_err(|e| format!("catalog: unreadable answer: {e}"))
+        serde_json::from_str(&text)
+            .map_err(|e| transient(format!("catalog: unreadable answer: {e}")))
     }
 }

@@ -87,20 +87,47 @@ fn d_true() -> bool {
 }
 
 /// The configuration could not be used.
+///
+/// Each message is whole: the underlying error is part of it, not a
+/// `source()` a caller's error chain would print a second time.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("reading {path}: {source}")]
+    #[error("reading {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{path}: {source}")]
+    #[error("{}: {error}", path.display())]
     Parse {
         path: PathBuf,
-        source: toml::de::Error,
+        error: toml::de::Error,
     },
     #[error("{0}")]
     Invalid(String),
+    #[error("{key} = {value} is refused: {allowed}")]
+    OutOfRange {
+        key: &'static str,
+        value: String,
+        allowed: String,
+    },
+    #[error("{}: {error}", path.display())]
+    InFile {
+        path: PathBuf,
+        error: Box<ConfigError>,
+    },
+}
+
+// The allowed range of each numeric key, inclusive.
+const BATCH_EVENTS: (usize, usize) = (1, 1_000_000);
+const BATCH_BYTES: (usize, usize) = (1, 1 << 30);
+const ONCE_ATTEMPTS: (u32, u32) = (1, 1000);
+
+fn out_of_range(key: &'static str, value: String, allowed: String) -> ConfigError {
+    ConfigError::OutOfRange {
+        key,
+        value,
+        allowed,
+    }
 }
 
 fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
@@ -109,8 +136,11 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// `v` seconds; never panics (out-of-range values are refused by
+/// [`Config::validate`], this only guards a Config built in code).
 fn secs(v: f64) -> Duration {
-    Duration::from_secs_f64(if v.is_finite() && v > 0.0 { v } else { 0.0 })
+    Duration::try_from_secs_f64(if v.is_finite() && v > 0.0 { v } else { 0.0 })
+        .unwrap_or(Duration::from_secs(86_400))
 }
 
 impl Config {
@@ -137,20 +167,76 @@ impl Config {
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
-        let c: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        let c: Config = toml::from_str(&text).map_err(|error| ConfigError::Parse {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
-        if c.batch_events == 0 {
-            return Err(ConfigError::Invalid(
-                "batch_events must be at least 1".into(),
+        c.validate().map_err(|e| ConfigError::InFile {
+            path: path.to_path_buf(),
+            error: Box::new(e),
+        })?;
+        Ok(c)
+    }
+
+    /// Refuses numbers that are negative, not a number, infinite, zero
+    /// where zero means nothing, or absurdly large, naming the key and its
+    /// range. A duration of 1e300 s would otherwise panic when converted.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.head_office.starts_with("http://") || self.head_office.starts_with("https://")) {
+            return Err(ConfigError::Invalid(format!(
+                "head_office = {:?}: give the URL with its scheme, e.g. \"https://headoffice.example.fr/\"",
+                self.head_office
+            )));
+        }
+        let seconds = [
+            ("poll_seconds", self.poll_seconds, 0.01, 3600.0),
+            ("backoff_base_seconds", self.backoff_base_seconds, 0.001, 3600.0),
+            ("backoff_cap_seconds", self.backoff_cap_seconds, 0.001, 86_400.0),
+            ("request_timeout_seconds", self.request_timeout_seconds, 0.1, 3600.0),
+            ("catalog_seconds", self.catalog_seconds, 0.1, 86_400.0),
+        ];
+        for (key, v, lo, hi) in seconds {
+            // NaN fails both comparisons, so it is refused too.
+            if !(v >= lo && v <= hi) {
+                return Err(out_of_range(
+                    key,
+                    v.to_string(),
+                    format!("seconds from {lo} to {hi}"),
+                ));
+            }
+        }
+        if self.backoff_cap_seconds < self.backoff_base_seconds {
+            return Err(out_of_range(
+                "backoff_cap_seconds",
+                self.backoff_cap_seconds.to_string(),
+                format!(
+                    "at least backoff_base_seconds ({})",
+                    self.backoff_base_seconds
+                ),
             ));
         }
-        Ok(c)
+        let counts = [
+            ("batch_events", self.batch_events, BATCH_EVENTS),
+            ("batch_bytes", self.batch_bytes, BATCH_BYTES),
+        ];
+        for (key, v, (lo, hi)) in counts {
+            if !(lo..=hi).contains(&v) {
+                return Err(out_of_range(key, v.to_string(), format!("from {lo} to {hi}")));
+            }
+        }
+        let (lo, hi) = ONCE_ATTEMPTS;
+        if !(lo..=hi).contains(&self.once_attempts) {
+            return Err(out_of_range(
+                "once_attempts",
+                self.once_attempts.to_string(),
+                format!("from {lo} to {hi}"),
+            ));
+        }
+        Ok(())
     }
 
     /// The token, from `token` or `token_file`.
@@ -161,12 +247,19 @@ impl Config {
         let Some(p) = &self.token_file else {
             return Err(ConfigError::Invalid("set token or token_file".into()));
         };
-        std::fs::read_to_string(p)
+        let t = std::fs::read_to_string(p)
             .map(|t| t.trim().to_string())
-            .map_err(|source| ConfigError::Read {
+            .map_err(|error| ConfigError::Read {
                 path: p.clone(),
-                source,
-            })
+                error,
+            })?;
+        if t.is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "{} is empty: put the token `headoffice register-terminal` printed for this till in it",
+                p.display()
+            )));
+        }
+        Ok(t)
     }
 
     pub fn key_path(&self) -> PathBuf {

@@ -24,6 +24,7 @@
 
 pub mod backoff;
 pub mod catalog;
+mod check;
 pub mod client;
 pub mod config;
 mod push;
@@ -32,4 +33,4 @@ pub mod syncer;
 mod tail;
 
 pub use config::Config;
-pub use syncer::{status, PassReport, Status, SyncError, Syncer};
+pub use syncer::{events, status, PassReport, Status, SyncError, Syncer};

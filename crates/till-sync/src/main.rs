@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
-use till_sync::{Config, Syncer};
+use till_sync::{events, Config, Syncer};
 
 #[derive(Parser)]
 #[command(
@@ -34,7 +34,8 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Events waiting, last success, last error.
+    /// Events waiting, last success, last error; exit 1 if the journal
+    /// cannot be delivered as it is (damaged index, cursor past its end).
     Status {
         #[arg(long)]
         json: bool,
@@ -45,16 +46,33 @@ fn main() -> ExitCode {
     match real_main() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("till-sync: {e:#}");
+            eprintln!("till-sync: {}", chain(&e));
             ExitCode::from(2)
         }
     }
 }
 
+/// The error and its causes, each said once: a cause whose text its
+/// parent's message already holds is not repeated.
+fn chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if out.contains(&s) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&s);
+    }
+    out
+}
+
 fn real_main() -> Result<ExitCode> {
     let cli = Cli::parse();
-    let cfg =
-        Config::load(&cli.config).with_context(|| format!("reading {}", cli.config.display()))?;
+    // Config errors name the file themselves.
+    let cfg = Config::load(&cli.config)?;
     match cli.cmd {
         Cmd::Run => {
             let mut s = Syncer::open(cfg).context("starting")?;
@@ -75,17 +93,25 @@ fn real_main() -> Result<ExitCode> {
                 let v = serde_json::json!({
                     "delivered": ok,
                     "acked_this_pass": r.as_ref().map(|p| p.acked).unwrap_or(0),
+                    "duplicates_this_pass": r.as_ref().map(|p| p.duplicates).unwrap_or(0),
                     "error": r.as_ref().err().map(|e| e.to_string()),
                     "status": st,
                 });
                 println!("{v}");
             } else {
                 match &r {
-                    Ok(p) => println!(
-                        "delivered: {} events acknowledged this pass, {} waiting",
-                        p.acked, st.waiting
+                    Ok(p) if p.duplicates > 0 => println!(
+                        "delivered: {} acknowledged this pass ({} of them already held by head office), {} waiting",
+                        events(p.acked),
+                        p.duplicates,
+                        st.waiting
                     ),
-                    Err(e) => println!("NOT delivered: {e} ({} events waiting)", st.waiting),
+                    Ok(p) => println!(
+                        "delivered: {} acknowledged this pass, {} waiting",
+                        events(p.acked),
+                        st.waiting
+                    ),
+                    Err(e) => println!("NOT delivered: {e} ({} waiting)", events(st.waiting)),
                 }
             }
             Ok(if ok {
@@ -104,6 +130,9 @@ fn real_main() -> Result<ExitCode> {
                     "events waiting: {} (journal head {}, acknowledged up to {})",
                     st.waiting, st.journal_head, st.acked_seq
                 );
+                if let Some(p) = &st.problem {
+                    println!("PROBLEM: {p}");
+                }
                 println!(
                     "last success: {}",
                     st.last_success.as_deref().unwrap_or("never")
@@ -117,7 +146,10 @@ fn real_main() -> Result<ExitCode> {
                 }
                 println!("catalog version: {}", st.catalog_version);
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(match st.problem {
+                Some(_) => ExitCode::from(1),
+                None => ExitCode::SUCCESS,
+            })
         }
     }
 }

@@ -5,6 +5,12 @@
 //! Batches are still stored in order: head office takes them one at a time,
 //! and a batch that overtakes the one before it is refused as a gap (409,
 //! nothing stored) and resent. The cursor moves only on an ack, in order.
+//!
+//! Such a gap answer is stale by the time it is read: it names the first seq
+//! of the batch still in flight ahead ([`Stop::behind`]), which has been
+//! acknowledged since. Only the overtaking batch is resent, never from the
+//! seq the stale answer names (that resent the whole batch before it, which
+//! head office already held).
 
 use crate::client::{HeadOffice, PushOutcome};
 use crate::syncer::SyncError;
@@ -49,6 +55,21 @@ pub(crate) fn prepare(journal: &Journal, limits: Limits, from: u64) -> Result<Pr
         (Some(f), Some(l)) => (f.seq, l.seq),
         _ => (from, from.saturating_sub(1)),
     };
+    // A journal whose index lost entries returns rows out of sequence:
+    // head office would answer a gap for ever. Say so instead.
+    if let Some(missing) = (first..).zip(&events).find(|(want, e)| e.seq != *want) {
+        return Err(SyncError::JournalDamaged(format!(
+            "seq {} is missing from the journal's index (found seq {} after seq {})",
+            missing.0,
+            missing.1.seq,
+            missing.0.saturating_sub(1)
+        )));
+    }
+    if first != from {
+        return Err(SyncError::JournalDamaged(format!(
+            "seq {from} is missing from the journal's index (the next event found is seq {first})"
+        )));
+    }
     let marker = match events.is_empty() {
         true => None,
         false => crate::tail::marker(journal),
@@ -79,6 +100,10 @@ pub(crate) fn advance(journal: &Journal, seq: u64) -> Result<(), SyncError> {
 /// The first answer of a run that was not a full ack, and its batch.
 pub(crate) struct Stop {
     pub outcome: PushOutcome,
+    /// The first seq of the oldest batch in flight when this one was sent
+    /// (its own first seq if none was): head office was known to hold
+    /// everything before it.
+    pub behind: u64,
     pub first: u64,
     pub last: u64,
     pub count: u64,
@@ -89,6 +114,8 @@ pub(crate) struct Stop {
 pub(crate) struct Run {
     /// Events acknowledged (the cursor was moved past them).
     pub acked: u64,
+    /// Of those, events head office already held (its ack's `duplicates`).
+    pub duplicates: u64,
     /// The next batch, read and encoded, when the run ended on nothing left.
     pub prepared: Option<Prepared>,
     /// Why the run ended early; None when everything was delivered.
@@ -97,6 +124,7 @@ pub(crate) struct Run {
 
 struct InFlight<'s> {
     first: u64,
+    behind: u64,
     last: u64,
     count: u64,
     bytes: usize,
@@ -112,7 +140,8 @@ pub(crate) fn run(
     batch: Prepared,
 ) -> Result<Run, SyncError> {
     std::thread::scope(|scope| {
-        let send = |b: Prepared| InFlight {
+        let send = |b: Prepared, behind: Option<u64>| InFlight {
+            behind: behind.unwrap_or(b.first),
             first: b.first,
             last: b.last,
             count: b.count,
@@ -120,9 +149,10 @@ pub(crate) fn run(
             answer: scope.spawn(move || ho.push_body(b.body)),
         };
         let mut next_from = batch.last + 1;
-        let mut inflight = VecDeque::from([send(batch)]);
+        let mut inflight = VecDeque::from([send(batch, None)]);
         let mut ready: Option<Prepared> = None;
         let mut acked = 0u64;
+        let mut duplicates = 0u64;
         loop {
             while inflight.len() < WINDOW {
                 let b = match ready.take() {
@@ -133,7 +163,9 @@ pub(crate) fn run(
                     break;
                 }
                 next_from = b.last + 1;
-                inflight.push_back(send(b));
+                // Every batch before the oldest one in flight was acknowledged.
+                let behind = inflight.front().map(|f| f.first);
+                inflight.push_back(send(b, behind));
             }
             if ready.is_none() {
                 ready = Some(prepare(journal, limits, next_from)?).filter(|b| b.count > 0);
@@ -141,6 +173,7 @@ pub(crate) fn run(
             let Some(f) = inflight.pop_front() else {
                 return Ok(Run {
                     acked,
+                    duplicates,
                     prepared: ready,
                     stop: None,
                 });
@@ -153,6 +186,7 @@ pub(crate) fn run(
                 PushOutcome::Acked(ack) if ack.acked_seq >= f.last => {
                     advance(journal, ack.acked_seq)?;
                     acked += f.count;
+                    duplicates += ack.duplicates;
                 }
                 outcome => {
                     // Later batches were sent assuming this one would be
@@ -163,9 +197,11 @@ pub(crate) fn run(
                     }
                     return Ok(Run {
                         acked,
+                        duplicates,
                         prepared: None,
                         stop: Some(Stop {
                             outcome,
+                            behind: f.behind,
                             first: f.first,
                             last: f.last,
                             count: f.count,

@@ -2,6 +2,7 @@
 
 use crate::backoff::Backoff;
 use crate::catalog::{CatalogError, LocalCatalog};
+use crate::check;
 use crate::client::{HeadOffice, PushOutcome};
 use crate::config::{Config, ConfigError};
 use crate::push::{self, Limits, Prepared};
@@ -21,12 +22,18 @@ pub enum SyncError {
     Journal(#[from] JournalError),
     #[error("head office unreachable or failing: {0}")]
     Transient(String),
+    #[error("head office refuses this till's token (HTTP {status}: {message}): check the token in sync.toml (`token`, or the file `token_file` names), or register the terminal again (`headoffice register-terminal`) and install the new token")]
+    Unauthorized { status: u16, message: String },
     #[error("head office refused the batch (HTTP {status}, {code}): {message}")]
     Refused {
         status: u16,
         code: String,
         message: String,
     },
+    #[error("the journal is damaged: {0}. Head office has not received these events: keep the file as it is and run `till journal verify`")]
+    JournalDamaged(String),
+    #[error("the sync cursor says head office acknowledged up to seq {cursor}, but the journal ends at seq {head}: the events the till records up to seq {cursor} would never be sent. The journal or its cursor was altered or replaced: run `till journal verify`")]
+    CursorAhead { cursor: u64, head: u64 },
     #[error("head office holds seq {expected_minus_one} but this journal ends at {head}: was the journal restored from an old backup?")]
     HeadOfficeAhead { expected_minus_one: u64, head: u64 },
     #[error("{0}")]
@@ -46,16 +53,51 @@ impl SyncError {
     pub fn is_transient(&self) -> bool {
         matches!(self, SyncError::Transient(_))
     }
+
+    /// A refusal or failure answered by head office (push or catalog).
+    fn from_outcome(o: PushOutcome) -> SyncError {
+        match o {
+            PushOutcome::Refused { status: 401, body } => SyncError::Unauthorized {
+                status: 401,
+                message: body.message,
+            },
+            PushOutcome::Refused { status, body } => SyncError::Refused {
+                status,
+                code: body.code.as_str().to_string(),
+                message: body.message,
+            },
+            PushOutcome::Transient(m) => SyncError::Transient(m),
+            PushOutcome::Gap(e) => {
+                SyncError::Transient(format!("head office expects seq {e} (unexpected here)"))
+            }
+            PushOutcome::Acked(a) => SyncError::Transient(format!(
+                "unexpected acknowledgement up to seq {}",
+                a.acked_seq
+            )),
+        }
+    }
+}
+
+/// "1 event", "2 events".
+pub fn events(n: u64) -> String {
+    match n {
+        1 => "1 event".to_string(),
+        n => format!("{n} events"),
+    }
 }
 
 /// Where a till stands (what `till-sync status` prints).
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
     pub terminal_id: String,
+    /// The journal's last seq (read with and without its index: the higher).
     pub journal_head: u64,
     pub acked_seq: u64,
     /// Events not yet acknowledged by head office.
     pub waiting: u64,
+    /// Why the journal cannot be delivered as it is (damaged index, cursor
+    /// ahead of the journal), found without asking head office.
+    pub problem: Option<String>,
     pub last_success: Option<String>,
     pub last_error_at: Option<String>,
     pub last_error: Option<String>,
@@ -68,6 +110,8 @@ pub struct Status {
 pub struct PassReport {
     /// Events acknowledged by head office in this pass.
     pub acked: u64,
+    /// Of those, events head office said it already held (resent).
+    pub duplicates: u64,
     /// Catalog (old, new) version when a delta was applied.
     pub catalog: Option<(u64, u64)>,
 }
@@ -90,6 +134,7 @@ impl Syncer {
     /// Opens the journal (read-write: the cursor lives there) and the client.
     /// Never creates a journal: a missing one is an error.
     pub fn open(cfg: Config) -> Result<Syncer, SyncError> {
+        cfg.validate()?;
         let ro = Journal::open_read_only(&cfg.journal)?;
         let opts = OpenOptions {
             terminal_id: ro.terminal_id().to_string(),
@@ -130,7 +175,19 @@ impl Syncer {
     /// read and encoded meanwhile; an answer other than an ack throws away
     /// what was sent or prepared after it, and is handled here.
     pub fn push_pending(&mut self) -> Result<u64, SyncError> {
+        self.push_pending_counted().map(|(acked, _)| acked)
+    }
+
+    /// [`Self::push_pending`], also returning how many of the events
+    /// acknowledged head office already held (a resend).
+    ///
+    /// Ends with a check that nothing is left that the journal's index does
+    /// not show ([`check`]): a pass that found nothing to send in a damaged
+    /// journal, or behind a cursor past the journal's end, is an error, not
+    /// "delivered".
+    pub fn push_pending_counted(&mut self) -> Result<(u64, u64), SyncError> {
         let mut acked_total = 0u64;
+        let mut duplicates = 0u64;
         let mut prepared: Option<Prepared> = None;
         loop {
             let cursor = self.journal.acked_seq()?;
@@ -144,17 +201,22 @@ impl Syncer {
             };
             if batch.count == 0 {
                 self.resume_from = None;
-                return Ok(acked_total);
+                let ends = check::ends(self.journal.path(), self.journal.terminal_id())?;
+                if let Some(problem) = ends.problem() {
+                    return Err(problem);
+                }
+                return Ok((acked_total, duplicates));
             }
             let run = push::run(&self.ho, &self.journal, self.limits, batch)?;
             acked_total += run.acked;
+            duplicates += run.duplicates;
             self.state.events_pushed += run.acked;
             if run.acked > 0 {
                 self.resume_from = None;
             }
             prepared = run.prepared;
             let Some(stop) = run.stop else { continue };
-            let (first, count) = (stop.first, stop.count);
+            let (first, count, behind) = (stop.first, stop.count, stop.behind);
             match stop.outcome {
                 PushOutcome::Acked(ack) => {
                     return Err(SyncError::Transient(format!(
@@ -178,10 +240,15 @@ impl Syncer {
                         // another daemon): catch the cursor up.
                         push::advance(&self.journal, holds)?;
                         self.resume_from = None;
+                    } else if expected >= behind && expected < first {
+                        // This batch overtook the one before it, which head
+                        // office has acknowledged since: the answer is stale.
+                        // Resend this batch only (from the cursor), not from
+                        // the seq named, which head office now holds.
+                        self.resume_from = None;
                     } else if expected >= 1 && expected < first {
-                        // Behind the cursor (head office restored from a
-                        // backup), or just at it (a second batch in flight
-                        // overtook the first): resend from there.
+                        // Behind what head office had acknowledged (it was
+                        // restored from a backup): resend from there.
                         self.resume_from = Some(expected);
                     } else {
                         return Err(SyncError::Transient(format!(
@@ -197,14 +264,9 @@ impl Syncer {
                     self.limits.events = (count as usize / 2).max(1);
                     self.limits.bytes = (stop.bytes / 2).max(1);
                 }
-                PushOutcome::Refused { status, body } => {
-                    return Err(SyncError::Refused {
-                        status,
-                        code: body.code.as_str().to_string(),
-                        message: body.message,
-                    })
+                outcome @ (PushOutcome::Refused { .. } | PushOutcome::Transient(_)) => {
+                    return Err(SyncError::from_outcome(outcome))
                 }
-                PushOutcome::Transient(m) => return Err(SyncError::Transient(m)),
             }
         }
     }
@@ -214,7 +276,7 @@ impl Syncer {
     pub fn pull_catalog(&mut self) -> Result<Option<(u64, u64)>, SyncError> {
         let mut cat = LocalCatalog::open(&self.cfg.catalog_path())?;
         let since = cat.version()?;
-        let delta = self.ho.catalog(since).map_err(SyncError::Transient)?;
+        let delta = self.ho.catalog(since).map_err(SyncError::from_outcome)?;
         let applied = if delta.catalog_version > since
             || !delta.items.is_empty()
             || !delta.removed.is_empty()
@@ -282,7 +344,7 @@ impl Syncer {
         } else {
             None
         };
-        report.acked = self.push_pending()?;
+        (report.acked, report.duplicates) = self.push_pending_counted()?;
         if let Some(c) = catalog {
             report.catalog = c?;
         }
@@ -299,6 +361,7 @@ impl Syncer {
             match r {
                 Ok(p) => {
                     total.acked += p.acked;
+                    total.duplicates += p.duplicates;
                     total.catalog = p.catalog.or(total.catalog);
                     self.backoff.reset();
                     let ok = Ok(total);
@@ -337,7 +400,7 @@ impl Syncer {
                 Ok(p) => {
                     self.backoff.reset();
                     if p.acked > 0 {
-                        log(&format!("delivered {} events", p.acked));
+                        log(&format!("delivered {}", events(p.acked)));
                     }
                     if let Some((o, n)) = p.catalog {
                         log(&format!("catalog {o} -> {n}"));
@@ -370,14 +433,14 @@ fn sleep_unless(stop: &AtomicBool, d: Duration) {
 /// Where the till stands, without opening the journal for writing.
 pub fn status(cfg: &Config) -> Result<Status, SyncError> {
     let j = Journal::open_read_only(&cfg.journal)?;
-    let head = j.head()?.0;
-    let acked = j.acked_seq()?;
+    let ends = check::ends(&cfg.journal, j.terminal_id())?;
     let st = SyncState::load(&cfg.state_path());
     Ok(Status {
         terminal_id: j.terminal_id().to_string(),
-        journal_head: head,
-        acked_seq: acked,
-        waiting: head.saturating_sub(acked),
+        journal_head: ends.true_head(),
+        acked_seq: ends.cursor,
+        waiting: ends.waiting(),
+        problem: ends.problem().map(|p| p.to_string()),
         last_success: st.last_success,
         last_error_at: st.last_error_at,
         last_error: st.last_error,
