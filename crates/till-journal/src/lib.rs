@@ -87,6 +87,7 @@ pub mod schema;
 mod state;
 mod stock;
 pub mod verify;
+mod verify_state;
 mod verify_sums;
 
 pub use error::{JournalError, Result};

@@ -7,22 +7,22 @@ use crate::journal::Journal;
 use chrono::{DateTime, FixedOffset};
 use rusqlite::OptionalExtension;
 use serde::{de::DeserializeOwned, Serialize};
-use sha2::{Digest, Sha256};
 use till_core::records::{ConfigChanged, Event};
 
 /// A user record for the journal: the PIN hash (argon2, salted) is replaced by
-/// a short fingerprint, so a PIN change shows without the hash being copied
-/// into every archive and to head office.
+/// its fingerprint (SHA-256, hex; the first 4 bytes only before), so a PIN
+/// change shows without the hash being copied into every archive and to head
+/// office, and the verifier can tell that the users table holds the very hash
+/// journaled (a forged hash would need a SHA-256 preimage).
 fn redact_pin_hash(json: &str) -> String {
     let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str::<serde_json::Value>(json)
     else {
         return json.to_string();
     };
     if let Some(serde_json::Value::String(h)) = map.remove("pin_hash") {
-        let digest = Sha256::digest(h.as_bytes());
         map.insert(
             "pin_fingerprint".into(),
-            serde_json::Value::String(hex::encode(&digest[..4])),
+            serde_json::Value::String(crate::verify_state::pin_fingerprint(&h)),
         );
     }
     serde_json::Value::Object(map).to_string()
