@@ -7,7 +7,7 @@
 
 use crate::records::{ApprovalRecord, UserId};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::{Algorithm, Argon2, Params, Version};
 use serde::{Deserialize, Serialize};
 
 /// What a user is at the shop.
@@ -244,8 +244,8 @@ pub enum AuthError {
     /// The PIN given does not match.
     #[error("wrong PIN")]
     WrongPin,
-    /// The PIN is too short or too long.
-    #[error("a PIN has 4 to 32 characters")]
+    /// The PIN is too short, too long, or not all digits.
+    #[error("a PIN is 4 to 32 digits")]
     BadPin,
     /// The salt must have 8 to 48 bytes.
     #[error("a PIN salt has 8 to 48 bytes, got {0}")]
@@ -255,10 +255,63 @@ pub enum AuthError {
     Hash(String),
 }
 
+/// How many wrong PINs in a row lock a user out (see the journal's
+/// `record_pin_failure`); a manager lifts the lock by setting a new PIN.
+pub const MAX_PIN_FAILURES: u32 = 5;
+
+/// Whether `pin` has the shape of a PIN: 4 to 32 ASCII digits.
+pub fn pin_is_valid(pin: &str) -> bool {
+    (4..=32).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A secret mixed into PIN hashes (argon2's secret input). It lives in a file
+/// beside the terminal's signing key, never in the journal: a 4-digit PIN has
+/// 10,000 candidates, so a hash alone falls to brute force in minutes, while
+/// with the pepper unknown no candidate can even be tried.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pepper([u8; 32]);
+
+impl Pepper {
+    /// The pepper from its 32 secret bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Pepper {
+        Pepper(bytes)
+    }
+}
+
+impl std::fmt::Debug for Pepper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pepper(..)")
+    }
+}
+
+/// The tag before the PHC string of a peppered hash. Hashes without it were
+/// made before peppering and still verify (the app re-hashes them at the
+/// user's next login).
+pub const PEPPERED_TAG: &str = "pepper1:";
+
+fn argon2(pepper: Option<&Pepper>) -> Result<Argon2<'_>, AuthError> {
+    match pepper {
+        None => Ok(Argon2::default()),
+        Some(p) => Argon2::new_with_secret(&p.0, Algorithm::Argon2id, Version::V0x13, Params::default())
+            .map_err(|e| AuthError::Hash(e.to_string())),
+    }
+}
+
 /// Hashes a PIN with argon2id (default parameters) into a PHC string. The caller
 /// draws the salt (at least 8 bytes) so this stays deterministic and testable.
+/// Without a pepper: the form of hashes made before peppering, for tests and
+/// tools; the till uses [`hash_pin_peppered`].
 pub fn hash_pin(pin: &str, salt: &[u8]) -> Result<String, AuthError> {
-    if !(4..=32).contains(&pin.chars().count()) {
+    hash_with(pin, salt, None)
+}
+
+/// [`hash_pin`] with the till's pepper: `pepper1:` and the PHC string.
+pub fn hash_pin_peppered(pin: &str, salt: &[u8], pepper: &Pepper) -> Result<String, AuthError> {
+    Ok(format!("{PEPPERED_TAG}{}", hash_with(pin, salt, Some(pepper))?))
+}
+
+fn hash_with(pin: &str, salt: &[u8], pepper: Option<&Pepper>) -> Result<String, AuthError> {
+    if !pin_is_valid(pin) {
         return Err(AuthError::BadPin);
     }
     // password-hash panics on salts outside these bounds instead of erroring,
@@ -267,20 +320,39 @@ pub fn hash_pin(pin: &str, salt: &[u8]) -> Result<String, AuthError> {
         return Err(AuthError::BadSalt(salt.len()));
     }
     let salt = SaltString::encode_b64(salt).map_err(|e| AuthError::Hash(e.to_string()))?;
-    Argon2::default()
+    argon2(pepper)?
         .hash_password(pin.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| AuthError::Hash(e.to_string()))
 }
 
-/// Whether `pin` is the user's PIN. A malformed stored hash never verifies.
+/// Whether `pin` is the user's PIN, for a hash made without a pepper. A
+/// malformed stored hash never verifies, nor does a peppered one.
 pub fn verify_pin(user: &User, pin: &str) -> bool {
-    match PasswordHash::new(&user.pin_hash) {
-        Ok(h) => Argon2::default()
-            .verify_password(pin.as_bytes(), &h)
-            .is_ok(),
-        Err(_) => false,
-    }
+    verify_pin_peppered(user, pin, None)
+}
+
+/// Whether `pin` is the user's PIN: a peppered hash with `pepper`, one made
+/// before peppering without it. Never true for a malformed hash, or a
+/// peppered one when `pepper` is None.
+pub fn verify_pin_peppered(user: &User, pin: &str, pepper: Option<&Pepper>) -> bool {
+    let (phc, pepper) = match user.pin_hash.strip_prefix(PEPPERED_TAG) {
+        Some(rest) => match pepper {
+            Some(p) => (rest, Some(p)),
+            None => return false,
+        },
+        None => (user.pin_hash.as_str(), None),
+    };
+    let (Ok(h), Ok(a)) = (PasswordHash::new(phc), argon2(pepper)) else {
+        return false;
+    };
+    a.verify_password(pin.as_bytes(), &h).is_ok()
+}
+
+/// Whether the user's hash predates peppering (re-hash it with the pepper
+/// once the PIN is known to be right).
+pub fn needs_pepper(user: &User) -> bool {
+    !user.pin_hash.starts_with(PEPPERED_TAG)
 }
 
 /// Checks that `user` may do `action`: Ok when allowed alone, the typed
@@ -402,6 +474,32 @@ pub(crate) mod tests {
         assert_eq!(hash_pin("1234", b"s"), Err(AuthError::BadSalt(1)));
         assert_eq!(hash_pin("1234", &[0; 49]), Err(AuthError::BadSalt(49)));
         assert!(hash_pin("1234", &[0; 48]).is_ok());
+        assert_eq!(hash_pin("12a4", b"saltsalt"), Err(AuthError::BadPin));
+        assert_eq!(AuthError::BadPin.to_string(), "a PIN is 4 to 32 digits");
+    }
+
+    #[test]
+    fn peppered_hashes_need_the_pepper_and_old_ones_still_verify() {
+        let pepper = Pepper::from_bytes([7; 32]);
+        let mut u = user("u1", Role::Cashier);
+        u.pin_hash = hash_pin_peppered("1234", b"saltsalt-shop-1", &pepper).unwrap();
+        assert!(u.pin_hash.starts_with("pepper1:$argon2id$"));
+        assert!(!needs_pepper(&u));
+        assert!(verify_pin_peppered(&u, "1234", Some(&pepper)));
+        assert!(!verify_pin_peppered(&u, "1235", Some(&pepper)));
+        // The journal alone (no pepper, or another one) tells nothing.
+        assert!(!verify_pin(&u, "1234"));
+        assert!(!verify_pin_peppered(&u, "1234", Some(&Pepper::from_bytes([8; 32]))));
+        // The same PHC string without the pepper is another hash.
+        let bare = u.pin_hash.trim_start_matches(PEPPERED_TAG).to_string();
+        assert_ne!(bare, hash_pin("1234", b"saltsalt-shop-1").unwrap());
+        // A hash from before peppering verifies with or without it.
+        let mut old = user("u2", Role::Cashier);
+        old.pin_hash = hash_pin("1234", b"saltsalt-shop-2").unwrap();
+        assert!(needs_pepper(&old));
+        assert!(verify_pin_peppered(&old, "1234", Some(&pepper)));
+        assert!(verify_pin_peppered(&old, "1234", None));
+        assert!(!verify_pin_peppered(&old, "4321", Some(&pepper)));
     }
 
     #[test]

@@ -73,6 +73,11 @@ pub enum JournalError {
     #[error("signing key file {path} is missing but the journal already exists: restore the key file (a new key would not match the journal)")]
     KeyMissing { path: PathBuf },
 
+    /// The PIN pepper is gone while PIN hashes depend on it: a new one would
+    /// make every such PIN fail.
+    #[error("PIN pepper file {path} is missing but PINs were hashed with it: restore it from the backup of the signing key (or have a manager set new PINs after restoring it)")]
+    PepperMissing { path: PathBuf },
+
     #[error("signing key file {path} does not match this journal (journal public key {journal}, key file public key {file})")]
     KeyMismatch {
         path: PathBuf,

@@ -45,6 +45,8 @@ pub struct Journal {
     pub(crate) public_key: String,
     /// None when opened read-only or for the sync daemon.
     pub(crate) key: Option<SigningKey>,
+    /// The PIN pepper, beside the key; None when the key is not loaded.
+    pub(crate) pepper: Option<till_core::auth::Pepper>,
     /// The sync cursor may be moved (read-write or sync-daemon handle).
     pub(crate) cursor_writable: bool,
 }
@@ -134,6 +136,52 @@ fn explain_open_error(path: &Path, e: JournalError) -> JournalError {
     }
 }
 
+/// The journal holds every sale and the users' PIN hashes: it is created
+/// readable by its owner only (mode 0600, given to open(2) before SQLite
+/// creates the file with its default 0644), and a journal, WAL or shared
+/// memory file left wider by an older till is narrowed. SQLite creates the
+/// -wal and -shm files with the database file's mode, so they follow.
+fn owner_only(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let io = |e: std::io::Error| JournalError::CannotOpen {
+            path: path.to_path_buf(),
+            detail: format!("setting the file mode to 0600: {e}"),
+        };
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            // Directory missing or not writable: SQLite's open says it better.
+            Err(_) => return Ok(()),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut f = path.as_os_str().to_owned();
+            f.push(suffix);
+            let f = std::path::PathBuf::from(f);
+            match std::fs::metadata(&f) {
+                Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                    let mode = m.permissions().mode() & 0o700;
+                    // Not ours to change (another owner): the till still runs.
+                    match std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)) {
+                        Err(e) if e.kind() != std::io::ErrorKind::PermissionDenied => {
+                            return Err(io(e))
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 fn read_meta(conn: &Connection, path: &Path, key: &str) -> Result<Option<String>> {
     conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()
@@ -167,6 +215,7 @@ impl Journal {
     ) -> Result<Journal> {
         let path = path.to_path_buf();
         let db = |e| classify(&path, e);
+        owner_only(&path)?;
         let conn = open_conn(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -236,6 +285,15 @@ impl Journal {
                 file: file_pk,
             });
         }
+        // A pepper may be created only while no PIN hash depends on it.
+        let peppered: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE instr(record, ?1) > 0)",
+                [format!("\"{}", till_core::auth::PEPPERED_TAG)],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        let pepper = keys::load_or_create_pepper(&opts.key_path, !peppered)?;
         Ok(Journal {
             conn,
             path,
@@ -243,6 +301,7 @@ impl Journal {
             shop_id,
             public_key,
             key: Some(key),
+            pepper: Some(till_core::auth::Pepper::from_bytes(pepper)),
             cursor_writable: true,
         })
     }
@@ -256,6 +315,7 @@ impl Journal {
         now: Option<DateTime<FixedOffset>>,
     ) -> Result<Journal> {
         let key = keys::load_or_create(&opts.key_path)?;
+        let pepper = keys::load_or_create_pepper(&opts.key_path, true)?;
         let public_key = keys::public_hex(&key);
         let j = Journal {
             conn,
@@ -264,6 +324,7 @@ impl Journal {
             shop_id: opts.shop_id.clone(),
             public_key: public_key.clone(),
             key: Some(key),
+            pepper: Some(till_core::auth::Pepper::from_bytes(pepper)),
             cursor_writable: true,
         };
         let genesis = Event::TerminalInitialised(TerminalInitialised {
@@ -324,6 +385,7 @@ impl Journal {
             shop_id,
             public_key,
             key: None,
+            pepper: None,
             cursor_writable: false,
         })
     }
@@ -370,6 +432,7 @@ impl Journal {
             shop_id,
             public_key,
             key: None,
+            pepper: None,
             cursor_writable: true,
         })
     }
@@ -389,6 +452,11 @@ impl Journal {
     }
     pub fn is_read_only(&self) -> bool {
         self.key.is_none()
+    }
+    /// The PIN pepper (a file beside the signing key: `<key>.pepper`), for
+    /// hashing and checking PINs; None on a read-only or sync handle.
+    pub fn pin_pepper(&self) -> Option<&till_core::auth::Pepper> {
+        self.pepper.as_ref()
     }
 
     pub(crate) fn db(&self, e: rusqlite::Error) -> JournalError {

@@ -87,10 +87,12 @@ pub mod schema;
 mod state;
 mod stock;
 pub mod verify;
+mod verify_state;
 mod verify_sums;
 
 pub use error::{JournalError, Result};
 pub use journal::{format_ts, Appended, Journal, OpenOptions};
+pub use state::{PinFailures, PIN_CHECK};
 pub use outbox::StoredEvent;
 pub use projections::ProjectionSnapshot;
 pub use stock::StockLedgerRow;

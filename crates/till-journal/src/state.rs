@@ -7,22 +7,22 @@ use crate::journal::Journal;
 use chrono::{DateTime, FixedOffset};
 use rusqlite::OptionalExtension;
 use serde::{de::DeserializeOwned, Serialize};
-use sha2::{Digest, Sha256};
 use till_core::records::{ConfigChanged, Event};
 
 /// A user record for the journal: the PIN hash (argon2, salted) is replaced by
-/// a short fingerprint, so a PIN change shows without the hash being copied
-/// into every archive and to head office.
+/// its fingerprint (SHA-256, hex; the first 4 bytes only before), so a PIN
+/// change shows without the hash being copied into every archive and to head
+/// office, and the verifier can tell that the users table holds the very hash
+/// journaled (a forged hash would need a SHA-256 preimage).
 fn redact_pin_hash(json: &str) -> String {
     let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str::<serde_json::Value>(json)
     else {
         return json.to_string();
     };
     if let Some(serde_json::Value::String(h)) = map.remove("pin_hash") {
-        let digest = Sha256::digest(h.as_bytes());
         map.insert(
             "pin_fingerprint".into(),
-            serde_json::Value::String(hex::encode(&digest[..4])),
+            serde_json::Value::String(crate::verify_state::pin_fingerprint(&h)),
         );
     }
     serde_json::Value::Object(map).to_string()
@@ -170,5 +170,108 @@ impl Journal {
         self.journal_user_change(&tx, ts, by, id, Some(&old), None)?;
         tx.commit().map_err(db)?;
         Ok(true)
+    }
+}
+
+/// What a wrong PIN did to the user it was typed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PinFailures {
+    /// Wrong PINs in a row so far.
+    pub failures: u32,
+    /// The user is locked out (this failure or an earlier one).
+    pub locked: bool,
+}
+
+/// The lock-out fields of a stored user record (absent: none).
+fn lock_of(record: &serde_json::Map<String, serde_json::Value>) -> PinFailures {
+    PinFailures {
+        failures: record
+            .get("failed_pins")
+            .and_then(|v| v.as_u64())
+            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+        locked: record.get("locked").and_then(|v| v.as_bool()) == Some(true),
+    }
+}
+
+/// The `by` of lock-out changes: the till's PIN check, not a person.
+pub const PIN_CHECK: &str = "pin-check";
+
+impl Journal {
+    fn user_map_in(
+        &self,
+        tx: &rusqlite::Connection,
+        id: &str,
+    ) -> Result<Option<(String, serde_json::Map<String, serde_json::Value>)>> {
+        let Some(json) = self.user_json_in(tx, id)? else {
+            return Ok(None);
+        };
+        match serde_json::from_str(&json) {
+            Ok(serde_json::Value::Object(m)) => Ok(Some((json, m))),
+            Ok(_) => Err(JournalError::UserRecord {
+                id: id.to_string(),
+                source: serde::de::Error::custom("not a JSON object"),
+            }),
+            Err(source) => Err(JournalError::UserRecord {
+                id: id.to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// Rewrites a user's lock-out fields, journaled like any user change.
+    fn set_lock(&self, ts: DateTime<FixedOffset>, id: &str, f: impl FnOnce(PinFailures) -> PinFailures) -> Result<Option<PinFailures>> {
+        self.signing_key("record a PIN check")?;
+        let tx = self.begin()?;
+        let Some((old, mut map)) = self.user_map_in(&tx, id)? else {
+            return Ok(None);
+        };
+        let now = f(lock_of(&map));
+        map.remove("failed_pins");
+        map.remove("locked");
+        if now.failures > 0 {
+            map.insert("failed_pins".into(), now.failures.into());
+        }
+        if now.locked {
+            map.insert("locked".into(), true.into());
+        }
+        let json = serde_json::Value::Object(map).to_string();
+        if json != old {
+            tx.prepare_cached("UPDATE users SET record = ?2 WHERE user_id = ?1")
+                .and_then(|mut s| s.execute([id, &json]))
+                .map_err(|e| self.db(e))?;
+            self.journal_user_change(&tx, ts, PIN_CHECK, id, Some(&old), Some(&json))?;
+            tx.commit().map_err(|e| self.db(e))?;
+        }
+        Ok(Some(now))
+    }
+
+    /// Counts a wrong PIN typed for user `id`; at
+    /// [`till_core::auth::MAX_PIN_FAILURES`] in a row the user is locked out.
+    /// Both are journaled (`config_changed`, key `user:ID`, by `pin-check`).
+    /// The lock is lifted by a manager setting a new PIN ([`Journal::put_user`]
+    /// writes a fresh record). None: no such user.
+    pub fn record_pin_failure(&self, ts: DateTime<FixedOffset>, id: &str) -> Result<Option<PinFailures>> {
+        self.set_lock(ts, id, |p| {
+            let failures = p.failures.saturating_add(1);
+            PinFailures {
+                failures,
+                locked: p.locked || failures >= till_core::auth::MAX_PIN_FAILURES,
+            }
+        })
+    }
+
+    /// A right PIN: the count of wrong ones starts over (journaled only if
+    /// there was one). A lock stays: only a new PIN lifts it.
+    pub fn clear_pin_failures(&self, ts: DateTime<FixedOffset>, id: &str) -> Result<()> {
+        self.set_lock(ts, id, |p| PinFailures {
+            failures: if p.locked { p.failures } else { 0 },
+            locked: p.locked,
+        })
+        .map(|_| ())
+    }
+
+    /// A user's lock-out state; None: no such user.
+    pub fn pin_failures(&self, id: &str) -> Result<Option<PinFailures>> {
+        Ok(self.user_map_in(&self.conn, id)?.map(|(_, m)| lock_of(&m)))
     }
 }

@@ -37,6 +37,8 @@ pub(crate) struct Sums {
     links: Vec<(u64, u64)>,
     /// The current batch's ledger rows, encoded.
     ledger: Vec<u8>,
+    /// The users projection's changes (rare: kept as they come, sorted at the end).
+    pub user_changes: Vec<crate::verify_state::UserChange>,
 }
 
 /// Hashes the 16-byte item keys with one folded multiplication under random
