@@ -1,6 +1,8 @@
 //! `sync.toml`: where head office is, the credential, the journal.
 
+use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -29,31 +31,31 @@ pub struct Config {
     #[serde(default)]
     pub catalog: Option<PathBuf>,
     /// Most events per batch.
-    #[serde(default = "d_batch_events")]
+    #[serde(default = "d_batch_events", deserialize_with = "de_batch_events")]
     pub batch_events: usize,
     /// Most payload bytes per batch (a batch holds at least one event).
-    #[serde(default = "d_batch_bytes")]
+    #[serde(default = "d_batch_bytes", deserialize_with = "de_batch_bytes")]
     pub batch_bytes: usize,
     /// `run`: seconds between passes when idle (bounds how old an unsent event gets).
-    #[serde(default = "d_poll")]
+    #[serde(default = "d_poll", deserialize_with = "de_poll")]
     pub poll_seconds: f64,
     /// First backoff step, seconds.
-    #[serde(default = "d_backoff_base")]
+    #[serde(default = "d_backoff_base", deserialize_with = "de_backoff_base")]
     pub backoff_base_seconds: f64,
     /// Backoff cap, seconds.
-    #[serde(default = "d_backoff_cap")]
+    #[serde(default = "d_backoff_cap", deserialize_with = "de_backoff_cap")]
     pub backoff_cap_seconds: f64,
     /// HTTP request timeout, seconds.
-    #[serde(default = "d_timeout")]
+    #[serde(default = "d_timeout", deserialize_with = "de_timeout")]
     pub request_timeout_seconds: f64,
     /// `once`: attempts on transient failures before giving up.
-    #[serde(default = "d_attempts")]
+    #[serde(default = "d_attempts", deserialize_with = "de_attempts")]
     pub once_attempts: u32,
     /// Pull catalog changes (default true).
     #[serde(default = "d_true")]
     pub pull_catalog: bool,
     /// `run`: seconds between catalog pulls.
-    #[serde(default = "d_catalog")]
+    #[serde(default = "d_catalog", deserialize_with = "de_catalog")]
     pub catalog_seconds: f64,
 }
 
@@ -117,17 +119,106 @@ pub enum ConfigError {
     },
 }
 
-// The allowed range of each numeric key, inclusive.
-const BATCH_EVENTS: (usize, usize) = (1, 1_000_000);
-const BATCH_BYTES: (usize, usize) = (1, 1 << 30);
-const ONCE_ATTEMPTS: (u32, u32) = (1, 1000);
+/// A numeric key's allowed values, bounds included. Checked while the file
+/// is read (so toml's message shows the line) and again by
+/// [`Config::validate`] for a Config built in code.
+struct Range {
+    key: &'static str,
+    lo: f64,
+    hi: f64,
+    whole: bool,
+}
 
-fn out_of_range(key: &'static str, value: String, allowed: String) -> ConfigError {
-    ConfigError::OutOfRange {
-        key,
-        value,
-        allowed,
+const fn range(key: &'static str, lo: f64, hi: f64, whole: bool) -> Range {
+    Range { key, lo, hi, whole }
+}
+
+const BATCH_EVENTS: Range = range("batch_events", 1.0, 1e6, true);
+const BATCH_BYTES: Range = range("batch_bytes", 1.0, 1073741824.0, true);
+const ONCE_ATTEMPTS: Range = range("once_attempts", 1.0, 1000.0, true);
+// Zero would make `run` spin on head office, or every request time out.
+const POLL: Range = range("poll_seconds", 0.01, 3600.0, false);
+const BACKOFF_BASE: Range = range("backoff_base_seconds", 0.001, 3600.0, false);
+const BACKOFF_CAP: Range = range("backoff_cap_seconds", 0.001, 86_400.0, false);
+const TIMEOUT: Range = range("request_timeout_seconds", 0.1, 3600.0, false);
+const CATALOG: Range = range("catalog_seconds", 0.1, 86_400.0, false);
+
+impl Range {
+    fn allowed(&self) -> String {
+        let what = if self.whole {
+            "a whole number"
+        } else {
+            "a number of seconds"
+        };
+        format!("{what} from {} to {}", self.lo, self.hi)
     }
+
+    /// NaN fails both comparisons, so it is refused too.
+    fn check(&self, v: f64) -> Result<f64, ConfigError> {
+        if v >= self.lo && v <= self.hi && (!self.whole || v.fract() == 0.0) {
+            return Ok(v);
+        }
+        let value = if v.is_finite() && v.abs() >= 1e15 {
+            format!("{v:e}")
+        } else {
+            v.to_string()
+        };
+        Err(ConfigError::OutOfRange {
+            key: self.key,
+            value,
+            allowed: self.allowed(),
+        })
+    }
+
+    fn read<'de, D: Deserializer<'de>>(&'static self, d: D) -> Result<f64, D::Error> {
+        d.deserialize_any(Read(self))
+    }
+}
+
+/// Reads any TOML number into a [`Range`]; anything else is refused in the
+/// range's words (not a Rust type name).
+struct Read(&'static Range);
+
+impl Visitor<'_> for Read {
+    type Value = f64;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.0.allowed())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+        self.0.check(v as f64).map_err(E::custom)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+        self.0.check(v as f64).map_err(E::custom)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+        self.0.check(v).map_err(E::custom)
+    }
+}
+
+// In range, so the casts are exact.
+fn de_batch_events<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    BATCH_EVENTS.read(d).map(|v| v as usize)
+}
+fn de_batch_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    BATCH_BYTES.read(d).map(|v| v as usize)
+}
+fn de_attempts<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    ONCE_ATTEMPTS.read(d).map(|v| v as u32)
+}
+fn de_poll<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    POLL.read(d)
+}
+fn de_backoff_base<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    BACKOFF_BASE.read(d)
+}
+fn de_backoff_cap<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    BACKOFF_CAP.read(d)
+}
+fn de_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    TIMEOUT.read(d)
+}
+fn de_catalog<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    CATALOG.read(d)
 }
 
 fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
@@ -192,49 +283,28 @@ impl Config {
                 self.head_office
             )));
         }
-        let seconds = [
-            ("poll_seconds", self.poll_seconds, 0.01, 3600.0),
-            ("backoff_base_seconds", self.backoff_base_seconds, 0.001, 3600.0),
-            ("backoff_cap_seconds", self.backoff_cap_seconds, 0.001, 86_400.0),
-            ("request_timeout_seconds", self.request_timeout_seconds, 0.1, 3600.0),
-            ("catalog_seconds", self.catalog_seconds, 0.1, 86_400.0),
+        let numbers = [
+            (&POLL, self.poll_seconds),
+            (&BACKOFF_BASE, self.backoff_base_seconds),
+            (&BACKOFF_CAP, self.backoff_cap_seconds),
+            (&TIMEOUT, self.request_timeout_seconds),
+            (&CATALOG, self.catalog_seconds),
+            (&BATCH_EVENTS, self.batch_events as f64),
+            (&BATCH_BYTES, self.batch_bytes as f64),
+            (&ONCE_ATTEMPTS, f64::from(self.once_attempts)),
         ];
-        for (key, v, lo, hi) in seconds {
-            // NaN fails both comparisons, so it is refused too.
-            if !(v >= lo && v <= hi) {
-                return Err(out_of_range(
-                    key,
-                    v.to_string(),
-                    format!("seconds from {lo} to {hi}"),
-                ));
-            }
+        for (range, v) in numbers {
+            range.check(v)?;
         }
         if self.backoff_cap_seconds < self.backoff_base_seconds {
-            return Err(out_of_range(
-                "backoff_cap_seconds",
-                self.backoff_cap_seconds.to_string(),
-                format!(
+            return Err(ConfigError::OutOfRange {
+                key: BACKOFF_CAP.key,
+                value: self.backoff_cap_seconds.to_string(),
+                allowed: format!(
                     "at least backoff_base_seconds ({})",
                     self.backoff_base_seconds
                 ),
-            ));
-        }
-        let counts = [
-            ("batch_events", self.batch_events, BATCH_EVENTS),
-            ("batch_bytes", self.batch_bytes, BATCH_BYTES),
-        ];
-        for (key, v, (lo, hi)) in counts {
-            if !(lo..=hi).contains(&v) {
-                return Err(out_of_range(key, v.to_string(), format!("from {lo} to {hi}")));
-            }
-        }
-        let (lo, hi) = ONCE_ATTEMPTS;
-        if !(lo..=hi).contains(&self.once_attempts) {
-            return Err(out_of_range(
-                "once_attempts",
-                self.once_attempts.to_string(),
-                format!("from {lo} to {hi}"),
-            ));
+            });
         }
         Ok(())
     }

@@ -46,7 +46,8 @@ fn index_only(journal: &Path, keep: &str) {
         root("sqlite_autoindex_events_1"),
         root("sqlite_autoindex_decoy_1"),
     );
-    c.execute_batch("PRAGMA writable_schema = ON").expect("writable_schema");
+    c.execute_batch("PRAGMA writable_schema = ON")
+        .expect("writable_schema");
     for (name, page) in [
         ("sqlite_autoindex_events_1", de),
         ("sqlite_autoindex_decoy_1", ev),
@@ -116,7 +117,11 @@ fn status(config: &Path) -> (i32, Value, String) {
 }
 
 fn ho_holds(db: &str) -> u64 {
-    headoffice::store::open(db).expect("store").terminals().expect("terminals")[0].last_seq
+    headoffice::store::open(db)
+        .expect("store")
+        .terminals()
+        .expect("terminals")[0]
+        .last_seq
 }
 
 struct Till {
@@ -163,7 +168,10 @@ fn an_index_hiding_the_newest_events_is_not_delivered() {
     let (code, v, words) = status(&cfg);
     assert_eq!(code, 1, "{words}");
     assert_eq!(v["waiting"], 162, "{v}");
-    assert!(v["problem"].as_str().unwrap_or("").contains("damaged"), "{v}");
+    assert!(
+        v["problem"].as_str().unwrap_or("").contains("damaged"),
+        "{v}"
+    );
     assert!(words.contains("PROBLEM: the journal is damaged"), "{words}");
 }
 
@@ -218,11 +226,17 @@ fn a_cursor_past_the_journal_end_is_not_delivered() {
     );
     let (code, v, words) = status(&cfg);
     assert_eq!(code, 1, "{words}");
-    assert!(v["problem"].as_str().unwrap_or("").contains("cursor"), "{v}");
+    assert!(
+        v["problem"].as_str().unwrap_or("").contains("cursor"),
+        "{v}"
+    );
     assert!(words.contains("PROBLEM: the sync cursor"), "{words}");
     // The last error is kept for the till's screen and for `status`.
     assert!(
-        v["last_error"].as_str().unwrap_or("").contains("sync cursor"),
+        v["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("sync cursor"),
         "{v}"
     );
 }

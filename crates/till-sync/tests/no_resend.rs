@@ -45,7 +45,10 @@ fn once_json(config: &Path) -> (i32, Value, String) {
 
 fn assert_delivered_once(journal: &Path, code: i32, v: &Value, out: &str) {
     let head = journal_head(journal);
-    assert!(head > 2_000, "the journal needs two batches ({head} events)");
+    assert!(
+        head > 2_000,
+        "the journal needs two batches ({head} events)"
+    );
     assert_eq!(code, 0, "{out}");
     assert_eq!(v["delivered"], true, "{out}");
     assert_eq!(

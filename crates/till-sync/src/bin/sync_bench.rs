@@ -35,6 +35,10 @@ struct Args {
     /// Events per batch (the daemon's batch_events).
     #[arg(long, default_value_t = 2000)]
     batch: usize,
+    /// Most payload bytes per batch (the daemon's batch_bytes; its default
+    /// is 4194304, which cuts this journal's batches to about 1,640 events).
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    batch_bytes: usize,
     /// Where journals are generated and kept for the next run.
     #[arg(long, default_value = "target/sync-bench-data")]
     dir: PathBuf,
@@ -119,15 +123,35 @@ impl Server {
             .unwrap_or(f64::NAN)
     }
 
-    /// Batches refused as a gap: with two in flight, one that overtook the
-    /// batch before it (resent, nothing stored twice).
-    fn gaps(&self) -> u64 {
+    /// A counter of head office's /metrics.
+    fn counter(&self, series: &str) -> u64 {
         self.metrics
             .render()
             .lines()
-            .find_map(|l| l.strip_prefix("headoffice_push_refused_total{code=\"seq_gap\"} "))
+            .find_map(|l| l.strip_prefix(series))
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0)
+    }
+
+    /// Batches refused as a gap: with two in flight, one that overtook the
+    /// batch before it (resent, nothing stored twice).
+    fn gaps(&self) -> u64 {
+        self.counter("headoffice_push_refused_total{code=\"seq_gap\"} ")
+    }
+
+    /// Events head office received again and ignored: resent although it
+    /// already held them (0 unless an answer was lost).
+    fn duplicates(&self) -> u64 {
+        self.counter("headoffice_events_duplicate_total ")
+    }
+
+    fn print_overlap(&self, delivered: u64) {
+        println!(
+            "  (head office busy answering pushes, two at a time: {:.2} s; batches overtaken and resent: {}; events received twice: {}; daemon's delivered count {delivered})",
+            self.push_seconds(),
+            self.gaps(),
+            self.duplicates()
+        );
     }
 }
 
@@ -154,17 +178,22 @@ fn serve(store: Arc<dyn Store>) -> Result<Server> {
     })
 }
 
-fn syncer(url: &str, token: &str, journal: &Path, batch: usize) -> Result<Syncer> {
+fn syncer(url: &str, token: &str, journal: &Path, batch: (usize, usize)) -> Result<Syncer> {
     let mut cfg = Config::new(url, token, journal);
-    cfg.batch_events = batch;
-    cfg.batch_bytes = 64 * 1024 * 1024;
+    (cfg.batch_events, cfg.batch_bytes) = batch;
     cfg.pull_catalog = false;
     cfg.request_timeout_seconds = 300.0;
     Ok(Syncer::open(cfg)?)
 }
 
-/// Pushes the whole journal; returns the time taken.
-fn catch_up(url: &str, token: &str, journal: &Path, batch: usize) -> Result<Duration> {
+/// Pushes the whole journal; returns the time taken and the daemon's count
+/// of events acknowledged (the journal's, unless something was resent).
+fn catch_up(
+    url: &str,
+    token: &str,
+    journal: &Path,
+    batch: (usize, usize),
+) -> Result<(Duration, u64)> {
     let mut s = syncer(url, token, journal, batch)?;
     let head = s.journal().head()?.0;
     let t = Instant::now();
@@ -173,7 +202,7 @@ fn catch_up(url: &str, token: &str, journal: &Path, batch: usize) -> Result<Dura
     if s.journal().acked_seq()? != head {
         bail!("not everything acknowledged ({n} of {head})");
     }
-    Ok(d)
+    Ok((d, n))
 }
 
 fn all_events(journal: &Path) -> Result<Vec<StoredEvent>> {
@@ -285,7 +314,8 @@ fn main() -> Result<()> {
             store.register_terminal("S1", "T01", &headoffice::token_sha256(&token))?;
             let server = serve(store.clone())?;
             let journal = fresh_copy(&template, work.path(), &format!("sqlite-run-{round}.db"))?;
-            let ingest = catch_up(&server.url, &token, &journal, a.batch)?;
+            let (ingest, delivered) =
+                catch_up(&server.url, &token, &journal, (a.batch, a.batch_bytes))?;
             let bare = bare_sqlite(&ho_db, &events, a.batch)?;
             let (n, distinct) = store.event_counts()?;
             if n != events.len() as u64 || distinct != n {
@@ -300,11 +330,7 @@ fn main() -> Result<()> {
                 ingest,
                 bare,
             );
-            println!(
-                "  (head office busy answering pushes, two at a time: {:.2} s; batches overtaken and resent: {})",
-                server.push_seconds(),
-                server.gaps()
-            );
+            server.print_overlap(delivered);
             ratios.push(ingest.as_secs_f64() / bare.as_secs_f64().max(1e-9));
         }
         ratios.sort_by(|x, y| x.total_cmp(y));
@@ -323,17 +349,19 @@ fn main() -> Result<()> {
         store.register_terminal("S1", "T01", &headoffice::token_sha256(&token))?;
         let server = serve(store.clone())?;
         let journal = fresh_copy(&template, work.path(), "pg-run.db")?;
-        let ingest = catch_up(&server.url, &token, &journal, a.batch)?;
+        let (ingest, delivered) =
+            catch_up(&server.url, &token, &journal, (a.batch, a.batch_bytes))?;
         let bare = bare_pg(&url, &events, a.batch)?;
         report("postgres", events.len(), ingest, bare);
-        println!(
-            "  (head office busy answering pushes, two at a time: {:.2} s; batches overtaken and resent: {})",
-            server.push_seconds(),
-            server.gaps()
-        );
+        server.print_overlap(delivered);
 
         if a.terminals > 0 {
+            let before = server.duplicates();
             concurrent(&a, store, &server.url, work.path())?;
+            println!(
+                "  events received twice in the concurrent run: {}",
+                server.duplicates() - before
+            );
         }
     }
     Ok(())
@@ -363,7 +391,7 @@ fn concurrent(a: &Args, store: Arc<dyn Store>, url: &str, work: &Path) -> Result
         .into_iter()
         .map(|(j, token)| {
             let url = url.to_string();
-            let batch = a.batch;
+            let batch = (a.batch, a.batch_bytes);
             std::thread::spawn(move || -> Result<u64> {
                 let mut s = syncer(&url, &token, &j, batch)?;
                 let mut pushed = 0;
