@@ -1,8 +1,8 @@
-//! The demo users and their PINs, stored hashed in the journal database.
+//! The demo users and their PINs, stored hashed (and peppered) in the journal database.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{DateTime, FixedOffset};
-use till_core::auth::{hash_pin, Role, User};
+use till_core::auth::{hash_pin_peppered, Role, User};
 use till_journal::Journal;
 
 /// (id, name, role, PIN). Known PINs: this is the demo shop.
@@ -33,7 +33,13 @@ pub fn ensure_demo_users_at(journal: &Journal, ts: DateTime<FixedOffset>) -> Res
                     id: id.to_string(),
                     name: name.to_string(),
                     role: *role,
-                    pin_hash: hash_pin(pin, &salt)?,
+                    pin_hash: hash_pin_peppered(
+                        pin,
+                        &salt,
+                        journal
+                            .pin_pepper()
+                            .context("the PIN pepper is not available (journal opened read-only)")?,
+                    )?,
                 };
                 journal.put_user(ts, "setup", id, &u)?;
                 u

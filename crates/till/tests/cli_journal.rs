@@ -148,7 +148,8 @@ fn users_are_managed_from_the_command_line_and_journaled() {
             .stdin
             .take()
             .unwrap()
-            .write_all(format!("{pin}\n").as_bytes())
+            // The new PIN, then the acting manager's (m1, demo PIN 3333).
+            .write_all(format!("{pin}\n3333\n").as_bytes())
             .unwrap();
         child.wait_with_output().unwrap()
     };
@@ -196,9 +197,21 @@ fn users_are_managed_from_the_command_line_and_journaled() {
     );
     drop(j);
 
-    let o = till(&["users", "remove", "--id", "c9", "--by", "m1"], &db);
+    let remove = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_till"))
+            .args(["users", "remove", "--id", "c9", "--by", "m1", "--db"])
+            .arg(&db)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"3333\n").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let o = remove();
     assert!(o.status.success(), "{}", text(&o));
-    let o = till(&["users", "remove", "--id", "c9", "--by", "m1"], &db);
+    let o = remove();
     assert_eq!(o.status.code(), Some(1));
     let o = till(&["journal", "verify"], &db);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));

@@ -47,7 +47,8 @@ pub fn restore_basket(journal: &Journal) -> Result<Option<Basket>> {
         Ok(b) => Ok(Some(b)),
         Err(why) => {
             let keep = journal.path().with_file_name("basket-unreadable.json");
-            std::fs::write(&keep, &bytes)
+            store::create_private(&keep)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
                 .with_context(|| format!("keeping an unreadable basket ({why})"))?;
             Ok(None)
         }

@@ -13,7 +13,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::time::Instant;
-use till_core::auth::{approve, verify_pin, User};
+use till_core::auth::{approve, needs_pepper, verify_pin_peppered, User};
 use till_core::records::{ApprovalRecord, CashDirection, Event, Session};
 use till_core::{ApprovalRequired, Basket, BasketConfig, Catalog, Currency, Money, ShopInfo};
 use till_devices::escpos::receipt::Layout;
@@ -591,10 +591,25 @@ impl App {
         match k {
             Key::Enter => {
                 let pin = std::mem::take(&mut self.input);
-                let found = self.users.iter().find(|u| verify_pin(u, &pin)).cloned();
+                let pepper = self.journal.pin_pepper();
+                let found = self
+                    .users
+                    .iter()
+                    .find(|u| verify_pin_peppered(u, &pin, pepper))
+                    .cloned();
+                let locked = found.as_ref().is_some_and(|u| {
+                    // Unreadable state counts as locked: refuse rather than guess.
+                    self.journal
+                        .pin_failures(&u.id)
+                        .map_or(true, |f| f.is_some_and(|f| f.locked))
+                });
                 match found {
                     None => self.error("Code inconnu"),
+                    Some(_) if locked => self.error(
+                        "Code bloqué après trop d'erreurs : un responsable doit vous donner un nouveau code",
+                    ),
                     Some(user) => {
+                        let user = self.pepper_pin(user, &pin);
                         let ts = self.now();
                         let ev = Event::Login(Session {
                             user: user.id.clone(),
@@ -632,6 +647,35 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// A user whose PIN hash predates the pepper, now that their PIN is known
+    /// to be right: re-hashed with it and saved (journaled), so that a copy of
+    /// the journal alone no longer reveals it. A failure only leaves the old
+    /// hash, which still works.
+    fn pepper_pin(&mut self, user: User, pin: &str) -> User {
+        let Some(pepper) = self.journal.pin_pepper().filter(|_| needs_pepper(&user)) else {
+            return user;
+        };
+        let mut salt = [0u8; 16];
+        if getrandom::getrandom(&mut salt).is_err() {
+            return user;
+        }
+        let Ok(hash) = till_core::auth::hash_pin_peppered(pin, &salt, pepper) else {
+            return user;
+        };
+        let upgraded = User {
+            pin_hash: hash,
+            ..user.clone()
+        };
+        let ts = self.now();
+        if self.journal.put_user(ts, &user.id, &user.id, &upgraded).is_err() {
+            return user;
+        }
+        if let Some(u) = self.users.iter_mut().find(|u| u.id == user.id) {
+            *u = upgraded.clone();
+        }
+        upgraded
     }
 
     /// Lines of the basket still counted (not voided), with their index.
@@ -1227,11 +1271,17 @@ impl App {
                     return;
                 };
                 let pin = std::mem::take(&mut dlg.pin);
+                let pepper = self.journal.pin_pepper();
                 let approver = self
                     .users
                     .iter()
                     .filter(|u| u.id != requester.id)
-                    .find(|u| verify_pin(u, &pin))
+                    .find(|u| verify_pin_peppered(u, &pin, pepper))
+                    .filter(|u| {
+                        self.journal
+                            .pin_failures(&u.id)
+                            .is_ok_and(|f| f.is_some_and(|f| !f.locked))
+                    })
                     .cloned();
                 let rec = match approver.map(|a| approve(&dlg.req, &a, &requester)) {
                     None => {

@@ -9,6 +9,27 @@ use till_core::records::{Event, SaleRecord};
 use till_core::Basket;
 use till_journal::Journal;
 
+/// Creates (or truncates) a file next to the journal readable by its owner
+/// only: baskets and card payment references are the shop's business, like
+/// the journal (0600). The mode is given to open(2), so the file is never
+/// wider, even for a moment; an older file left wider is narrowed.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        opts.mode(0o600);
+        let f = opts.open(path)?;
+        if f.metadata()?.permissions().mode() & 0o077 != 0 {
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(f)
+    }
+    #[cfg(not(unix))]
+    opts.open(path)
+}
+
 /// A basket set aside while another customer is served.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Parked {
@@ -60,8 +81,7 @@ impl ParkedStore {
     pub fn save(&self) -> Result<()> {
         let tmp = self.path.with_extension("json.tmp");
         let bytes = serde_json::to_vec(&self.list)?;
-        let mut f =
-            std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+        let mut f = create_private(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
         f.write_all(&bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, &self.path)

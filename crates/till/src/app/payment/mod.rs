@@ -196,7 +196,7 @@ impl App {
         let bytes = serde_json::to_vec(&p)?;
         {
             use std::io::Write;
-            let mut f = std::fs::File::create(&tmp)?;
+            let mut f = crate::app::store::create_private(&tmp)?;
             f.write_all(&bytes)?;
             f.sync_all()?;
         }
