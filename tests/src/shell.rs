@@ -20,9 +20,13 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The `till` binary of the profile this test was built with, built now if
-/// it is missing or stale (a no-op when `cargo test --workspace` built it).
-/// Another package's binary has no `CARGO_BIN_EXE_*` here, hence cargo.
+/// The `till` binary of the profile this test was built with. Another
+/// package's binary has no `CARGO_BIN_EXE_*` here, so it is found beside
+/// this test's own executable: `cargo test --workspace` builds it (the till
+/// crate's tests need it) before any test runs. Cargo is called only when it
+/// is missing or older than a source file (`cargo test -p comptoir-e2e`
+/// alone after an edit): never in a workspace run, where a build of `-p till`
+/// alone (other features unified) would relink the binary other tests use.
 pub fn till_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("the test's own path");
     // target/<profile>/deps/<test>: the binaries are in target/<profile>.
@@ -31,6 +35,11 @@ pub fn till_binary() -> PathBuf {
         .and_then(Path::parent)
         .expect("test binary under target/<profile>/deps")
         .to_path_buf();
+    let till = profile_dir.join("till");
+    let built = std::fs::metadata(&till).and_then(|m| m.modified()).ok();
+    if built.is_some_and(|b| newest_source(&repo_root()).is_none_or(|s| s <= b)) {
+        return till;
+    }
     let release = profile_dir.file_name().is_some_and(|n| n == "release");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
@@ -42,9 +51,36 @@ pub fn till_binary() -> PathBuf {
     }
     let status = build.status().expect("running cargo build -p till");
     assert!(status.success(), "cargo build -p till failed");
-    let till = profile_dir.join("till");
     assert!(till.is_file(), "{} was not built", till.display());
     till
+}
+
+/// When the newest Rust source, manifest or lock file of the crates was
+/// last changed.
+fn newest_source(root: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = std::fs::metadata(root.join("Cargo.lock"))
+        .and_then(|m| m.modified())
+        .ok();
+    let mut dirs = vec![root.join("crates")];
+    while let Some(d) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.map_while(Result::ok) {
+            let p = e.path();
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if p.is_dir() {
+                if name != "target" && !name.starts_with('.') {
+                    dirs.push(p);
+                }
+            } else if name.ends_with(".rs") || name == "Cargo.toml" {
+                let m = e.metadata().and_then(|m| m.modified()).ok();
+                newest = newest.max(m);
+            }
+        }
+    }
+    newest
 }
 
 /// What a command did.
