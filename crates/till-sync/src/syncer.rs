@@ -243,9 +243,9 @@ impl Syncer {
                     } else if expected >= behind && expected < first {
                         // This batch overtook the one before it, which head
                         // office has acknowledged since: the answer is stale.
-                        // Resend this batch only (from the cursor), not from
-                        // the seq named, which head office now holds.
-                        self.resume_from = None;
+                        // Resend this batch only, not from the seq named,
+                        // which head office now holds.
+                        self.resume_from = Some(first);
                     } else if expected >= 1 && expected < first {
                         // Behind what head office had acknowledged (it was
                         // restored from a backup): resend from there.
