@@ -103,7 +103,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
             .collect();
         if users.is_empty() {
             bail!(
-                "no users in {0}: create them with `till users set --db {0} ...` \
+                "no users in {0}: create the first manager with \
+                 `echo PIN | till users set --db {0} --id m1 --name NAME --role manager --by setup` \
                  (see `till users set --help`), or try `till run --demo`",
                 data.journal().display()
             );
