@@ -141,3 +141,27 @@ fn public_reports_is_said_at_start_and_config_numbers_are_checked() {
         assert!(err.contains(key), "{body}: {err}");
     }
 }
+
+/// The README's catalog step loads a file that is in the repository, and the
+/// README documents that file's header.
+#[test]
+fn the_readme_catalog_sample_loads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("crates/headoffice/README.md")).expect("README");
+    assert!(readme.contains("load-catalog config/catalog-sample.csv"));
+    let sample = root.join("config/catalog-sample.csv");
+    let text = std::fs::read_to_string(&sample).expect("config/catalog-sample.csv");
+    let header = text.lines().next().expect("header");
+    assert!(readme.contains(header), "the README documents the header {header:?}");
+    assert!(readme.contains("Required: `id,name,price,vat_rate,unit`"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite:{}", dir.path().join("ho.db").display());
+    let out = run(&["--db", &db, "load-catalog", sample.to_str().expect("utf8")]);
+    ok(&out);
+    let rows = text.lines().count() - 1;
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("loaded {rows} rows")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
