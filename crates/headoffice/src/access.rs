@@ -122,8 +122,12 @@ mod tests {
     #[test]
     fn roles_reach_what_they_should() {
         use Resource::*;
-        assert!(Role::Owner.allows(Reports) && Role::Owner.allows(Feed) && Role::Owner.allows(Metrics));
-        assert!(Role::Feed.allows(Feed) && !Role::Feed.allows(Reports) && !Role::Feed.allows(Metrics));
+        assert!(
+            Role::Owner.allows(Reports) && Role::Owner.allows(Feed) && Role::Owner.allows(Metrics)
+        );
+        assert!(
+            Role::Feed.allows(Feed) && !Role::Feed.allows(Reports) && !Role::Feed.allows(Metrics)
+        );
         assert!(Role::Monitoring.allows(Metrics) && !Role::Monitoring.allows(Feed));
         assert!(ct_eq(&[1; 32], &[1; 32]) && !ct_eq(&[1; 32], &[2; 32]));
         for r in [Role::Feed, Role::Monitoring, Role::Owner] {

@@ -103,7 +103,10 @@ impl Config {
         [
             ("max_body_bytes", self.max_body_bytes),
             ("max_batch_events", self.max_batch_events),
-            ("header_read_timeout_seconds", self.header_read_timeout_seconds),
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+            ),
             ("idle_timeout_seconds", self.idle_timeout_seconds),
             ("max_connections", self.max_connections),
         ]

@@ -415,7 +415,12 @@ async fn push_events_inner(
             Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 code,
-                format!("{} at seq {}: {} (alert raised; nothing stored)", r.code.as_str(), r.seq, r.detail),
+                format!(
+                    "{} at seq {}: {} (alert raised; nothing stored)",
+                    r.code.as_str(),
+                    r.seq,
+                    r.detail
+                ),
             ))
         }
         IngestOutcome::HashMismatch { seq, detail } => {

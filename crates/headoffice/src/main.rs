@@ -2,8 +2,8 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use headoffice::config::Config;
 use headoffice::access::{Access, Role};
+use headoffice::config::Config;
 use headoffice::http::AppState;
 use headoffice::metrics::Metrics;
 use headoffice::store::{self, Store};
@@ -184,7 +184,8 @@ fn main() -> Result<()> {
                 None => headoffice::new_token()
                     .map_err(|e| anyhow::anyhow!("drawing a random token: {e}"))?,
             };
-            if let Err(e) = s.register_terminal(store, terminal, &headoffice::token_sha256(&token)) {
+            if let Err(e) = s.register_terminal(store, terminal, &headoffice::token_sha256(&token))
+            {
                 if let Some(out) = out {
                     let _ = std::fs::remove_file(out);
                 }

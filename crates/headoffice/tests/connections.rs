@@ -33,7 +33,12 @@ fn closed_after(mut s: TcpStream, limit: Duration) -> Option<Duration> {
         match s.read(&mut buf) {
             Ok(0) => return Some(start.elapsed()),
             Ok(_) => continue,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 return None
             }
             Err(_) => return Some(start.elapsed()),
@@ -50,8 +55,12 @@ fn silent_and_slow_clients_cannot_starve_the_others() {
 
     // A half-open connection alone is closed once the header timeout passes.
     let lone = TcpStream::connect(srv.addr).expect("connect");
-    let t = closed_after(lone, Duration::from_secs(10)).expect("a silent connection must be closed");
-    assert!(t < Duration::from_secs(4), "closed after {t:?}, header timeout 1 s");
+    let t =
+        closed_after(lone, Duration::from_secs(10)).expect("a silent connection must be closed");
+    assert!(
+        t < Duration::from_secs(4),
+        "closed after {t:?}, header timeout 1 s"
+    );
 
     // Three times the cap of silent connections, and slowloris clients that
     // send a header byte every 200 ms.
@@ -64,7 +73,9 @@ fn silent_and_slow_clients_cannot_starve_the_others() {
             let stop = stop.clone();
             let addr = srv.addr;
             std::thread::spawn(move || {
-                let Ok(mut s) = TcpStream::connect(addr) else { return };
+                let Ok(mut s) = TcpStream::connect(addr) else {
+                    return;
+                };
                 let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nX-Slow: ");
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     if s.write_all(b"a").is_err() {
@@ -88,7 +99,10 @@ fn silent_and_slow_clients_cannot_starve_the_others() {
     eprintln!("/healthz answered in {waited:?} behind {} silent and 4 slowloris connections (cap {CAP}, header timeout 1 s)", silent.len());
     // The silent ones were all closed by the server, not left open.
     for s in silent {
-        assert!(closed_after(s, Duration::from_secs(10)).is_some(), "a silent connection stayed open");
+        assert!(
+            closed_after(s, Duration::from_secs(10)).is_some(),
+            "a silent connection stayed open"
+        );
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for t in slow {
@@ -101,6 +115,9 @@ fn silent_and_slow_clients_cannot_starve_the_others() {
         .write_all(b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nAuthorization: Bearer x\r\n\r\n{\"ver")
         .expect("write");
     let t = closed_after(stalled, Duration::from_secs(15)).expect("a stalled body must be closed");
-    assert!(t < Duration::from_secs(8), "closed after {t:?}, idle timeout 2 s");
+    assert!(
+        t < Duration::from_secs(8),
+        "closed after {t:?}, idle timeout 2 s"
+    );
     assert_eq!(http(srv.addr, "GET", "/healthz", None, b"").0, 200);
 }

@@ -36,7 +36,11 @@ fn reports_feed_and_metrics_need_a_credential_with_the_right_role() {
         // Nobody, and a terminal's sync token, read nothing; health and the API description stay open.
         for path in REPORTS.iter().chain(&["/v1/feed", "/metrics"]) {
             assert_eq!(get(path, None), 401, "{name}: {path} without a credential");
-            assert_eq!(get(path, Some(&bearer(&terminal))), 401, "{name}: {path} with a terminal token");
+            assert_eq!(
+                get(path, Some(&bearer(&terminal))),
+                401,
+                "{name}: {path} with a terminal token"
+            );
             assert_eq!(get(path, Some("Bearer not-a-token")), 401, "{name}: {path}");
         }
         assert_eq!(get("/healthz", None), 200, "{name}");
@@ -46,10 +50,22 @@ fn reports_feed_and_metrics_need_a_credential_with_the_right_role() {
             let auth = bearer(t);
             let want = |ok: bool| if ok { 200 } else { 403 };
             for path in REPORTS {
-                assert_eq!(get(path, Some(&auth)), want(*role == Role::Owner), "{name}: {role:?} {path}");
+                assert_eq!(
+                    get(path, Some(&auth)),
+                    want(*role == Role::Owner),
+                    "{name}: {role:?} {path}"
+                );
             }
-            assert_eq!(get("/v1/feed", Some(&auth)), want(*role != Role::Monitoring), "{name}: {role:?} feed");
-            assert_eq!(get("/metrics", Some(&auth)), want(*role != Role::Feed), "{name}: {role:?} metrics");
+            assert_eq!(
+                get("/v1/feed", Some(&auth)),
+                want(*role != Role::Monitoring),
+                "{name}: {role:?} feed"
+            );
+            assert_eq!(
+                get("/metrics", Some(&auth)),
+                want(*role != Role::Feed),
+                "{name}: {role:?} metrics"
+            );
         }
         // The scheme is case-insensitive.
         let owner = &tokens[2].1;
@@ -67,13 +83,21 @@ fn reports_feed_and_metrics_need_a_credential_with_the_right_role() {
         assert_eq!(st, 200, "{name}: a terminal's lower-case scheme");
         // A revoked token reads nothing.
         assert!(store.revoke_read_token("owner").expect("revoke"));
-        assert_eq!(get("/v1/reports/sales", Some(&bearer(owner))), 401, "{name}");
+        assert_eq!(
+            get("/v1/reports/sales", Some(&bearer(owner))),
+            401,
+            "{name}"
+        );
         drop(srv);
 
         // public_reports = true: open, as configured.
         let open = Server::start(store.clone(), Access::public(), Limits::default());
         for path in REPORTS.iter().chain(&["/v1/feed", "/metrics"]) {
-            assert_eq!(http(open.addr, "GET", path, None, b"").0, 200, "{name}: public {path}");
+            assert_eq!(
+                http(open.addr, "GET", path, None, b"").0,
+                200,
+                "{name}: public {path}"
+            );
         }
         drop(open);
 
@@ -85,8 +109,16 @@ fn reports_feed_and_metrics_need_a_credential_with_the_right_role() {
         };
         let srv = Server::start(store.clone(), with_admin, Limits::default());
         for path in REPORTS.iter().chain(&["/v1/feed", "/metrics"]) {
-            assert_eq!(http(srv.addr, "GET", path, Some(&bearer(admin)), b"").0, 200, "{name}: admin {path}");
-            assert_eq!(http(srv.addr, "GET", path, None, b"").0, 401, "{name}: {path}");
+            assert_eq!(
+                http(srv.addr, "GET", path, Some(&bearer(admin)), b"").0,
+                200,
+                "{name}: admin {path}"
+            );
+            assert_eq!(
+                http(srv.addr, "GET", path, None, b"").0,
+                401,
+                "{name}: {path}"
+            );
         }
     });
 }

@@ -34,10 +34,24 @@ fn a_second_terminal_initialised_cannot_replace_the_signing_key() {
         forged.closing(&attacker);
         let batch = forged.batch(61, forged.head(), Some(&attacker));
         let (st, body) = http(srv.addr, "POST", "/v1/events", Some(&auth), &batch);
-        assert_eq!((st, code(&body).as_str()), (422, "key_change"), "{}: {body}", db.name);
-        assert_eq!(held(&*store, "T01"), (60, 60), "{}: nothing stored", db.name);
+        assert_eq!(
+            (st, code(&body).as_str()),
+            (422, "key_change"),
+            "{}: {body}",
+            db.name
+        );
+        assert_eq!(
+            held(&*store, "T01"),
+            (60, 60),
+            "{}: nothing stored",
+            db.name
+        );
         assert_eq!(alerts(&*store, "T01", "key_change"), 1, "{}", db.name);
-        assert!(store.closings(None).expect("closings").is_empty(), "{}", db.name);
+        assert!(
+            store.closings(None).expect("closings").is_empty(),
+            "{}",
+            db.name
+        );
 
         // The same key again is no better: the key is pinned by seq 1, full stop.
         let mut again = Till {
@@ -48,8 +62,19 @@ fn a_second_terminal_initialised_cannot_replace_the_signing_key() {
         };
         let own = till.key.clone();
         again.push("terminal_initialised", init_payload("T01", "S1", &own));
-        let (st, body) = http(srv.addr, "POST", "/v1/events", Some(&auth), &again.after(60));
-        assert_eq!((st, code(&body).as_str()), (422, "key_change"), "{}: {body}", db.name);
+        let (st, body) = http(
+            srv.addr,
+            "POST",
+            "/v1/events",
+            Some(&auth),
+            &again.after(60),
+        );
+        assert_eq!(
+            (st, code(&body).as_str()),
+            (422, "key_change"),
+            "{}: {body}",
+            db.name
+        );
 
         // A closing signed with another key, without a new key event: bad signature.
         let mut sneaky = Till {
@@ -59,8 +84,19 @@ fn a_second_terminal_initialised_cannot_replace_the_signing_key() {
             events: till.events.clone(),
         };
         sneaky.closing(&attacker);
-        let (st, body) = http(srv.addr, "POST", "/v1/events", Some(&auth), &sneaky.after(60));
-        assert_eq!((st, code(&body).as_str()), (422, "bad_signature"), "{}: {body}", db.name);
+        let (st, body) = http(
+            srv.addr,
+            "POST",
+            "/v1/events",
+            Some(&auth),
+            &sneaky.after(60),
+        );
+        assert_eq!(
+            (st, code(&body).as_str()),
+            (422, "bad_signature"),
+            "{}: {body}",
+            db.name
+        );
 
         // The genuine till's closing, with its own key, still goes through.
         let k = till.key.clone();
@@ -68,7 +104,12 @@ fn a_second_terminal_initialised_cannot_replace_the_signing_key() {
         let (st, body) = http(srv.addr, "POST", "/v1/events", Some(&auth), &till.after(60));
         assert_eq!(st, 200, "{}: {body}", db.name);
         assert_eq!(store.closings(None).expect("closings").len(), 1);
-        assert_eq!(alerts(&*store, "T01", "bad_tail_signature"), 0, "{}", db.name);
+        assert_eq!(
+            alerts(&*store, "T01", "bad_tail_signature"),
+            0,
+            "{}",
+            db.name
+        );
     });
 }
 
@@ -85,8 +126,13 @@ fn a_payload_must_name_the_tokens_terminal_and_store() {
         {
             let mut till = Till::claiming(terminal, "S1", claimed_t, claimed_s, 3);
             till.sale("6.00");
-            let (st, body) =
-                http(srv.addr, "POST", "/v1/events", Some(&bearer(token)), &till.after(0));
+            let (st, body) = http(
+                srv.addr,
+                "POST",
+                "/v1/events",
+                Some(&bearer(token)),
+                &till.after(0),
+            );
             assert_eq!(
                 (st, code(&body).as_str()),
                 (422, "identity_mismatch"),
@@ -94,7 +140,12 @@ fn a_payload_must_name_the_tokens_terminal_and_store() {
                 db.name
             );
             assert_eq!(held(&*store, terminal), (0, 0), "{}", db.name);
-            assert_eq!(alerts(&*store, terminal, "identity_mismatch"), 1, "{}", db.name);
+            assert_eq!(
+                alerts(&*store, terminal, "identity_mismatch"),
+                1,
+                "{}",
+                db.name
+            );
         }
     });
 }
@@ -116,13 +167,22 @@ fn absurd_amounts_are_refused_and_block_no_one() {
         assert_eq!(st, 200, "{}: {body}", db.name);
 
         let absurd: Vec<(&str, Vec<u8>)> = vec![
-            ("sale_completed", sale_payload("79228162514264337593543950335", "1")),
-            ("sale_completed", sale_payload("39614081257132168796771975168", "1")),
+            (
+                "sale_completed",
+                sale_payload("79228162514264337593543950335", "1"),
+            ),
+            (
+                "sale_completed",
+                sale_payload("39614081257132168796771975168", "1"),
+            ),
             ("refund", sale_payload("-1000000000.01", "-1")),
             ("sale_completed", sale_payload("6.00", "10000001")),
             ("sale_completed", sale_payload("0.0000001", "1")),
             ("stock_movement", stock_payload("100000000")),
-            ("stock_movement", stock_payload("-79228162514264337593543950335")),
+            (
+                "stock_movement",
+                stock_payload("-79228162514264337593543950335"),
+            ),
         ];
         for (kind, payload) in absurd {
             let mut bad = Till {
@@ -142,7 +202,11 @@ fn absurd_amounts_are_refused_and_block_no_one() {
             );
             assert_eq!(held(&*store, "TA"), (2, 2), "{}", db.name);
         }
-        assert!(alerts(&*store, "TA", "amount_out_of_range") >= 1, "{}", db.name);
+        assert!(
+            alerts(&*store, "TA", "amount_out_of_range") >= 1,
+            "{}",
+            db.name
+        );
 
         // Terminal B, same store, same day: not blocked.
         let mut b = Till::new("TB", "S1", 2);
@@ -158,7 +222,11 @@ fn absurd_amounts_are_refused_and_block_no_one() {
         let (st, body) = http(srv.addr, "POST", "/v1/events", Some(&aa), &a.after(2));
         assert_eq!(st, 200, "{}: {body}", db.name);
 
-        for path in ["/v1/reports/sales", "/v1/reports/sales?store=S1", "/v1/reports/stock"] {
+        for path in [
+            "/v1/reports/sales",
+            "/v1/reports/sales?store=S1",
+            "/v1/reports/stock",
+        ] {
             let (st, body) = http(srv.addr, "GET", path, None, b"");
             assert_eq!(st, 200, "{}: {path}: {body}", db.name);
         }
@@ -193,9 +261,17 @@ fn an_undecodable_sale_is_refused_not_dropped() {
             key: till.key.clone(),
             events: till.events.clone(),
         };
-        bad.push("sale_completed", br#"{"kind":"sale","total":"oops"}"#.to_vec());
+        bad.push(
+            "sale_completed",
+            br#"{"kind":"sale","total":"oops"}"#.to_vec(),
+        );
         let (st, body) = http(srv.addr, "POST", "/v1/events", Some(&auth), &bad.after(2));
-        assert_eq!((st, code(&body).as_str()), (422, "undecodable"), "{}: {body}", db.name);
+        assert_eq!(
+            (st, code(&body).as_str()),
+            (422, "undecodable"),
+            "{}: {body}",
+            db.name
+        );
         assert_eq!(held(&*store, "T01"), (2, 2), "{}", db.name);
         assert_eq!(alerts(&*store, "T01", "undecodable"), 1, "{}", db.name);
 

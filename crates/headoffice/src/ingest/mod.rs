@@ -9,10 +9,10 @@ mod shared;
 mod tail;
 mod vet;
 
-pub use vet::{vet, Refusal, RefusalCode, MAX_AMOUNT, MAX_QUANTITY, MAX_SCALE};
 pub use low_stock::{low_stock_changes, LowStock, LowStockRow};
 pub use shared::{Shared, SharedError};
 pub use tail::{check_tail, TailAlert, TailSeen};
+pub use vet::{vet, Refusal, RefusalCode, MAX_AMOUNT, MAX_QUANTITY, MAX_SCALE};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -350,7 +350,9 @@ impl Builder {
             }
         }
         for (rate, base, tax, total) in &vat {
-            if !(Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(rate) || rate.scale() > vet::MAX_SCALE {
+            if !(Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(rate)
+                || rate.scale() > vet::MAX_SCALE
+            {
                 self.refuse(Refusal {
                     seq,
                     code: RefusalCode::AmountOutOfRange,

@@ -293,7 +293,8 @@ impl PgStore {
         match plan {
             Plan::Store { skip } => {
                 let new = &batch[skip..];
-                if let Some(r) = ingest::vet(&t.terminal_id, &t.store_id, public_key.as_deref(), new)
+                if let Some(r) =
+                    ingest::vet(&t.terminal_id, &t.store_id, public_key.as_deref(), new)
                 {
                     drop(tx);
                     write_alert(c, &t.terminal_id, r.code.as_str(), r.seq, &r.detail)?;

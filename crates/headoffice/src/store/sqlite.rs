@@ -595,7 +595,8 @@ impl Store for SqliteStore {
         match plan {
             Plan::Store { skip } => {
                 let new = &batch[skip..];
-                if let Some(r) = ingest::vet(&t.terminal_id, &t.store_id, public_key.as_deref(), new)
+                if let Some(r) =
+                    ingest::vet(&t.terminal_id, &t.store_id, public_key.as_deref(), new)
                 {
                     work.cancel();
                     drop(tx);

@@ -108,18 +108,17 @@ pub(crate) mod pg {
     }
 
     pub fn list(c: &mut Client) -> Result<Vec<ReadToken>> {
-        Ok(c
-            .query(
-                "SELECT label, role, created_at FROM read_tokens ORDER BY label",
-                &[],
-            )?
-            .iter()
-            .map(|r| ReadToken {
-                label: r.get(0),
-                role: r.get(1),
-                created_at: r.get(2),
-            })
-            .collect())
+        Ok(c.query(
+            "SELECT label, role, created_at FROM read_tokens ORDER BY label",
+            &[],
+        )?
+        .iter()
+        .map(|r| ReadToken {
+            label: r.get(0),
+            role: r.get(1),
+            created_at: r.get(2),
+        })
+        .collect())
     }
 
     pub fn revoke(c: &mut Client, label: &str) -> Result<bool> {

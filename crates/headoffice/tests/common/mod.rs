@@ -96,7 +96,9 @@ impl Server {
                 .expect("serve");
             });
         });
-        let addr = rx.recv_timeout(Duration::from_secs(30)).expect("server address");
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server address");
         Server {
             addr,
             stop: Some(stop),
@@ -122,9 +124,16 @@ impl Drop for Server {
 }
 
 /// One HTTP/1.1 request (Connection: close): (status, body).
-pub fn http(addr: SocketAddr, method: &str, path: &str, auth: Option<&str>, body: &[u8]) -> (u16, String) {
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: &[u8],
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -146,7 +155,10 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, auth: Option<&str>, body
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or_else(|| panic!("no status line: {out:?}"));
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -179,7 +191,13 @@ impl Till {
     }
 
     /// A till whose seq 1 claims `claimed_terminal` of `claimed_shop`.
-    pub fn claiming(terminal: &str, shop: &str, claimed_terminal: &str, claimed_shop: &str, seed: u8) -> Till {
+    pub fn claiming(
+        terminal: &str,
+        shop: &str,
+        claimed_terminal: &str,
+        claimed_shop: &str,
+        seed: u8,
+    ) -> Till {
         let key = SigningKey::from_bytes(&[seed; 32]);
         let mut t = Till {
             terminal: terminal.into(),
@@ -205,7 +223,11 @@ impl Till {
     /// Appends an event; a closing is signed with `key`.
     pub fn push_signed(&mut self, kind: &str, payload: Vec<u8>, key: &SigningKey) -> u64 {
         let seq = self.head() + 1;
-        let prev = self.events.last().map(|e| e.hash).unwrap_or(GENESIS_PREV_HASH);
+        let prev = self
+            .events
+            .last()
+            .map(|e| e.hash)
+            .unwrap_or(GENESIS_PREV_HASH);
         let ts = format!("{DAY}T10:{:02}:{:02}.000+01:00", (seq / 60) % 60, seq % 60);
         let hash = record_hash(
             &prev,
@@ -239,7 +261,8 @@ impl Till {
     /// A daily closing over everything so far.
     pub fn closing(&mut self, key: &SigningKey) -> u64 {
         let last = self.head();
-        let totals = serde_json::to_value(till_core::records::PeriodTotals::default()).expect("json");
+        let totals =
+            serde_json::to_value(till_core::records::PeriodTotals::default()).expect("json");
         let p = serde_json::json!({
             "kind": "day", "period": DAY, "first_seq": 1, "last_seq": last,
             "totals": totals, "grand_total": "0.00", "grand_total_abs": "0.00",
@@ -254,7 +277,11 @@ impl Till {
         let mut b = EventBatch::from_stored(&self.terminal, evs);
         if let (Some(k), Some(last)) = (key, evs.last()) {
             let msg = tail_message(&self.terminal, last.seq, &last.hash).expect("msg");
-            b.tail = Some(TailMarker::new(last.seq, &last.hash, &k.sign(&msg).to_bytes()));
+            b.tail = Some(TailMarker::new(
+                last.seq,
+                &last.hash,
+                &k.sign(&msg).to_bytes(),
+            ));
         }
         serde_json::to_vec(&b).expect("json")
     }
@@ -313,7 +340,10 @@ pub fn code(body: &str) -> String {
 /// (last_seq, events) head office holds for `terminal`.
 pub fn held(store: &dyn Store, terminal: &str) -> (u64, u64) {
     let t = store.terminals().expect("terminals");
-    let r = t.iter().find(|r| r.terminal_id == terminal).expect("terminal");
+    let r = t
+        .iter()
+        .find(|r| r.terminal_id == terminal)
+        .expect("terminal");
     (r.last_seq, r.events)
 }
 
