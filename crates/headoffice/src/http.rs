@@ -3,8 +3,9 @@
 //! run the blocking store call on `spawn_blocking`. Every refusal is an
 //! [`ErrorBody`] with a machine-readable code; nothing is stored on a refusal.
 
+use crate::access::{ct_eq, Access, Resource};
 use crate::feed;
-use crate::ingest::TailSeen;
+use crate::ingest::{RefusalCode, TailSeen};
 use crate::metrics::Metrics;
 use crate::store::{IngestOutcome, Store, StoreError, TerminalAuth};
 use axum::body::Bytes;
@@ -17,17 +18,26 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use sync_proto::{Ack, ErrorBody, ErrorCode, EventBatchRef, PROTOCOL_VERSION};
 use till_journal::StoredEvent;
 
-/// Limits and credentials of the HTTP layer.
+/// Limits of the HTTP layer: requests and connections.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest request body accepted (bytes).
     pub max_body_bytes: usize,
     /// Most events in one batch.
     pub max_batch_events: usize,
+    /// A request's headers must arrive within this, counted from the
+    /// connection's start or the end of its previous request.
+    pub header_read_timeout: Duration,
+    /// A connection that moves no byte for this long while head office waits
+    /// for the client (a stalled body, an idle keep-alive) is closed.
+    pub idle_timeout: Duration,
+    /// Most connections served at once; more wait in the listen queue until
+    /// one ends (the timeouts above make sure one does).
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -35,6 +45,9 @@ impl Default for Limits {
         Limits {
             max_body_bytes: 16 * 1024 * 1024,
             max_batch_events: 10_000,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 512,
         }
     }
 }
@@ -45,9 +58,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
-    /// SHA-256 of the token that reads reports and the feed; None: open (only
-    /// for a server on a private network).
-    pub admin_token_sha256: Option<[u8; 32]>,
+    /// Who reads reports, the feed and the metrics.
+    pub access: Access,
 }
 
 /// A refusal: status and body.
@@ -131,9 +143,11 @@ fn bearer(headers: &HeaderMap) -> ApiResult<[u8; 32]> {
     let value = value
         .to_str()
         .map_err(|_| unauthorized("Authorization header is not text"))?;
+    // The scheme is case-insensitive (RFC 9110 11.1): "bearer" is "Bearer".
     let token = value
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| unauthorized("Authorization must be \"Bearer <token>\""))?;
     Ok(Sha256::digest(token.as_bytes()).into())
@@ -153,20 +167,39 @@ async fn terminal_auth(state: &AppState, headers: &HeaderMap) -> ApiResult<Termi
         })
 }
 
-fn admin_auth(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
-    let Some(want) = state.admin_token_sha256 else {
+/// Lets a read request through: `public_reports`, the admin token, or a
+/// read token whose role reaches `what`.
+async fn read_auth(state: &AppState, headers: &HeaderMap, what: Resource) -> ApiResult<()> {
+    if state.access.public_reports {
         return Ok(());
-    };
-    let got = bearer(headers)?;
-    // Both sides are hashes of secrets: comparing them leaks nothing useful.
-    if got == want {
-        Ok(())
-    } else {
-        Err(ApiError::new(
+    }
+    let got = bearer(headers).map_err(|mut e| {
+        e.body.message = format!(
+            "{} need a read token (headoffice token add): {}",
+            what.as_str(),
+            e.body.message
+        );
+        e
+    })?;
+    if let Some(want) = state.access.admin_token_sha256 {
+        if ct_eq(&got, &want) {
+            return Ok(());
+        }
+    }
+    let store = state.store.clone();
+    // Looked up by SHA-256: timing can only tell about a hash, not the token.
+    match blocking(move || store.read_token_role(&got)).await? {
+        Some(role) if role.allows(what) => Ok(()),
+        Some(role) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            format!("a {} token does not read {}", role.as_str(), what.as_str()),
+        )),
+        None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthorized,
-            "reports and the feed need the admin token",
-        ))
+            format!("unknown read credential for {}", what.as_str()),
+        )),
     }
 }
 
@@ -371,6 +404,25 @@ async fn push_events_inner(
                 format!("bad signature at seq {seq}: {detail} (alert raised)"),
             ))
         }
+        IngestOutcome::Refused(r) => {
+            let code = match r.code {
+                RefusalCode::KeyChange => ErrorCode::KeyChange,
+                RefusalCode::IdentityMismatch => ErrorCode::IdentityMismatch,
+                RefusalCode::AmountOutOfRange => ErrorCode::AmountOutOfRange,
+                RefusalCode::Undecodable => ErrorCode::Undecodable,
+            };
+            tracing::error!(terminal = %auth.terminal_id, seq = r.seq, detail = %r.detail, "ALERT: batch refused ({})", r.code.as_str());
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                format!(
+                    "{} at seq {}: {} (alert raised; nothing stored)",
+                    r.code.as_str(),
+                    r.seq,
+                    r.detail
+                ),
+            ))
+        }
         IngestOutcome::HashMismatch { seq, detail } => {
             tracing::error!(terminal = %auth.terminal_id, seq, %detail, "ALERT: hash mismatch");
             Err(ApiError::new(
@@ -478,7 +530,7 @@ async fn report_sales(
     headers: HeaderMap,
     q: RQ,
 ) -> ApiResult<Response> {
-    admin_auth(&state, &headers)?;
+    read_auth(&state, &headers, Resource::Reports).await?;
     let q = report_query(q)?;
     let csv = want_csv(&q)?;
     check_day(&q.from)?;
@@ -503,7 +555,7 @@ async fn report_stock(
     headers: HeaderMap,
     q: RQ,
 ) -> ApiResult<Response> {
-    admin_auth(&state, &headers)?;
+    read_auth(&state, &headers, Resource::Reports).await?;
     let q = report_query(q)?;
     let csv = want_csv(&q)?;
     let store = state.store.clone();
@@ -524,7 +576,7 @@ async fn report_terminals(
     headers: HeaderMap,
     q: RQ,
 ) -> ApiResult<Response> {
-    admin_auth(&state, &headers)?;
+    read_auth(&state, &headers, Resource::Reports).await?;
     let q = report_query(q)?;
     let csv = want_csv(&q)?;
     let store = state.store.clone();
@@ -555,7 +607,7 @@ async fn report_closings(
     headers: HeaderMap,
     q: RQ,
 ) -> ApiResult<Response> {
-    admin_auth(&state, &headers)?;
+    read_auth(&state, &headers, Resource::Reports).await?;
     let q = report_query(q)?;
     let csv = want_csv(&q)?;
     let store = state.store.clone();
@@ -584,7 +636,7 @@ async fn report_closings(
 }
 
 async fn report_alerts(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    admin_auth(&state, &headers)?;
+    read_auth(&state, &headers, Resource::Reports).await?;
     let store = state.store.clone();
     Ok(Json(blocking(move || store.alerts()).await?).into_response())
 }
@@ -608,7 +660,7 @@ async fn get_feed(
     headers: HeaderMap,
     q: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
-    admin_auth(&state, &headers)?;
+    read_auth(&state, &headers, Resource::Feed).await?;
     let Query(q) = q.map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -644,7 +696,10 @@ async fn healthz(State(state): State<AppState>) -> ApiResult<Response> {
     Ok((StatusCode::OK, "ok\n").into_response())
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(e) = read_auth(&state, &headers, Resource::Metrics).await {
+        return e.into_response();
+    }
     let mut text = state.metrics.render();
     // Per-terminal sync state, read at scrape time (a handful of rows per shop).
     let store = state.store.clone();

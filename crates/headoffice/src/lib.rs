@@ -20,7 +20,9 @@
 //! - [`load`]: catalog files (JSON, CSV); [`config`]: `headoffice.toml`.
 //! - [`testpg`]: a throwaway PostgreSQL cluster for tests and benchmarks.
 
+pub mod access;
 pub mod config;
+pub mod conn;
 pub mod feed;
 pub mod http;
 pub mod ingest;
@@ -45,13 +47,13 @@ pub fn token_sha256(token: &str) -> [u8; 32] {
     Sha256::digest(token.trim().as_bytes()).into()
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes, within the
+/// connection limits of `state.limits` ([`conn`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: http::AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.limits.clone();
+    conn::serve(listener, http::router(state), &limits, shutdown).await
 }

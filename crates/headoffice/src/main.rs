@@ -2,8 +2,9 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use headoffice::access::{Access, Role};
 use headoffice::config::Config;
-use headoffice::http::{AppState, Limits};
+use headoffice::http::AppState;
 use headoffice::metrics::Metrics;
 use headoffice::store::{self, Store};
 use std::path::PathBuf;
@@ -34,13 +35,19 @@ enum Cmd {
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Register a terminal of a store (creates the store); prints its token once.
+    /// Register a terminal of a store (creates the store); gives its token once.
     RegisterTerminal {
         #[arg(long)]
         store: String,
         #[arg(long)]
         terminal: String,
+        /// Write the token to this new file, mode 0600 (else it is printed).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
+    /// Read tokens for reports, the ERP feed and metrics.
+    #[command(subcommand)]
+    Token(TokenCmd),
     /// Load a catalog (JSON or CSV, by extension) as a new catalog version.
     LoadCatalog { file: PathBuf },
     /// List terminals with their sync state.
@@ -53,6 +60,99 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Issue a read token: feed (/v1/feed), monitoring (/metrics) or owner
+    /// (reports, feed, metrics). Only its SHA-256 is kept.
+    Add {
+        #[arg(long, value_parser = ["feed", "monitoring", "owner"])]
+        role: String,
+        /// Write the token to this new file, mode 0600.
+        #[arg(long)]
+        out: PathBuf,
+        /// A unique name to list and revoke it by (default: the file's name).
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List read tokens (labels and roles; tokens are not kept).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a read token by its label.
+    Revoke {
+        #[arg(long)]
+        label: String,
+    },
+}
+
+/// A new token written to `out` (0600, never overwriting a file).
+fn new_token_file(out: &std::path::Path) -> Result<String> {
+    let token =
+        headoffice::new_token().map_err(|e| anyhow::anyhow!("drawing a random token: {e}"))?;
+    headoffice::access::write_secret_file(out, &token).with_context(|| {
+        format!(
+            "writing {} (it must not exist yet; the token file is created 0600)",
+            out.display()
+        )
+    })?;
+    Ok(token)
+}
+
+fn token_cmd(cli: &Cli, cfg: &Config, cmd: &TokenCmd) -> Result<()> {
+    let s = open_store(cli, cfg)?;
+    match cmd {
+        TokenCmd::Add { role, out, label } => {
+            let role = Role::parse(role).context("--role: feed, monitoring or owner")?;
+            let label = match label {
+                Some(l) => l.clone(),
+                None => out
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .context("--out names no file")?,
+            };
+            if label.trim().is_empty() {
+                bail!("--label must not be empty");
+            }
+            // The label is checked before the file is written, so a refusal leaves nothing behind.
+            if s.read_tokens()?.iter().any(|t| t.label == label) {
+                bail!("a read token labelled {label:?} exists; revoke it first or pass another --label");
+            }
+            let token = new_token_file(out)?;
+            if let Err(e) = s.add_read_token(&label, role, &headoffice::token_sha256(&token)) {
+                let _ = std::fs::remove_file(out);
+                return Err(e).context("storing the token's hash");
+            }
+            eprintln!(
+                "{} token {label:?} written to {} (mode 0600; head office keeps only its hash)",
+                role.as_str(),
+                out.display()
+            );
+            Ok(())
+        }
+        TokenCmd::List { json } => {
+            let t = s.read_tokens()?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&t)?);
+            } else if t.is_empty() {
+                println!("no read tokens");
+            } else {
+                for r in t {
+                    println!("{:<24} {:<10} {}", r.label, r.role, r.created_at);
+                }
+            }
+            Ok(())
+        }
+        TokenCmd::Revoke { label } => {
+            if !s.revoke_read_token(label)? {
+                bail!("no read token labelled {label:?} (headoffice token list)");
+            }
+            eprintln!("read token {label:?} revoked");
+            Ok(())
+        }
+    }
 }
 
 fn open_store(cli: &Cli, cfg: &Config) -> Result<Arc<dyn Store>> {
@@ -70,19 +170,40 @@ fn main() -> Result<()> {
     };
     match &cli.cmd {
         Cmd::Serve { listen } => serve(&cli, &cfg, listen.clone()),
-        Cmd::RegisterTerminal { store, terminal } => {
+        Cmd::RegisterTerminal {
+            store,
+            terminal,
+            out,
+        } => {
             if store.trim().is_empty() || terminal.trim().is_empty() {
                 bail!("--store and --terminal must not be empty");
             }
             let s = open_store(&cli, &cfg)?;
-            let token = headoffice::new_token()
-                .map_err(|e| anyhow::anyhow!("drawing a random token: {e}"))?;
-            s.register_terminal(store, terminal, &headoffice::token_sha256(&token))
-                .with_context(|| format!("registering terminal {terminal}"))?;
-            eprintln!("terminal {terminal} of store {store} registered; its token (shown once, head office keeps only a hash):");
-            println!("{token}");
+            let token = match out {
+                Some(out) => new_token_file(out)?,
+                None => headoffice::new_token()
+                    .map_err(|e| anyhow::anyhow!("drawing a random token: {e}"))?,
+            };
+            if let Err(e) = s.register_terminal(store, terminal, &headoffice::token_sha256(&token))
+            {
+                if let Some(out) = out {
+                    let _ = std::fs::remove_file(out);
+                }
+                return Err(e).with_context(|| format!("registering terminal {terminal}"));
+            }
+            match out {
+                Some(out) => eprintln!(
+                    "terminal {terminal} of store {store} registered; its token is in {} (mode 0600; head office keeps only a hash)",
+                    out.display()
+                ),
+                None => {
+                    eprintln!("terminal {terminal} of store {store} registered; its token (shown once, head office keeps only a hash):");
+                    println!("{token}");
+                }
+            }
             Ok(())
         }
+        Cmd::Token(cmd) => token_cmd(&cli, &cfg, cmd),
         Cmd::LoadCatalog { file } => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("reading {}", file.display()))?;
@@ -146,12 +267,15 @@ fn main() -> Result<()> {
 }
 
 fn serve(cli: &Cli, cfg: &Config, listen: Option<String>) -> Result<()> {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let listen = listen
         .or_else(|| cfg.listen.clone())
@@ -161,19 +285,34 @@ fn serve(cli: &Cli, cfg: &Config, listen: Option<String>) -> Result<()> {
         Some(p) => {
             let t =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            if t.trim().is_empty() {
+                bail!("{}: the admin token file is empty", p.display());
+            }
             Some(headoffice::token_sha256(&t))
         }
         None => None,
     };
-    let defaults = Limits::default();
+    let access = Access {
+        public_reports: cfg.public_reports.unwrap_or(false),
+        admin_token_sha256,
+    };
+    if access.public_reports {
+        tracing::warn!("public_reports = true: reports, the ERP feed and /metrics answer anyone, without a credential");
+    } else {
+        tracing::info!("reports, the ERP feed and /metrics need a read token (headoffice token add --role feed|monitoring|owner)");
+    }
+    let limits = cfg.limits();
+    tracing::info!(
+        max_connections = limits.max_connections,
+        header_read_timeout_s = limits.header_read_timeout.as_secs(),
+        idle_timeout_s = limits.idle_timeout.as_secs(),
+        "connection limits"
+    );
     let state = AppState {
         store,
         metrics: Arc::new(Metrics::default()),
-        limits: Limits {
-            max_body_bytes: cfg.max_body_bytes.unwrap_or(defaults.max_body_bytes),
-            max_batch_events: cfg.max_batch_events.unwrap_or(defaults.max_batch_events),
-        },
-        admin_token_sha256,
+        limits,
+        access,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -142,6 +142,8 @@ pub enum ErrorCode {
     Unauthorized,
     /// The credential is valid but names another terminal (403).
     ForbiddenTerminal,
+    /// The read credential's role does not reach this resource (403).
+    Forbidden,
     /// The batch starts after the next expected seq (409, see `expected_seq`).
     SeqGap,
     /// prev_hash does not continue the stored chain, or a seq already stored
@@ -152,6 +154,17 @@ pub enum ErrorCode {
     /// A closing's Ed25519 signature does not verify with the terminal's
     /// public key (422, raised as an alert).
     BadSignature,
+    /// A `terminal_initialised` after seq 1 would change the terminal's
+    /// signing key (422, raised as an alert).
+    KeyChange,
+    /// A payload names another terminal or shop than the credential's (422,
+    /// raised as an alert).
+    IdentityMismatch,
+    /// An amount or quantity outside the sane range (422, raised as an alert).
+    AmountOutOfRange,
+    /// An event of a known kind whose payload does not decode (422, raised
+    /// as an alert).
+    Undecodable,
     /// A query parameter is invalid (400).
     BadRequest,
     /// Not found (404).
@@ -170,10 +183,15 @@ impl ErrorCode {
             ErrorCode::BatchTooLarge => "batch_too_large",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::ForbiddenTerminal => "forbidden_terminal",
+            ErrorCode::Forbidden => "forbidden",
             ErrorCode::SeqGap => "seq_gap",
             ErrorCode::ChainBroken => "chain_broken",
             ErrorCode::HashMismatch => "hash_mismatch",
             ErrorCode::BadSignature => "bad_signature",
+            ErrorCode::KeyChange => "key_change",
+            ErrorCode::IdentityMismatch => "identity_mismatch",
+            ErrorCode::AmountOutOfRange => "amount_out_of_range",
+            ErrorCode::Undecodable => "undecodable",
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Internal => "internal",

@@ -63,6 +63,7 @@ pub(crate) fn sale(b: &mut Builder, e: &StoredEvent) -> bool {
         return false;
     };
     b.sale(SaleView {
+        seq: e.seq,
         day: s.business_day,
         training: s.training,
         total: s.total,

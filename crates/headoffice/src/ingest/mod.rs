@@ -7,16 +7,18 @@ pub mod fast;
 mod low_stock;
 mod shared;
 mod tail;
+mod vet;
 
 pub use low_stock::{low_stock_changes, LowStock, LowStockRow};
 pub use shared::{Shared, SharedError};
 pub use tail::{check_tail, TailAlert, TailSeen};
+pub use vet::{vet, Refusal, RefusalCode, MAX_AMOUNT, MAX_QUANTITY, MAX_SCALE};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use till_core::money::round_to;
-use till_core::records::{CashDirection, Event, TenderKind};
+use till_core::records::{CashDirection, DecodeError, Event, TenderKind};
 use till_journal::StoredEvent;
 
 /// Where a terminal's stored chain ends.
@@ -216,9 +218,12 @@ pub struct Deltas {
     pub closings: Vec<ClosingRow>,
     /// The terminal's public key, from its `terminal_initialised` event.
     pub public_key: Option<String>,
-    /// Events whose payload this build cannot read (a newer till): stored, not
-    /// projected, and logged.
+    /// Events of a kind this build does not know (a newer till): stored, not
+    /// projected, logged and raised as an alert (`unknown_kind`).
     pub undecodable: Vec<(u64, String)>,
+    /// The first event (in batch order) that makes the batch refused: an
+    /// amount out of range, a known kind that does not decode.
+    pub refused: Option<Refusal>,
 }
 
 /// A `sales_totals` key, typed while a batch is summed (no string per event).
@@ -260,6 +265,7 @@ where
     T: Iterator<Item = (TenderKind, Decimal)>,
     V: Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
 {
+    pub seq: u64,
     pub day: NaiveDate,
     pub training: bool,
     pub total: Decimal,
@@ -283,6 +289,29 @@ impl Builder {
         *self.totals.entry((day, key)).or_default() += v;
     }
 
+    /// Keeps the first refusal only (chunks are merged in batch order).
+    fn refuse(&mut self, r: Refusal) {
+        if self.d.refused.is_none() {
+            self.d.refused = Some(r);
+        }
+    }
+
+    fn check_amount(&mut self, seq: u64, what: &str, v: Decimal) -> bool {
+        let ok = vet::amount_ok(v);
+        if !ok {
+            self.refuse(vet::out_of_range(seq, what, v, false));
+        }
+        ok
+    }
+
+    fn check_quantity(&mut self, seq: u64, what: &str, v: Decimal) -> bool {
+        let ok = vet::quantity_ok(v);
+        if !ok {
+            self.refuse(vet::out_of_range(seq, what, v, true));
+        }
+        ok
+    }
+
     fn stock(&mut self, item_id: &str, delta: Decimal) {
         match self.d.levels.get_mut(item_id) {
             Some(l) => *l += delta,
@@ -300,7 +329,44 @@ impl Builder {
         T: Iterator<Item = (TenderKind, Decimal)>,
         V: Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
     {
-        for (item, qty, tracked) in s.lines {
+        // An amount out of range refuses the whole batch, training or not;
+        // nothing of it is summed.
+        let seq = s.seq;
+        if !self.check_amount(seq, "total", s.total) || !self.check_amount(seq, "change", s.change)
+        {
+            return;
+        }
+        let lines: Vec<_> = s.lines.collect();
+        let tenders: Vec<_> = s.tenders.collect();
+        let vat: Vec<_> = s.vat.collect();
+        for (_, qty, _) in &lines {
+            if !self.check_quantity(seq, "line quantity", *qty) {
+                return;
+            }
+        }
+        for (_, amount) in &tenders {
+            if !self.check_amount(seq, "tender amount", *amount) {
+                return;
+            }
+        }
+        for (rate, base, tax, total) in &vat {
+            if !(Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(rate)
+                || rate.scale() > vet::MAX_SCALE
+            {
+                self.refuse(Refusal {
+                    seq,
+                    code: RefusalCode::AmountOutOfRange,
+                    detail: format!("seq {seq}: VAT rate {rate} % is outside 0..100 %"),
+                });
+                return;
+            }
+            for (what, v) in [("VAT base", base), ("VAT tax", tax), ("VAT total", total)] {
+                if !self.check_amount(seq, what, *v) {
+                    return;
+                }
+            }
+        }
+        for (item, qty, tracked) in lines {
             if tracked && !s.training {
                 self.stock(item, -qty);
             }
@@ -317,13 +383,13 @@ impl Builder {
         };
         self.add(day, k, s.total);
         self.add(day, Key::Net, s.total);
-        for (kind, amount) in s.tenders {
+        for (kind, amount) in tenders {
             self.add(day, Key::Tender(kind), amount);
         }
         if !s.change.is_zero() {
             self.add(day, Key::Tender(TenderKind::Cash), -s.change);
         }
-        for (rate, base, tax, total) in s.vat {
+        for (rate, base, tax, total) in vat {
             let r = round_to(rate, 2);
             self.add(day, Key::VatBase(r), base);
             self.add(day, Key::VatTax(r), tax);
@@ -335,6 +401,7 @@ impl Builder {
     pub(crate) fn event(&mut self, seq: u64, event: Event) {
         if let Some(s) = event.sale() {
             self.sale(SaleView {
+                seq,
                 day: s.business_day,
                 training: s.training,
                 total: s.total,
@@ -351,11 +418,25 @@ impl Builder {
             });
             return;
         }
+        if let Event::StockMovement(m) = &event {
+            for l in &m.lines {
+                let counted_ok = match l.counted {
+                    Some(c) => self.check_quantity(seq, "counted quantity", c),
+                    None => true,
+                };
+                if !counted_ok || !self.check_quantity(seq, "stock delta", l.delta) {
+                    return;
+                }
+            }
+        }
         for (item_id, delta, _reason) in event.stock_deltas() {
             self.stock(&item_id, delta);
         }
         match event {
             Event::CashMovement(c) => {
+                if !self.check_amount(seq, "cash movement", c.amount) {
+                    return;
+                }
                 let k = match c.direction {
                     CashDirection::In => Key::CashIn,
                     CashDirection::Out => Key::CashOut,
@@ -380,7 +461,17 @@ impl Builder {
     fn full(&mut self, e: &StoredEvent) {
         match e.decode() {
             Ok(ev) => self.event(e.seq, ev),
-            Err(err) => self.d.undecodable.push((e.seq, err.to_string())),
+            // A newer till's kind: kept, and said (an alert, a log line).
+            Err(err @ DecodeError::UnknownKind(_)) => {
+                self.d.undecodable.push((e.seq, err.to_string()))
+            }
+            // A kind this build knows that does not decode would be left out
+            // of the totals without a trace: refused.
+            Err(err) => self.refuse(Refusal {
+                seq: e.seq,
+                code: RefusalCode::Undecodable,
+                detail: format!("seq {}: {err}", e.seq),
+            }),
         }
     }
 
@@ -397,6 +488,9 @@ impl Builder {
             self.d.public_key = later.d.public_key;
         }
         self.d.undecodable.extend(later.d.undecodable);
+        if self.d.refused.is_none() {
+            self.d.refused = later.d.refused;
+        }
     }
 
     pub(crate) fn finish(mut self) -> Deltas {

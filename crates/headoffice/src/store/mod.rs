@@ -9,7 +9,11 @@
 
 pub mod postgres;
 pub mod sqlite;
+pub mod tokens;
 
+pub use tokens::ReadToken;
+
+use crate::access::Role;
 use crate::ingest::Shared;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -67,6 +71,10 @@ pub enum IngestOutcome {
     HashMismatch { seq: u64, detail: String },
     /// Refused: a closing's signature does not verify. An alert row was written.
     BadSignature { seq: u64, detail: String },
+    /// Refused for what an event says (a key change, another terminal's
+    /// identity, an amount out of range, a payload that does not decode).
+    /// An alert row was written.
+    Refused(crate::ingest::Refusal),
 }
 
 /// A terminal's sync state.
@@ -191,6 +199,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// The terminal a token's SHA-256 belongs to.
     fn authenticate(&self, token_sha256: &[u8; 32]) -> Result<Option<TerminalAuth>>;
+
+    /// Issues a read token (only its SHA-256 is kept) under a unique label.
+    fn add_read_token(&self, label: &str, role: Role, token_sha256: &[u8; 32]) -> Result<()>;
+    /// The role of a read token's SHA-256.
+    fn read_token_role(&self, token_sha256: &[u8; 32]) -> Result<Option<Role>>;
+    fn read_tokens(&self) -> Result<Vec<ReadToken>>;
+    /// Revokes the read token of `label`; false when there was none.
+    fn revoke_read_token(&self, label: &str) -> Result<bool>;
 
     /// Ingests a consecutive batch of `terminal`'s events in one transaction.
     fn ingest(&self, terminal: &TerminalAuth, batch: &[StoredEvent]) -> Result<IngestOutcome>;

@@ -18,15 +18,16 @@ use super::{
     hash32, now_rfc3339, parse_dec, to_i64, to_u64, Alert, CatalogRow, ClosingReceived, FeedEvent,
     IngestOutcome, Result, SalesRow, StockLevel, Store, StoreError, TerminalAuth, TerminalState,
 };
+use crate::access::Role;
 use crate::ingest::{self, ChainHead, Deltas, Plan};
-use postgres::{Client, NoTls, Transaction};
+use postgres::{Client, GenericClient, NoTls, Transaction};
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
 use sync_proto::CatalogDelta;
 use till_journal::chain::GENESIS_PREV_HASH;
 use till_journal::StoredEvent;
 
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 /// Advisory lock key that orders feed ids (arbitrary, stable).
 const FEED_LOCK: i64 = 0x636f_6d70_7465_6564;
 
@@ -292,6 +293,13 @@ impl PgStore {
         match plan {
             Plan::Store { skip } => {
                 let new = &batch[skip..];
+                if let Some(r) =
+                    ingest::vet(&t.terminal_id, &t.store_id, public_key.as_deref(), new)
+                {
+                    drop(tx);
+                    write_alert(c, &t.terminal_id, r.code.as_str(), r.seq, &r.detail)?;
+                    return Ok(IngestOutcome::Refused(r));
+                }
                 if let Some((seq, detail)) = ingest::check_signatures(public_key.as_deref(), new) {
                     drop(tx);
                     write_alert(c, &t.terminal_id, "bad_signature", seq, &detail)?;
@@ -313,6 +321,15 @@ impl PgStore {
                         });
                         inserted.and(deltas)
                     })?;
+                    if let Some(r) = deltas.refused {
+                        drop(tx);
+                        write_alert(c, &t.terminal_id, r.code.as_str(), r.seq, &r.detail)?;
+                        return Ok(IngestOutcome::Refused(r));
+                    }
+                    for (seq, detail) in &deltas.undecodable {
+                        tracing::warn!(terminal = %t.terminal_id, seq, %detail, "ALERT: event kept but not projected");
+                        write_alert(&mut tx, &t.terminal_id, "unknown_kind", *seq, detail)?;
+                    }
                     apply_deltas(&mut tx, t, &deltas)?;
                     low_stock(&mut tx, t, &deltas, last.seq, &now)?;
                     let key = deltas.public_key.as_deref().or(public_key.as_deref());
@@ -555,7 +572,7 @@ fn check_tail(
 }
 
 fn write_alert(
-    c: &mut Client,
+    c: &mut impl GenericClient,
     terminal_id: &str,
     code: &str,
     seq: u64,
@@ -577,6 +594,8 @@ impl Store for PgStore {
         // Serialise concurrent migrations (several head office processes starting).
         tx.execute("SELECT pg_advisory_xact_lock(7423001)", &[])?;
         tx.batch_execute(SCHEMA)?;
+        // Schema 3: read tokens.
+        tx.batch_execute(super::tokens::PG_SCHEMA)?;
         let v: Option<i32> = tx
             .query_opt("SELECT max(version) FROM schema_version", &[])?
             .and_then(|r| r.get(0));
@@ -652,6 +671,22 @@ impl Store for PgStore {
             terminal_id: r.get(0),
             store_id: r.get(1),
         }))
+    }
+
+    fn add_read_token(&self, label: &str, role: Role, sha: &[u8; 32]) -> Result<()> {
+        super::tokens::pg::add(&mut *self.conn()?, label, role, sha)
+    }
+
+    fn read_token_role(&self, sha: &[u8; 32]) -> Result<Option<Role>> {
+        super::tokens::pg::role(&mut *self.conn()?, sha)
+    }
+
+    fn read_tokens(&self) -> Result<Vec<super::ReadToken>> {
+        super::tokens::pg::list(&mut *self.conn()?)
+    }
+
+    fn revoke_read_token(&self, label: &str) -> Result<bool> {
+        super::tokens::pg::revoke(&mut *self.conn()?, label)
     }
 
     fn ingest(&self, t: &TerminalAuth, batch: &[StoredEvent]) -> Result<IngestOutcome> {

@@ -6,6 +6,7 @@ use super::{
     hash32, now_rfc3339, parse_dec, to_i64, to_u64, Alert, CatalogRow, ClosingReceived, FeedEvent,
     IngestOutcome, Result, SalesRow, StockLevel, Store, StoreError, TerminalAuth, TerminalState,
 };
+use crate::access::Role;
 use crate::ingest::{self, ChainHead, Deltas, Plan};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::collections::BTreeMap;
@@ -15,7 +16,7 @@ use sync_proto::CatalogDelta;
 use till_journal::chain::GENESIS_PREV_HASH;
 use till_journal::StoredEvent;
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Events per chunk of hash checking and projection reading.
 const CHUNK: usize = 250;
@@ -411,6 +412,12 @@ fn check_tail(
     Ok(())
 }
 
+/// Writes the alert of a refused batch (its transaction already rolled back).
+fn refuse(conn: &Connection, t: &TerminalAuth, r: ingest::Refusal) -> Result<IngestOutcome> {
+    write_alert(conn, &t.terminal_id, r.code.as_str(), r.seq, &r.detail)?;
+    Ok(IngestOutcome::Refused(r))
+}
+
 fn write_alert(
     conn: &Connection,
     terminal_id: &str,
@@ -458,6 +465,8 @@ impl Store for SqliteStore {
             )));
         }
         c.execute_batch(SCHEMA)?;
+        // Schema 3: read tokens.
+        c.execute_batch(super::tokens::SQLITE_SCHEMA)?;
         // Schema 2: columns added to tables of schema 1.
         for (table, column, decl) in [
             ("alerts", "cleared_at", "TEXT"),
@@ -536,6 +545,23 @@ impl Store for SqliteStore {
         Ok(r)
     }
 
+    fn add_read_token(&self, label: &str, role: Role, sha: &[u8; 32]) -> Result<()> {
+        super::tokens::sqlite::add(&*self.lock()?, label, role, sha)
+    }
+
+    fn read_token_role(&self, sha: &[u8; 32]) -> Result<Option<Role>> {
+        let c = self.auth.lock().unwrap_or_else(|p| p.into_inner());
+        super::tokens::sqlite::role(&c, sha)
+    }
+
+    fn read_tokens(&self) -> Result<Vec<super::ReadToken>> {
+        super::tokens::sqlite::list(&*self.lock()?)
+    }
+
+    fn revoke_read_token(&self, label: &str) -> Result<bool> {
+        super::tokens::sqlite::revoke(&*self.lock()?, label)
+    }
+
     fn ingest(&self, t: &TerminalAuth, batch: &[StoredEvent]) -> Result<IngestOutcome> {
         let work = ingest::Shared::new(batch, CHUNK);
         std::thread::scope(|scope| {
@@ -569,6 +595,13 @@ impl Store for SqliteStore {
         match plan {
             Plan::Store { skip } => {
                 let new = &batch[skip..];
+                if let Some(r) =
+                    ingest::vet(&t.terminal_id, &t.store_id, public_key.as_deref(), new)
+                {
+                    work.cancel();
+                    drop(tx);
+                    return refuse(&c, t, r);
+                }
                 if let Some((seq, detail)) = ingest::check_signatures(public_key.as_deref(), new) {
                     work.cancel();
                     drop(tx);
@@ -597,6 +630,14 @@ impl Store for SqliteStore {
                         drop(tx);
                         write_alert(&c, &t.terminal_id, "hash_mismatch", seq, &detail)?;
                         return Ok(IngestOutcome::HashMismatch { seq, detail });
+                    }
+                    if let Some(r) = deltas.refused {
+                        drop(tx);
+                        return refuse(&c, t, r);
+                    }
+                    for (seq, detail) in &deltas.undecodable {
+                        tracing::warn!(terminal = %t.terminal_id, seq, %detail, "ALERT: event kept but not projected");
+                        write_alert(&tx, &t.terminal_id, "unknown_kind", *seq, detail)?;
                     }
                     apply_deltas(&tx, t, &deltas)?;
                     low_stock(&tx, t, &deltas, last.seq, &now)?;

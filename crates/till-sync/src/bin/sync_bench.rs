@@ -168,7 +168,7 @@ fn serve(store: Arc<dyn Store>) -> Result<Server> {
         store,
         metrics: metrics.clone(),
         limits: Limits::default(),
-        admin_token_sha256: None,
+        access: headoffice::access::Access::public(),
     };
     rt.spawn(headoffice::serve(listener, state, std::future::pending()));
     Ok(Server {

@@ -52,7 +52,7 @@ pub fn maybe_serve_child() {
             max_body_bytes: 4 * 1024 * 1024,
             ..Default::default()
         },
-        admin_token_sha256: None,
+        access: headoffice::access::Access::public(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
