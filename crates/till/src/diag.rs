@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 mod common;
 mod devices;
 mod ports;
+mod render;
 mod simulate;
 mod simulate_all;
 mod terminal;
@@ -143,7 +144,7 @@ pub fn run(cmd: DiagCmd) -> anyhow::Result<i32> {
         DiagCmd::Ports { json } => ports::run(json),
         DiagCmd::Printer(PrinterCmd::Status(t)) => devices::printer_status(&t),
         DiagCmd::Printer(PrinterCmd::Test(t)) => devices::printer_test(&t),
-        DiagCmd::Printer(PrinterCmd::Render(a)) => devices::printer_render(&a),
+        DiagCmd::Printer(PrinterCmd::Render(a)) => render::printer_render(&a),
         DiagCmd::Drawer(DrawerCmd::Open { pin, target }) => {
             devices::drawer_open(&target, pin.as_deref())
         }

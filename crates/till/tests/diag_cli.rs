@@ -119,10 +119,11 @@ fn simulators_started_with_ampersand_keep_running_in_an_interactive_shell() {
     }
     let _kill = Kill(&tmux);
     let d = dir.path().display();
+    // --exit-after-ms: nothing outlives a failed assertion for long.
     let line = format!(
-        "cd {d}; {TILL} diag simulate printer --link pr > pr.out 2>&1 & echo $! > pr.pid; \
-         {TILL} diag simulate terminal --link term > term.out 2>&1 & echo $! > term.pid; \
-         {TILL} diag simulate drawer --interactive > ctl.out 2>&1 & echo $! > ctl.pid"
+        "cd {d}; {TILL} diag simulate printer --link pr --exit-after-ms 60000 > pr.out 2>&1 & echo $! > pr.pid; \
+         {TILL} diag simulate terminal --link term --exit-after-ms 60000 > term.out 2>&1 & echo $! > term.pid; \
+         {TILL} diag simulate drawer --interactive --exit-after-ms 60000 > ctl.out 2>&1 & echo $! > ctl.pid"
     );
     assert!(tmux(&["send-keys", &line, "Enter"]).success());
     let pid = |name: &str| -> Option<u32> {

@@ -89,9 +89,9 @@ pub struct SimulateArgs {
     pub exit_after_ms: Option<u64>,
 }
 
-/// The `[devices.*]` keys that point till.toml at a simulated device: the
-/// config's own spellings, so the line can be pasted as it is.
-pub(super) fn toml_hint(device: &str, tcp: bool, wedge: bool, address: &str) -> String {
+/// The `[devices.*]` keys that point till.toml at a simulated device, in
+/// the config's own spellings (one key per line in the file).
+fn toml_hint(device: &str, tcp: bool, wedge: bool, address: &str) -> String {
     let link = if tcp {
         format!("transport = \"tcp\", address = \"{address}\"")
     } else {
