@@ -371,6 +371,27 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// A Config built in code (the bench, a test) is checked by
+    /// `Syncer::open` the same way as a file: no panic on 1e300 seconds.
+    #[test]
+    fn a_config_built_in_code_is_checked_too() {
+        let ok = Config::new("http://127.0.0.1:9", "t", Path::new("j.db"));
+        assert!(ok.validate().is_ok());
+        let mut c = ok.clone();
+        c.request_timeout_seconds = 1e300;
+        let e = c.validate().map(|_| ()).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "request_timeout_seconds = 1e300 is refused: a number of seconds from 0.1 to 3600"
+        );
+        let mut c = ok.clone();
+        c.batch_events = 0;
+        assert!(c.validate().is_err());
+        let mut c = ok;
+        c.head_office = "headoffice.example.fr".into();
+        assert!(c.validate().is_err());
+    }
+
     #[test]
     fn the_example_config_parses() {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/sync.toml");
