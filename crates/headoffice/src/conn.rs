@@ -6,7 +6,8 @@
 //!   kernel's listen queue until one ends (not accepted, so it costs no
 //!   descriptor of ours);
 //! - a request's headers must arrive within `header_read_timeout` (hyper's
-//!   timer), so a silent or slowloris connection frees its place;
+//!   timer), 2 s at most while under a quarter of the places are free, so a
+//!   silent or slowloris connection frees its place;
 //! - a connection on which no byte moves for `idle_timeout` while head office
 //!   waits on the client (a stalled body, a client that does not read its
 //!   answer, an idle keep-alive) is closed.
@@ -28,6 +29,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::time::{Instant, Sleep};
+
+/// The header timeout of a connection accepted while crowded.
+const CROWDED_HEADER_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Serves `app` on `listener` within `limits` until `shutdown` completes,
 /// then lets the requests in flight finish.
@@ -65,7 +69,14 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(Idle::new(stream, limits.idle_timeout));
         let service = TowerToHyperService::new(app.clone());
-        let header_timeout = limits.header_read_timeout;
+        // Crowded (under a quarter of the places free): a new connection gets
+        // less patience for its headers, so a flood of silent connections
+        // drains in seconds, while a real client sends its headers at once.
+        let header_timeout = if places.available_permits() < cap / 4 {
+            limits.header_read_timeout.min(CROWDED_HEADER_TIMEOUT)
+        } else {
+            limits.header_read_timeout
+        };
         let mut closing = closing_rx.clone();
         tokio::spawn(async move {
             let _place = place;
