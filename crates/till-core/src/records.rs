@@ -100,6 +100,12 @@ pub struct CardOutcome {
     pub scheme: Option<String>,
     /// How the card was read (chip, contactless...).
     pub read_mode: Option<String>,
+    /// What the terminal returned in place of the till's reference (its
+    /// own transaction id, or "" when blank): the answer was then matched
+    /// by till number, amount and currency. Absent when it echoed the
+    /// till's, and in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminal_reference: Option<String>,
 }
 
 /// One payment within a sale. Refund tenders carry negative amounts.
@@ -667,6 +673,7 @@ mod tests {
                 auth_code: Some("A1B2C3".into()),
                 scheme: Some("CB".into()),
                 read_mode: Some("contactless".into()),
+                terminal_reference: None,
             },
             reason: "late approval".into(),
             operator: "u1".into(),
@@ -676,5 +683,25 @@ mod tests {
         assert!(Event::KINDS.contains(&"terminal_payment"));
         let back = Event::decode(ev.kind(), &ev.payload()).unwrap();
         assert_eq!(back, ev);
+    }
+
+    #[test]
+    fn the_terminals_own_reference_is_kept_and_absent_when_it_echoed() {
+        let mut card = CardOutcome {
+            approved: true,
+            masked_pan: None,
+            auth_code: None,
+            scheme: None,
+            read_mode: None,
+            terminal_reference: None,
+        };
+        // Absent: the bytes of records written before the field existed.
+        let json = serde_json::to_string(&card).unwrap();
+        assert!(!json.contains("terminal_reference"), "{json}");
+        assert_eq!(serde_json::from_str::<CardOutcome>(&json).unwrap(), card);
+        card.terminal_reference = Some("TX00012345".into());
+        let json = serde_json::to_string(&card).unwrap();
+        assert!(json.contains("\"terminal_reference\":\"TX00012345\""), "{json}");
+        assert_eq!(serde_json::from_str::<CardOutcome>(&json).unwrap(), card);
     }
 }

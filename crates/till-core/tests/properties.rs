@@ -126,6 +126,7 @@ fn card(amount: Decimal) -> TenderRecord {
             auth_code: None,
             scheme: None,
             read_mode: None,
+            terminal_reference: None,
         }),
     }
 }

@@ -9,7 +9,7 @@ use till_devices::payment::caisse_ap_fields::CaisseApRequest;
 use till_devices::payment::{
     CaisseApSettings, CaisseApTerminal, PaymentError, PaymentKind, PaymentRequest, PaymentTerminal,
 };
-use till_devices::sim::{CaisseApTerminalSim, SimCard};
+use till_devices::sim::{CaisseApTerminalSim, ReferenceMode, SimCard};
 use till_devices::transport::TcpTransport;
 use till_devices::DeviceError;
 
@@ -21,6 +21,7 @@ fn setup(script: &str) -> (CaisseApTerminalSim, CaisseApTerminal<TcpTransport>) 
         step_timeout: Duration::from_millis(500),
         answer_timeout: ANSWER,
         drain: Duration::from_millis(100),
+        send_cf: true,
     };
     let t = CaisseApTerminal::tcp(&sim.endpoint.address, settings);
     (sim, t)
@@ -209,10 +210,87 @@ fn an_answer_paused_at_a_field_boundary_before_its_status_is_awaited_not_garbled
         step_timeout: Duration::from_secs(5),
         answer_timeout: Duration::from_secs(10),
         drain: Duration::from_millis(100),
+        send_cf: true,
     };
     let mut t = CaisseApTerminal::tcp(&address, settings);
     let a = t.pay(&debit(1250, "S42-1")).unwrap();
     assert!(a.approved, "{a:?}");
     assert_eq!(a.auth_code.as_deref(), Some("A1B2C3"));
     server.join().unwrap();
+}
+
+/// akretion/caisse-ap-ip's server answers every approval with CF =
+/// 1010000000; other terminals leave CF out. Both are approvals (before,
+/// the first was reported "garbled", check the baud rate).
+#[test]
+fn answers_with_the_terminals_own_cf_or_none_are_taken() {
+    for (mode, want) in [
+        (ReferenceMode::Echo, None),
+        (ReferenceMode::Own, Some("1010000000")),
+        (ReferenceMode::Blank, Some("")),
+    ] {
+        let (sim, mut t) = setup("approve,decline");
+        sim.control.set_reference(mode);
+        let a = t
+            .pay(&debit(1250, "S42-1"))
+            .unwrap_or_else(|e| panic!("{mode}: {e}\n{}", sim.control.transcript_text()));
+        assert!(a.approved, "{mode}: {a:?}");
+        assert_eq!(a.reference.as_deref(), Some("S42-1"), "{mode}");
+        assert_eq!(a.terminal_reference.as_deref(), want, "{mode}");
+        assert_eq!(a.auth_code.as_deref(), Some("123456"));
+        let d = t.pay(&debit(1250, "S42-2")).unwrap();
+        assert!(!d.approved && d.reason.is_some(), "{mode}: {d:?}");
+    }
+}
+
+/// `send_cf = false` (as OCA's module): no CF on the wire, and the answer,
+/// with no CF or the terminal's own, is still the attempt's.
+#[test]
+fn without_cf_the_request_carries_none_and_the_answer_is_still_taken() {
+    for (mode, want) in [
+        (ReferenceMode::Echo, None),
+        (ReferenceMode::Own, Some("1010000000")),
+    ] {
+        let sim = CaisseApTerminalSim::spawn("approve".parse().unwrap()).unwrap();
+        sim.control.set_reference(mode);
+        let text = format!(
+            "[devices.terminal]\nprotocol = \"caisse-ap\"\naddress = \"{}\"\nsend_cf = false\n",
+            sim.endpoint.address
+        );
+        let config = TerminalConfig::from_toml(&text, "till.toml")
+            .unwrap()
+            .unwrap();
+        let mut t = config.open().unwrap();
+        let a = t.pay(&debit(1250, "S51-1")).unwrap();
+        assert!(a.approved, "{mode}: {a:?}");
+        assert_eq!(a.reference.as_deref(), Some("S51-1"), "{mode}");
+        assert_eq!(a.terminal_reference.as_deref(), want, "{mode}");
+        let expected = CaisseApRequest {
+            pos_number: 1,
+            amount_cents: 1250,
+            kind: PaymentKind::Debit,
+            currency: 978,
+            private: String::new(),
+        }
+        .encode()
+        .unwrap();
+        assert_eq!(sim.control.from_till(), expected);
+    }
+}
+
+/// A late approval with the server's own CF is found, once.
+#[test]
+fn a_late_approval_with_the_terminals_own_cf_is_taken_once() {
+    let (sim, mut t) = setup("late:1200");
+    sim.control.set_reference(ReferenceMode::Own);
+    let e = t.pay(&debit(2500, "S52-1")).unwrap_err();
+    assert!(matches!(e, PaymentError::Timeout { .. }), "{e}");
+    let a = t
+        .late_answer(Duration::from_secs(3))
+        .unwrap()
+        .expect("the late approval");
+    assert!(a.approved);
+    assert_eq!(a.reference.as_deref(), Some("S52-1"));
+    assert_eq!(a.terminal_reference.as_deref(), Some("1010000000"));
+    assert!(t.late_answer(Duration::from_millis(200)).unwrap().is_none());
 }

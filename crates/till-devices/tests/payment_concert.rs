@@ -8,7 +8,7 @@ use till_devices::payment::concert_frame::{ConcertRequest, ACK, ENQ, EOT};
 use till_devices::payment::{
     ConcertSettings, ConcertTerminal, PaymentError, PaymentKind, PaymentRequest, PaymentTerminal,
 };
-use till_devices::sim::{ConcertTerminalSim, SimCard};
+use till_devices::sim::{ConcertTerminalSim, ReferenceMode, SimCard};
 use till_devices::transport::SerialTransport;
 use till_devices::DeviceError;
 
@@ -204,4 +204,47 @@ fn opened_from_till_toml_at_7e1_by_path() {
         .control
         .from_till()
         .starts_with(&[ENQ, 0x02, b'0', b'7']));
+}
+
+/// A terminal that answers with its own transaction id or a blank private
+/// field still pays, at once: the answer names the attempt's till number,
+/// amount and currency. (Before, it was acknowledged, skipped, and the
+/// payment ended as "no answer" after the whole answer timeout.)
+#[test]
+fn answers_with_the_terminals_own_or_a_blank_private_field_are_taken() {
+    for (mode, want) in [
+        (ReferenceMode::Echo, None),
+        (ReferenceMode::Own, Some("TX00000001")),
+        (ReferenceMode::Blank, Some("")),
+    ] {
+        let (sim, mut t) = setup("approve");
+        sim.control.set_reference(mode);
+        let start = Instant::now();
+        let a = t
+            .pay(&debit(1250, "S42-1"))
+            .unwrap_or_else(|e| panic!("{mode}: {e}\n{}", sim_text(&sim)));
+        assert!(a.approved, "{mode}: {a:?}");
+        assert!(start.elapsed() < ANSWER, "{mode}: waited for the timeout");
+        // Credited to the till's attempt; the terminal's value kept apart.
+        assert_eq!(a.reference.as_deref(), Some("S42-1"), "{mode}");
+        assert_eq!(a.terminal_reference.as_deref(), want, "{mode}");
+        assert_eq!(a.masked_pan.as_deref(), Some("497010######0010"));
+    }
+}
+
+/// The same for a late approval, which is taken once only.
+#[test]
+fn a_late_approval_with_the_terminals_own_reference_is_taken_once() {
+    let (sim, mut t) = setup("late:1500");
+    sim.control.set_reference(ReferenceMode::Own);
+    let e = t.pay(&debit(2500, "S49-1")).unwrap_err();
+    assert!(matches!(e, PaymentError::Timeout { .. }), "{e}");
+    let a = t
+        .late_answer(Duration::from_secs(3))
+        .unwrap()
+        .expect("the late approval");
+    assert!(a.approved);
+    assert_eq!(a.reference.as_deref(), Some("S49-1"));
+    assert_eq!(a.terminal_reference.as_deref(), Some("TX00000001"));
+    assert!(t.late_answer(Duration::from_millis(100)).unwrap().is_none());
 }

@@ -177,6 +177,7 @@ proptest! {
             step_timeout: Duration::from_millis(2),
             answer_timeout: Duration::from_millis(5),
             drain: Duration::from_millis(1),
+            send_cf: true,
         };
         let mut t = CaisseApTerminal::with_connector(
             "noise",

@@ -484,6 +484,7 @@ impl Sim<'_> {
                 auth_code: Some("A1B2C3".into()),
                 scheme: Some("CB".into()),
                 read_mode: Some("contactless".into()),
+                terminal_reference: None,
             }),
         };
         let roll = self.rng.below(100);

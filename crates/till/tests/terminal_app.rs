@@ -57,6 +57,7 @@ fn answer(req: &PaymentRequest, approved: bool) -> PaymentAnswer {
         read_mode: Some("contactless".into()),
         reason: (!approved).then(|| "refusée par la banque".into()),
         reference: Some(req.reference.clone()),
+        terminal_reference: None,
     }
 }
 

@@ -13,7 +13,7 @@ use till::app::{App, Key, Screen};
 use till_core::records::Event;
 use till_devices::config::TerminalConfig;
 use till_devices::payment::TerminalProtocol;
-use till_devices::sim::{Script, SimCard, TerminalSim};
+use till_devices::sim::{ReferenceMode, Script, SimCard, TerminalSim};
 
 const FULL_PAN: &str = "4970101234567890";
 
@@ -173,4 +173,75 @@ fn concert_damaged_answers() {
 #[test]
 fn caisse_ap_damaged_answers() {
     damaged_then_retry(TerminalProtocol::CaisseAp, "garbled,drop,approve");
+}
+
+/// A terminal that does not echo the till's reference (its own transaction
+/// id, or a blank field) still pays, on time and late; the journal's card
+/// record keeps what it returned, and each approval is credited once.
+fn foreign_references(protocol: TerminalProtocol, own: [&str; 2]) {
+    let dir = tempfile::tempdir().unwrap();
+    let script: Script = "approve,approve,late:3000".parse().unwrap();
+    let sim = TerminalSim::start(protocol, script).unwrap();
+    sim.control().set_card(SimCard {
+        pan: FULL_PAN.into(),
+        ..SimCard::default()
+    });
+    let mut app = app_for(dir.path(), &sim, Duration::from_millis(1500));
+
+    // 1. The terminal's own reference; 2. a blank one: paid at once.
+    for mode in [ReferenceMode::Own, ReferenceMode::Blank] {
+        sim.control().set_reference(mode);
+        sell(&mut app);
+        press(&mut app, &[Key::F(2)]);
+        paid(&mut app);
+        done(&app);
+    }
+    // 3. Its own reference on an approval that comes after the till gave
+    // up: credited to the lost attempt, once.
+    sim.control().set_reference(ReferenceMode::Own);
+    sell(&mut app);
+    press(&mut app, &[Key::F(2)]);
+    paid(&mut app);
+    assert!(matches!(app.screen, Screen::Payment), "{:?}", app.message);
+    wait_for(&mut app, "the late approval", |a| {
+        matches!(a.screen, Screen::LateApproval)
+    });
+    press(&mut app, &[Key::Enter]);
+    done(&app);
+
+    assert_eq!(
+        sim.control().requests(),
+        3,
+        "{}",
+        sim.control().transcript_text()
+    );
+    let (tenders, outside) = card_money(&app.journal);
+    assert_eq!(tenders, vec!["4.90", "4.90", "4.90"]);
+    assert!(outside.is_empty(), "{outside:?}");
+    let kept: Vec<Option<String>> = common::events(&app.journal)
+        .iter()
+        .filter_map(|e| e.sale())
+        .flat_map(|s| s.tenders.iter())
+        .filter_map(|t| t.card.as_ref())
+        .map(|c| c.terminal_reference.clone())
+        .collect();
+    assert_eq!(
+        kept,
+        vec![
+            Some(own[0].to_string()),
+            Some(String::new()),
+            Some(own[1].to_string())
+        ]
+    );
+    check_journal(&app, FULL_PAN);
+}
+
+#[test]
+fn concert_answers_that_do_not_echo_the_reference_are_paid() {
+    foreign_references(TerminalProtocol::Concert, ["TX00000001", "TX00000003"]);
+}
+
+#[test]
+fn caisse_ap_answers_that_do_not_echo_cf_are_paid() {
+    foreign_references(TerminalProtocol::CaisseAp, ["1010000000", "1010000000"]);
 }

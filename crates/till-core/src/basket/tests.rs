@@ -71,6 +71,7 @@ pub(crate) fn card(amount: Money, approved: bool) -> TenderRecord {
             auth_code: Some("A1B2C3".into()),
             scheme: Some("CB".into()),
             read_mode: Some("contactless".into()),
+            terminal_reference: None,
         }),
     }
 }

@@ -48,6 +48,10 @@ pub struct TerminalConfig {
     /// Concert: ask for the long answer with the masked card number
     /// (default true).
     pub long_answer: Option<bool>,
+    /// Caisse-AP: send the till's reference in CF (default true). false for
+    /// terminals set up for OCA's l10n_fr_pos_caisse_ap_ip, which sends
+    /// none; answers are matched by till number, amount and currency.
+    pub send_cf: Option<bool>,
 }
 
 // Numbers the types cannot hold (negative, fractional, 1e300) are refused
@@ -118,6 +122,8 @@ pub struct TerminalSettings {
     pub step_timeout: Duration,
     /// Concert long answer.
     pub long_answer: bool,
+    /// Caisse-AP: send CF.
+    pub send_cf: bool,
 }
 
 /// Where the terminal is.
@@ -195,6 +201,13 @@ impl TerminalConfig {
             self.protocol.parse().map_err(|e| invalid("protocol", e))?;
         let link = match protocol {
             TerminalProtocol::Concert => {
+                if self.send_cf.is_some() {
+                    return Err(invalid(
+                        "send_cf",
+                        "is a Caisse-AP setting: Concert always sends its private field \
+                         (and takes an answer that does not echo it); remove send_cf",
+                    ));
+                }
                 if self.address.is_some() {
                     return Err(invalid(
                         "address",
@@ -300,6 +313,7 @@ impl TerminalConfig {
             answer_timeout,
             step_timeout,
             long_answer: self.long_answer.unwrap_or(true),
+            send_cf: self.send_cf.unwrap_or(true),
         })
     }
 
@@ -331,6 +345,7 @@ impl TerminalSettings {
                 CaisseApSettings {
                     step_timeout: self.step_timeout,
                     answer_timeout: self.answer_timeout,
+                    send_cf: self.send_cf,
                     ..CaisseApSettings::default()
                 },
             )),
@@ -379,6 +394,11 @@ mod tests {
             }
         );
         assert_eq!(s.pos_number, 12);
+        assert!(s.send_cf);
+        let s = section("protocol = \"caisse-ap\"\naddress = \"10.0.0.7\"\nsend_cf = false\n")
+            .settings()
+            .unwrap();
+        assert!(!s.send_cf);
         assert!(TerminalConfig::from_toml("", "t").unwrap().is_none());
     }
 
@@ -399,6 +419,8 @@ mod tests {
         assert!(e.contains("data_format") && e.contains("7E1"), "{e}");
         let e = err("protocol = \"concert\"\npath = \"/dev/x\"\npos_number = 100\n");
         assert!(e.contains("pos_number") && e.contains("0 to 99"), "{e}");
+        let e = err("protocol = \"concert\"\npath = \"/dev/x\"\nsend_cf = false\n");
+        assert!(e.contains("send_cf") && e.contains("Caisse-AP"), "{e}");
         let e = err("protocol = \"concert\"\npath = \"/dev/x\"\nanswer_timeout_ms = 10\n");
         assert!(e.contains("answer_timeout_ms"), "{e}");
         let typo = TerminalConfig::from_toml("[devices.terminal]\nprotocl = \"concert\"\n", "t");

@@ -31,6 +31,10 @@ pub struct CaisseApSettings {
     /// Quiet time after a whole number of fields before the answer is
     /// taken as complete.
     pub drain: Duration,
+    /// Send the till's reference in CF (private data). On by default; OCA's
+    /// l10n_fr_pos_caisse_ap_ip sends none, for terminals that choke on it.
+    /// Answers are matched by till number, amount and currency either way.
+    pub send_cf: bool,
 }
 
 impl Default for CaisseApSettings {
@@ -39,6 +43,7 @@ impl Default for CaisseApSettings {
             step_timeout: Duration::from_secs(3),
             answer_timeout: Duration::from_secs(120),
             drain: Duration::from_millis(300),
+            send_cf: true,
         }
     }
 }
@@ -49,6 +54,8 @@ pub type Connector<T> = Box<dyn FnMut() -> Result<T, DeviceError> + Send>;
 /// The attempt a late answer may still belong to.
 struct Pending<T> {
     request: CaisseApRequest,
+    /// The till's reference (in CF when `send_cf`).
+    reference: String,
     /// The connection the request went out on; `None` once it dropped.
     link: Option<T>,
     buf: Vec<u8>,
@@ -178,7 +185,8 @@ impl<T: Transport> CaisseApTerminal<T> {
             return Ok(None);
         };
         // A new connection proves nothing: only an answer carrying this
-        // attempt's private field may be taken from it.
+        // attempt's private field, or its till number, amount and currency,
+        // may be taken from it.
         let mut fresh = false;
         loop {
             let mut link = match p.link.take() {
@@ -202,16 +210,21 @@ impl<T: Transport> CaisseApTerminal<T> {
                 Ok(Read::Answer(f)) => {
                     let ours = !fresh
                         || (!p.request.private.is_empty()
-                            && fields::get(&f, "CF") == Some(p.request.private.as_str()));
+                            && fields::get(&f, "CF") == Some(p.request.private.as_str()))
+                        || fields::same_payment(&f, &p.request);
                     if !ours {
                         p.buf.clear();
                         p.partial_deadline = None;
                         p.link = Some(link);
                         continue;
                     }
-                    return fields::to_answer(&f, &p.request)
-                        .map(Some)
-                        .map_err(|d| garbled(&d, &p.buf));
+                    let mut a =
+                        fields::to_answer(&f, &p.request).map_err(|d| garbled(&d, &p.buf))?;
+                    if a.reference.is_none() {
+                        // CF not sent: still the till's attempt, for crediting.
+                        a.reference = Some(p.reference.clone()).filter(|r| !r.is_empty());
+                    }
+                    return Ok(Some(a));
                 }
                 Ok(Read::NoAnswer) => {
                     p.link = Some(link);
@@ -245,12 +258,17 @@ impl<T: Transport> PaymentTerminal for CaisseApTerminal<T> {
 
     fn pay(&mut self, req: &PaymentRequest) -> Result<PaymentAnswer, PaymentError> {
         check_request(req, MAX_AMOUNT, 99)?;
+        let reference = private_field(req, PRIVATE_MAX)?;
         let request = CaisseApRequest {
             pos_number: req.pos_number,
             amount_cents: req.amount_cents,
             kind: req.kind,
             currency: req.currency,
-            private: private_field(req, PRIVATE_MAX)?,
+            private: if self.settings.send_cf {
+                reference.clone()
+            } else {
+                String::new()
+            },
         };
         let bytes = request.encode().map_err(PaymentError::InvalidRequest)?;
         // A new payment means the till is done waiting for the old one.
@@ -260,6 +278,7 @@ impl<T: Transport> PaymentTerminal for CaisseApTerminal<T> {
         let dropped = matches!(sent, Err(DeviceError::Disconnected { .. }));
         self.pending = Some(Pending {
             request,
+            reference,
             link: (!dropped).then_some(link),
             buf: Vec::new(),
             partial_deadline: None,
@@ -328,6 +347,7 @@ mod tests {
             step_timeout: Duration::from_millis(50),
             answer_timeout: Duration::from_millis(200),
             drain: Duration::from_millis(20),
+            send_cf: true,
         };
         CaisseApTerminal::with_connector(
             "pieces",
@@ -394,15 +414,20 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_for_another_amount_or_reference_is_refused() {
+    fn an_answer_for_another_amount_is_refused_one_with_another_cf_taken() {
         let other = String::from_utf8(ANSWER.to_vec())
             .unwrap()
             .replace("CB0041250", "CB0041350");
         let e = terminal(vec![other.into_bytes()]).pay(&req()).unwrap_err();
         assert!(matches!(e, PaymentError::Garbled { .. }), "{e}");
+        // akretion/caisse-ap-ip's server answers CF = 1010000000: same
+        // connection, same till number, amount and currency, so ours.
         let other = String::from_utf8(ANSWER.to_vec())
             .unwrap()
-            .replace("S1-1", "S0-9");
-        assert!(terminal(vec![other.into_bytes()]).pay(&req()).is_err());
+            .replace("CF004S1-1", "CF0101010000000");
+        let a = terminal(vec![other.into_bytes()]).pay(&req()).unwrap();
+        assert!(a.approved);
+        assert_eq!(a.reference.as_deref(), Some("S1-1"));
+        assert_eq!(a.terminal_reference.as_deref(), Some("1010000000"));
     }
 }

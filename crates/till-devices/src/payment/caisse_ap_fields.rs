@@ -16,7 +16,7 @@
 //! | CD | action: 0 debit, 1 credit (refund) | echoed |
 //! | CE | currency, ISO 4217 numeric | echoed |
 //! | BA | 0: answer at the end of the transaction | |
-//! | CF | private data, 1-99 chars, sent back in the answer | echoed |
+//! | CF | private data, 1-99 chars (optional) | echoed, the terminal's own, or absent |
 //! | AE | | 10 done, 01 not done (11: request taken, with BA=1) |
 //! | AF | | why not done (04 refused, 11 cancelled...) |
 //! | AA | | card number, masked by the terminal ("######") |
@@ -24,7 +24,7 @@
 //! | CC | | card application, 3 chars ("001" CB, "00B" CB contactless...) |
 //! | CI | | read mode: 1 contact, 2 contactless, 3 swipe, 4 manual |
 
-use super::link::scheme_for_code;
+use super::link::{returned_reference, scheme_for_code};
 use super::{mask_pan, PaymentAnswer, PaymentKind};
 
 /// Protocol version sent in CZ.
@@ -233,9 +233,8 @@ pub fn to_answer(f: &[Field], req: &CaisseApRequest) -> Result<PaymentAnswer, St
     echoed("CA", &format!("{:02}", req.pos_number % 100))?;
     echoed("CD", kind_code(req.kind))?;
     echoed("CE", &format!("{:03}", req.currency % 1000))?;
-    if !req.private.is_empty() {
-        echoed("CF", &req.private)?;
-    }
+    // CF is not checked: terminals put their own reference there or leave
+    // it out (see `returned_reference`); it is kept when it differs.
     let amount_cents = match get(f, "CB") {
         Some(_) => number(f, "CB")?,
         None => req.amount_cents,
@@ -265,8 +264,19 @@ pub fn to_answer(f: &[Field], req: &CaisseApRequest) -> Result<PaymentAnswer, St
         scheme,
         read_mode: read_mode.map(str::to_string),
         reason: (!approved).then(|| reason_for(get(f, "AF"))),
-        reference: get(f, "CF").map(str::to_string),
+        reference: Some(req.private.clone()).filter(|r| !r.is_empty()),
+        terminal_reference: returned_reference(&req.private, get(f, "CF")),
     })
+}
+
+/// Whether an answer names `req`'s till number, amount and currency, all
+/// three present: enough to take it for `req` when CF does not say (a
+/// terminal's own reference, a blank one), on a connection that does not
+/// say either.
+pub fn same_payment(f: &[Field], req: &CaisseApRequest) -> bool {
+    get(f, "CA") == Some(format!("{:02}", req.pos_number % 100).as_str())
+        && number(f, "CB").ok() == Some(req.amount_cents)
+        && get(f, "CE") == Some(format!("{:03}", req.currency % 1000).as_str())
 }
 
 #[cfg(test)]
@@ -353,9 +363,24 @@ mod tests {
         let c = to_answer(&ok(&[("AE", "01"), ("AF", "11")]), &req()).unwrap();
         assert!(c.reason.unwrap().contains("cancelled"));
         assert!(to_answer(&ok(&[("AE", "11")]), &req()).is_err());
+        // Another CF, or none: taken, the terminal's reference kept.
         let mut other = ok(&[("AE", "10")]);
         other.retain(|(t, _)| t != "CF");
-        other.push(("CF".into(), "S41-9".into()));
-        assert!(to_answer(&other, &req()).is_err());
+        let a = to_answer(&other, &req()).unwrap();
+        assert_eq!(a.reference.as_deref(), Some("S42-1"));
+        assert_eq!(a.terminal_reference.as_deref(), Some(""));
+        assert!(same_payment(&other, &req()));
+        other.push(("CF".into(), "1010000000".into()));
+        let a = to_answer(&other, &req()).unwrap();
+        assert_eq!(a.terminal_reference.as_deref(), Some("1010000000"));
+        assert_eq!(
+            to_answer(&ok(&[("AE", "10")]), &req())
+                .unwrap()
+                .terminal_reference,
+            None
+        );
+        let mut elsewhere = other.clone();
+        elsewhere.retain(|(t, _)| t != "CA");
+        assert!(!same_payment(&elsewhere, &req()));
     }
 }

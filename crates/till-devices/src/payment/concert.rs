@@ -20,13 +20,14 @@
 //! terminal's ENQ with the answer `answer_timeout`, since it spans the
 //! whole customer interaction (pyTeliumManager waits 120 s).
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::concert_frame::{
     ConcertAnswer, ConcertRequest, FrameEvent, FrameReader, ACK, ENQ, EOT, MAX_AMOUNT, NAK,
     PRIVATE_LEN,
 };
-use super::link::{check_request, private_field, timeout, Rx};
+use super::link::{check_request, private_field, returned_reference, timeout, Rx};
 use super::{PaymentAnswer, PaymentError, PaymentRequest, PaymentTerminal};
 use crate::Transport;
 
@@ -62,13 +63,21 @@ impl Default for ConcertSettings {
 struct Pending {
     private: String,
     amount_cents: u64,
+    pos_number: u8,
+    currency: u16,
 }
+
+/// How many attempts' private fields are remembered, so that an answer
+/// echoing an earlier one is not taken for the attempt pending now.
+const SENT: usize = 8;
 
 /// A Concert terminal on any [`Transport`] (in practice a serial port).
 pub struct ConcertTerminal<T: Transport> {
     rx: Rx<T>,
     settings: ConcertSettings,
     pending: Option<Pending>,
+    /// Private fields of the last attempts the terminal took, newest last.
+    sent: VecDeque<String>,
 }
 
 impl<T: Transport> ConcertTerminal<T> {
@@ -78,6 +87,7 @@ impl<T: Transport> ConcertTerminal<T> {
             rx: Rx::new(link),
             settings,
             pending: None,
+            sent: VecDeque::new(),
         }
     }
 
@@ -102,7 +112,10 @@ impl<T: Transport> ConcertTerminal<T> {
         let mut timeouts = 0;
         for _ in 0..TRIES {
             self.rx.send(&[ENQ])?;
-            match self.rx.byte(self.step_deadline(), "ENQ", step) {
+            match self
+                .rx
+                .byte(self.step_deadline(), "acknowledgement of ENQ", step)
+            {
                 Ok(ACK) => return Ok(()),
                 Ok(_) => self.rx.send(&[EOT])?,
                 Err(PaymentError::Timeout { .. }) => timeouts += 1,
@@ -111,7 +124,7 @@ impl<T: Transport> ConcertTerminal<T> {
         }
         if timeouts == TRIES {
             Err(timeout(
-                "ENQ (is the terminal on and set to \"cash connection\"?)",
+                "acknowledgement of ENQ (is the terminal on and set to \"cash connection\"?)",
                 step,
             ))
         } else {
@@ -128,10 +141,11 @@ impl<T: Transport> ConcertTerminal<T> {
         let step = self.settings.step_timeout;
         for _ in 0..TRIES {
             self.rx.send(frame)?;
-            match self
-                .rx
-                .byte(self.step_deadline(), "request acknowledgement", step)?
-            {
+            match self.rx.byte(
+                self.step_deadline(),
+                "acknowledgement of the payment request",
+                step,
+            )? {
                 ACK => return Ok(()),
                 // NAK or line noise: the terminal did not take it.
                 _ => continue,
@@ -208,6 +222,15 @@ impl<T: Transport> ConcertTerminal<T> {
 
     /// Wait until `deadline` for an answer to the pending attempt, skipping
     /// answers to other attempts.
+    ///
+    /// An answer is the pending attempt's when it echoes its private field,
+    /// or, when the field is blank or the terminal's own (many terminals
+    /// put their transaction id there), when its till number, amount and
+    /// currency are the attempt's. An answer echoing an earlier attempt's
+    /// field is skipped: that attempt is closed (answered, or replaced by a
+    /// session the terminal took), and one answer is never taken for two
+    /// attempts. The answer carries the pending attempt's reference, which
+    /// the till's late-answer rules credit it by.
     fn answer_for_pending(
         &mut self,
         deadline: Instant,
@@ -216,8 +239,29 @@ impl<T: Transport> ConcertTerminal<T> {
             return Ok(None);
         };
         while let Some(ans) = self.receive(deadline)? {
-            if ans.reference() != p.private.trim_end() {
-                continue;
+            let returned = ans.reference();
+            if returned != p.private.trim_end() {
+                if !returned.is_empty() && self.sent.iter().any(|e| e.trim_end() == returned) {
+                    tracing::warn!(
+                        returned,
+                        pending = p.private.as_str(),
+                        "Concert answer to an earlier attempt while another is pending: skipped"
+                    );
+                    continue;
+                }
+                let same = (ans.pos_number, ans.amount_cents, ans.currency)
+                    == (p.pos_number % 100, p.amount_cents, p.currency % 1000);
+                if !same {
+                    tracing::warn!(
+                        returned,
+                        pending = p.private.as_str(),
+                        pos_number = ans.pos_number,
+                        amount_cents = ans.amount_cents,
+                        currency = ans.currency,
+                        "Concert answer for another till number, amount or currency: skipped"
+                    );
+                    continue;
+                }
             }
             self.pending = None;
             if ans.amount_cents != p.amount_cents {
@@ -229,7 +273,10 @@ impl<T: Transport> ConcertTerminal<T> {
                     bytes: mask_bytes(&ans.body()),
                 });
             }
-            return Ok(Some(ans.to_answer()));
+            let mut a = ans.to_answer();
+            a.reference = Some(p.private.trim_end().to_string()).filter(|r| !r.is_empty());
+            a.terminal_reference = returned_reference(&p.private, Some(returned));
+            return Ok(Some(a));
         }
         Ok(None)
     }
@@ -271,11 +318,19 @@ impl<T: Transport> PaymentTerminal for ConcertTerminal<T> {
             self.pending = earlier;
             return Err(e);
         }
+        // Answered or not, an earlier attempt's answer (a repeat, a late
+        // one) must never pass for this one's.
+        self.sent.push_back(private.clone());
+        if self.sent.len() > SENT {
+            self.sent.pop_front();
+        }
         // From here the terminal may hold the request even if we see no
         // ACK: an answer can follow.
         self.pending = Some(Pending {
             private,
             amount_cents: req.amount_cents,
+            pos_number: req.pos_number,
+            currency: req.currency,
         });
         if let Err(e) = self.send_frame(&request.encode()) {
             // Refused three times: the terminal does not hold the request.
@@ -415,6 +470,63 @@ mod tests {
         let late = late.expect("the approval of attempt 1");
         assert!(late.approved);
         assert_eq!(late.reference.as_deref(), Some("S1-1"));
+    }
+
+    #[test]
+    fn a_blank_answer_to_the_attempt_the_busy_terminal_kept_is_credited_to_it() {
+        // As above, but the terminal does not echo: its answer, with attempt
+        // 1's amount, is attempt 1's (the one still pending), and says so.
+        let answer = frame(b"010000012501978          ");
+        let l = link(&[&[ACK], &[ACK], &[], &[], &[], &[], &answer, &[EOT]]);
+        let mut t = ConcertTerminal::new(l, settings());
+        assert!(t.pay(&req()).is_err());
+        let retry = PaymentRequest {
+            reference: "S1-2".into(),
+            ..req()
+        };
+        assert!(t.pay(&retry).is_err());
+        t.rx.link.ready.push_back(ENQ);
+        let late = t.late_answer(Duration::from_millis(200)).unwrap();
+        let late = late.expect("the approval of attempt 1");
+        assert_eq!(late.reference.as_deref(), Some("S1-1"));
+        assert_eq!(late.terminal_reference.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn an_earlier_attempts_answer_or_another_amount_is_not_taken_for_the_pending_one() {
+        let first = frame(b"010000012501978S1-1      ");
+        // Attempt 1 answered at once: ENQ, request, EOT (its ENQ), ACK (the
+        // answer), ACK (EOT).
+        let mut replies: Vec<Vec<u8>> =
+            vec![vec![ACK], vec![ACK], vec![ENQ], first.clone(), vec![EOT]];
+        // Attempt 2, same amount: the terminal repeats attempt 1's answer,
+        // then sends a blank one for another amount, then the right one.
+        replies.extend([
+            vec![ACK],
+            vec![ACK],
+            vec![ENQ],
+            first,
+            vec![EOT, ENQ],
+            frame(b"010000009991978          "),
+            vec![EOT, ENQ],
+            frame(b"010000012501978TX0000042 "),
+            vec![EOT],
+        ]);
+        let l = OnWrite {
+            replies: replies.into(),
+            ..OnWrite::default()
+        };
+        let mut t = ConcertTerminal::new(l, settings());
+        let a = t.pay(&req()).unwrap();
+        assert_eq!(a.terminal_reference, None);
+        let second = PaymentRequest {
+            reference: "S1-2".into(),
+            ..req()
+        };
+        let b = t.pay(&second).unwrap();
+        assert!(b.approved);
+        assert_eq!(b.reference.as_deref(), Some("S1-2"));
+        assert_eq!(b.terminal_reference.as_deref(), Some("TX0000042"));
     }
 
     #[test]

@@ -239,6 +239,9 @@ impl ConcertAnswer {
             },
             reason,
             reference,
+            // Whether it is the till's is for the driver to say: it knows
+            // what was sent.
+            terminal_reference: None,
         }
     }
 }

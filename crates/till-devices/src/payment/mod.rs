@@ -111,8 +111,15 @@ pub struct PaymentAnswer {
     /// Why it was not approved, in plain words (declined, cancelled by the
     /// customer, card expired...); `None` when approved.
     pub reason: Option<String>,
-    /// The reference echoed back by the terminal, when the protocol has one.
+    /// The till's reference of the attempt this answer was taken for, as
+    /// it went out (cut to the protocol's field); `None` when it had none.
     pub reference: Option<String>,
+    /// What the terminal returned in the reference field when it is not the
+    /// till's reference: its own transaction id (`TX00012345`, Caisse-AP's
+    /// `1010000000`), or `""` when it left the field blank or out. The
+    /// answer was then taken by till number, amount and currency. `None`
+    /// when the terminal echoed the till's reference.
+    pub terminal_reference: Option<String>,
 }
 
 /// Why a payment exchange did not produce an answer.
@@ -121,9 +128,10 @@ pub enum PaymentError {
     /// No answer at some step within its timeout. The customer may still be
     /// at the terminal: the payment is not recorded, and a late answer may
     /// follow.
-    #[error("payment terminal: no answer to {step} within {} ms", after.as_millis())]
+    #[error("payment terminal: no {step} within {} ms", after.as_millis())]
     Timeout {
-        /// Which step: "ENQ", "request acknowledgement", "answer"...
+        /// What did not come: "acknowledgement of ENQ", "answer"... (the
+        /// message reads "no {step} within N ms").
         step: String,
         /// The timeout that elapsed.
         after: Duration,

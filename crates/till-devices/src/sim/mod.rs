@@ -18,7 +18,7 @@ pub use printer::{PrinterSim, PrinterSimState};
 pub use runner::{Endpoint, SimKind};
 pub use scanner::ScannerSim;
 pub use terminal::{
-    format_transcript, Direction, Outcome, Script, SimCard, SimControl, TerminalSim,
+    format_transcript, Direction, Outcome, ReferenceMode, Script, SimCard, SimControl, TerminalSim,
 };
 pub use terminal_caisse_ap::CaisseApTerminalSim;
 pub use terminal_concert::ConcertTerminalSim;

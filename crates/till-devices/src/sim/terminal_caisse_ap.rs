@@ -8,7 +8,9 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::runner::{Endpoint, Session, SimKind};
-use super::terminal::{lock, record, Direction, Outcome, Script, SharedState, SimControl};
+use super::terminal::{
+    lock, record, Direction, Outcome, ReferenceMode, Script, SharedState, SimControl,
+};
 use crate::payment::caisse_ap_fields::{self as fields, CaisseApRequest, Field, Parsed};
 use crate::payment::link::code_for_scheme;
 use crate::DeviceError;
@@ -39,14 +41,24 @@ struct CaisseApSession {
 
 impl CaisseApSession {
     fn answer_fields(&self, req_fields: &[Field], outcome: Outcome) -> Vec<Field> {
-        let card = lock(&self.shared).card.clone();
+        let (card, mode) = {
+            let st = lock(&self.shared);
+            (st.card.clone(), st.reference)
+        };
         // The answer echoes the request (as the reference simulator does),
         // minus what only makes sense one way.
         let mut f: Vec<Field> = req_fields
             .iter()
             .filter(|(t, _)| t != "BA")
+            .filter(|(t, _)| t != "CF" || mode == ReferenceMode::Echo)
             .cloned()
             .collect();
+        // Where caisse_ap_ip_server.py puts its own CF: in place of the
+        // request's, or last when the request had none.
+        let cf_at = req_fields
+            .iter()
+            .filter(|(t, _)| t != "BA")
+            .position(|(t, _)| t == "CF");
         let mut push = |t: &str, v: &str| f.push((t.to_string(), v.to_string()));
         match outcome {
             Outcome::Decline => {
@@ -73,6 +85,13 @@ impl CaisseApSession {
                     _ => "1",
                 };
                 push("CI", ci);
+            }
+        }
+        if mode == ReferenceMode::Own {
+            let own = ("CF".to_string(), "1010000000".to_string());
+            match cf_at {
+                Some(at) => f.insert(at, own),
+                None => f.push(own),
             }
         }
         f

@@ -4,7 +4,9 @@
 use std::time::{Duration, Instant};
 
 use super::runner::{Endpoint, Session, SimKind};
-use super::terminal::{lock, record, Direction, Outcome, Script, SharedState, SimControl};
+use super::terminal::{
+    lock, record, Direction, Outcome, ReferenceMode, Script, SharedState, SimControl,
+};
 use crate::payment::concert_frame::{
     frame, ConcertAnswer, ConcertRequest, FrameEvent, FrameReader, ACK, ENQ, EOT, NAK,
 };
@@ -68,10 +70,22 @@ impl ConcertSession {
     }
 
     fn plan(&mut self, req: &ConcertRequest) -> State {
-        let (outcome, card, delay) = {
+        let (outcome, card, delay, mode, n) = {
             let mut st = lock(&self.shared);
             st.requests += 1;
-            (st.script.next_outcome(), st.card.clone(), st.answer_delay)
+            let n = st.requests;
+            (
+                st.script.next_outcome(),
+                st.card.clone(),
+                st.answer_delay,
+                st.reference,
+                n,
+            )
+        };
+        let private = match mode {
+            ReferenceMode::Echo => req.private.clone(),
+            ReferenceMode::Own => format!("TX{n:08}"),
+            ReferenceMode::Blank => String::new(),
         };
         let contactless = card.read_mode.eq_ignore_ascii_case("contactless");
         let status = match outcome {
@@ -85,7 +99,7 @@ impl ConcertSession {
             mode: code_for_scheme(&card.scheme, contactless) as u8,
             report: req.long_answer.then(|| card.pan.clone()),
             currency: req.currency,
-            private: req.private.clone(),
+            private,
         }
         .body();
         let at = Instant::now()

@@ -91,6 +91,7 @@ pub fn sale_record(
                 auth_code: Some("A1B2C3".into()),
                 scheme: Some("CB".into()),
                 read_mode: Some("contactless".into()),
+                terminal_reference: None,
             }),
         });
     }

@@ -338,7 +338,9 @@ fn worker(
 }
 
 /// The attempt a late answer belongs to: the newest one whose reference
-/// ends with the one the terminal echoed (Concert echoes only the last 10
+/// ends with the answer's (the driver's: what the terminal echoed, or the
+/// attempt it matched by till number, amount and currency when the terminal
+/// returned its own or a blank one; Concert keeps only the last 10
 /// characters), else `lost`, the one listened for.
 fn credited(sent: &std::collections::VecDeque<(u64, String)>, lost: u64, a: &PaymentAnswer) -> u64 {
     let Some(echo) = a.reference.as_deref().filter(|r| !r.is_empty()) else {

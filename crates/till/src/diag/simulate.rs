@@ -81,6 +81,12 @@ pub struct SimulateArgs {
     /// till masks it).
     #[arg(long)]
     pub pan: Option<String>,
+    /// Terminal: what its answers carry in the reference field (Concert's
+    /// private field, Caisse-AP's CF): echo (the till's), own (its own
+    /// transaction id: TX00000001... on Concert, 1010000000 on Caisse-AP as
+    /// akretion's reference server) or blank (spaces; Caisse-AP: no CF).
+    #[arg(long, default_value = "echo")]
+    pub reference: String,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -385,10 +391,12 @@ fn run_terminal(
     input: &Option<Receiver<String>>,
 ) -> anyhow::Result<i32> {
     use till_devices::payment::TerminalProtocol;
-    use till_devices::sim::{Script, SimCard, TerminalSim};
+    use till_devices::sim::{ReferenceMode, Script, SimCard, TerminalSim};
     let protocol: TerminalProtocol = a.protocol.parse().map_err(anyhow::Error::msg)?;
     let script: Script = a.script.parse().map_err(anyhow::Error::msg)?;
+    let reference: ReferenceMode = a.reference.parse().map_err(anyhow::Error::msg)?;
     let sim = TerminalSim::start(protocol, script)?;
+    sim.control().set_reference(reference);
     if let Some(pan) = &a.pan {
         sim.control().set_card(SimCard {
             pan: pan.clone(),
@@ -408,6 +416,7 @@ fn run_terminal(
         print_json(&json!({
             "device": "terminal", "protocol": protocol.name(), "address": address,
             "transport": if tcp { "tcp" } else { "serial" }, "script": a.script,
+            "reference": reference.to_string(),
         }));
     } else {
         let key = if tcp { "address" } else { "path" };
@@ -421,7 +430,10 @@ fn run_terminal(
         } else {
             "with --interactive, stdin"
         };
-        println!("script: {} ({stdin}: script LIST, pan NUMBER)", a.script);
+        println!(
+            "script: {}, reference: {reference} ({stdin}: script LIST, pan NUMBER)",
+            a.script
+        );
         println!("Ctrl-C to stop");
     }
     let mut seen = 0;

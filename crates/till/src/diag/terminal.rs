@@ -60,7 +60,8 @@ pub struct TerminalTarget {
     /// With --path: baud rate.
     #[arg(long)]
     pub baud: Option<u32>,
-    /// How long the customer may take, ms (default: the config's, else 120000).
+    /// How long to wait for the card, ms (default 60000: a technician at
+    /// the terminal; the config's answer_timeout_ms is for customers).
     #[arg(long)]
     pub timeout_ms: Option<u64>,
     /// After no answer, keep listening this long (ms) for a late one.
@@ -111,18 +112,21 @@ impl TerminalTarget {
             c.baud = self.baud;
         }
         let mut s = c.settings()?;
-        if let Some(ms) = self.timeout_ms {
-            // A technician may want a short wait (a test with no card);
-            // the config's lower bound is for shops, not for this.
-            s.answer_timeout = Duration::from_millis(ms);
-            s.step_timeout = s.step_timeout.min(s.answer_timeout);
-        }
+        // A technician stands at the terminal with a test card: a minute is
+        // plenty, and two (a shop's default) is a long wait for a mistake.
+        // The config's lower bound is for shops, not for this: a short wait
+        // (a test with no card) is allowed.
+        s.answer_timeout = Duration::from_millis(self.timeout_ms.unwrap_or(DIAG_TIMEOUT_MS));
+        s.step_timeout = s.step_timeout.min(s.answer_timeout);
         if let Some(n) = self.pos_number {
             s.pos_number = n;
         }
         Ok(s)
     }
 }
+
+/// How long `till diag terminal pay|refund` waits for the card by default.
+pub const DIAG_TIMEOUT_MS: u64 = 60_000;
 
 /// Run one `till diag terminal` command.
 pub fn run(cmd: TerminalCmd) -> anyhow::Result<i32> {
@@ -200,13 +204,30 @@ fn pay(t: &TerminalTarget, amount: &str, kind: PaymentKind) -> anyhow::Result<i3
         kind,
         currency: 978,
         pos_number: s.pos_number,
-        reference: format!("DIAG/{}", chrono::Local::now().format("%H%M%S")),
+        // Milliseconds: two diagnostic payments in the same second got the
+        // same reference (DIAG/070236 twice), so an answer to one could pass
+        // for the other's. Concert keeps the last 10 characters, which still
+        // hold the whole time.
+        reference: format!("DIAG/{}", chrono::Local::now().format("%H%M%S%3f")),
     };
     let mut term = match open(&s) {
         Ok(t) => t,
-        Err(e) => return Ok(report_failure(t, &s, &target, "unreachable", &e, None)),
+        Err(e) => {
+            return Ok(report_failure(
+                t,
+                &s,
+                &target,
+                "unreachable",
+                &e,
+                None,
+                None,
+            ))
+        }
     };
-    match term.pay(&request) {
+    let countdown = Countdown::start(s.answer_timeout);
+    let paid = term.pay(&request);
+    countdown.stop();
+    match paid {
         Ok(a) => {
             let outcome = if a.approved { "approved" } else { "declined" };
             let pan = a.masked_pan.as_deref().map(mask_pan);
@@ -217,7 +238,8 @@ fn pay(t: &TerminalTarget, amount: &str, kind: PaymentKind) -> anyhow::Result<i3
                     "kind": if kind == PaymentKind::Refund { "refund" } else { "debit" },
                     "amount": amount.to_string(), "amount_cents": a.amount_cents,
                     "masked_pan": pan, "auth_code": a.auth_code, "scheme": a.scheme,
-                    "read_mode": a.read_mode, "reason": a.reason, "reference": a.reference,
+                    "read_mode": a.read_mode, "reason": a.reason, "reference": request.reference,
+                    "terminal_reference": a.terminal_reference,
                 }));
             } else {
                 println!(
@@ -232,6 +254,11 @@ fn pay(t: &TerminalTarget, amount: &str, kind: PaymentKind) -> anyhow::Result<i3
                     ("scheme", a.scheme),
                     ("read mode", a.read_mode),
                     ("reason", a.reason),
+                    ("reference", Some(request.reference.clone())),
+                    (
+                        "terminal's reference (not the till's; matched by amount)",
+                        a.terminal_reference.map(|r| format!("{r:?}")),
+                    ),
                 ] {
                     if let Some(v) = v {
                         println!("  {k}: {v}");
@@ -262,6 +289,7 @@ fn pay(t: &TerminalTarget, amount: &str, kind: PaymentKind) -> anyhow::Result<i3
                 outcome,
                 &format!("{e}\nnext: {next}"),
                 late,
+                Some(&request.reference),
             ))
         }
     }
@@ -281,16 +309,18 @@ fn report_failure(
     outcome: &str,
     error: &str,
     late: Option<till_devices::payment::PaymentAnswer>,
+    reference: Option<&str>,
 ) -> i32 {
     let (error, next) = error.split_once("\nnext: ").unwrap_or((error, ""));
     if t.json {
         print_json(&json!({
             "device": "terminal", "protocol": s.protocol.name(), "target": target,
             "ok": false, "outcome": outcome, "error": error, "next": next,
+            "reference": reference,
             "late_answer": late.as_ref().map(|a| json!({
                 "approved": a.approved, "amount_cents": a.amount_cents,
                 "masked_pan": a.masked_pan.as_deref().map(mask_pan),
-                "auth_code": a.auth_code,
+                "auth_code": a.auth_code, "terminal_reference": a.terminal_reference,
             })),
         }));
     } else {
@@ -311,6 +341,61 @@ fn report_failure(
         }
     }
     1
+}
+
+/// "waiting for the card: N s left" on stderr while a payment runs, so a
+/// technician knows the till is waiting and how long. Every second on a
+/// terminal (one line rewritten); every 10 s otherwise, so a log stays
+/// short. Never on stdout: `--json` output stays one clean line.
+struct Countdown {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Countdown {
+    fn start(total: Duration) -> Countdown {
+        use std::io::{IsTerminal, Write};
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let tty = std::io::stderr().is_terminal();
+        let every = Duration::from_secs(if tty { 1 } else { 10 });
+        let end = std::time::Instant::now() + total;
+        let thread = std::thread::spawn(move || {
+            let mut err = std::io::stderr();
+            loop {
+                let left = end.saturating_duration_since(std::time::Instant::now());
+                // Rounded up: "0 s left" only once it is over.
+                let secs = left.as_millis().div_ceil(1000);
+                let line =
+                    format!("waiting for the card on the terminal: {secs} s left (Ctrl-C to stop)");
+                // Nothing to do if stderr is gone: the payment goes on.
+                let _ = if tty {
+                    write!(err, "\r{line}\x1b[K")
+                } else {
+                    writeln!(err, "{line}")
+                };
+                let _ = err.flush();
+                match rx.recv_timeout(every.min(left.max(Duration::from_millis(1)))) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !left.is_zero() => {}
+                    _ => break,
+                }
+            }
+            if tty {
+                let _ = write!(err, "\r\x1b[K");
+                let _ = err.flush();
+            }
+        });
+        Countdown {
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(mut self) {
+        self.stop = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// For `till diag all`: pings the config's terminal, if it has one.

@@ -144,6 +144,7 @@ pub fn outcome_of(a: &PaymentAnswer) -> CardOutcome {
         auth_code: a.auth_code.clone(),
         scheme: a.scheme.clone(),
         read_mode: a.read_mode.clone(),
+        terminal_reference: a.terminal_reference.clone(),
     }
 }
 
@@ -327,6 +328,7 @@ impl App {
                 auth_code: None,
                 scheme: None,
                 read_mode: None,
+                terminal_reference: None,
             }),
         })?;
         self.start_attempt(kind, amount, false, PayPurpose::Tender)
@@ -531,10 +533,16 @@ mod tests {
             read_mode: None,
             reason: None,
             reference: None,
+            terminal_reference: Some("TX00012345".into()),
         };
         assert_eq!(
             outcome_of(&a).masked_pan.as_deref(),
             Some("************7890")
+        );
+        // The terminal's own reference goes to the journal with the rest.
+        assert_eq!(
+            outcome_of(&a).terminal_reference.as_deref(),
+            Some("TX00012345")
         );
     }
 }
