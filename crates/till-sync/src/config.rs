@@ -109,8 +109,14 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Longer than any wait these settings can usefully mean.
+const LONGEST_WAIT: Duration = Duration::from_secs(366 * 24 * 3600);
+
 fn secs(v: f64) -> Duration {
-    Duration::from_secs_f64(if v.is_finite() && v > 0.0 { v } else { 0.0 })
+    // `from_secs_f64` panics past u64::MAX seconds (1e300 in sync.toml), and
+    // `Instant::now() + d` panics long before that.
+    Duration::try_from_secs_f64(if v.is_finite() && v > 0.0 { v } else { 0.0 })
+        .map_or(LONGEST_WAIT, |d| d.min(LONGEST_WAIT))
 }
 
 impl Config {
