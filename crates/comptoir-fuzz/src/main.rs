@@ -14,7 +14,7 @@ use clap::Parser;
 use comptoir_fuzz::engine::{self, Options};
 use comptoir_fuzz::targets::ALL;
 
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Clone)]
 #[command(about = "Fuzz comptoir's parsers (stable toolchain, no cargo-fuzz)")]
 struct Cli {
     /// Target names, comma-separated, or "all" (see --list).
@@ -32,6 +32,11 @@ struct Cli {
     /// Stop each target after this many seconds, whatever --inputs says.
     #[arg(long)]
     max_seconds: Option<f64>,
+    /// Share this many seconds between the targets: each gets what is left
+    /// divided by the targets still to run (a fast target's unused time
+    /// goes to the slower ones after it).
+    #[arg(long)]
+    total_seconds: Option<f64>,
     /// Where failing inputs go [default: the crate's regressions/ folder,
     /// which the test suite replays].
     #[arg(long)]
@@ -116,9 +121,22 @@ fn run() -> anyhow::Result<bool> {
         return Ok(true);
     }
     let mut lines = Vec::new();
-    for name in names {
-        eprintln!("== {name}: up to {} inputs", cli.inputs);
-        lines.push(spawn(&cli, name)?);
+    let start = std::time::Instant::now();
+    let n = names.len();
+    for (i, name) in names.into_iter().enumerate() {
+        let mut c = Cli { ..cli.clone() };
+        if let Some(total) = cli.total_seconds {
+            let left = (total - start.elapsed().as_secs_f64()).max(1.0);
+            let share = left / (n - i) as f64;
+            c.max_seconds = Some(c.max_seconds.map_or(share, |m| m.min(share)));
+        }
+        eprintln!(
+            "== {name}: up to {} inputs{}",
+            c.inputs,
+            c.max_seconds
+                .map_or(String::new(), |s| format!(", at most {s:.0} s"))
+        );
+        lines.push(spawn(&c, name)?);
     }
     print_summary(&cli, &lines);
     Ok(lines.iter().all(|l| l.panics == 0 && !l.hang))
@@ -227,8 +245,11 @@ fn print_summary(cli: &Cli, lines: &[Line]) {
         "\nseed {}, inputs asked {} per target{}",
         cli.seed,
         cli.inputs,
-        cli.max_seconds
-            .map_or(String::new(), |s| format!(", at most {s} s per target"))
+        match (cli.max_seconds, cli.total_seconds) {
+            (_, Some(t)) => format!(", {t} s shared between the targets"),
+            (Some(s), None) => format!(", at most {s} s per target"),
+            (None, None) => String::new(),
+        }
     );
     println!("| target | inputs | panics | hangs | seconds | inputs/s | slowest input ms | max RSS MiB |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");

@@ -223,7 +223,7 @@ fn printer_status(input: &[u8]) -> u64 {
 pub const SCANNER_SERIAL: Target = Target {
     name: "scanner-serial",
     about: "serial scanner framing (prefix, AIM, CR/LF, idle, overflow) and barcode validation",
-    max_len: 8 * 1024,
+    max_len: 2 * 1024,
     seeds: || {
         crate::hw_fixtures("scanner", "serial")
             .into_iter()
@@ -335,7 +335,7 @@ fn scanner_serial(input: &[u8]) -> u64 {
 pub const SCANNER_EVDEV: Target = Target {
     name: "scanner-evdev",
     about: "keyboard-wedge scanner: evdev input_event records, key codes to text, Enter framing",
-    max_len: 16 * 1024,
+    max_len: 4 * 1024,
     seeds: || {
         crate::hw_fixtures("scanner", "wedge")
             .into_iter()
