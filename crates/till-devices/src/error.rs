@@ -135,13 +135,17 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
             }
             let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
             let tok = &rest[..end];
+            // Hex digits only, checked first: slicing a token holding "é"
+            // two bytes at a time panicked, and from_str_radix took "+1".
+            if !tok.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("line {}: bad hex {tok:?}", lineno + 1));
+            }
             if tok.len() % 2 != 0 {
                 return Err(format!("line {}: odd hex token {tok:?}", lineno + 1));
             }
-            for i in (0..tok.len()).step_by(2) {
-                let b = u8::from_str_radix(&tok[i..i + 2], 16)
-                    .map_err(|_| format!("line {}: bad hex {tok:?}", lineno + 1))?;
-                out.push(b);
+            for pair in tok.as_bytes().chunks(2) {
+                let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+                out.push(digit(pair[0]) << 4 | digit(pair[1]));
             }
             rest = &rest[end..];
         }
@@ -160,6 +164,15 @@ mod tests {
         assert_eq!(hex(&bytes[..2]), "1B 40");
         assert!(parse_hex("1B4").is_err());
         assert!(parse_hex("ZZ").is_err());
+    }
+
+    /// Found by the fuzz target `escpos-render` (`render FILE.hex`).
+    #[test]
+    fn tokens_with_non_ascii_or_signs_are_refused_not_a_panic() {
+        for bad in ["5é2", "(€k", "+1", "1B +1", "42949é67295"] {
+            assert!(parse_hex(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_hex("aBcD").unwrap(), vec![0xAB, 0xCD]);
     }
 
     #[test]

@@ -227,11 +227,15 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// `v` seconds; never panics (out-of-range values are refused by
-/// [`Config::validate`], this only guards a Config built in code).
+/// Longer than any wait these settings can usefully mean.
+const LONGEST_WAIT: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// `v` seconds; never panics. Out-of-range values are refused by
+/// [`Config::validate`]; this only guards a Config built in code, since
+/// `from_secs_f64` panics past u64::MAX seconds and `Instant::now() + d` long before.
 fn secs(v: f64) -> Duration {
     Duration::try_from_secs_f64(if v.is_finite() && v > 0.0 { v } else { 0.0 })
-        .unwrap_or(Duration::from_secs(86_400))
+        .map_or(LONGEST_WAIT, |d| d.min(LONGEST_WAIT))
 }
 
 impl Config {

@@ -556,8 +556,13 @@ fn parse_barcode(b: &[u8]) -> Step {
     };
     let text = |d: &[u8]| String::from_utf8_lossy(d).into_owned();
     if m <= 6 {
-        // Function A: NUL-terminated data.
-        match b[3..].iter().position(|&x| x == 0) {
+        // Function A: NUL-terminated data, at most 255 bytes. Without a NUL
+        // in that reach the command is cut at its longest possible end, never
+        // at however much happens to be buffered: the rest of the stream
+        // must render the same whatever the chunking.
+        const LONGEST: usize = 3 + 255 + 1;
+        let reach = &b[3..b.len().min(LONGEST)];
+        match reach.iter().position(|&x| x == 0) {
             Some(end) => Step::Done(
                 3 + end + 1,
                 Action::Event(Event::Barcode {
@@ -565,9 +570,10 @@ fn parse_barcode(b: &[u8]) -> Step {
                     data: text(&b[3..3 + end]),
                 }),
             ),
-            None if b.len() > 3 + 255 => {
-                Step::Done(b.len(), Action::Event(Event::Unknown(b.to_vec())))
-            }
+            None if b.len() >= LONGEST => Step::Done(
+                LONGEST,
+                Action::Event(Event::Unknown(b[..LONGEST].to_vec())),
+            ),
             None => Step::More,
         }
     } else {
@@ -680,6 +686,26 @@ mod tests {
         );
         assert!(i.text().contains("[QR T1-42 sig:AbCd]"));
         assert!(i.text().contains(" partial cut, feed 3 "), "{}", i.text());
+    }
+
+    /// Found by the fuzz target `escpos-render`: a GS k function A with no
+    /// NUL swallowed every byte buffered after it, so the same stream fed
+    /// whole or in pieces rendered different paper.
+    #[test]
+    fn unterminated_barcode_does_not_swallow_the_stream() {
+        let mut b = vec![0x1D, b'k', 2];
+        b.extend([b'1'; 300]);
+        b.extend(b"\nTOTAL\n");
+        let mut whole = Interpreter::new(48);
+        whole.feed(&b);
+        let mut split = Interpreter::new(48);
+        for c in b.chunks(7) {
+            split.feed(c);
+        }
+        assert_eq!(whole.lines, split.lines);
+        assert_eq!(whole.events, split.events);
+        assert!(whole.text().contains("TOTAL"), "{:?}", whole.lines);
+        assert!(matches!(&whole.events[0], Event::Unknown(u) if u.len() == 3 + 255 + 1));
     }
 
     #[test]

@@ -245,7 +245,9 @@ impl<T: Transport> CaisseApTerminal<T> {
 
 fn garbled(detail: &str, buf: &[u8]) -> PaymentError {
     PaymentError::Garbled {
-        detail: detail.to_string(),
+        // Details quote the terminal's fields (AE, CD, CF...): a card
+        // number sent in one must not reach the screen or the logs.
+        detail: super::link::mask_all(detail),
         bytes: super::link::mask_all(&String::from_utf8_lossy(buf)).into_bytes(),
     }
 }

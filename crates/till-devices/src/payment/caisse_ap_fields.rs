@@ -24,7 +24,7 @@
 //! | CC | | card application, 3 chars ("001" CB, "00B" CB contactless...) |
 //! | CI | | read mode: 1 contact, 2 contactless, 3 swipe, 4 manual |
 
-use super::link::{returned_reference, scheme_for_code};
+use super::link::{mask_all, returned_reference, scheme_for_code};
 use super::{mask_pan, PaymentAnswer, PaymentKind};
 
 /// Protocol version sent in CZ.
@@ -212,7 +212,8 @@ pub fn reason_for(af: Option<&str>) -> String {
         Some("11") => "cancelled at the terminal",
         Some("12") => "the terminal does not know this kind of operation",
         Some("13") => "currency not supported by the terminal",
-        Some(other) => return format!("not done (reason code {other})"),
+        // Whatever the terminal put there, a card number is not kept.
+        Some(other) => return format!("not done (reason code {})", mask_all(other)),
         None => "not done (no reason given)",
     }
     .to_string()
@@ -260,7 +261,8 @@ pub fn to_answer(f: &[Field], req: &CaisseApRequest) -> Result<PaymentAnswer, St
         approved,
         amount_cents,
         masked_pan: get(f, "AA").map(mask_pan),
-        auth_code: get(f, "AC").map(str::to_string),
+        // Free text from the terminal: masked like every other field.
+        auth_code: get(f, "AC").map(mask_all),
         scheme,
         read_mode: read_mode.map(str::to_string),
         reason: (!approved).then(|| reason_for(get(f, "AF"))),
