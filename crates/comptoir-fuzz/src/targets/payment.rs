@@ -263,6 +263,7 @@ fn caisse_ap(input: &[u8]) -> u64 {
         step_timeout: Duration::from_secs(5),
         answer_timeout: Duration::from_secs(30),
         drain: Duration::from_secs(1),
+        send_cf: true,
     };
     let mut t = CaisseApTerminal::with_connector("script", connect, settings);
     match t.pay(&request(1250)) {
