@@ -378,7 +378,10 @@ fn check_batch(
             out.problem = Some(Problem::at(
                 seq,
                 ProblemKind::UnexpectedSignature,
-                format!("a {} record carries a signature: only closings are signed", r.kind),
+                format!(
+                    "a {} record carries a signature: only closings are signed",
+                    r.kind
+                ),
             ));
             break;
         }

@@ -9,9 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 use till::app::{Key, Screen};
 use till_core::auth::{hash_pin, needs_pepper, Role, User};
-use till_devices::payment::{
-    PaymentAnswer, PaymentError, PaymentRequest, PaymentTerminal,
-};
+use till_devices::payment::{PaymentAnswer, PaymentError, PaymentRequest, PaymentTerminal};
 
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
@@ -58,7 +56,13 @@ fn journal_parked_and_pending_files_are_owner_only() {
     assert_eq!(app.parked.list.len(), 1, "{:?}", app.message);
     let parked = dir.path().join("parked.json");
     assert_eq!(mode(&parked), 0o600);
-    for f in ["journal.db", "journal.db-wal", "journal.db-shm", "journal.db.key", "journal.db.key.pepper"] {
+    for f in [
+        "journal.db",
+        "journal.db-wal",
+        "journal.db-shm",
+        "journal.db.key",
+        "journal.db.key.pepper",
+    ] {
         assert_eq!(mode(&dir.path().join(f)), 0o600, "{f}");
     }
 }
@@ -98,7 +102,11 @@ fn an_older_pin_hash_is_peppered_at_the_next_login() {
     let mut app = self::app(dir.path());
     typed(&mut app, "1111\n");
     assert!(matches!(app.screen, Screen::Sale), "{:?}", app.message);
-    assert!(till_journal::verify(dir.path().join("journal.db"), Default::default()).unwrap().ok);
+    assert!(
+        till_journal::verify(dir.path().join("journal.db"), Default::default())
+            .unwrap()
+            .ok
+    );
 }
 
 #[test]
@@ -166,7 +174,12 @@ fn five_wrong_pins_at_the_counter_stop_pin_entry_for_a_while_journaled() {
     offset.set(30);
     typed(&mut app, "1111\n");
     assert!(app.user.is_none());
-    assert!(app.message.as_ref().unwrap().1.contains("réessayez dans 30 s"));
+    assert!(app
+        .message
+        .as_ref()
+        .unwrap()
+        .1
+        .contains("réessayez dans 30 s"));
     let lockouts = app
         .journal
         .events_after(0, 10_000)
@@ -182,5 +195,9 @@ fn five_wrong_pins_at_the_counter_stop_pin_entry_for_a_while_journaled() {
     offset.set(61);
     typed(&mut app, "1111\n");
     assert!(matches!(app.screen, Screen::Sale), "{:?}", app.message);
-    assert!(till_journal::verify(dir.path().join("journal.db"), Default::default()).unwrap().ok);
+    assert!(
+        till_journal::verify(dir.path().join("journal.db"), Default::default())
+            .unwrap()
+            .ok
+    );
 }

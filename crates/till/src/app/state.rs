@@ -596,9 +596,7 @@ impl App {
                 let pin = std::mem::take(&mut self.input);
                 let ts = self.now();
                 if let Some(secs) = self.pin_guard.locked(ts) {
-                    self.error(format!(
-                        "Trop de codes erronés : réessayez dans {secs} s"
-                    ));
+                    self.error(format!("Trop de codes erronés : réessayez dans {secs} s"));
                     return;
                 }
                 let pepper = self.journal.pin_pepper();
@@ -705,7 +703,11 @@ impl App {
             ..user.clone()
         };
         let ts = self.now();
-        if self.journal.put_user(ts, &user.id, &user.id, &upgraded).is_err() {
+        if self
+            .journal
+            .put_user(ts, &user.id, &user.id, &upgraded)
+            .is_err()
+        {
             return user;
         }
         if let Some(u) = self.users.iter_mut().find(|u| u.id == user.id) {
