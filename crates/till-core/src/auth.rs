@@ -292,8 +292,10 @@ pub const PEPPERED_TAG: &str = "pepper1:";
 fn argon2(pepper: Option<&Pepper>) -> Result<Argon2<'_>, AuthError> {
     match pepper {
         None => Ok(Argon2::default()),
-        Some(p) => Argon2::new_with_secret(&p.0, Algorithm::Argon2id, Version::V0x13, Params::default())
-            .map_err(|e| AuthError::Hash(e.to_string())),
+        Some(p) => {
+            Argon2::new_with_secret(&p.0, Algorithm::Argon2id, Version::V0x13, Params::default())
+                .map_err(|e| AuthError::Hash(e.to_string()))
+        }
     }
 }
 
@@ -307,7 +309,10 @@ pub fn hash_pin(pin: &str, salt: &[u8]) -> Result<String, AuthError> {
 
 /// [`hash_pin`] with the till's pepper: `pepper1:` and the PHC string.
 pub fn hash_pin_peppered(pin: &str, salt: &[u8], pepper: &Pepper) -> Result<String, AuthError> {
-    Ok(format!("{PEPPERED_TAG}{}", hash_with(pin, salt, Some(pepper))?))
+    Ok(format!(
+        "{PEPPERED_TAG}{}",
+        hash_with(pin, salt, Some(pepper))?
+    ))
 }
 
 fn hash_with(pin: &str, salt: &[u8], pepper: Option<&Pepper>) -> Result<String, AuthError> {
@@ -489,7 +494,11 @@ pub(crate) mod tests {
         assert!(!verify_pin_peppered(&u, "1235", Some(&pepper)));
         // The journal alone (no pepper, or another one) tells nothing.
         assert!(!verify_pin(&u, "1234"));
-        assert!(!verify_pin_peppered(&u, "1234", Some(&Pepper::from_bytes([8; 32]))));
+        assert!(!verify_pin_peppered(
+            &u,
+            "1234",
+            Some(&Pepper::from_bytes([8; 32]))
+        ));
         // The same PHC string without the pepper is another hash.
         let bare = u.pin_hash.trim_start_matches(PEPPERED_TAG).to_string();
         assert_ne!(bare, hash_pin("1234", b"saltsalt-shop-1").unwrap());

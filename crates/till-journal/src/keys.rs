@@ -117,7 +117,9 @@ pub fn load_or_create_pepper(key_path: &Path, may_create: bool) -> Result<[u8; 3
     match std::fs::symlink_metadata(&path) {
         Ok(_) => load_secret(&path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && may_create => create_secret(&path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(JournalError::PepperMissing { path }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(JournalError::PepperMissing { path })
+        }
         Err(e) => Err(io(&path, e)),
     }
 }

@@ -92,8 +92,8 @@ mod verify_sums;
 
 pub use error::{JournalError, Result};
 pub use journal::{format_ts, Appended, Journal, OpenOptions};
-pub use state::{PinFailures, PIN_CHECK};
 pub use outbox::StoredEvent;
 pub use projections::ProjectionSnapshot;
+pub use state::{PinFailures, PIN_CHECK};
 pub use stock::StockLedgerRow;
 pub use verify::{verify, Problem, ProblemKind, VerifyOptions, VerifyReport};

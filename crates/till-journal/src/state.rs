@@ -219,7 +219,12 @@ impl Journal {
     }
 
     /// Rewrites a user's lock-out fields, journaled like any user change.
-    fn set_lock(&self, ts: DateTime<FixedOffset>, id: &str, f: impl FnOnce(PinFailures) -> PinFailures) -> Result<Option<PinFailures>> {
+    fn set_lock(
+        &self,
+        ts: DateTime<FixedOffset>,
+        id: &str,
+        f: impl FnOnce(PinFailures) -> PinFailures,
+    ) -> Result<Option<PinFailures>> {
         self.signing_key("record a PIN check")?;
         let tx = self.begin()?;
         let Some((old, mut map)) = self.user_map_in(&tx, id)? else {
@@ -250,7 +255,11 @@ impl Journal {
     /// Both are journaled (`config_changed`, key `user:ID`, by `pin-check`).
     /// The lock is lifted by a manager setting a new PIN ([`Journal::put_user`]
     /// writes a fresh record). None: no such user.
-    pub fn record_pin_failure(&self, ts: DateTime<FixedOffset>, id: &str) -> Result<Option<PinFailures>> {
+    pub fn record_pin_failure(
+        &self,
+        ts: DateTime<FixedOffset>,
+        id: &str,
+    ) -> Result<Option<PinFailures>> {
         self.set_lock(ts, id, |p| {
             let failures = p.failures.saturating_add(1);
             PinFailures {

@@ -235,14 +235,12 @@ pub(crate) fn check_state(
         .map_err(db)?;
     let acked = match cursor.as_slice() {
         [(1, Some(a))] => *a,
-        _ => {
-            return Ok(Some(problem(
-                ProblemKind::CursorMismatch,
-                Some("sync_cursor"),
-                "sync_cursor must hold one row (id 1) with an integer acked_seq: the file was edited"
-                    .into(),
-            )))
-        }
+        _ => return Ok(Some(problem(
+            ProblemKind::CursorMismatch,
+            Some("sync_cursor"),
+            "sync_cursor must hold one row (id 1) with an integer acked_seq: the file was edited"
+                .into(),
+        ))),
     };
     if acked < 0 || u64::try_from(acked).unwrap_or(u64::MAX) > head_seq {
         return Ok(Some(problem(
@@ -287,7 +285,13 @@ pub(crate) fn check_users(
     for (seq, id, rec) in changes {
         expected.insert(id, (seq, rec));
     }
-    let mismatch = |msg: String| Ok(Some(problem(ProblemKind::ProjectionMismatch, Some("users"), msg)));
+    let mismatch = |msg: String| {
+        Ok(Some(problem(
+            ProblemKind::ProjectionMismatch,
+            Some("users"),
+            msg,
+        )))
+    };
     let mut st = conn
         .prepare("SELECT user_id, record FROM users")
         .map_err(db)?;
@@ -356,7 +360,10 @@ fn same_user(stored: &str, journaled: &str) -> std::result::Result<(), String> {
             .chain(j.keys())
             .filter(|k| s.get(*k) != j.get(*k))
             .collect();
-        return Err(format!("field {:?} differs", fields.first().map(|k| k.as_str()).unwrap_or("?")));
+        return Err(format!(
+            "field {:?} differs",
+            fields.first().map(|k| k.as_str()).unwrap_or("?")
+        ));
     }
     Ok(())
 }

@@ -28,12 +28,19 @@ fn the_journal_its_wal_and_shm_are_created_owner_only() {
     let j = open_new(dir.path());
     fill(&j, 3);
     let db = db_path(dir.path());
-    for p in [db.clone(), with_suffix(&db, "-wal"), with_suffix(&db, "-shm")] {
+    for p in [
+        db.clone(),
+        with_suffix(&db, "-wal"),
+        with_suffix(&db, "-shm"),
+    ] {
         assert!(p.exists(), "{}", p.display());
         assert_eq!(mode(&p), 0o600, "{}", p.display());
     }
     assert_eq!(mode(&dir.path().join("terminal.key")), 0o600);
-    assert_eq!(mode(&keys::pepper_path(&dir.path().join("terminal.key"))), 0o600);
+    assert_eq!(
+        mode(&keys::pepper_path(&dir.path().join("terminal.key"))),
+        0o600
+    );
 }
 
 #[test]
@@ -42,7 +49,11 @@ fn a_journal_left_readable_by_others_is_narrowed_when_opened() {
     let j = open_new(dir.path());
     fill(&j, 3);
     let db = db_path(dir.path());
-    let files = [db.clone(), with_suffix(&db, "-wal"), with_suffix(&db, "-shm")];
+    let files = [
+        db.clone(),
+        with_suffix(&db, "-wal"),
+        with_suffix(&db, "-shm"),
+    ];
     for p in &files {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
@@ -67,8 +78,15 @@ fn user(id: &str, role: Role, hash: String) -> User {
 fn pin_hashes_are_peppered_with_a_secret_beside_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let j = open_new(dir.path());
-    let pepper = j.pin_pepper().expect("a read-write journal has the pepper").clone();
-    let u = user("c1", Role::Cashier, hash_pin_peppered("1111", b"salt-of-c1", &pepper).unwrap());
+    let pepper = j
+        .pin_pepper()
+        .expect("a read-write journal has the pepper")
+        .clone();
+    let u = user(
+        "c1",
+        Role::Cashier,
+        hash_pin_peppered("1111", b"salt-of-c1", &pepper).unwrap(),
+    );
     j.put_user(ts(8, 0, 0, 0), "setup", "c1", &u).unwrap();
     // The same pepper at the next open.
     drop(j);
@@ -81,13 +99,25 @@ fn pin_hashes_are_peppered_with_a_secret_beside_the_key() {
     assert_eq!(ro.pin_pepper(), None);
     let copied: User = ro.get_user("c1").unwrap().unwrap();
     assert!(!verify_pin(&copied, "1111"));
-    assert!(!verify_pin_peppered(&copied, "1111", Some(&till_core::auth::Pepper::from_bytes([0; 32]))));
+    assert!(!verify_pin_peppered(
+        &copied,
+        "1111",
+        Some(&till_core::auth::Pepper::from_bytes([0; 32]))
+    ));
     // Hashes from before the pepper still verify, with it at hand.
-    let old = user("c2", Role::Cashier, hash_pin("2222", b"salt-of-c2").unwrap());
+    let old = user(
+        "c2",
+        Role::Cashier,
+        hash_pin("2222", b"salt-of-c2").unwrap(),
+    );
     j.put_user(ts(8, 0, 1, 0), "setup", "c2", &old).unwrap();
     let stored: User = j.get_user("c2").unwrap().unwrap();
     assert!(verify_pin_peppered(&stored, "2222", j.pin_pepper()));
-    assert!(verify(db_path(dir.path()), VerifyOptions::default()).unwrap().ok);
+    assert!(
+        verify(db_path(dir.path()), VerifyOptions::default())
+            .unwrap()
+            .ok
+    );
 }
 
 #[test]
@@ -100,7 +130,11 @@ fn a_lost_pepper_is_an_error_once_pins_depend_on_it() {
     std::fs::remove_file(&pepper_file).unwrap();
     let j = open_new(dir.path());
     let pepper = j.pin_pepper().unwrap().clone();
-    let u = user("c1", Role::Cashier, hash_pin_peppered("1111", b"salt-of-c1", &pepper).unwrap());
+    let u = user(
+        "c1",
+        Role::Cashier,
+        hash_pin_peppered("1111", b"salt-of-c1", &pepper).unwrap(),
+    );
     j.put_user(ts(8, 0, 0, 0), "setup", "c1", &u).unwrap();
     drop(j);
     std::fs::remove_file(&pepper_file).unwrap();
@@ -119,10 +153,23 @@ fn five_wrong_pins_lock_a_user_out_journaled_and_a_new_pin_lifts_it() {
     let dir = tempfile::tempdir().unwrap();
     let j = open_new(dir.path());
     let pepper = j.pin_pepper().unwrap().clone();
-    let m1 = user("m1", Role::Manager, hash_pin_peppered("3333", b"salt-of-m1", &pepper).unwrap());
+    let m1 = user(
+        "m1",
+        Role::Manager,
+        hash_pin_peppered("3333", b"salt-of-m1", &pepper).unwrap(),
+    );
     j.put_user(ts(8, 0, 0, 0), "setup", "m1", &m1).unwrap();
-    assert_eq!(j.pin_failures("m1").unwrap(), Some(PinFailures { failures: 0, locked: false }));
-    assert_eq!(j.record_pin_failure(ts(8, 1, 0, 0), "nobody").unwrap(), None);
+    assert_eq!(
+        j.pin_failures("m1").unwrap(),
+        Some(PinFailures {
+            failures: 0,
+            locked: false
+        })
+    );
+    assert_eq!(
+        j.record_pin_failure(ts(8, 1, 0, 0), "nobody").unwrap(),
+        None
+    );
     // A right PIN in between starts the count over.
     j.record_pin_failure(ts(8, 1, 0, 0), "m1").unwrap();
     j.clear_pin_failures(ts(8, 1, 1, 0), "m1").unwrap();
@@ -130,10 +177,19 @@ fn five_wrong_pins_lock_a_user_out_journaled_and_a_new_pin_lifts_it() {
     let head = j.head().unwrap().0;
     for n in 1..=MAX_PIN_FAILURES {
         let f = j.record_pin_failure(ts(8, 2, n, 0), "m1").unwrap().unwrap();
-        assert_eq!(f, PinFailures { failures: n, locked: n == MAX_PIN_FAILURES });
+        assert_eq!(
+            f,
+            PinFailures {
+                failures: n,
+                locked: n == MAX_PIN_FAILURES
+            }
+        );
     }
     // Each failure and the lock-out are in the chain.
-    let last = j.event(head + u64::from(MAX_PIN_FAILURES)).unwrap().unwrap();
+    let last = j
+        .event(head + u64::from(MAX_PIN_FAILURES))
+        .unwrap()
+        .unwrap();
     let Event::ConfigChanged(c) = last.decode().unwrap() else {
         panic!("expected config_changed")
     };
@@ -144,23 +200,47 @@ fn five_wrong_pins_lock_a_user_out_journaled_and_a_new_pin_lifts_it() {
     assert!(j.pin_failures("m1").unwrap().unwrap().locked);
     // The user record still reads as a User (the lock fields are extra).
     let _: User = j.get_user("m1").unwrap().unwrap();
-    assert!(verify(db_path(dir.path()), VerifyOptions::default()).unwrap().ok);
+    assert!(
+        verify(db_path(dir.path()), VerifyOptions::default())
+            .unwrap()
+            .ok
+    );
     // Forging the lock away behind the journal is seen.
     let c = raw(dir.path());
     let rec: String = c
-        .query_row("SELECT record FROM users WHERE user_id = 'm1'", [], |r| r.get(0))
+        .query_row("SELECT record FROM users WHERE user_id = 'm1'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     c.execute(
         "UPDATE users SET record = ?1 WHERE user_id = 'm1'",
         [rec.replace(",\"locked\":true", "")],
     )
     .unwrap();
-    assert!(!verify(db_path(dir.path()), VerifyOptions::default()).unwrap().ok);
+    assert!(
+        !verify(db_path(dir.path()), VerifyOptions::default())
+            .unwrap()
+            .ok
+    );
     c.execute("UPDATE users SET record = ?1 WHERE user_id = 'm1'", [rec])
         .unwrap();
     // A manager (here: a new record) setting a new PIN lifts it.
-    let reset = user("m1", Role::Manager, hash_pin_peppered("3434", b"salt-of-m1b", &pepper).unwrap());
+    let reset = user(
+        "m1",
+        Role::Manager,
+        hash_pin_peppered("3434", b"salt-of-m1b", &pepper).unwrap(),
+    );
     j.put_user(ts(9, 0, 0, 0), "m2", "m1", &reset).unwrap();
-    assert_eq!(j.pin_failures("m1").unwrap(), Some(PinFailures { failures: 0, locked: false }));
-    assert!(verify(db_path(dir.path()), VerifyOptions::default()).unwrap().ok);
+    assert_eq!(
+        j.pin_failures("m1").unwrap(),
+        Some(PinFailures {
+            failures: 0,
+            locked: false
+        })
+    );
+    assert!(
+        verify(db_path(dir.path()), VerifyOptions::default())
+            .unwrap()
+            .ok
+    );
 }

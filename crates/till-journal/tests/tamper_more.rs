@@ -23,10 +23,20 @@ fn user(id: &str, role: Role, pin: &str) -> User {
 fn journal() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let j = open_new(dir.path());
-    j.put_user(ts(8, 0, 0, 0), "setup", "m1", &user("m1", Role::Manager, "3333"))
-        .unwrap();
-    j.put_user(ts(8, 0, 1, 0), "m1", "c1", &user("c1", Role::Cashier, "1111"))
-        .unwrap();
+    j.put_user(
+        ts(8, 0, 0, 0),
+        "setup",
+        "m1",
+        &user("m1", Role::Manager, "3333"),
+    )
+    .unwrap();
+    j.put_user(
+        ts(8, 0, 1, 0),
+        "m1",
+        "c1",
+        &user("c1", Role::Cashier, "1111"),
+    )
+    .unwrap();
     fill(&j, 16);
     j.close(
         ts(20, 0, 0, 0),
@@ -66,7 +76,9 @@ fn a_role_edited_in_the_users_table_is_found() {
     let dir = journal();
     let c = raw(dir.path());
     let rec: String = c
-        .query_row("SELECT record FROM users WHERE user_id = 'c1'", [], |r| r.get(0))
+        .query_row("SELECT record FROM users WHERE user_id = 'c1'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     c.execute(
         "UPDATE users SET record = ?1 WHERE user_id = 'c1'",
@@ -84,7 +96,9 @@ fn a_pin_hash_swapped_in_the_users_table_is_found() {
     let dir = journal();
     let c = raw(dir.path());
     let mine: String = c
-        .query_row("SELECT record FROM users WHERE user_id = 'c1'", [], |r| r.get(0))
+        .query_row("SELECT record FROM users WHERE user_id = 'c1'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     let mine: User = serde_json::from_str(&mine).unwrap();
     let mut m1 = user("m1", Role::Manager, "0000");
@@ -102,7 +116,10 @@ fn a_user_added_or_removed_behind_the_journal_is_found() {
     let dir = journal();
     let rec = serde_json::to_string(&user("m9", Role::Manager, "9999")).unwrap();
     raw(dir.path())
-        .execute("INSERT INTO users (user_id, record) VALUES ('m9', ?1)", [rec])
+        .execute(
+            "INSERT INTO users (user_id, record) VALUES ('m9', ?1)",
+            [rec],
+        )
         .unwrap();
     users_mismatch(&check(dir.path()));
 
@@ -122,7 +139,10 @@ fn a_removed_user_stays_removed() {
     assert!(check(dir.path()).ok);
     let rec = serde_json::to_string(&user("c1", Role::Cashier, "1111")).unwrap();
     raw(dir.path())
-        .execute("INSERT INTO users (user_id, record) VALUES ('c1', ?1)", [rec])
+        .execute(
+            "INSERT INTO users (user_id, record) VALUES ('c1', ?1)",
+            [rec],
+        )
         .unwrap();
     users_mismatch(&check(dir.path()));
 }
@@ -240,8 +260,13 @@ fn every_bit_flip_that_damages_the_file_fails_verification() {
     // into the main file (the journal is closed: no WAL left).
     let dir = tempfile::tempdir().unwrap();
     let j = open_new(dir.path());
-    j.put_user(ts(8, 0, 0, 0), "setup", "m1", &user("m1", Role::Manager, "3333"))
-        .unwrap();
+    j.put_user(
+        ts(8, 0, 0, 0),
+        "setup",
+        "m1",
+        &user("m1", Role::Manager, "3333"),
+    )
+    .unwrap();
     fill(&j, 300);
     drop(j);
     let original = std::fs::read(db_path(dir.path())).unwrap();
@@ -270,7 +295,9 @@ fn every_bit_flip_that_damages_the_file_fails_verification() {
         }
         let _ = std::fs::remove_file(&path);
     }
-    eprintln!("{damaged} of {flips} single-bit flips damaged the file; verification failed on each");
+    eprintln!(
+        "{damaged} of {flips} single-bit flips damaged the file; verification failed on each"
+    );
     // Not a vacuous test: some flips damaged the file.
     assert!(damaged >= 5, "{damaged} of {flips} flips damaged the file");
 }

@@ -36,9 +36,9 @@ pub fn ensure_demo_users_at(journal: &Journal, ts: DateTime<FixedOffset>) -> Res
                     pin_hash: hash_pin_peppered(
                         pin,
                         &salt,
-                        journal
-                            .pin_pepper()
-                            .context("the PIN pepper is not available (journal opened read-only)")?,
+                        journal.pin_pepper().context(
+                            "the PIN pepper is not available (journal opened read-only)",
+                        )?,
                     )?,
                 };
                 journal.put_user(ts, "setup", id, &u)?;

@@ -118,7 +118,9 @@ fn read_pin(lines: &mut impl BufRead, what: &str) -> Result<String> {
 /// locks them out. A right one from before peppering is re-hashed with it.
 fn authenticate(journal: &Journal, by: &str, pin: &str) -> Result<User> {
     let Some(actor) = journal.get_user::<User>(by)? else {
-        bail!("--by {by}: no such user; changes are made by a manager or a technician of this till");
+        bail!(
+            "--by {by}: no such user; changes are made by a manager or a technician of this till"
+        );
     };
     if !matches!(actor.role, Role::Manager | Role::Technician) {
         bail!(
@@ -243,7 +245,11 @@ pub fn run(cmd: UsersCmd) -> Result<i32> {
                         u.id,
                         u.role.as_str(),
                         u.name,
-                        if locked { "  (locked out: a manager must set a new PIN)" } else { "" }
+                        if locked {
+                            "  (locked out: a manager must set a new PIN)"
+                        } else {
+                            ""
+                        }
                     );
                 }
             }

@@ -9,9 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 use till::app::{Key, Screen};
 use till_core::auth::{hash_pin, needs_pepper, Role, User};
-use till_devices::payment::{
-    PaymentAnswer, PaymentError, PaymentRequest, PaymentTerminal,
-};
+use till_devices::payment::{PaymentAnswer, PaymentError, PaymentRequest, PaymentTerminal};
 
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
@@ -58,7 +56,13 @@ fn journal_parked_and_pending_files_are_owner_only() {
     assert_eq!(app.parked.list.len(), 1, "{:?}", app.message);
     let parked = dir.path().join("parked.json");
     assert_eq!(mode(&parked), 0o600);
-    for f in ["journal.db", "journal.db-wal", "journal.db-shm", "journal.db.key", "journal.db.key.pepper"] {
+    for f in [
+        "journal.db",
+        "journal.db-wal",
+        "journal.db-shm",
+        "journal.db.key",
+        "journal.db.key.pepper",
+    ] {
         assert_eq!(mode(&dir.path().join(f)), 0o600, "{f}");
     }
 }
@@ -98,7 +102,11 @@ fn an_older_pin_hash_is_peppered_at_the_next_login() {
     let mut app = self::app(dir.path());
     typed(&mut app, "1111\n");
     assert!(matches!(app.screen, Screen::Sale), "{:?}", app.message);
-    assert!(till_journal::verify(dir.path().join("journal.db"), Default::default()).unwrap().ok);
+    assert!(
+        till_journal::verify(dir.path().join("journal.db"), Default::default())
+            .unwrap()
+            .ok
+    );
 }
 
 #[test]
@@ -116,4 +124,80 @@ fn a_locked_out_user_cannot_log_in() {
     // The others still log in.
     typed(&mut app, "3333\n");
     assert!(matches!(app.screen, Screen::Sale), "{:?}", app.message);
+}
+
+#[test]
+fn five_wrong_pins_at_the_counter_stop_pin_entry_for_a_while_journaled() {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = till_journal::Journal::open(
+        dir.path().join("journal.db"),
+        till_journal::OpenOptions {
+            terminal_id: "T1".into(),
+            shop_id: "S1".into(),
+            key_path: dir.path().join("journal.db.key"),
+            software_version: "test".into(),
+        },
+    )
+    .unwrap();
+    let users = till::users::ensure_demo_users(&journal).unwrap();
+    let (items, patterns) = till::demo::catalog().unwrap();
+    let catalog = till_core::Catalog::new(items, patterns).unwrap();
+    let fake = Rc::new(RefCell::new(till::app::FakeDevices::default()));
+    let settings = till::app::Settings {
+        shop: till::app::demo_shop(),
+        basket: till_core::BasketConfig::default(),
+        layout: Default::default(),
+        logo: None,
+        receipts_hint: None,
+    };
+    let offset = Rc::new(Cell::new(0i64));
+    let clock_offset = offset.clone();
+    let mut app = till::app::App::new(
+        journal,
+        catalog,
+        users,
+        settings,
+        Box::new(fake),
+        Box::new(move || now() + chrono::Duration::seconds(clock_offset.get())),
+    )
+    .unwrap();
+    for _ in 1..till_core::auth::MAX_PIN_FAILURES {
+        typed(&mut app, "0000\n");
+        assert_eq!(app.message.as_ref().unwrap().1, "Code inconnu");
+    }
+    typed(&mut app, "0000\n");
+    let msg = app.message.as_ref().unwrap().1.clone();
+    assert!(msg.contains("verrouillée 60 s"), "{msg}");
+    // Even the right PIN waits.
+    offset.set(30);
+    typed(&mut app, "1111\n");
+    assert!(app.user.is_none());
+    assert!(app
+        .message
+        .as_ref()
+        .unwrap()
+        .1
+        .contains("réessayez dans 30 s"));
+    let lockouts = app
+        .journal
+        .events_after(0, 10_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| {
+            e.kind == "config_changed"
+                && String::from_utf8_lossy(&e.payload).contains("till:pin_lockout")
+        })
+        .count();
+    assert_eq!(lockouts, 1);
+    // The time is up: PINs are taken again.
+    offset.set(61);
+    typed(&mut app, "1111\n");
+    assert!(matches!(app.screen, Screen::Sale), "{:?}", app.message);
+    assert!(
+        till_journal::verify(dir.path().join("journal.db"), Default::default())
+            .unwrap()
+            .ok
+    );
 }

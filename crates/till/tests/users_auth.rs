@@ -32,7 +32,9 @@ fn text(o: &Output) -> String {
 
 fn set(db: &Path, id: &str, role: &str, by: &str, stdin: &str) -> Output {
     till(
-        &["users", "set", "--id", id, "--name", "Lou", "--role", role, "--by", by],
+        &[
+            "users", "set", "--id", id, "--name", "Lou", "--role", role, "--by", by,
+        ],
         db,
         stdin,
     )
@@ -73,7 +75,11 @@ fn the_acting_manager_must_exist_and_prove_it() {
     // A cashier, even with their own right PIN, cannot create a manager.
     let o = set(&db, "m9", "manager", "c1", "9999\n1111\n");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("a cashier may not manage users"), "{}", text(&o));
+    assert!(
+        text(&o).contains("a cashier may not manage users"),
+        "{}",
+        text(&o)
+    );
     // A manager without their PIN, or with a wrong one.
     let o = set(&db, "m9", "manager", "m1", "9999\n");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -83,7 +89,11 @@ fn the_acting_manager_must_exist_and_prove_it() {
     assert!(text(&o).contains("wrong PIN for m1"), "{}", text(&o));
     assert_eq!(role_of(&db, "m9"), None);
     // Removing m1 without a PIN, or as a cashier: refused.
-    let o = till(&["users", "remove", "--id", "m1", "--by", "c1"], &db, "1111\n");
+    let o = till(
+        &["users", "remove", "--id", "m1", "--by", "c1"],
+        &db,
+        "1111\n",
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let o = till(&["users", "remove", "--id", "m1", "--by", "m1"], &db, "");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -93,7 +103,11 @@ fn the_acting_manager_must_exist_and_prove_it() {
     assert!(o.status.success(), "{}", text(&o));
     let o = set(&db, "c8", "cashier", "t1", "8888\n4444\n");
     assert!(o.status.success(), "{}", text(&o));
-    let o = till(&["users", "remove", "--id", "c8", "--by", "m9"], &db, "9999\n");
+    let o = till(
+        &["users", "remove", "--id", "c8", "--by", "m9"],
+        &db,
+        "9999\n",
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(role_of(&db, "c8"), None);
     let o = till(&["journal", "verify"], &db, "");
@@ -124,7 +138,11 @@ fn the_help_and_the_error_state_the_same_pin_rule() {
     for bad in ["12", "12a4", "123456789012345678901234567890123"] {
         let o = set(&db, "c9", "cashier", "m1", &format!("{bad}\n3333\n"));
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-        assert!(text(&o).contains("a PIN is 4 to 32 digits"), "{bad}: {}", text(&o));
+        assert!(
+            text(&o).contains("a PIN is 4 to 32 digits"),
+            "{bad}: {}",
+            text(&o)
+        );
     }
 }
 
@@ -143,7 +161,12 @@ fn five_wrong_pins_lock_the_acting_manager_out_until_a_new_pin_is_set() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("m1 is locked out"), "{}", text(&o));
     let v = roles(&db);
-    let m1 = v.as_array().unwrap().iter().find(|u| u["id"] == "m1").unwrap();
+    let m1 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == "m1")
+        .unwrap();
     assert_eq!(m1["locked"], true);
     // The lock-out is in the chain, which still verifies.
     let j = till_journal::Journal::open_read_only(&db).unwrap();
@@ -160,7 +183,9 @@ fn five_wrong_pins_lock_the_acting_manager_out_until_a_new_pin_is_set() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // The technician sets m1 a new PIN: the lock is lifted.
     let o = till(
-        &["users", "set", "--id", "m1", "--name", "Morgane", "--role", "manager", "--by", "t1"],
+        &[
+            "users", "set", "--id", "m1", "--name", "Morgane", "--role", "manager", "--by", "t1",
+        ],
         &db,
         "3535\n4444\n",
     );
@@ -177,13 +202,19 @@ fn the_first_manager_of_a_new_till_comes_from_setup_and_only_then() {
     let o = till(&["simulate", "--sales", "1", "--quiet"], &db, "");
     assert!(o.status.success(), "{}", text(&o));
     let c = rusqlite::Connection::open(&db).unwrap();
-    let before: i64 = c.query_row("SELECT count(*) FROM users", [], |r| r.get(0)).unwrap();
+    let before: i64 = c
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
     assert!(before > 0, "simulate creates the demo users");
     drop(c);
     // With a manager present, setup is refused.
     let o = set(&db, "m9", "manager", "setup", "9999\n");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("only creates the first manager"), "{}", text(&o));
+    assert!(
+        text(&o).contains("only creates the first manager"),
+        "{}",
+        text(&o)
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("journal.db");
@@ -213,7 +244,9 @@ fn a_role_edited_in_the_file_makes_verify_fail() {
     let (_d, db) = demo();
     let c = rusqlite::Connection::open(&db).unwrap();
     let rec: String = c
-        .query_row("SELECT record FROM users WHERE user_id = 'c1'", [], |r| r.get(0))
+        .query_row("SELECT record FROM users WHERE user_id = 'c1'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     c.execute(
         "UPDATE users SET record = ?1 WHERE user_id = 'c1'",

@@ -15,6 +15,7 @@ pub mod devices;
 pub mod keys;
 pub(crate) mod ops;
 pub mod payment;
+pub mod pin_guard;
 pub mod run;
 pub mod state;
 pub mod store;

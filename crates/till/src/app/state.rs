@@ -257,6 +257,8 @@ pub struct App {
     pub(crate) basket_dirty: bool,
     /// Payments under way on the terminal, lost and late ones.
     pub terminal: super::payment::TerminalState,
+    /// Wrong PINs in a row at the counter, and the lock-out they started.
+    pub(crate) pin_guard: super::pin_guard::PinGuard,
 }
 
 impl App {
@@ -308,6 +310,7 @@ impl App {
             defer_persist: false,
             basket_dirty: false,
             terminal: Default::default(),
+            pin_guard: Default::default(),
         };
         app.read_pending();
         if app.catalog.is_empty() {
@@ -591,6 +594,11 @@ impl App {
         match k {
             Key::Enter => {
                 let pin = std::mem::take(&mut self.input);
+                let ts = self.now();
+                if let Some(secs) = self.pin_guard.locked(ts) {
+                    self.error(format!("Trop de codes erronés : réessayez dans {secs} s"));
+                    return;
+                }
                 let pepper = self.journal.pin_pepper();
                 let found = self
                     .users
@@ -604,11 +612,12 @@ impl App {
                         .map_or(true, |f| f.is_some_and(|f| f.locked))
                 });
                 match found {
-                    None => self.error("Code inconnu"),
+                    None => self.wrong_pin(ts),
                     Some(_) if locked => self.error(
                         "Code bloqué après trop d'erreurs : un responsable doit vous donner un nouveau code",
                     ),
                     Some(user) => {
+                        self.pin_guard.hit();
                         let user = self.pepper_pin(user, &pin);
                         let ts = self.now();
                         let ev = Event::Login(Session {
@@ -649,6 +658,31 @@ impl App {
         }
     }
 
+    /// A PIN that is nobody's at the login screen: counted, and the fifth in
+    /// a row stops PIN entry for a while (journaled; see `pin_guard`).
+    fn wrong_pin(&mut self, ts: DateTime<FixedOffset>) {
+        let Some(secs) = self.pin_guard.miss(ts) else {
+            self.error("Code inconnu");
+            return;
+        };
+        let ev = Event::ConfigChanged(till_core::records::ConfigChanged {
+            key: "till:pin_lockout".into(),
+            old_value: None,
+            new_value: Some(format!(
+                "{} wrong PINs in a row at the counter: PIN entry refused for {secs} s",
+                till_core::auth::MAX_PIN_FAILURES
+            )),
+            by: till_journal::PIN_CHECK.into(),
+        });
+        if let Err(e) = self.journal.append(ts, &ev) {
+            self.error(format!("Journal indisponible : {e}"));
+            return;
+        }
+        self.error(format!(
+            "Trop de codes erronés : caisse verrouillée {secs} s (c'est noté au journal)"
+        ));
+    }
+
     /// A user whose PIN hash predates the pepper, now that their PIN is known
     /// to be right: re-hashed with it and saved (journaled), so that a copy of
     /// the journal alone no longer reveals it. A failure only leaves the old
@@ -669,7 +703,11 @@ impl App {
             ..user.clone()
         };
         let ts = self.now();
-        if self.journal.put_user(ts, &user.id, &user.id, &upgraded).is_err() {
+        if self
+            .journal
+            .put_user(ts, &user.id, &user.id, &upgraded)
+            .is_err()
+        {
             return user;
         }
         if let Some(u) = self.users.iter_mut().find(|u| u.id == user.id) {
@@ -1271,6 +1309,12 @@ impl App {
                     return;
                 };
                 let pin = std::mem::take(&mut dlg.pin);
+                let ts = self.now();
+                if let Some(secs) = self.pin_guard.locked(ts) {
+                    dlg.error = Some(format!("Trop de codes erronés : réessayez dans {secs} s"));
+                    self.approval = Some(dlg);
+                    return;
+                }
                 let pepper = self.journal.pin_pepper();
                 let approver = self
                     .users
@@ -1285,7 +1329,9 @@ impl App {
                     .cloned();
                 let rec = match approver.map(|a| approve(&dlg.req, &a, &requester)) {
                     None => {
-                        dlg.error = Some("Code inconnu".into());
+                        // Counted like a wrong PIN at the login screen.
+                        self.wrong_pin(ts);
+                        dlg.error = self.message.as_ref().map(|(_, m)| m.clone());
                         self.approval = Some(dlg);
                         return;
                     }
