@@ -188,13 +188,28 @@ fn read_meta(conn: &Connection, path: &Path, key: &str) -> Result<Option<String>
         .map_err(|e| classify(path, e))
 }
 
+/// Whether the opened journal will check PINs, and so needs the pepper.
+#[derive(Clone, Copy)]
+enum Pins {
+    Checked,
+    Unused,
+}
+
 impl Journal {
     /// Opens (or creates) the journal read-write. A new journal gets a signing
     /// key (if `key_path` does not exist yet) and its genesis event,
     /// `terminal_initialised`, as seq 1.
     pub fn open(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Journal> {
         let path = path.as_ref();
-        Self::open_inner(path, opts, None).map_err(|e| explain_open_error(path, e))
+        Self::open_inner(path, opts, None, Pins::Checked).map_err(|e| explain_open_error(path, e))
+    }
+
+    /// Like [`Journal::open`], for a program that never checks a PIN (the
+    /// sync daemon): the PIN pepper is neither loaded nor required, so a lost
+    /// pepper stops logins at the till but never the delivery of its sales.
+    pub fn open_without_pins(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Journal> {
+        let path = path.as_ref();
+        Self::open_inner(path, opts, None, Pins::Unused).map_err(|e| explain_open_error(path, e))
     }
 
     /// Like [`Journal::open`]; a new journal's genesis record is dated `now`
@@ -205,13 +220,15 @@ impl Journal {
         now: DateTime<FixedOffset>,
     ) -> Result<Journal> {
         let path = path.as_ref();
-        Self::open_inner(path, opts, Some(now)).map_err(|e| explain_open_error(path, e))
+        Self::open_inner(path, opts, Some(now), Pins::Checked)
+            .map_err(|e| explain_open_error(path, e))
     }
 
     fn open_inner(
         path: &Path,
         opts: OpenOptions,
         now: Option<DateTime<FixedOffset>>,
+        pins: Pins,
     ) -> Result<Journal> {
         let path = path.to_path_buf();
         let db = |e| classify(&path, e);
@@ -285,15 +302,21 @@ impl Journal {
                 file: file_pk,
             });
         }
-        // A pepper may be created only while no PIN hash depends on it.
-        let peppered: bool = conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE instr(record, ?1) > 0)",
-                [format!("\"{}", till_core::auth::PEPPERED_TAG)],
-                |r| r.get(0),
-            )
-            .map_err(db)?;
-        let pepper = keys::load_or_create_pepper(&opts.key_path, !peppered)?;
+        let pepper = match pins {
+            Pins::Unused => None,
+            Pins::Checked => {
+                // A pepper may be created only while no PIN hash depends on it.
+                let peppered: bool = conn
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM users WHERE instr(record, ?1) > 0)",
+                        [format!("\"{}", till_core::auth::PEPPERED_TAG)],
+                        |r| r.get(0),
+                    )
+                    .map_err(db)?;
+                let bytes = keys::load_or_create_pepper(&opts.key_path, !peppered)?;
+                Some(till_core::auth::Pepper::from_bytes(bytes))
+            }
+        };
         Ok(Journal {
             conn,
             path,
@@ -301,7 +324,7 @@ impl Journal {
             shop_id,
             public_key,
             key: Some(key),
-            pepper: Some(till_core::auth::Pepper::from_bytes(pepper)),
+            pepper,
             cursor_writable: true,
         })
     }

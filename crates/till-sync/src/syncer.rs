@@ -143,7 +143,7 @@ impl Syncer {
             software_version: env!("CARGO_PKG_VERSION").to_string(),
         };
         drop(ro);
-        let journal = Journal::open(&cfg.journal, opts)?;
+        let journal = Journal::open_without_pins(&cfg.journal, opts)?;
         let token = cfg.token()?;
         let ho = HeadOffice::new(&cfg.head_office, &token, cfg.request_timeout())
             .map_err(|e| SyncError::Client(e.to_string()))?;

@@ -206,6 +206,11 @@ pub fn journal(dir: &Path, terminal: &str, shop: &str, sales: u64, seed: u64) ->
     let db = dir.join(format!("{terminal}.db"));
     std::fs::copy(&t, &db).expect("copy journal");
     std::fs::copy(key_of(&t), key_of(&db)).expect("copy key");
+    // The PIN pepper goes with the key: the till refuses to open without it.
+    let pepper = |db: &Path| till_journal::keys::pepper_path(&key_of(db));
+    if pepper(&t).exists() {
+        std::fs::copy(pepper(&t), pepper(&db)).expect("copy pepper");
+    }
     db
 }
 
