@@ -701,7 +701,10 @@ mod tests {
         assert_eq!(serde_json::from_str::<CardOutcome>(&json).unwrap(), card);
         card.terminal_reference = Some("TX00012345".into());
         let json = serde_json::to_string(&card).unwrap();
-        assert!(json.contains("\"terminal_reference\":\"TX00012345\""), "{json}");
+        assert!(
+            json.contains("\"terminal_reference\":\"TX00012345\""),
+            "{json}"
+        );
         assert_eq!(serde_json::from_str::<CardOutcome>(&json).unwrap(), card);
     }
 }
