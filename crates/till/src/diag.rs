@@ -7,13 +7,19 @@
 
 use clap::{Args, Subcommand};
 
+// One module per device, each with its commands; `all` checks them together.
+mod all;
 mod common;
-mod devices;
+mod drawer;
 mod ports;
+mod printer;
 mod render;
+mod scanner;
 mod simulate;
 mod simulate_all;
 mod terminal;
+#[cfg(test)]
+mod tests;
 
 pub use common::Target;
 
@@ -142,23 +148,23 @@ fn watch_seconds(s: &str) -> Result<f64, String> {
 pub fn run(cmd: DiagCmd) -> anyhow::Result<i32> {
     match cmd {
         DiagCmd::Ports { json } => ports::run(json),
-        DiagCmd::Printer(PrinterCmd::Status(t)) => devices::printer_status(&t),
-        DiagCmd::Printer(PrinterCmd::Test(t)) => devices::printer_test(&t),
+        DiagCmd::Printer(PrinterCmd::Status(t)) => printer::printer_status(&t),
+        DiagCmd::Printer(PrinterCmd::Test(t)) => printer::printer_test(&t),
         DiagCmd::Printer(PrinterCmd::Render(a)) => render::printer_render(&a),
         DiagCmd::Drawer(DrawerCmd::Open { pin, target }) => {
-            devices::drawer_open(&target, pin.as_deref())
+            drawer::drawer_open(&target, pin.as_deref())
         }
         DiagCmd::Drawer(DrawerCmd::Status { watch, target }) => {
-            devices::drawer_status(&target, watch)
+            drawer::drawer_status(&target, watch)
         }
         DiagCmd::Scanner(ScannerCmd::Listen {
             count,
             timeout,
             wedge,
             target,
-        }) => devices::scanner_listen(&target, count, timeout, wedge.as_deref()),
+        }) => scanner::scanner_listen(&target, count, timeout, wedge.as_deref()),
         DiagCmd::Simulate(a) => simulate::run(&a),
         DiagCmd::Terminal(cmd) => terminal::run(cmd),
-        DiagCmd::All { config, json } => devices::all(config.as_deref(), json),
+        DiagCmd::All { config, json } => all::all(config.as_deref(), json),
     }
 }

@@ -1,6 +1,7 @@
 //! Shared options and the "what to try next" advice.
 
 use clap::Args;
+use serde_json::json;
 use till_devices::config::DevicesConfig;
 use till_devices::transport::Link;
 use till_devices::DeviceError;
@@ -205,4 +206,18 @@ pub fn advice(e: &DeviceError, target: &str) -> String {
 /// Print a JSON value on one line.
 pub fn print_json(v: &serde_json::Value) {
     println!("{v}");
+}
+
+/// A failure as printed: what happened and what to try next.
+pub fn fail(json: bool, device: &str, target: &str, e: &DeviceError) -> i32 {
+    let next = advice(e, target);
+    if json {
+        print_json(
+            &json!({ "device": device, "target": target, "ok": false, "error": e.to_string(), "next": next }),
+        );
+    } else {
+        println!("{device} {target}: FAIL: {e}");
+        println!("next: {next}");
+    }
+    1
 }
