@@ -1,18 +1,18 @@
 //! The verifier: walks the chain and names the first bad record.
 //!
 //! Checks, in this order of precedence, each a function named below:
-//! 1. links ([`check_genesis`], `verify_chain::check_link`), row by row in
+//! 1. links (`check_genesis`, `verify_chain::check_link`), row by row in
 //!    seq order (the first failing seq wins): seq 1 is `terminal_initialised`
 //!    (its public key verifies everything else, and must equal the expected
 //!    key if one is given); every row has the genesis terminal_id; seqs are
 //!    gap-free (a gap names the record after it); each row's `prev_hash` is
 //!    the previous row's `hash`;
-//! 2. rows (`verify_chain::check_row`, and [`recompute`] with projections):
+//! 2. rows (`verify_chain::check_row`, and `recompute` with projections):
 //!    each row's `hash` is SHA-256(prev_hash || canonical encoding); each
 //!    payload decodes as its kind;
 //! 3. signatures (`verify_chain::check_signature`): each closing carries a
 //!    valid Ed25519 signature of its hash, and no other record carries one;
-//! 4. the signed tail marker ([`check_tail`]): a valid signature, and the
+//! 4. the signed tail marker (`check_tail`): a valid signature, and the
 //!    same seq and hash as the last row (deleting the newest rows, or
 //!    appending rows without the key, is detected here); the `tail` table
 //!    holds that one row only;
@@ -28,8 +28,8 @@
 //!    `basket` slot is the sale in progress, not journaled, and not checked;
 //! 6. each projection equals a fresh recomputation from the events: the
 //!    stock ledger row by row, the first differing row named
-//!    ([`Walk::check_ledger`]); stock levels, day totals, perpetual totals,
-//!    sale links and closings ([`check_sums`]); then `users`
+//!    (`Walk::check_ledger`); stock levels, day totals, perpetual totals,
+//!    sale links and closings (`check_sums`); then `users`
 //!    (`verify_state::check_users`): each user's record is the last one
 //!    journaled for them (`config_changed`, key `user:ID`), field by field,
 //!    its PIN hash matching the journaled fingerprint (full SHA-256 since
@@ -56,11 +56,19 @@
 //! those tables again.
 //!
 //! Cost, CPU seconds on the 204,987-event bench journal (614 MB, 1.26
-//! million ledger rows; 2 cores, `till-bench --only verify`): the chain-only
-//! walk FIGURE_CHAIN; with projections FIGURE_FULL, of which the file check is
-//! FIGURE_FILE (`quick_check` about 0.3 s, the by-item index scan about 0.2 s,
-//! the events index scan 0.02 s). `integrity_check` itself would cost about
-//! 2.5 s, 2 of them looking up each ledger row in the by-item index.
+//! million ledger rows; `till-bench --only verify` on 2 cores shared with
+//! other builds, 4 runs interleaved with the build before this split): the
+//! chain-only walk 0.51-0.61 s; with projections 2.09-2.42 s, 4.0 times the
+//! chain-only walk (2.25-2.48 s and 4.25 times before). Of that, the file
+//! check is about 0.65 s by profile: SQLite's own time is 0.25 s for
+//! `quick_check`, 0.11 s for the by-item index scan, 0.02 s for the events
+//! index scan, the rest is reading and hashing the entries. What it no
+//! longer runs: `integrity_check(events)`, 0.20 s (0.95 s on the
+//! 1,000,000-event journal of tests/perf.rs), and a second scan of the
+//! ledger table, 0.19 s. A full `integrity_check` would cost 2 s more,
+//! looking up each ledger row in the by-item index. On 2 cores the file
+//! check's thread costs about its CPU in wall time; where cores are free,
+//! little.
 
 use crate::error::{classify, JournalError, Result};
 use crate::ledger_check::{self, SnapshotId, TableDigests};

@@ -14,9 +14,9 @@
 //!   scanned here, and the table side is taken from a scan that already
 //!   reads it (the events by the walk, the stock ledger by the ledger
 //!   thread), provided it read the same snapshot ([`compare`]);
-//! - any other table with an index gets `PRAGMA integrity_check(T)` (today
-//!   `users`, a few rows), so an index added later is checked without a
-//!   change here.
+//! - a table with any other index gets `PRAGMA integrity_check(T)` (today
+//!   `users`, a few rows), so an index added later, by a new schema or by
+//!   hand, is checked without a change here.
 //!
 //! Together these fail whenever `integrity_check` does on the files the till
 //! writes (tests/tamper_more.rs flips bits to check it).
@@ -207,10 +207,10 @@ pub(crate) fn check(path: &Path, key: u64) -> Result<FileCheck> {
     let others: Vec<String> = conn
         .prepare(
             "SELECT DISTINCT tbl_name FROM sqlite_schema WHERE type = 'index' \
-             AND tbl_name NOT IN (?1, ?2)",
+             AND name NOT IN (?1, ?2)",
         )
         .and_then(|mut st| {
-            st.query_map([EVENTS_INDEX.table, LEDGER_INDEX.table], |r| r.get(0))?
+            st.query_map([EVENTS_INDEX.name, LEDGER_INDEX.name], |r| r.get(0))?
                 .collect()
         })
         .map_err(db)?;
