@@ -22,6 +22,7 @@
 
 use crate::error::{classify, Result};
 use crate::verify::{Problem, ProblemKind};
+use crate::verify_file::EntryDigest;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use rust_decimal::Decimal;
@@ -135,15 +136,24 @@ pub(crate) struct TableDigests {
     /// A row that cannot be encoded (a seq that is not a positive integer, a
     /// delta that is not a decimal...): stage 2 starts at this chunk at the latest.
     pub anomaly: Option<u64>,
+    /// Every row's (item_id, seq, idx), for the file check's comparison with
+    /// the by-item index (see `verify_file`); None unless every row was read.
+    pub entries: Option<EntryDigest>,
 }
 
 fn delta_of(text: &[u8]) -> Option<Decimal> {
     crate::fastpay::decimal(text).or_else(|| std::str::from_utf8(text).ok()?.parse().ok())
 }
 
-/// Hashes the ledger table chunk by chunk, on its own read-only connection.
+/// Hashes the ledger table chunk by chunk, on its own read-only connection,
+/// and its rows as by-item index entries (under `entry_key`).
 /// Stops early when `stop` is set (the walk no longer needs it).
-pub(crate) fn digest_table(path: &Path, key: u64, stop: &AtomicBool) -> Result<TableDigests> {
+pub(crate) fn digest_table(
+    path: &Path,
+    key: u64,
+    entry_key: u64,
+    stop: &AtomicBool,
+) -> Result<TableDigests> {
     let db = |e| classify(path, e);
     let conn = Connection::open_with_flags(
         path,
@@ -158,7 +168,9 @@ pub(crate) fn digest_table(path: &Path, key: u64, stop: &AtomicBool) -> Result<T
         snapshot,
         chunks: BTreeMap::new(),
         anomaly: None,
+        entries: None,
     };
+    let mut entries = EntryDigest::default();
     let mut st = conn
         .prepare("SELECT seq, idx, item_id, delta, reason FROM stock_ledger ORDER BY seq, idx")
         .map_err(db)?;
@@ -168,6 +180,9 @@ pub(crate) fn digest_table(path: &Path, key: u64, stop: &AtomicBool) -> Result<T
     let mut n = 0u64;
     while let Some(r) = rows.next().map_err(db)? {
         n += 1;
+        if let (Ok(seq), Ok(idx), Ok(item)) = (r.get_ref(0), r.get_ref(1), r.get_ref(2)) {
+            entries.add(entry_key, &[item, seq, idx]);
+        }
         if n & 4095 == 0 && stop.load(Ordering::Relaxed) {
             // Unfinished: should it ever be used, the comparison starts over.
             out.anomaly = Some(0);
@@ -205,6 +220,9 @@ pub(crate) fn digest_table(path: &Path, key: u64, stop: &AtomicBool) -> Result<T
     }
     if let (Some(c), None) = (chunk, out.anomaly) {
         out.chunks.insert(c, digest(key, &buf));
+    }
+    if out.anomaly.is_none() {
+        out.entries = Some(entries);
     }
     drop(rows);
     drop(st);

@@ -87,6 +87,8 @@ pub mod schema;
 mod state;
 mod stock;
 pub mod verify;
+mod verify_chain;
+mod verify_file;
 mod verify_state;
 mod verify_sums;
 

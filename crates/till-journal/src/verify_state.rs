@@ -1,12 +1,11 @@
-//! The verifier's checks of everything in the file besides the chain and the
-//! sums: the SQLite file itself, `meta`, `sync_cursor`, `tail` and the
-//! `users` projection. See the [`verify`](mod@crate::verify) module doc for what
+//! The verifier's checks of the state beside the chain and the sums: `meta`,
+//! `sync_cursor`, `tail` (step 5) and the `users` projection (step 6). See the [`verify`](mod@crate::verify) module doc for what
 //! each covers and what it cannot.
 
 use crate::error::{classify, Result};
 use crate::verify::{Problem, ProblemKind};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,131 +21,6 @@ fn problem(kind: ProblemKind, projection: Option<&str>, message: String) -> Prob
         projection: projection.map(str::to_string),
         message,
     }
-}
-
-/// SQLite's own checks, on a read-only connection of their own (so that they
-/// run beside the walk), in one snapshot:
-/// - `PRAGMA quick_check` over the whole file: every B-tree's pages, cells,
-///   free list and page accounting, record formats, NOT NULL and CHECK;
-/// - `PRAGMA integrity_check(T)` for every table but `stock_ledger`: the same,
-///   plus every index entry against its row (the events' primary key index
-///   included: a damaged entry there hides a record from a walk in seq order);
-/// - for `stock_ledger`, whose by-item index has five entries per sale and
-///   costs `integrity_check` a B-tree look-up each (it alone was 4 times the
-///   rest), the index is scanned and compared with the table through a keyed,
-///   order-free digest of (item_id, seq, idx) and the row count.
-///
-/// Together these fail whenever `PRAGMA integrity_check` does on the files the
-/// till writes (tests/tamper_more.rs flips bits to check it).
-pub(crate) fn integrity(path: &Path) -> Result<Option<Problem>> {
-    let db = |e| classify(path, e);
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(db)?;
-    conn.pragma_update(None, "mmap_size", 1i64 << 31)
-        .map_err(db)?;
-    conn.execute_batch("BEGIN").map_err(db)?;
-    let damaged = |lines: Vec<String>| {
-        Some(problem(
-            ProblemKind::DamagedFile,
-            None,
-            format!(
-                "SQLite's integrity check fails, the file is damaged (restore it from a copy; \
-                 head office holds every event it acknowledged): {}",
-                lines.join("; ")
-            ),
-        ))
-    };
-    let pragma = |sql: &str| -> Vec<String> {
-        match conn.prepare(sql).and_then(|mut st| {
-            st.query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        }) {
-            Ok(l) => l,
-            // SQLite may give up with SQLITE_CORRUPT instead of listing the damage.
-            Err(e) => vec![e.to_string()],
-        }
-    };
-    let ok = |l: &[String]| l.len() == 1 && l[0] == "ok";
-    let lines = pragma("PRAGMA quick_check(20)");
-    if !ok(&lines) {
-        return Ok(damaged(lines));
-    }
-    let tables: Vec<String> = conn
-        .prepare(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' \
-             AND name NOT LIKE 'sqlite_%' AND name <> 'stock_ledger'",
-        )
-        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
-        .map_err(db)?;
-    for t in tables {
-        let lines = pragma(&format!(
-            "PRAGMA integrity_check(\"{}\")",
-            t.replace('"', "\"\"")
-        ));
-        if !ok(&lines) {
-            return Ok(damaged(lines));
-        }
-    }
-    let key = {
-        use std::hash::BuildHasher;
-        std::collections::hash_map::RandomState::new().hash_one(0u8) | 1
-    };
-    let by_item = |sql: &str| -> rusqlite::Result<(u64, u64)> {
-        let mut st = conn.prepare(sql)?;
-        let mut rows = st.query([])?;
-        let (mut n, mut sum) = (0u64, 0u64);
-        while let Some(r) = rows.next()? {
-            let mut h = key;
-            let mut mix = |v: u64| h = (h ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
-            // Any type: an attacker's row of the wrong type is still counted.
-            for i in 0..3 {
-                match r.get_ref(i)? {
-                    ValueRef::Integer(v) => mix(v as u64),
-                    ValueRef::Real(f) => mix(f.to_bits() ^ 0x5EA1),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => {
-                        mix(0x7E57 ^ t.len() as u64);
-                        t.iter().for_each(|b| mix(u64::from(*b)));
-                    }
-                    ValueRef::Null => mix(0x0000_DEAD),
-                }
-            }
-            n += 1;
-            sum = sum.wrapping_add(h);
-        }
-        Ok((n, sum))
-    };
-    let has_index: bool = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'stock_ledger_item'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .map_err(db)?
-        == 1;
-    if has_index {
-        // `reason` is not in the index: without it SQLite reads the covering
-        // index for both sides (NOT INDEXED does not stop it).
-        let table = by_item("SELECT item_id, seq, idx, reason FROM stock_ledger ORDER BY seq, idx");
-        let index =
-            by_item("SELECT item_id, seq, idx FROM stock_ledger INDEXED BY stock_ledger_item");
-        match (table, index) {
-            (Ok(t), Ok(i)) if t == i => {}
-            (Ok(t), Ok(i)) => {
-                return Ok(damaged(vec![format!(
-                    "index stock_ledger_item does not match its table ({} entries for {} rows, or different ones)",
-                    i.0, t.0
-                )]))
-            }
-            (Err(e), _) | (_, Err(e)) => return Ok(damaged(vec![e.to_string()])),
-        }
-    } else {
-        return Ok(damaged(vec!["index stock_ledger_item is missing".into()]));
-    }
-    let _ = conn.execute_batch("COMMIT");
-    Ok(None)
 }
 
 /// `meta` holds exactly the genesis record's terminal, shop and public key;
