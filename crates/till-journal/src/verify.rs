@@ -40,7 +40,7 @@
 //! (each row stores its own prev_hash, so rows are checked independently),
 //! while the reading thread checks the links and seq continuity in order.
 //! With projections, the workers also recompute them: sales and stock
-//! movements through [`crate::fastpay`] (serde for anything it declines),
+//! movements through `till_core::view` (its scanner, serde for what it declines),
 //! into sums each worker keeps for the whole walk (see `verify_sums`), and the
 //! stock ledger is compared by chunk digests with a second connection reading
 //! the table meanwhile (see `ledger_check`). On the 1,000,000-event bench
@@ -60,7 +60,7 @@ use crate::error::{classify, JournalError, Result};
 use crate::projections::{self, ProjectionSnapshot};
 use crate::schema;
 use crate::verify_sums::Sums;
-use crate::{fastpay, ledger_check, verify_state};
+use crate::{ledger_check, verify_state};
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
@@ -287,7 +287,7 @@ fn check_batch(
     key: Option<&VerifyingKey>,
     want_fx: bool,
     sums: &mut Sums,
-    scan: &mut (fastpay::SaleScan, fastpay::MovementScan),
+    scan: &mut projections::ViewBufs,
 ) -> BatchResult {
     let mut out = BatchResult {
         index,
@@ -349,17 +349,9 @@ fn check_batch(
             sums.seq = seq;
             out.misaligned |= (seq.wrapping_sub(1) / ledger_check::CHUNK) as usize != index;
             let payload = r.payload(buf);
-            let scanned = match &*r.kind {
-                "sale_completed" | "sale_cancelled" | "refund" => {
-                    fastpay::scan_sale(payload, &mut scan.0)
-                        .map(|_| projections::scanned_sale_effects(&scan.0, payload, sums))
-                }
-                "stock_movement" => fastpay::scan_movement(payload, &mut scan.1)
-                    .map(|_| projections::scanned_movement_effects(&scan.1, payload, sums)),
-                _ => None,
-            };
-            let decoded = if let Some(done) = scanned {
-                done.ok_or_else(|| "the payload scanner lost a field".to_string())
+            let viewed = projections::view_effects(&r.kind, payload, scan, sums);
+            let decoded = if let Some(done) = viewed {
+                done.map_err(|e| e.to_string())
             } else {
                 if r.kind == "config_changed" {
                     sums.user_changes

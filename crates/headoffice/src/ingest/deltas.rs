@@ -3,12 +3,12 @@
 //! first event that makes the batch refused.
 
 use super::vet::{self, Refusal, RefusalCode};
-use super::fast;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
-use till_core::money::round_to;
-use till_core::records::{CashDirection, DecodeError, Event, TenderKind};
+use till_core::records::{DecodeError, Event};
+use till_core::totals::DayKey;
+use till_core::view::{SaleBuf, SaleView};
 use till_journal::StoredEvent;
 
 /// A closing received from a till.
@@ -28,10 +28,8 @@ pub struct ClosingRow {
 /// (whose store is known to the caller).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Deltas {
-    /// (business day, key) -> amount to add. Keys as the till's `day_totals`:
-    /// `records`, `sales`, `refunds`, `net`, `tender:<kind>` (cash net of
-    /// change), `vat_base:<rate>`, `vat_tax:<rate>`, `vat_total:<rate>` (rate in
-    /// percent, 2 decimals), `cash_in`, `cash_out`. Training sales excluded.
+    /// (business day, key) -> amount to add: the till's `day_totals`, by the
+    /// same rule and keys ([`till_core::totals`]). Training sales excluded.
     pub totals: BTreeMap<(String, String), Decimal>,
     /// item -> sum of this batch's movements.
     pub levels: BTreeMap<String, Decimal>,
@@ -46,66 +44,17 @@ pub struct Deltas {
     pub refused: Option<Refusal>,
 }
 
-/// A `sales_totals` key, typed while a batch is summed (no string per event).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Key {
-    Records,
-    Sales,
-    Refunds,
-    Net,
-    Tender(TenderKind),
-    VatBase(Decimal),
-    VatTax(Decimal),
-    VatTotal(Decimal),
-    CashIn,
-    CashOut,
-}
-
-impl Key {
-    fn as_key(&self) -> String {
-        match self {
-            Key::Records => "records".into(),
-            Key::Sales => "sales".into(),
-            Key::Refunds => "refunds".into(),
-            Key::Net => "net".into(),
-            Key::Tender(t) => format!("tender:{}", t.as_str()),
-            Key::VatBase(r) => format!("vat_base:{r}"),
-            Key::VatTax(r) => format!("vat_tax:{r}"),
-            Key::VatTotal(r) => format!("vat_total:{r}"),
-            Key::CashIn => "cash_in".into(),
-            Key::CashOut => "cash_out".into(),
-        }
-    }
-}
-
-/// The sale fields projections use, whichever way they were decoded.
-pub(crate) struct SaleView<'a, L, T, V>
-where
-    L: Iterator<Item = (&'a str, Decimal, bool)>,
-    T: Iterator<Item = (TenderKind, Decimal)>,
-    V: Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
-{
-    pub seq: u64,
-    pub day: NaiveDate,
-    pub training: bool,
-    pub total: Decimal,
-    pub change: Decimal,
-    /// (item_id, quantity, stock_tracked)
-    pub lines: L,
-    pub tenders: T,
-    /// (rate, base, tax, total)
-    pub vat: V,
-}
-
 /// Sums a batch with typed keys; [`Builder::finish`] turns them into [`Deltas`].
 #[derive(Default)]
 pub(crate) struct Builder {
-    totals: BTreeMap<(NaiveDate, Key), Decimal>,
+    totals: BTreeMap<(NaiveDate, DayKey), Decimal>,
     d: Deltas,
+    /// Kept across the batch's sales so that reading them does not allocate.
+    buf: SaleBuf,
 }
 
 impl Builder {
-    fn add(&mut self, day: NaiveDate, key: Key, v: Decimal) {
+    fn add(&mut self, day: NaiveDate, key: DayKey, v: Decimal) {
         *self.totals.entry((day, key)).or_default() += v;
     }
 
@@ -141,101 +90,72 @@ impl Builder {
         }
     }
 
-    /// A sale, cancellation or refund (same rules as `Event::stock_deltas`
-    /// and the till's `day_totals`).
-    pub(crate) fn sale<'a, L, T, V>(&mut self, s: SaleView<'a, L, T, V>)
-    where
-        L: Iterator<Item = (&'a str, Decimal, bool)>,
-        T: Iterator<Item = (TenderKind, Decimal)>,
-        V: Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
-    {
+    /// A sale, cancellation or refund: its amounts vetted, then summed by
+    /// the till's own rule ([`till_core::totals`]).
+    fn sale(&mut self, seq: u64, s: &SaleView<'_>) {
         // An amount out of range refuses the whole batch, training or not;
         // nothing of it is summed.
-        let seq = s.seq;
         if !self.check_amount(seq, "total", s.total) || !self.check_amount(seq, "change", s.change)
         {
             return;
         }
-        let lines: Vec<_> = s.lines.collect();
-        let tenders: Vec<_> = s.tenders.collect();
-        let vat: Vec<_> = s.vat.collect();
-        for (_, qty, _) in &lines {
-            if !self.check_quantity(seq, "line quantity", *qty) {
+        for l in s.lines() {
+            if !self.check_quantity(seq, "line quantity", l.quantity) {
                 return;
             }
         }
-        for (_, amount) in &tenders {
-            if !self.check_amount(seq, "tender amount", *amount) {
+        for (_, amount) in s.tenders() {
+            if !self.check_amount(seq, "tender amount", amount) {
                 return;
             }
         }
-        for (rate, base, tax, total) in &vat {
-            if !(Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(rate)
-                || rate.scale() > vet::MAX_SCALE
+        for v in s.vat() {
+            if !(Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&v.rate)
+                || v.rate.scale() > vet::MAX_SCALE
             {
                 self.refuse(Refusal {
                     seq,
                     code: RefusalCode::AmountOutOfRange,
-                    detail: format!("seq {seq}: VAT rate {rate} % is outside 0..100 %"),
+                    detail: format!("seq {seq}: VAT rate {} % is outside 0..100 %", v.rate),
                 });
                 return;
             }
-            for (what, v) in [("VAT base", base), ("VAT tax", tax), ("VAT total", total)] {
-                if !self.check_amount(seq, what, *v) {
+            for (what, x) in [("VAT base", v.base), ("VAT tax", v.tax), ("VAT total", v.total)] {
+                if !self.check_amount(seq, what, x) {
                     return;
                 }
             }
         }
-        for (item, qty, tracked) in lines {
-            if tracked && !s.training {
-                self.stock(item, -qty);
-            }
+        for (item, delta) in s.stock_deltas() {
+            self.stock(item, delta);
         }
-        if s.training {
-            return;
+        let day = s.business_day;
+        s.day_amounts(|k, v| self.add(day, k, v));
+    }
+
+    /// Folds one stored event in: sales through their view (the payload
+    /// scanner, serde for what it declines), other kinds decoded in full.
+    pub(crate) fn stored(&mut self, e: &StoredEvent) {
+        if !matches!(
+            e.kind.as_str(),
+            "sale_completed" | "sale_cancelled" | "refund"
+        ) {
+            return self.full(e);
         }
-        let day = s.day;
-        self.add(day, Key::Records, Decimal::ONE);
-        let k = if s.total >= Decimal::ZERO {
-            Key::Sales
-        } else {
-            Key::Refunds
-        };
-        self.add(day, k, s.total);
-        self.add(day, Key::Net, s.total);
-        for (kind, amount) in tenders {
-            self.add(day, Key::Tender(kind), amount);
+        let mut buf = std::mem::take(&mut self.buf);
+        match SaleView::decode(&e.payload, &mut buf) {
+            Ok(v) => self.sale(e.seq, &v),
+            Err(err) => self.refuse(undecodable(e, &e.kind, err)),
         }
-        if !s.change.is_zero() {
-            self.add(day, Key::Tender(TenderKind::Cash), -s.change);
-        }
-        for (rate, base, tax, total) in vat {
-            let r = round_to(rate, 2);
-            self.add(day, Key::VatBase(r), base);
-            self.add(day, Key::VatTax(r), tax);
-            self.add(day, Key::VatTotal(r), total);
-        }
+        self.buf = buf;
     }
 
     /// Folds one fully decoded event in (the reference path).
     pub(crate) fn event(&mut self, seq: u64, event: Event) {
         if let Some(s) = event.sale() {
-            self.sale(SaleView {
-                seq,
-                day: s.business_day,
-                training: s.training,
-                total: s.total,
-                change: s.change,
-                lines: s
-                    .lines
-                    .iter()
-                    .map(|l| (l.item_id.as_str(), l.quantity, l.stock_tracked)),
-                tenders: s.tenders.iter().map(|t| (t.kind, t.amount)),
-                vat: s
-                    .vat
-                    .iter()
-                    .map(|v| (v.rate.as_percent(), v.base, v.tax, v.total)),
-            });
+            let mut buf = std::mem::take(&mut self.buf);
+            self.sale(seq, &SaleView::of_record(s, &mut buf));
+            self.buf = buf;
             return;
         }
         if let Event::StockMovement(m) = &event {
@@ -257,11 +177,7 @@ impl Builder {
                 if !self.check_amount(seq, "cash movement", c.amount) {
                     return;
                 }
-                let k = match c.direction {
-                    CashDirection::In => Key::CashIn,
-                    CashDirection::Out => Key::CashOut,
-                };
-                self.add(c.business_day, k, c.amount);
+                self.add(c.business_day, DayKey::cash(c.direction), c.amount);
             }
             Event::Closing(c) => self.d.closings.push(ClosingRow {
                 seq,
@@ -323,16 +239,28 @@ impl Builder {
     }
 }
 
+/// A known sale kind whose payload does not decode: refused, as
+/// [`Builder::full`] refuses any known kind that does not decode.
+fn undecodable(e: &StoredEvent, kind: &str, source: serde_json::Error) -> Refusal {
+    let err = DecodeError::Payload {
+        kind: kind.to_string(),
+        source,
+    };
+    Refusal {
+        seq: e.seq,
+        code: RefusalCode::Undecodable,
+        detail: format!("seq {}: {err}", e.seq),
+    }
+}
+
 impl Deltas {
-    /// The deltas of a run of events. Sales are read by the fast path
-    /// ([`fast`]: only the fields projections use, borrowed), everything else
-    /// (and any sale the fast path cannot read) fully.
+    /// The deltas of a run of events. Sales are read through their view
+    /// ([`till_core::view::SaleView`]: only the fields totals and stock use,
+    /// borrowed, by the payload scanner when it can), everything else fully.
     pub fn of(events: &[StoredEvent]) -> Deltas {
         let mut b = Builder::default();
         for e in events {
-            if !fast::sale(&mut b, e) {
-                b.full(e);
-            }
+            b.stored(e);
         }
         b.finish()
     }

@@ -4,7 +4,6 @@
 //! disagree on the rules.
 
 mod deltas;
-pub mod fast;
 mod low_stock;
 mod shared;
 mod tail;
@@ -16,7 +15,7 @@ pub use tail::{check_tail, TailAlert, TailSeen};
 pub use vet::{vet, Refusal, RefusalCode, MAX_AMOUNT, MAX_QUANTITY, MAX_SCALE};
 
 pub use deltas::{ClosingRow, Deltas};
-pub(crate) use deltas::{Builder, SaleView};
+pub(crate) use deltas::Builder;
 
 use till_core::records::Event;
 use till_journal::StoredEvent;
