@@ -59,7 +59,10 @@ pub(crate) fn effects(event: &Event) -> Effects {
             sale_effects(&SaleView::of_record(s, &mut SaleBuf::default()), &mut fx);
         }
         Event::StockMovement(m) => {
-            movement_effects(&MovementView::of_record(m, &mut MovementBuf::default()), &mut fx);
+            movement_effects(
+                &MovementView::of_record(m, &mut MovementBuf::default()),
+                &mut fx,
+            );
         }
         Event::CashMovement(c) => {
             fx.day = Some((c.business_day, vec![(DayKey::cash(c.direction), c.amount)]));

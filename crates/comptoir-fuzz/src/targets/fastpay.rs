@@ -11,7 +11,8 @@ use crate::Target;
 
 pub const FASTPAY: Target = Target {
     name: "fastpay",
-    about: "till-core view scanner vs serde (differential: when it accepts, serde accepts and agrees)",
+    about:
+        "till-core view scanner vs serde (differential: when it accepts, serde accepts and agrees)",
     max_len: 32 * 1024,
     seeds: payload_seeds,
     dict: PAYLOAD_DICT,

@@ -15,7 +15,6 @@ mod ingest;
 mod payment;
 mod proto;
 
-
 /// Every target, in the order `--target all` runs them.
 pub static ALL: &[Target] = &[
     proto::SYNC_BATCH,

@@ -120,7 +120,11 @@ impl Builder {
                 });
                 return;
             }
-            for (what, x) in [("VAT base", v.base), ("VAT tax", v.tax), ("VAT total", v.total)] {
+            for (what, x) in [
+                ("VAT base", v.base),
+                ("VAT tax", v.tax),
+                ("VAT total", v.total),
+            ] {
                 if !self.check_amount(seq, what, x) {
                     return;
                 }

@@ -14,8 +14,8 @@ pub use shared::{Shared, SharedError};
 pub use tail::{check_tail, TailAlert, TailSeen};
 pub use vet::{vet, Refusal, RefusalCode, MAX_AMOUNT, MAX_QUANTITY, MAX_SCALE};
 
-pub use deltas::{ClosingRow, Deltas};
 pub(crate) use deltas::Builder;
+pub use deltas::{ClosingRow, Deltas};
 
 use till_core::records::Event;
 use till_journal::StoredEvent;
@@ -189,7 +189,6 @@ pub fn check_signatures(
     }
     None
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -160,7 +160,8 @@ impl<'a> SaleView<'a> {
                 .iter()
                 .map(|v| [v.rate.as_percent(), v.base, v.tax, v.total]),
         );
-        s.tenders.extend(r.tenders.iter().map(|t| (t.kind, t.amount)));
+        s.tenders
+            .extend(r.tenders.iter().map(|t| (t.kind, t.amount)));
         let head = SaleHead {
             kind: r.kind,
             business_day: r.business_day,

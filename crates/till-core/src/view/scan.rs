@@ -16,11 +16,11 @@
 //! a decimal written as a JSON number or with more than 18 digits...) returns
 //! `None`, and serde decides.
 
+use crate::records::{SaleKind, StockReason, TenderKind, Unit};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::de::value::{BorrowedStrDeserializer, Error as ValueError};
 use serde::Deserialize;
-use crate::records::{SaleKind, StockReason, TenderKind, Unit};
 
 /// Deep enough for any record; deeper payloads go to serde (limit 128).
 const MAX_DEPTH: u32 = 32;
@@ -432,7 +432,6 @@ pub(crate) fn decimal(s: &[u8]) -> Option<Decimal> {
     }
     Some(Decimal::new(if neg { -m } else { m }, scale))
 }
-
 
 impl<'a> P<'a> {
     /// `null`, or what `f` reads (an `Option<T>` field).

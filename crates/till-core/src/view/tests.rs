@@ -166,7 +166,10 @@ fn sale_agrees(p: &[u8]) -> Result<(), String> {
     let mut b1 = SaleBuf::default();
     let mut b2 = SaleBuf::default();
     let mut b3 = SaleBuf::default();
-    let reference = serde.as_ref().ok().map(|r| sale_fields(&SaleView::of_record(r, &mut b1)));
+    let reference = serde
+        .as_ref()
+        .ok()
+        .map(|r| sale_fields(&SaleView::of_record(r, &mut b1)));
     if let Some(v) = SaleView::scan_only(p, &mut b2) {
         match &reference {
             None => return Err(format!("scanner takes what serde refuses: {serde:?}")),
@@ -192,10 +195,15 @@ fn movement_agrees(p: &[u8]) -> Result<(), String> {
         .map(|m| movement_fields(&MovementView::of_record(m, &mut b1)));
     if let Some(v) = MovementView::scan_only(p, &mut b2) {
         if reference.as_deref() != Some(movement_fields(&v).as_str()) {
-            return Err(format!("scanner reads {}, serde {reference:?}", movement_fields(&v)));
+            return Err(format!(
+                "scanner reads {}, serde {reference:?}",
+                movement_fields(&v)
+            ));
         }
     }
-    let decoded = MovementView::decode(p, &mut b3).ok().map(|v| movement_fields(&v));
+    let decoded = MovementView::decode(p, &mut b3)
+        .ok()
+        .map(|v| movement_fields(&v));
     if decoded != reference {
         return Err(format!("decode gives {decoded:?}, serde {reference:?}"));
     }
