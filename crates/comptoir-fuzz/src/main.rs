@@ -163,12 +163,6 @@ fn child(cli: &Cli, name: &str) {
         "REPORT {} {} {} {:.3} {} {}",
         r.target, r.inputs, r.panics, r.seconds, r.slowest_us, rss
     );
-    if name == "ingest" {
-        let n = comptoir_fuzz::targets::INGEST_FAST_ONLY.load(std::sync::atomic::Ordering::Relaxed);
-        println!(
-            "NOTE {n} inputs held a sale the fast path projects and the full decoding refuses"
-        );
-    }
     for c in &r.crashes {
         eprintln!(
             "PANIC x{} {}\n  input ({} bytes): {:?}\n  saved: {}",

@@ -62,7 +62,9 @@ pub mod money;
 pub mod receipt;
 pub mod records;
 pub mod refund;
+pub mod totals;
 pub mod vat;
+pub mod view;
 
 pub use auth::{Action, ApprovalRequired, AuthError, Role, User};
 pub use barcode::{parse_retail, Barcode, BarcodeError, Symbology};

@@ -636,11 +636,7 @@ impl Event {
     pub fn stock_deltas(&self) -> Vec<(ItemId, Decimal, &'static str)> {
         match self {
             Event::SaleCompleted(s) | Event::SaleCancelled(s) | Event::Refund(s) => {
-                let reason = match s.kind {
-                    SaleKind::Sale => "sale",
-                    SaleKind::Cancellation => "cancellation",
-                    SaleKind::Refund => "return",
-                };
+                let reason = crate::totals::stock_reason(s.kind);
                 s.lines
                     .iter()
                     .filter(|l| l.stock_tracked && !s.training)

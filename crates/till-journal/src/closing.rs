@@ -2,7 +2,7 @@
 
 use crate::error::{JournalError, Result};
 use crate::journal::{format_ts, to_u64, Appended, Journal};
-use crate::projections::{self, K_CASH_IN, K_CASH_OUT, K_NET, K_RECORDS, K_REFUNDS, K_SALES};
+use crate::projections;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::OptionalExtension;
 use rust_decimal::prelude::ToPrimitive;
@@ -10,6 +10,10 @@ use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use till_core::money::Money;
 use till_core::records::{Closing, ClosingKind, Event, PeriodTotals};
+use till_core::totals::names::{
+    CASH_IN as K_CASH_IN, CASH_OUT as K_CASH_OUT, NET as K_NET, RECORDS as K_RECORDS,
+    REFUNDS as K_REFUNDS, SALES as K_SALES,
+};
 use till_core::vat::{VatLine, VatRate};
 
 /// Checks `period` has the shape `kind` needs and returns the day range

@@ -1,14 +1,15 @@
 //! How the verifier receives an event's effects: piece by piece through
-//! [`FxSink`], from the payload scanner ([`crate::fastpay`]) or from serde's
-//! [`Effects`], so that the scanner's results can be compared with serde's.
+//! [`FxSink`], from a sale or stock movement view ([`till_core::view`]) or
+//! from [`Effects`], so that nothing is collected per event.
 
 use crate::projections::{
-    effects, effects_from_payload, sale_day_amounts_into, DayKey, Effects, P_GRAND_TOTAL,
-    P_GRAND_TOTAL_ABS, P_SALE_RECORDS,
+    effects, effects_from_payload, DayKey, Effects, P_GRAND_TOTAL, P_GRAND_TOTAL_ABS,
+    P_SALE_RECORDS,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use till_core::records::{ClosingKind, Event};
+use till_core::records::{ClosingKind, DecodeError, Event};
+use till_core::view::{MovementBuf, MovementView, SaleBuf, SaleView};
 
 /// Where the verifier puts an event's effects, piece by piece, so that
 /// nothing is collected per event. `idx` numbers the event's stock rows.
@@ -64,105 +65,91 @@ pub(crate) fn feed(fx: &Effects, sink: &mut impl FxSink) {
     }
 }
 
-/// The effects of a sale scanned by [`crate::fastpay::scan_sale`], the same as
-/// [`effects`] of its decoded event. `None` if the scan is incomplete.
-pub(crate) fn scanned_sale_effects(
-    s: &crate::fastpay::SaleScan,
-    payload: &[u8],
-    sink: &mut impl FxSink,
-) -> Option<()> {
-    use till_core::records::SaleKind;
-    let (kind, day, total, change, training) =
-        (s.kind?, s.business_day?, s.total?, s.change?, s.training?);
+/// The buffers the views borrow, kept across a loop over many events.
+#[derive(Debug, Default)]
+pub(crate) struct ViewBufs {
+    sale: SaleBuf,
+    movement: MovementBuf,
+}
+
+/// The effects of a sale, cancellation or refund, the same whichever way it
+/// was decoded.
+pub(crate) fn sale_effects(s: &SaleView<'_>, sink: &mut impl FxSink) {
     if let Some(orig) = s.reverses {
         sink.link(orig);
     }
-    if !training {
-        let reason = match kind {
-            SaleKind::Sale => "sale",
-            SaleKind::Cancellation => "cancellation",
-            SaleKind::Refund => "return",
-        };
-        let tracked = s.lines.iter().filter(|l| l.stock_tracked);
-        for (idx, l) in tracked.enumerate() {
-            let item = payload
-                .get(l.item.0..l.item.1)
-                .and_then(|b| std::str::from_utf8(b).ok())?;
-            sink.stock(idx, item, -l.quantity, reason);
-        }
-        sale_day_amounts_into(
-            total,
-            change,
-            s.tenders.iter().copied(),
-            s.vat.iter().map(|v| (v[0], v[1], v[2], v[3])),
-            |k, v| sink.day(day, k, v),
-        );
+    let reason = s.stock_reason();
+    for (idx, (item, delta)) in s.stock_deltas().enumerate() {
+        sink.stock(idx, item, delta, reason);
     }
+    let day = s.business_day;
+    s.day_amounts(|k, v| sink.day(day, k, v));
     sink.perpetual(P_SALE_RECORDS, Decimal::ONE);
-    if !training {
-        sink.perpetual(P_GRAND_TOTAL, total);
-        sink.perpetual(P_GRAND_TOTAL_ABS, total.abs());
+    if !s.training {
+        sink.perpetual(P_GRAND_TOTAL, s.total);
+        sink.perpetual(P_GRAND_TOTAL_ABS, s.total.abs());
     }
-    Some(())
 }
 
-/// The effects of a stock movement scanned by
-/// [`crate::fastpay::scan_movement`], the same as [`effects`] of its event.
-pub(crate) fn scanned_movement_effects(
-    m: &crate::fastpay::MovementScan,
+/// The effects of a stock movement.
+pub(crate) fn movement_effects(m: &MovementView<'_>, sink: &mut impl FxSink) {
+    let reason = m.reason.as_str();
+    for (idx, l) in m.lines().enumerate() {
+        sink.stock(idx, l.item_id, l.delta, reason);
+    }
+}
+
+/// The effects of a sale or stock movement payload, through its view, given
+/// to `sink`; `None` for the other kinds (decode them in full).
+pub(crate) fn view_effects(
+    kind: &str,
     payload: &[u8],
+    bufs: &mut ViewBufs,
     sink: &mut impl FxSink,
-) -> Option<()> {
-    let reason = m.reason?.as_str();
-    for (idx, ((s, e), delta)) in m.lines.iter().enumerate() {
-        let item = payload
-            .get(*s..*e)
-            .and_then(|b| std::str::from_utf8(b).ok())?;
-        sink.stock(idx, item, *delta, reason);
-    }
-    Some(())
+) -> Option<Result<(), DecodeError>> {
+    let err = |source| DecodeError::Payload {
+        kind: kind.to_string(),
+        source,
+    };
+    Some(match kind {
+        "sale_completed" | "sale_cancelled" | "refund" => SaleView::decode(payload, &mut bufs.sale)
+            .map(|v| sale_effects(&v, sink))
+            .map_err(err),
+        "stock_movement" => MovementView::decode(payload, &mut bufs.movement)
+            .map(|v| movement_effects(&v, sink))
+            .map_err(err),
+        _ => return None,
+    })
 }
 
-/// Test hook: whether the verifier's sale scanner, when it takes a payload,
-/// gives the same effects as the full decoding (true when it declines).
+/// Test hook: whether the payload scanner, when it takes a payload, gives
+/// the same effects as the full decoding (true when it declines, false when
+/// it takes a payload the full decoding refuses).
 #[doc(hidden)]
 pub fn scanner_agrees(kind: &str, payload: &[u8]) -> bool {
-    if kind == "stock_movement" {
-        let mut scan = crate::fastpay::MovementScan::default();
-        if crate::fastpay::scan_movement(payload, &mut scan).is_none() {
-            return true;
-        }
-        let mut fx = Effects::default();
-        return scanned_movement_effects(&scan, payload, &mut fx).is_some()
-            && matches!(effects_from_payload(kind, payload), Ok(f) if f == fx)
-            && Event::decode(kind, payload).map_or(true, |e| effects(&e) == fx);
-    }
-    if !matches!(kind, "sale_completed" | "sale_cancelled" | "refund") {
-        return true;
-    }
-    let mut scan = crate::fastpay::SaleScan::default();
-    if crate::fastpay::scan_sale(payload, &mut scan).is_none() {
-        return true;
-    }
     let mut fx = Effects::default();
-    if scanned_sale_effects(&scan, payload, &mut fx).is_none() {
-        return false;
+    match kind {
+        "stock_movement" => match MovementView::scan_only(payload, &mut MovementBuf::default()) {
+            Some(v) => movement_effects(&v, &mut fx),
+            None => return true,
+        },
+        "sale_completed" | "sale_cancelled" | "refund" => {
+            match SaleView::scan_only(payload, &mut SaleBuf::default()) {
+                Some(v) => sale_effects(&v, &mut fx),
+                None => return true,
+            }
+        }
+        _ => return true,
     }
-    // What the verifier would otherwise have used for this kind (which, like
-    // the scanner, does not read every field, so may take a payload the full
-    // decoding refuses).
     matches!(effects_from_payload(kind, payload), Ok(f) if f == fx)
-        && Event::decode(kind, payload).map_or(true, |e| effects(&e) == fx)
+        && matches!(Event::decode(kind, payload), Ok(e) if effects(&e) == fx)
 }
 
-/// Test hook: whether the sale scanner takes this payload (the fast path).
+/// Test hook: whether the payload scanner takes this payload (the fast path).
 #[doc(hidden)]
 pub fn scanner_takes(kind: &str, payload: &[u8]) -> bool {
     match kind {
-        "stock_movement" => {
-            crate::fastpay::scan_movement(payload, &mut crate::fastpay::MovementScan::default())
-                .is_some()
-        }
-        _ => crate::fastpay::scan_sale(payload, &mut crate::fastpay::SaleScan::default()).is_some(),
+        "stock_movement" => MovementView::scan_only(payload, &mut MovementBuf::default()).is_some(),
+        _ => SaleView::scan_only(payload, &mut SaleBuf::default()).is_some(),
     }
 }

@@ -142,7 +142,7 @@ pub(crate) struct TableDigests {
 }
 
 fn delta_of(text: &[u8]) -> Option<Decimal> {
-    crate::fastpay::decimal(text).or_else(|| std::str::from_utf8(text).ok()?.parse().ok())
+    till_core::view::plain_decimal(text).or_else(|| std::str::from_utf8(text).ok()?.parse().ok())
 }
 
 /// Hashes the ledger table chunk by chunk, on its own read-only connection,

@@ -75,7 +75,6 @@
 pub mod chain;
 mod closing;
 pub mod error;
-mod fastpay;
 mod fx_sink;
 mod journal;
 pub mod keys;

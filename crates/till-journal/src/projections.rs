@@ -1,18 +1,17 @@
 //! Projections: tables derived from the events, maintained in the same
 //! transaction as each append, rebuildable from scratch, and recomputed by the
 //! verifier. One pure function, `effects`, says what an event changes; the
-//! incremental path and the rebuild go through it, and the verifier's fast
-//! decoding (`effects_from_payload`) is tested to give the same result, so
-//! they cannot drift apart.
+//! incremental path, the rebuild and the verifier go through it or through
+//! `effects_from_payload`, and both read sales and stock movements through
+//! `till_core::view` and sum them by `till_core::totals` (the rule head
+//! office applies too), so they cannot drift apart.
 //!
 //! - `stock_ledger(seq, idx, item_id, delta, reason)`: one row per stock delta
 //!   (`Event::stock_deltas`, training sales excluded).
 //! - `stock_levels(item_id, level)`: sum of the ledger per item.
-//! - `day_totals(day, key, amount)`: per business day (training excluded):
-//!   `records` (count), `sales` (sum of records with total >= 0), `refunds` (sum
-//!   of records with total < 0), `net`, `tender:<kind>` (net per tender; cash
-//!   net of change given), `vat_base:<rate>`, `vat_tax:<rate>`, `vat_total:<rate>`
-//!   (rate in percent with two decimals, e.g. `20.00`), `cash_in`, `cash_out`.
+//! - `day_totals(day, key, amount)`: per business day (training excluded),
+//!   keyed by [`till_core::totals::DayKey`] (`records`, `sales`, `refunds`,
+//!   `net`, `tender:<kind>`, `vat_*:<rate>`, `cash_in`, `cash_out`).
 //! - `perpetual(key, amount)`: `sale_records` (every sale, cancellation and
 //!   refund record, training included: it numbers receipts), `grand_total`
 //!   (net of all non-training records ever), `grand_total_abs` (sum of |total|).
@@ -23,18 +22,15 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::path::Path;
-use till_core::money::round_to;
-use till_core::records::{CashDirection, ClosingKind, Event, ItemId, TenderKind};
+use till_core::records::{ClosingKind, Event, ItemId};
+use till_core::view::{MovementBuf, MovementView, SaleBuf, SaleView};
 
-pub(crate) use crate::fx_sink::{feed, scanned_movement_effects, scanned_sale_effects, FxSink};
+pub(crate) use crate::fx_sink::{
+    feed, movement_effects, sale_effects, view_effects, FxSink, ViewBufs,
+};
 pub use crate::fx_sink::{scanner_agrees, scanner_takes};
+pub(crate) use till_core::totals::DayKey;
 
-pub(crate) const K_RECORDS: &str = "records";
-pub(crate) const K_SALES: &str = "sales";
-pub(crate) const K_REFUNDS: &str = "refunds";
-pub(crate) const K_NET: &str = "net";
-pub(crate) const K_CASH_IN: &str = "cash_in";
-pub(crate) const K_CASH_OUT: &str = "cash_out";
 pub(crate) const P_SALE_RECORDS: &str = "sale_records";
 pub(crate) const P_GRAND_TOTAL: &str = "grand_total";
 pub(crate) const P_GRAND_TOTAL_ABS: &str = "grand_total_abs";
@@ -54,126 +50,22 @@ pub(crate) struct Effects {
     pub link: Option<u64>,
 }
 
-/// A `day_totals.key`, typed so the verifier can sum without allocating.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum DayKey {
-    Records,
-    Sales,
-    Refunds,
-    Net,
-    Tender(TenderKind),
-    /// VAT rate in percent, always at scale 2 ("5.5" and "5.50" in payloads
-    /// are the same rate, stored as "5.50").
-    VatBase(Decimal),
-    VatTax(Decimal),
-    VatTotal(Decimal),
-    CashIn,
-    CashOut,
-}
-
-impl DayKey {
-    /// The key as stored in `day_totals.key`.
-    pub(crate) fn as_key(&self) -> String {
-        match self {
-            DayKey::Records => K_RECORDS.into(),
-            DayKey::Sales => K_SALES.into(),
-            DayKey::Refunds => K_REFUNDS.into(),
-            DayKey::Net => K_NET.into(),
-            DayKey::Tender(t) => format!("tender:{}", t.as_str()),
-            DayKey::VatBase(r) => format!("vat_base:{r}"),
-            DayKey::VatTax(r) => format!("vat_tax:{r}"),
-            DayKey::VatTotal(r) => format!("vat_total:{r}"),
-            DayKey::CashIn => K_CASH_IN.into(),
-            DayKey::CashOut => K_CASH_OUT.into(),
-        }
-    }
-}
-
-/// The day-total amounts of one non-training sale record, keyed as documented
-/// in the module header, given to `add` one by one (a key may come twice: the
-/// caller sums). Shared by every decoding path.
-pub(crate) fn sale_day_amounts_into(
-    total: Decimal,
-    change: Decimal,
-    tenders: impl Iterator<Item = (TenderKind, Decimal)>,
-    vat: impl Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
-    mut add: impl FnMut(DayKey, Decimal),
-) {
-    add(DayKey::Records, Decimal::ONE);
-    if total >= Decimal::ZERO {
-        add(DayKey::Sales, total);
-    } else {
-        add(DayKey::Refunds, total);
-    }
-    add(DayKey::Net, total);
-    for (kind, amount) in tenders {
-        add(DayKey::Tender(kind), amount);
-    }
-    if !change.is_zero() {
-        add(DayKey::Tender(TenderKind::Cash), -change);
-    }
-    for (rate, base, tax, vtotal) in vat {
-        let r = round_to(rate, 2);
-        add(DayKey::VatBase(r), base);
-        add(DayKey::VatTax(r), tax);
-        add(DayKey::VatTotal(r), vtotal);
-    }
-}
-
-/// [`sale_day_amounts_into`], merged per key in first-seen order.
-fn sale_day_amounts(
-    total: Decimal,
-    change: Decimal,
-    tenders: impl Iterator<Item = (TenderKind, Decimal)>,
-    vat: impl Iterator<Item = (Decimal, Decimal, Decimal, Decimal)>,
-) -> Vec<(DayKey, Decimal)> {
-    let mut day: Vec<(DayKey, Decimal)> = Vec::with_capacity(16);
-    // A handful of keys: a linear merge beats a map.
-    sale_day_amounts_into(total, change, tenders, vat, |k, v| {
-        match day.iter_mut().find(|e| e.0 == k) {
-            Some(e) => e.1 += v,
-            None => day.push((k, v)),
-        }
-    });
-    day
-}
-
-fn sale_perpetual(training: bool, total: Decimal) -> Vec<(&'static str, Decimal)> {
-    let mut p = vec![(P_SALE_RECORDS, Decimal::ONE)];
-    if !training {
-        p.push((P_GRAND_TOTAL, total));
-        p.push((P_GRAND_TOTAL_ABS, total.abs()));
-    }
-    p
-}
-
-/// What `event` changes in the projections.
+/// What `event` changes in the projections. Sales and stock movements go
+/// through their view ([`till_core::view`]), as the payload decodings do.
 pub(crate) fn effects(event: &Event) -> Effects {
-    let mut fx = Effects {
-        stock: event.stock_deltas(),
-        ..Effects::default()
-    };
-    if let Some(s) = event.sale() {
-        fx.perpetual = sale_perpetual(s.training, s.total);
-        if !s.training {
-            let day = sale_day_amounts(
-                s.total,
-                s.change,
-                s.tenders.iter().map(|t| (t.kind, t.amount)),
-                s.vat
-                    .iter()
-                    .map(|v| (v.rate.as_percent(), v.base, v.tax, v.total)),
-            );
-            fx.day = Some((s.business_day, day));
-        }
-    }
+    let mut fx = Effects::default();
     match event {
+        Event::SaleCompleted(s) | Event::SaleCancelled(s) | Event::Refund(s) => {
+            sale_effects(&SaleView::of_record(s, &mut SaleBuf::default()), &mut fx);
+        }
+        Event::StockMovement(m) => {
+            movement_effects(
+                &MovementView::of_record(m, &mut MovementBuf::default()),
+                &mut fx,
+            );
+        }
         Event::CashMovement(c) => {
-            let k = match c.direction {
-                CashDirection::In => DayKey::CashIn,
-                CashDirection::Out => DayKey::CashOut,
-            };
-            fx.day = Some((c.business_day, vec![(k, c.amount)]));
+            fx.day = Some((c.business_day, vec![(DayKey::cash(c.direction), c.amount)]));
         }
         Event::Closing(c) => {
             fx.closing = Some((c.kind, c.period.clone(), c.last_seq));
@@ -181,87 +73,11 @@ pub(crate) fn effects(event: &Event) -> Effects {
         Event::ReceiptReprinted(r) => fx.link = Some(r.sale.seq),
         _ => {}
     }
-    if let Some(s) = event.sale() {
-        fx.link = s.reverses.as_ref().map(|r| r.seq);
-    }
     fx
 }
 
-/// Fast decoding for the verifier: reads only the fields the projections use,
-/// borrowing strings from the payload, for the kinds that have projections;
-/// other kinds are decoded in full. `effects_from_payload(k, p)` equals
-/// `effects(&Event::decode(k, p)?)` (tested), and the payload's integrity is
-/// already proven by its hash.
-mod fast {
-    use rust_decimal::Decimal;
-    use serde::Deserialize;
-    use std::borrow::Cow;
-    use till_core::records::{CashDirection, ClosingKind, SaleKind, StockReason, TenderKind};
-
-    #[derive(Deserialize)]
-    pub struct Line<'a> {
-        #[serde(borrow)]
-        pub item_id: Cow<'a, str>,
-        pub quantity: Decimal,
-        pub stock_tracked: bool,
-    }
-    #[derive(Deserialize)]
-    pub struct Vat {
-        pub rate: Decimal,
-        pub base: Decimal,
-        pub tax: Decimal,
-        pub total: Decimal,
-    }
-    #[derive(Deserialize)]
-    pub struct Tender {
-        pub kind: TenderKind,
-        pub amount: Decimal,
-    }
-    #[derive(Deserialize)]
-    pub struct Sale<'a> {
-        pub kind: SaleKind,
-        pub business_day: chrono::NaiveDate,
-        #[serde(borrow)]
-        pub lines: Vec<Line<'a>>,
-        pub total: Decimal,
-        pub vat: Vec<Vat>,
-        pub tenders: Vec<Tender>,
-        pub change: Decimal,
-        pub training: bool,
-        pub reverses: Option<SaleRef>,
-    }
-    #[derive(Deserialize)]
-    pub struct SaleRef {
-        pub seq: u64,
-    }
-    #[derive(Deserialize)]
-    pub struct StockLine<'a> {
-        #[serde(borrow)]
-        pub item_id: Cow<'a, str>,
-        pub delta: Decimal,
-    }
-    #[derive(Deserialize)]
-    pub struct StockMovement<'a> {
-        pub reason: StockReason,
-        #[serde(borrow)]
-        pub lines: Vec<StockLine<'a>>,
-    }
-    #[derive(Deserialize)]
-    pub struct CashMovement {
-        pub direction: CashDirection,
-        pub amount: Decimal,
-        pub business_day: chrono::NaiveDate,
-    }
-    #[derive(Deserialize)]
-    pub struct Closing {
-        pub kind: ClosingKind,
-        pub period: String,
-        pub last_seq: u64,
-    }
-}
-
-/// Test hook: whether the verifier's fast decoding gives the same effects as
-/// the full decoding for this payload (false if either fails to decode).
+/// Test hook: whether the payload decoding gives the same effects as the
+/// full decoding for this payload (false if either fails to decode).
 #[doc(hidden)]
 pub fn fast_effects_agree(kind: &str, payload: &[u8]) -> bool {
     match (
@@ -273,67 +89,18 @@ pub fn fast_effects_agree(kind: &str, payload: &[u8]) -> bool {
     }
 }
 
-/// See [`fast`]. Errors are the payload's decoding error.
+/// The effects of a stored event: sales and stock movements through their
+/// view (the scanner, or serde for what it declines), other kinds decoded in
+/// full. Decodes exactly when `Event::decode` does, with the same effects.
 pub(crate) fn effects_from_payload(
     kind: &str,
     payload: &[u8],
 ) -> Result<Effects, till_core::records::DecodeError> {
-    use till_core::records::{DecodeError, SaleKind};
-    let err = |source| DecodeError::Payload {
-        kind: kind.to_string(),
-        source,
-    };
     let mut fx = Effects::default();
-    match kind {
-        "sale_completed" | "sale_cancelled" | "refund" => {
-            let s: fast::Sale<'_> = serde_json::from_slice(payload).map_err(err)?;
-            if !s.training {
-                let reason = match s.kind {
-                    SaleKind::Sale => "sale",
-                    SaleKind::Cancellation => "cancellation",
-                    SaleKind::Refund => "return",
-                };
-                fx.stock = s
-                    .lines
-                    .iter()
-                    .filter(|l| l.stock_tracked)
-                    .map(|l| (l.item_id.to_string(), -l.quantity, reason))
-                    .collect();
-                let day = sale_day_amounts(
-                    s.total,
-                    s.change,
-                    s.tenders.iter().map(|t| (t.kind, t.amount)),
-                    s.vat.iter().map(|v| (v.rate, v.base, v.tax, v.total)),
-                );
-                fx.day = Some((s.business_day, day));
-            }
-            fx.perpetual = sale_perpetual(s.training, s.total);
-            fx.link = s.reverses.map(|r| r.seq);
-        }
-        "stock_movement" => {
-            let m: fast::StockMovement<'_> = serde_json::from_slice(payload).map_err(err)?;
-            let reason = m.reason.as_str();
-            fx.stock = m
-                .lines
-                .iter()
-                .map(|l| (l.item_id.to_string(), l.delta, reason))
-                .collect();
-        }
-        "cash_movement" => {
-            let c: fast::CashMovement = serde_json::from_slice(payload).map_err(err)?;
-            let k = match c.direction {
-                CashDirection::In => DayKey::CashIn,
-                CashDirection::Out => DayKey::CashOut,
-            };
-            fx.day = Some((c.business_day, vec![(k, c.amount)]));
-        }
-        "closing" => {
-            let c: fast::Closing = serde_json::from_slice(payload).map_err(err)?;
-            fx.closing = Some((c.kind, c.period, c.last_seq));
-        }
-        _ => return Event::decode(kind, payload).map(|e| effects(&e)),
+    match view_effects(kind, payload, &mut ViewBufs::default(), &mut fx) {
+        Some(r) => r.map(|_| fx),
+        None => Event::decode(kind, payload).map(|e| effects(&e)),
     }
-    Ok(fx)
 }
 
 /// `dec_add(a, b)`: exact decimal addition of two decimal strings, for upserts.

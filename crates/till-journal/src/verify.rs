@@ -46,8 +46,8 @@
 //! (each row stores its own prev_hash, so rows are checked independently),
 //! while the reading thread checks the links and seq continuity in order
 //! (see `verify_chain`). With projections, the workers also recompute them:
-//! sales and stock movements through [`crate::fastpay`] (serde for anything
-//! it declines), into sums each worker keeps for the whole walk (see
+//! sales and stock movements through `till_core::view` (its scanner, serde
+//! for anything it declines), into sums each worker keeps for the whole walk (see
 //! `verify_sums`), and the stock ledger is compared by chunk digests with a
 //! second connection reading the table meanwhile (see `ledger_check`). The
 //! file check runs on a third connection; it takes the table side of its
@@ -76,7 +76,7 @@ use crate::projections::{self, ProjectionSnapshot};
 use crate::verify_chain::{self, Batch, RawRow, Setup, Walked};
 use crate::verify_file::{self, EntryDigest, TableSide};
 use crate::verify_sums::Sums;
-use crate::{chain, fastpay, schema, verify_state};
+use crate::{chain, schema, verify_state};
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
@@ -624,13 +624,13 @@ fn check_sums(conn: &Connection, path: &Path, sums: Vec<Sums>) -> Result<Option<
         }))
 }
 
-/// The payload scanners a worker keeps for the whole walk.
-pub(crate) type Scanners = (fastpay::SaleScan, fastpay::MovementScan);
+/// The sale view's buffers a worker keeps for the whole walk.
+pub(crate) type Scanners = projections::ViewBufs;
 
 /// Check 2's "payload decodes as its kind", and check 6's recomputation for
 /// one row: its effects go into the worker's sums. Sales and stock movements
-/// through the fast scanner, serde for everything else and for whatever the
-/// scanner declines.
+/// through `till_core::view` (its scanner, serde for whatever it declines),
+/// serde for everything else.
 pub(crate) fn recompute(
     kind: &str,
     seq: u64,
@@ -638,15 +638,8 @@ pub(crate) fn recompute(
     sums: &mut Sums,
     scan: &mut Scanners,
 ) -> std::result::Result<(), String> {
-    let scanned = match kind {
-        "sale_completed" | "sale_cancelled" | "refund" => fastpay::scan_sale(payload, &mut scan.0)
-            .map(|_| projections::scanned_sale_effects(&scan.0, payload, sums)),
-        "stock_movement" => fastpay::scan_movement(payload, &mut scan.1)
-            .map(|_| projections::scanned_movement_effects(&scan.1, payload, sums)),
-        _ => None,
-    };
-    if let Some(done) = scanned {
-        return done.ok_or_else(|| "the payload scanner lost a field".to_string());
+    if let Some(done) = projections::view_effects(kind, payload, scan, sums) {
+        return done.map_err(|e| e.to_string());
     }
     if kind == "config_changed" {
         sums.user_changes

@@ -1,6 +1,7 @@
-//! The verifier's payload scanner (crates/till-journal/src/fastpay/) against
-//! serde: whenever the scanner takes a payload, its effects are the ones
-//! serde's decoding gives (`scanner_agrees`); it may decline anything.
+//! The payload scanner behind the sale and stock movement views
+//! (crates/till-core/src/view/scan.rs) against serde: whenever the scanner
+//! takes a payload, serde's full decoding takes it too and gives the same
+//! effects (`scanner_agrees`); it may decline anything.
 
 use till_journal::projections::{scanner_agrees, scanner_takes};
 
@@ -10,7 +11,8 @@ use crate::Target;
 
 pub const FASTPAY: Target = Target {
     name: "fastpay",
-    about: "till-journal fastpay scanner vs serde (differential: when it accepts, it agrees)",
+    about:
+        "till-core view scanner vs serde (differential: when it accepts, serde accepts and agrees)",
     max_len: 32 * 1024,
     seeds: payload_seeds,
     dict: PAYLOAD_DICT,

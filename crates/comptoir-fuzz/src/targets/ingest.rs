@@ -1,11 +1,11 @@
 //! Head office's ingest decoding (crates/headoffice/src/ingest/): the
 //! events of a batch, chained as a till would, planned against a fresh
-//! head, their signatures checked, and their projection deltas computed by
-//! the fast decoder (`ingest/fast.rs`) and by the full decoding, which must
-//! agree event by event and for the whole run.
+//! head, their signatures checked, and their projection deltas computed
+//! through the sale view (`till_core::view`: its scanner, serde for what it
+//! declines) and by the full decoding, which must agree event by event and
+//! for the whole run.
 
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use headoffice::ingest::{check_signatures, check_tail, plan, ChainHead, Deltas, Plan, TailSeen};
 use till_journal::chain::{record_hash, RecordFields, GENESIS_PREV_HASH};
@@ -64,13 +64,9 @@ pub(crate) const PAYLOAD_DICT: &[&[u8]] = &[
     b"\\u00e9",
 ];
 
-/// Inputs holding a sale the fast path projects and the full decoding
-/// refuses (see the KNOWN DIVERGENCE below), for the run's report.
-pub static FAST_ONLY: AtomicU64 = AtomicU64::new(0);
-
 pub const INGEST: Target = Target {
     name: "ingest",
-    about: "head office ingest: chain plan, closing signatures, Deltas::of (fast.rs) == Deltas::of_full",
+    about: "head office ingest: chain plan, closing signatures, Deltas::of (sale view) == Deltas::of_full",
     max_len: 16 * 1024,
     seeds: ingest_seeds,
     dict: PAYLOAD_DICT,
@@ -156,23 +152,10 @@ fn ingest(input: &[u8]) -> u64 {
     if let Some((seq, why)) = check_signatures(None, &events) {
         sig.add(seq).err(&why);
     }
-    let mut fast_only = false;
     for e in &events {
         let one = std::slice::from_ref(e);
         let fast = Deltas::of(one);
         let full = Deltas::of_full(one);
-        let fast_accepts = fast.undecodable.is_empty() && fast.refused.is_none();
-        let full_declines = !full.undecodable.is_empty() || full.refused.is_some();
-        if fast_accepts && full_declines {
-            // KNOWN DIVERGENCE (reported, issue 9): the fast path reads only
-            // the fields projections use, so it projects some sales the full
-            // decoding refuses (a missing `name`, a duplicate `barcode`...).
-            // Counted, not a failure, until ingest decides which one rules.
-            FAST_ONLY.fetch_add(1, Ordering::Relaxed);
-            fast_only = true;
-            sig.add(99);
-            continue;
-        }
         if fast.refused.is_some() && full.refused.is_some() {
             // Both refuse the batch; which check speaks first (amounts or
             // decoding) may differ, and the till gets a refusal either way.
@@ -203,7 +186,7 @@ fn ingest(input: &[u8]) -> u64 {
         let fast = Deltas::of(&events);
         let full = Deltas::of_full(&events);
         let both_refuse = fast.refused.is_some() && full.refused.is_some();
-        if !fast_only && !both_refuse {
+        if !both_refuse {
             assert_eq!(fast, full, "fast and full decoding disagree on a run");
         }
     }

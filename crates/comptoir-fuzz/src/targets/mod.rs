@@ -15,8 +15,6 @@ mod ingest;
 mod payment;
 mod proto;
 
-pub use ingest::FAST_ONLY as INGEST_FAST_ONLY;
-
 /// Every target, in the order `--target all` runs them.
 pub static ALL: &[Target] = &[
     proto::SYNC_BATCH,

@@ -8,7 +8,7 @@
 //! waiting. The result equals [`verify_hashes`] and [`Deltas::of`] over the
 //! whole run.
 
-use super::{fast, verify_hashes, Builder, Deltas, Plan, TailSeen};
+use super::{verify_hashes, Builder, Deltas, Plan, TailSeen};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -105,9 +105,7 @@ impl<'a> Shared<'a> {
                 let bad = verify_hashes(part);
                 let mut b = Builder::default();
                 for e in part {
-                    if !fast::sale(&mut b, e) {
-                        b.full(e);
-                    }
+                    b.stored(e);
                 }
                 (bad, b)
             }));

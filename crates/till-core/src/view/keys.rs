@@ -132,6 +132,52 @@ pub(super) const REVERSES: Code = code(b"reverses");
 pub(super) const SEQ: Code = code(b"seq");
 pub(super) const REF_KEYS: [Lit; 3] = [lit(b"terminal_id"), lit(b"seq"), lit(b"sale_no")];
 pub(super) const DELTA: Code = code(b"delta");
+pub(super) const SALE_NO: Code = code(b"sale_no");
+pub(super) const OPERATOR: Code = code(b"operator");
+pub(super) const CUSTOMER: Code = code(b"customer");
+pub(super) const BASKET_DISCOUNT: Code = code(b"basket_discount");
+pub(super) const ROUNDING: Code = code(b"rounding");
+pub(super) const WITHOUT_RECEIPT: Code = code(b"without_receipt");
+pub(super) const APPROVALS: Code = code(b"approvals");
+pub(super) const FLAGS: Code = code(b"flags");
+pub(super) const LINE_NO: Code = code(b"line_no");
+pub(super) const BARCODE: Code = code(b"barcode");
+pub(super) const NAME: Code = code(b"name");
+pub(super) const UNIT: Code = code(b"unit");
+pub(super) const UNIT_PRICE: Code = code(b"unit_price");
+pub(super) const OVERRIDDEN_FROM: Code = code(b"overridden_from");
+pub(super) const VAT_RATE: Code = code(b"vat_rate");
+pub(super) const GROSS: Code = code(b"gross");
+pub(super) const LINE_DISCOUNT: Code = code(b"line_discount");
+pub(super) const REFERENCE: Code = code(b"reference");
+pub(super) const CARD: Code = code(b"card");
+pub(super) const TERMINAL_ID: Code = code(b"terminal_id");
+pub(super) const OTHER_SHOP: Code = code(b"other_shop");
+pub(super) const COUNTED: Code = code(b"counted");
+pub(super) const APPROVED: Code = code(b"approved");
+pub(super) const MASKED_PAN: Code = code(b"masked_pan");
+pub(super) const AUTH_CODE: Code = code(b"auth_code");
+pub(super) const SCHEME: Code = code(b"scheme");
+pub(super) const READ_MODE: Code = code(b"read_mode");
+pub(super) const TERMINAL_REFERENCE: Code = code(b"terminal_reference");
+pub(super) const ACTION: Code = code(b"action");
+pub(super) const REQUESTED_BY: Code = code(b"requested_by");
+pub(super) const APPROVED_BY: Code = code(b"approved_by");
+pub(super) const DETAIL: Code = code(b"detail");
+pub(super) const CARD_KEYS: [Lit; 6] = [
+    lit(b"approved"),
+    lit(b"masked_pan"),
+    lit(b"auth_code"),
+    lit(b"scheme"),
+    lit(b"read_mode"),
+    lit(b"terminal_reference"),
+];
+pub(super) const APPROVAL_KEYS: [Lit; 4] = [
+    lit(b"action"),
+    lit(b"requested_by"),
+    lit(b"approved_by"),
+    lit(b"detail"),
+];
 pub(super) const TENDER_KEYS: [Lit; 4] = [
     lit(b"kind"),
     lit(b"amount"),

@@ -1,0 +1,280 @@
+//! What a run of new events changes in a terminal's projections: the day
+//! totals, stock levels, closings and public key head office stores, and the
+//! first event that makes the batch refused.
+
+use super::vet::{self, Refusal, RefusalCode};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use till_core::records::{DecodeError, Event};
+use till_core::totals::DayKey;
+use till_core::view::{SaleBuf, SaleView};
+use till_journal::StoredEvent;
+
+/// A closing received from a till.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosingRow {
+    pub seq: u64,
+    pub kind: &'static str,
+    pub period: String,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub net_total: Decimal,
+    pub grand_total: Decimal,
+    pub grand_total_abs: Decimal,
+}
+
+/// What a run of new events changes in the projections of one terminal
+/// (whose store is known to the caller).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Deltas {
+    /// (business day, key) -> amount to add: the till's `day_totals`, by the
+    /// same rule and keys ([`till_core::totals`]). Training sales excluded.
+    pub totals: BTreeMap<(String, String), Decimal>,
+    /// item -> sum of this batch's movements.
+    pub levels: BTreeMap<String, Decimal>,
+    pub closings: Vec<ClosingRow>,
+    /// The terminal's public key, from its `terminal_initialised` event.
+    pub public_key: Option<String>,
+    /// Events of a kind this build does not know (a newer till): stored, not
+    /// projected, logged and raised as an alert (`unknown_kind`).
+    pub undecodable: Vec<(u64, String)>,
+    /// The first event (in batch order) that makes the batch refused: an
+    /// amount out of range, a known kind that does not decode.
+    pub refused: Option<Refusal>,
+}
+
+/// Sums a batch with typed keys; [`Builder::finish`] turns them into [`Deltas`].
+#[derive(Default)]
+pub(crate) struct Builder {
+    totals: BTreeMap<(NaiveDate, DayKey), Decimal>,
+    d: Deltas,
+    /// Kept across the batch's sales so that reading them does not allocate.
+    buf: SaleBuf,
+}
+
+impl Builder {
+    fn add(&mut self, day: NaiveDate, key: DayKey, v: Decimal) {
+        *self.totals.entry((day, key)).or_default() += v;
+    }
+
+    /// Keeps the first refusal only (chunks are merged in batch order).
+    fn refuse(&mut self, r: Refusal) {
+        if self.d.refused.is_none() {
+            self.d.refused = Some(r);
+        }
+    }
+
+    fn check_amount(&mut self, seq: u64, what: &str, v: Decimal) -> bool {
+        let ok = vet::amount_ok(v);
+        if !ok {
+            self.refuse(vet::out_of_range(seq, what, v, false));
+        }
+        ok
+    }
+
+    fn check_quantity(&mut self, seq: u64, what: &str, v: Decimal) -> bool {
+        let ok = vet::quantity_ok(v);
+        if !ok {
+            self.refuse(vet::out_of_range(seq, what, v, true));
+        }
+        ok
+    }
+
+    fn stock(&mut self, item_id: &str, delta: Decimal) {
+        match self.d.levels.get_mut(item_id) {
+            Some(l) => *l += delta,
+            None => {
+                self.d.levels.insert(item_id.to_string(), delta);
+            }
+        }
+    }
+
+    /// A sale, cancellation or refund: its amounts vetted, then summed by
+    /// the till's own rule ([`till_core::totals`]).
+    fn sale(&mut self, seq: u64, s: &SaleView<'_>) {
+        // An amount out of range refuses the whole batch, training or not;
+        // nothing of it is summed.
+        if !self.check_amount(seq, "total", s.total) || !self.check_amount(seq, "change", s.change)
+        {
+            return;
+        }
+        for l in s.lines() {
+            if !self.check_quantity(seq, "line quantity", l.quantity) {
+                return;
+            }
+        }
+        for (_, amount) in s.tenders() {
+            if !self.check_amount(seq, "tender amount", amount) {
+                return;
+            }
+        }
+        for v in s.vat() {
+            if !(Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&v.rate)
+                || v.rate.scale() > vet::MAX_SCALE
+            {
+                self.refuse(Refusal {
+                    seq,
+                    code: RefusalCode::AmountOutOfRange,
+                    detail: format!("seq {seq}: VAT rate {} % is outside 0..100 %", v.rate),
+                });
+                return;
+            }
+            for (what, x) in [
+                ("VAT base", v.base),
+                ("VAT tax", v.tax),
+                ("VAT total", v.total),
+            ] {
+                if !self.check_amount(seq, what, x) {
+                    return;
+                }
+            }
+        }
+        for (item, delta) in s.stock_deltas() {
+            self.stock(item, delta);
+        }
+        let day = s.business_day;
+        s.day_amounts(|k, v| self.add(day, k, v));
+    }
+
+    /// Folds one stored event in: sales through their view (the payload
+    /// scanner, serde for what it declines), other kinds decoded in full.
+    pub(crate) fn stored(&mut self, e: &StoredEvent) {
+        if !matches!(
+            e.kind.as_str(),
+            "sale_completed" | "sale_cancelled" | "refund"
+        ) {
+            return self.full(e);
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        match SaleView::decode(&e.payload, &mut buf) {
+            Ok(v) => self.sale(e.seq, &v),
+            Err(err) => self.refuse(undecodable(e, &e.kind, err)),
+        }
+        self.buf = buf;
+    }
+
+    /// Folds one fully decoded event in (the reference path).
+    pub(crate) fn event(&mut self, seq: u64, event: Event) {
+        if let Some(s) = event.sale() {
+            let mut buf = std::mem::take(&mut self.buf);
+            self.sale(seq, &SaleView::of_record(s, &mut buf));
+            self.buf = buf;
+            return;
+        }
+        if let Event::StockMovement(m) = &event {
+            for l in &m.lines {
+                let counted_ok = match l.counted {
+                    Some(c) => self.check_quantity(seq, "counted quantity", c),
+                    None => true,
+                };
+                if !counted_ok || !self.check_quantity(seq, "stock delta", l.delta) {
+                    return;
+                }
+            }
+        }
+        for (item_id, delta, _reason) in event.stock_deltas() {
+            self.stock(&item_id, delta);
+        }
+        match event {
+            Event::CashMovement(c) => {
+                if !self.check_amount(seq, "cash movement", c.amount) {
+                    return;
+                }
+                self.add(c.business_day, DayKey::cash(c.direction), c.amount);
+            }
+            Event::Closing(c) => self.d.closings.push(ClosingRow {
+                seq,
+                kind: c.kind.as_str(),
+                period: c.period,
+                first_seq: c.first_seq,
+                last_seq: c.last_seq,
+                net_total: c.totals.net_total,
+                grand_total: c.grand_total,
+                grand_total_abs: c.grand_total_abs,
+            }),
+            Event::TerminalInitialised(t) => self.d.public_key = Some(t.public_key),
+            _ => {}
+        }
+    }
+
+    pub(super) fn full(&mut self, e: &StoredEvent) {
+        match e.decode() {
+            Ok(ev) => self.event(e.seq, ev),
+            // A newer till's kind: kept, and said (an alert, a log line).
+            Err(err @ DecodeError::UnknownKind(_)) => {
+                self.d.undecodable.push((e.seq, err.to_string()))
+            }
+            // A kind this build knows that does not decode would be left out
+            // of the totals without a trace: refused.
+            Err(err) => self.refuse(Refusal {
+                seq: e.seq,
+                code: RefusalCode::Undecodable,
+                detail: format!("seq {}: {err}", e.seq),
+            }),
+        }
+    }
+
+    /// Adds `later` (the builder of the events right after this one's).
+    pub(super) fn absorb(&mut self, later: Builder) {
+        for (k, v) in later.totals {
+            *self.totals.entry(k).or_default() += v;
+        }
+        for (item, v) in later.d.levels {
+            *self.d.levels.entry(item).or_default() += v;
+        }
+        self.d.closings.extend(later.d.closings);
+        if later.d.public_key.is_some() {
+            self.d.public_key = later.d.public_key;
+        }
+        self.d.undecodable.extend(later.d.undecodable);
+        if self.d.refused.is_none() {
+            self.d.refused = later.d.refused;
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> Deltas {
+        self.d.totals = self
+            .totals
+            .into_iter()
+            .map(|((day, k), v)| ((day.to_string(), k.as_key()), v))
+            .collect();
+        self.d
+    }
+}
+
+/// A known sale kind whose payload does not decode: refused, as
+/// [`Builder::full`] refuses any known kind that does not decode.
+fn undecodable(e: &StoredEvent, kind: &str, source: serde_json::Error) -> Refusal {
+    let err = DecodeError::Payload {
+        kind: kind.to_string(),
+        source,
+    };
+    Refusal {
+        seq: e.seq,
+        code: RefusalCode::Undecodable,
+        detail: format!("seq {}: {err}", e.seq),
+    }
+}
+
+impl Deltas {
+    /// The deltas of a run of events. Sales are read through their view
+    /// ([`till_core::view::SaleView`]: only the fields totals and stock use,
+    /// borrowed, by the payload scanner when it can), everything else fully.
+    pub fn of(events: &[StoredEvent]) -> Deltas {
+        let mut b = Builder::default();
+        for e in events {
+            b.stored(e);
+        }
+        b.finish()
+    }
+
+    /// The reference path: every event fully decoded. `of` must equal it.
+    pub fn of_full(events: &[StoredEvent]) -> Deltas {
+        let mut b = Builder::default();
+        for e in events {
+            b.full(e);
+        }
+        b.finish()
+    }
+}
