@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 /// The mark printed on every receipt in training mode.
 pub const TRAINING_MARK: &str = "MODE FORMATION";
 
-/// Who the shop is, from the till's configuration.
+/// Who the shop is, from the till's configuration (`[till.shop]`, where an
+/// unknown key is a typo to refuse).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ShopInfo {
     /// Trading name.
     pub name: String,

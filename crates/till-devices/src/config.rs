@@ -68,13 +68,17 @@ pub enum ConfigError {
 }
 
 impl DevicesConfig {
-    /// Parse from TOML text. Sections other than the device ones (the
-    /// till's own settings) are ignored here.
+    /// Parse from TOML text. The till's own section, `[till]`, is read (and
+    /// checked) by the till; any other top-level table is refused here too,
+    /// so `till diag` does not report "no device" for a `[device.printer]`.
     pub fn from_toml(text: &str, path: &str) -> Result<Self, ConfigError> {
         #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Whole {
             #[serde(default)]
             devices: DevicesConfig,
+            #[allow(dead_code)]
+            till: Option<toml::Value>,
         }
         let w: Whole = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.into(),

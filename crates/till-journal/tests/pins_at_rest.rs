@@ -10,7 +10,7 @@ use till_core::auth::{
     hash_pin, hash_pin_peppered, verify_pin, verify_pin_peppered, Role, User, MAX_PIN_FAILURES,
 };
 use till_core::records::Event;
-use till_journal::{keys, verify, JournalError, PinFailures, VerifyOptions};
+use till_journal::{keys, verify, Journal, JournalError, PinFailures, VerifyOptions};
 
 fn mode(p: &std::path::Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
@@ -65,15 +65,6 @@ fn a_journal_left_readable_by_others_is_narrowed_when_opened() {
     }
 }
 
-fn user(id: &str, role: Role, hash: String) -> User {
-    User {
-        id: id.into(),
-        name: id.to_uppercase(),
-        role,
-        pin_hash: hash,
-    }
-}
-
 #[test]
 fn pin_hashes_are_peppered_with_a_secret_beside_the_key() {
     let dir = tempfile::tempdir().unwrap();
@@ -82,7 +73,7 @@ fn pin_hashes_are_peppered_with_a_secret_beside_the_key() {
         .pin_pepper()
         .expect("a read-write journal has the pepper")
         .clone();
-    let u = user(
+    let u = user_with_hash(
         "c1",
         Role::Cashier,
         hash_pin_peppered("1111", b"salt-of-c1", &pepper).unwrap(),
@@ -105,7 +96,7 @@ fn pin_hashes_are_peppered_with_a_secret_beside_the_key() {
         Some(&till_core::auth::Pepper::from_bytes([0; 32]))
     ));
     // Hashes from before the pepper still verify, with it at hand.
-    let old = user(
+    let old = user_with_hash(
         "c2",
         Role::Cashier,
         hash_pin("2222", b"salt-of-c2").unwrap(),
@@ -130,7 +121,7 @@ fn a_lost_pepper_is_an_error_once_pins_depend_on_it() {
     std::fs::remove_file(&pepper_file).unwrap();
     let j = open_new(dir.path());
     let pepper = j.pin_pepper().unwrap().clone();
-    let u = user(
+    let u = user_with_hash(
         "c1",
         Role::Cashier,
         hash_pin_peppered("1111", b"salt-of-c1", &pepper).unwrap(),
@@ -153,19 +144,13 @@ fn five_wrong_pins_lock_a_user_out_journaled_and_a_new_pin_lifts_it() {
     let dir = tempfile::tempdir().unwrap();
     let j = open_new(dir.path());
     let pepper = j.pin_pepper().unwrap().clone();
-    let m1 = user(
+    let m1 = user_with_hash(
         "m1",
         Role::Manager,
         hash_pin_peppered("3333", b"salt-of-m1", &pepper).unwrap(),
     );
     j.put_user(ts(8, 0, 0, 0), "setup", "m1", &m1).unwrap();
-    assert_eq!(
-        j.pin_failures("m1").unwrap(),
-        Some(PinFailures {
-            failures: 0,
-            locked: false
-        })
-    );
+    assert_unlocked(&j, "m1");
     assert_eq!(
         j.record_pin_failure(ts(8, 1, 0, 0), "nobody").unwrap(),
         None
@@ -225,22 +210,27 @@ fn five_wrong_pins_lock_a_user_out_journaled_and_a_new_pin_lifts_it() {
     c.execute("UPDATE users SET record = ?1 WHERE user_id = 'm1'", [rec])
         .unwrap();
     // A manager (here: a new record) setting a new PIN lifts it.
-    let reset = user(
+    let reset = user_with_hash(
         "m1",
         Role::Manager,
         hash_pin_peppered("3434", b"salt-of-m1b", &pepper).unwrap(),
     );
     j.put_user(ts(9, 0, 0, 0), "m2", "m1", &reset).unwrap();
-    assert_eq!(
-        j.pin_failures("m1").unwrap(),
-        Some(PinFailures {
-            failures: 0,
-            locked: false
-        })
-    );
+    assert_unlocked(&j, "m1");
     assert!(
         verify(db_path(dir.path()), VerifyOptions::default())
             .unwrap()
             .ok
+    );
+}
+
+/// No wrong PIN counted against `id`, and not locked out.
+fn assert_unlocked(j: &Journal, id: &str) {
+    assert_eq!(
+        j.pin_failures(id).unwrap(),
+        Some(PinFailures {
+            failures: 0,
+            locked: false
+        })
     );
 }

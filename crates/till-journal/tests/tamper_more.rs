@@ -11,25 +11,18 @@ use till_core::records::ClosingKind;
 use till_journal::{verify, ProblemKind, VerifyOptions, VerifyReport};
 
 fn user(id: &str, role: Role, pin: &str) -> User {
-    User {
-        id: id.into(),
-        name: id.to_uppercase(),
+    user_with_hash(
+        id,
         role,
-        pin_hash: hash_pin(pin, format!("salt-of-{id}").as_bytes()).unwrap(),
-    }
+        hash_pin(pin, format!("salt-of-{id}").as_bytes()).unwrap(),
+    )
 }
 
 /// 30 records, two users, a closing at seq 20; the journal is closed.
 fn journal() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let j = open_new(dir.path());
-    j.put_user(
-        ts(8, 0, 0, 0),
-        "setup",
-        "m1",
-        &user("m1", Role::Manager, "3333"),
-    )
-    .unwrap();
+    put_manager_m1(&j);
     j.put_user(
         ts(8, 0, 1, 0),
         "m1",
@@ -260,13 +253,7 @@ fn every_bit_flip_that_damages_the_file_fails_verification() {
     // into the main file (the journal is closed: no WAL left).
     let dir = tempfile::tempdir().unwrap();
     let j = open_new(dir.path());
-    j.put_user(
-        ts(8, 0, 0, 0),
-        "setup",
-        "m1",
-        &user("m1", Role::Manager, "3333"),
-    )
-    .unwrap();
+    put_manager_m1(&j);
     fill(&j, 300);
     drop(j);
     let original = std::fs::read(db_path(dir.path())).unwrap();

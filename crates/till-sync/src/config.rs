@@ -396,6 +396,28 @@ mod tests {
         assert!(c.validate().is_err());
     }
 
+    /// A typo is refused, naming the key and the keys accepted; so is a
+    /// table, as the file has none.
+    #[test]
+    fn an_unknown_key_or_table_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sync.toml");
+        let base = "head_office = \"http://127.0.0.1:9\"\njournal = \"j.db\"\n";
+        std::fs::write(&p, format!("{base}batch_event = 10\n")).unwrap();
+        let e = Config::load(&p).map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("sync.toml"), "{e}");
+        assert!(e.contains("unknown field `batch_event`"), "{e}");
+        assert!(
+            e.contains("`batch_events`") && e.contains("`head_office`"),
+            "{e}"
+        );
+        std::fs::write(&p, format!("{base}[sync]\npoll_seconds = 1.0\n")).unwrap();
+        let e = Config::load(&p).map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("unknown field `sync`"), "{e}");
+        std::fs::write(&p, base).unwrap();
+        assert!(Config::load(&p).is_ok());
+    }
+
     #[test]
     fn the_example_config_parses() {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/sync.toml");

@@ -295,11 +295,10 @@ fn drawer_and_simulator_messages_use_the_config_spellings() {
     let out = text(&status);
     assert!(out.contains("sensor_open_level = \"high\""), "{out}");
 
-    let drawer = Command::new(TILL)
-        .args(["diag", "simulate", "drawer", "--exit-after-ms", "300"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let drawer = till(
+        &["diag", "simulate", "drawer", "--exit-after-ms", "300"],
+        dir.path(),
+    );
     let out = text(&drawer);
     assert!(
         out.contains("[devices.drawer] via = \"serial\", path = \"/dev/pts/"),
@@ -332,8 +331,8 @@ fn drawer_and_simulator_messages_use_the_config_spellings() {
 fn link_names_the_pty_and_never_replaces_a_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("precious"), "keep me").unwrap();
-    let refused = Command::new(TILL)
-        .args([
+    let refused = till(
+        &[
             "diag",
             "simulate",
             "printer",
@@ -341,19 +340,17 @@ fn link_names_the_pty_and_never_replaces_a_file() {
             "precious",
             "--exit-after-ms",
             "300",
-        ])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        ],
+        dir.path(),
+    );
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
     assert!(text(&refused).contains("not a link"), "{}", text(&refused));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("precious")).unwrap(),
         "keep me"
     );
-    let tcp = Command::new(TILL)
-        .args([
+    let tcp = till(
+        &[
             "diag",
             "simulate",
             "printer",
@@ -362,11 +359,9 @@ fn link_names_the_pty_and_never_replaces_a_file() {
             "x",
             "--exit-after-ms",
             "300",
-        ])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        ],
+        dir.path(),
+    );
     assert_eq!(tcp.status.code(), Some(2), "{}", text(&tcp));
     // A stale link (a simulator killed by Ctrl-C) is replaced, and removed
     // when the simulator ends normally.
@@ -378,8 +373,8 @@ fn link_names_the_pty_and_never_replaces_a_file() {
         "{}",
         sim.first
     );
-    let ok = Command::new(TILL)
-        .args([
+    let ok = till(
+        &[
             "diag",
             "simulate",
             "scanner",
@@ -387,11 +382,9 @@ fn link_names_the_pty_and_never_replaces_a_file() {
             "sc",
             "--exit-after-ms",
             "200",
-        ])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        ],
+        dir.path(),
+    );
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
     assert!(std::fs::symlink_metadata(dir.path().join("sc")).is_err());
 }
@@ -488,63 +481,21 @@ fn the_counter_app_runs_on_simulate_all_s_till_toml() {
 #[test]
 fn diag_command_line_numbers_are_bounded() {
     let dir = tempfile::tempdir().unwrap();
-    for args in [
-        &[
-            "diag",
-            "drawer",
-            "status",
-            "--watch",
-            "1e300",
-            "--path",
-            "/dev/null",
-            "--transport",
-            "usb",
-        ][..],
-        &[
-            "diag",
-            "drawer",
-            "status",
-            "--watch=-1",
-            "--path",
-            "/dev/null",
-            "--transport",
-            "usb",
-        ],
-        &[
-            "diag",
-            "drawer",
-            "status",
-            "--watch",
-            "NaN",
-            "--path",
-            "/dev/null",
-            "--transport",
-            "usb",
-        ],
-        &[
-            "diag",
-            "scanner",
-            "listen",
-            "--timeout",
-            "0",
-            "--path",
-            "/dev/null",
-            "--transport",
-            "usb",
-        ],
-        &[
-            "diag",
-            "scanner",
-            "listen",
-            "--timeout",
-            "18446744073709551615",
-            "--path",
-            "/dev/null",
-            "--transport",
-            "usb",
-        ],
+    // The device is the same in every case: a USB node that opens.
+    let device = ["--path", "/dev/null", "--transport", "usb"];
+    for bad in [
+        "drawer status --watch 1e300",
+        "drawer status --watch=-1",
+        "drawer status --watch NaN",
+        "scanner listen --timeout 0",
+        "scanner listen --timeout 18446744073709551615",
     ] {
-        let o = till(args, dir.path());
+        let args: Vec<&str> = ["diag"]
+            .into_iter()
+            .chain(bad.split(' '))
+            .chain(device)
+            .collect();
+        let o = till(&args, dir.path());
         let out = text(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {out}");
         assert!(!out.contains("panicked"), "{args:?}: {out}");

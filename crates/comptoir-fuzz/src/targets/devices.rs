@@ -145,12 +145,7 @@ pub const PRINTER_STATUS: Target = Target {
     name: "printer-status",
     about: "printer status replies: DLE EOT bytes, ASB blocks, GS ( H answers, through the Printer driver",
     max_len: 4 * 1024,
-    seeds: || {
-        crate::hw_fixtures("status", "")
-            .into_iter()
-            .flat_map(|s| [[vec![0u8], s.clone()].concat(), [vec![0x41u8], s].concat()])
-            .collect()
-    },
+    seeds: || twice(crate::hw_fixtures("status", ""), 0x41),
     dict: &[
         b"\x12",
         b"\x16",
@@ -224,12 +219,7 @@ pub const SCANNER_SERIAL: Target = Target {
     name: "scanner-serial",
     about: "serial scanner framing (prefix, AIM, CR/LF, idle, overflow) and barcode validation",
     max_len: 2 * 1024,
-    seeds: || {
-        crate::hw_fixtures("scanner", "serial")
-            .into_iter()
-            .flat_map(|s| [[vec![0u8], s.clone()].concat(), [vec![0x13u8], s].concat()])
-            .collect()
-    },
+    seeds: || twice(crate::hw_fixtures("scanner", "serial"), 0x13),
     dict: &[
         b"\r",
         b"\r\n",
@@ -336,12 +326,7 @@ pub const SCANNER_EVDEV: Target = Target {
     name: "scanner-evdev",
     about: "keyboard-wedge scanner: evdev input_event records, key codes to text, Enter framing",
     max_len: 4 * 1024,
-    seeds: || {
-        crate::hw_fixtures("scanner", "wedge")
-            .into_iter()
-            .flat_map(|s| [[vec![0u8], s.clone()].concat(), [vec![0x07u8], s].concat()])
-            .collect()
-    },
+    seeds: || twice(crate::hw_fixtures("scanner", "wedge"), 0x07),
     dict: &[
         &[1, 0, 28, 0, 1, 0, 0, 0],
         &[1, 0, 42, 0, 1, 0, 0, 0],
@@ -394,4 +379,13 @@ fn scanner_evdev(input: &[u8]) -> u64 {
         }
     }
     sig.get()
+}
+
+/// Each fixture twice: behind a first byte of 0 (the target's default
+/// settings) and behind `mode`, a first byte that picks other settings.
+fn twice(fixtures: Vec<Vec<u8>>, mode: u8) -> Vec<Vec<u8>> {
+    fixtures
+        .into_iter()
+        .flat_map(|s| [[vec![0u8], s.clone()].concat(), [vec![mode], s].concat()])
+        .collect()
 }

@@ -93,6 +93,35 @@ pub const CONCERT: Target = Target {
     run: concert,
 };
 
+/// A payment of `amount` cents, then (if `late`) a wait for a late answer:
+/// every answer and error checked, and its outcome added to `sig`.
+fn pay_then_late(t: &mut impl PaymentTerminal, amount: u64, late: bool, sig: &mut Sig) {
+    match t.pay(&request(amount)) {
+        Ok(a) => {
+            check_answer(&a);
+            sig.add(10).add(a.approved as u64);
+        }
+        Err(e) => {
+            check_error(&e);
+            sig.err(&e);
+        }
+    }
+    if !late {
+        return;
+    }
+    match t.late_answer(Duration::from_secs(1)) {
+        Ok(Some(a)) => {
+            check_answer(&a);
+            sig.add(11);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            check_error(&e);
+            sig.err(&e);
+        }
+    }
+}
+
 fn concert(input: &[u8]) -> u64 {
     let Some((&mode, script)) = input.split_first() else {
         return 0;
@@ -135,27 +164,7 @@ fn concert(input: &[u8]) -> u64 {
     let link = ScriptLink::with_pause(script, 1 + (mode as usize >> 1 & 3) * 40, 0, Some(PAUSE));
     let mut t = ConcertTerminal::new(link, settings);
     let amount = if mode & 0x20 == 0 { 1250 } else { 99_999_999 };
-    match t.pay(&request(amount)) {
-        Ok(a) => {
-            check_answer(&a);
-            sig.add(10).add(a.approved as u64);
-        }
-        Err(e) => {
-            check_error(&e);
-            sig.err(&e);
-        }
-    }
-    match t.late_answer(Duration::from_secs(1)) {
-        Ok(Some(a)) => {
-            check_answer(&a);
-            sig.add(11);
-        }
-        Ok(None) => {}
-        Err(e) => {
-            check_error(&e);
-            sig.err(&e);
-        }
-    }
+    pay_then_late(&mut t, amount, true, &mut sig);
     sig.get()
 }
 
@@ -266,28 +275,6 @@ fn caisse_ap(input: &[u8]) -> u64 {
         send_cf: true,
     };
     let mut t = CaisseApTerminal::with_connector("script", connect, settings);
-    match t.pay(&request(1250)) {
-        Ok(a) => {
-            check_answer(&a);
-            sig.add(10).add(a.approved as u64);
-        }
-        Err(e) => {
-            check_error(&e);
-            sig.err(&e);
-        }
-    }
-    if mode & 4 != 0 {
-        match t.late_answer(Duration::from_secs(1)) {
-            Ok(Some(a)) => {
-                check_answer(&a);
-                sig.add(11);
-            }
-            Ok(None) => {}
-            Err(e) => {
-                check_error(&e);
-                sig.err(&e);
-            }
-        }
-    }
+    pay_then_late(&mut t, 1250, mode & 4 != 0, &mut sig);
     sig.get()
 }

@@ -200,3 +200,24 @@ pub fn fill_days(j: &Journal, n: u64, first: &str, second: &str) -> u64 {
     }
     last
 }
+
+/// A user record; the name is the id in capitals.
+pub fn user_with_hash(
+    id: &str,
+    role: till_core::auth::Role,
+    pin_hash: String,
+) -> till_core::auth::User {
+    till_core::auth::User {
+        id: id.into(),
+        name: id.to_uppercase(),
+        role,
+        pin_hash,
+    }
+}
+
+/// Records manager m1 (PIN 3333, unpeppered), created by the setup step.
+pub fn put_manager_m1(j: &Journal) {
+    let hash = till_core::auth::hash_pin("3333", b"salt-of-m1").unwrap();
+    let m1 = user_with_hash("m1", till_core::auth::Role::Manager, hash);
+    j.put_user(ts(8, 0, 0, 0), "setup", "m1", &m1).unwrap();
+}

@@ -132,9 +132,10 @@ pub fn demo_shop() -> ShopInfo {
     }
 }
 
-/// `[till]` section of till.toml: who this till is.
+/// `[till]` section of till.toml: who this till is. An unknown key is
+/// refused (a typo such as `terminl_id` would otherwise run the till as T1).
 #[derive(Debug, Clone, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TillConfig {
     /// Terminal id, printed on receipts and in receipt numbers.
     pub terminal_id: String,
@@ -159,10 +160,15 @@ impl Default for TillConfig {
 
 /// Reads the `[till]` section (absent: defaults).
 pub fn load_till_config(path: &Path) -> Result<TillConfig> {
+    // The file's top-level tables: `[devices.*]` is read by till-devices,
+    // and anything else (`[device.printer]`) is a typo to refuse.
     #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Whole {
         #[serde(default)]
         till: TillConfig,
+        #[allow(dead_code)]
+        devices: Option<toml::Value>,
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

@@ -7,6 +7,7 @@ use serde_json::json;
 use till_devices::config::{DevicesConfig, DrawerConfig, DrawerVia, PrinterConfig, ScannerMode};
 use till_devices::drawer;
 use till_devices::transport::UsbLpTransport;
+use till_devices::DeviceError;
 
 use super::common::{advice, print_json};
 use super::printer::open_printer;
@@ -17,6 +18,19 @@ struct Check {
     ok: bool,
     detail: String,
     next: Option<String>,
+}
+
+impl Check {
+    /// The device could not be reached: the error, and what to try next.
+    fn failed(device: &'static str, target: String, e: &DeviceError) -> Check {
+        Check {
+            device,
+            next: Some(advice(e, &target)),
+            target,
+            ok: false,
+            detail: e.to_string(),
+        }
+    }
 }
 
 fn check_printer(p: &PrinterConfig) -> Check {
@@ -41,13 +55,7 @@ fn check_printer(p: &PrinterConfig) -> Check {
                     .map(|p| p.split(": ").nth(1).unwrap_or(p).to_string()),
             }
         }
-        Err(e) => Check {
-            device: "printer",
-            next: Some(advice(&e, &target)),
-            target,
-            ok: false,
-            detail: e.to_string(),
-        },
+        Err(e) => Check::failed("printer", target, &e),
     }
 }
 
@@ -72,13 +80,7 @@ fn check_drawer(cfg: &DevicesConfig, d: &DrawerConfig) -> Check {
                     detail: "serial port opens (run `till diag drawer open` to fire it)".into(),
                     next: None,
                 },
-                Err(e) => Check {
-                    device: "drawer",
-                    next: Some(advice(&e, &target)),
-                    target,
-                    ok: false,
-                    detail: e.to_string(),
-                },
+                Err(e) => Check::failed("drawer", target, &e),
             }
         }
         DrawerVia::Printer => {
@@ -106,13 +108,7 @@ fn check_drawer(cfg: &DevicesConfig, d: &DrawerConfig) -> Check {
                     ),
                     next: None,
                 },
-                Err(e) => Check {
-                    device: "drawer",
-                    next: Some(advice(&e, &target)),
-                    target,
-                    ok: false,
-                    detail: e.to_string(),
-                },
+                Err(e) => Check::failed("drawer", target, &e),
             }
         }
     }
@@ -126,7 +122,7 @@ fn check_scanner(s: &till_devices::config::ScannerConfig) -> Check {
     };
     match opened {
         Ok(()) => Check { device: "scanner", target, ok: true, detail: "port opens (scanners send nothing until they scan: run `till diag scanner listen --count 1`)".into(), next: None },
-        Err(e) => Check { device: "scanner", next: Some(advice(&e, &target)), target, ok: false, detail: e.to_string() },
+        Err(e) => Check::failed("scanner", target, &e),
     }
 }
 
