@@ -76,6 +76,7 @@ pub mod chain;
 mod closing;
 pub mod error;
 mod fastpay;
+pub mod files;
 mod fx_sink;
 mod journal;
 pub mod keys;
