@@ -344,7 +344,7 @@ impl Config {
     pub fn state_path(&self) -> PathBuf {
         self.state
             .clone()
-            .unwrap_or_else(|| with_suffix(&self.journal, ".sync-state.json"))
+            .unwrap_or_else(|| sync_proto::status::SyncStatus::default_path(&self.journal))
     }
     pub fn catalog_path(&self) -> PathBuf {
         self.catalog.clone().unwrap_or_else(|| {
