@@ -18,7 +18,7 @@
 //! - [`store`]: the [`store::Store`] trait, [`store::sqlite`] and [`store::postgres`].
 //! - [`http`]: the axum routes; [`feed`]: ERP feed entries; [`metrics`]: `/metrics`.
 //! - [`load`]: catalog files (JSON, CSV); [`config`]: `headoffice.toml`.
-//! - [`testpg`]: a throwaway PostgreSQL cluster for tests and benchmarks.
+//! - `testpg` (feature `testpg`): a throwaway PostgreSQL cluster for tests and benchmarks.
 
 pub mod access;
 pub mod config;
@@ -29,6 +29,7 @@ pub mod ingest;
 pub mod load;
 pub mod metrics;
 pub mod store;
+#[cfg(feature = "testpg")]
 pub mod testpg;
 
 use sha2::{Digest, Sha256};

@@ -31,6 +31,14 @@
 //!
 //! Items changed after catalog version `V`, with the terminal's store prices
 //! already applied; the daemon stores them and remembers `catalog_version`.
+//!
+//! # The daemon's status file ([`status::SyncStatus`])
+//!
+//! Not on the wire: the JSON file `till-sync` keeps beside the journal and
+//! the till reads for its status line. Its type lives here so both sides
+//! share it.
+
+pub mod status;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,10 @@
 //! The till's local catalog: the articles head office publishes, kept in
 //! `catalog.db` next to the journal so the counter starts without the
-//! network. The sync daemon (`till-sync`) fills it; the counter reads it in
-//! one pass at start-up (see `bench --only start`).
+//! network. This crate is the file's only owner: the sync daemon
+//! (`till-sync`) fills it through [`CatalogStore::apply_changes`]; the
+//! counter reads it in one pass at start-up (see `bench --only start`).
 //!
-//! The file format is the sync daemon's (one format, two readers):
+//! The file format (written and read only here):
 //!
 //! | table | contents |
 //! |---|---|
@@ -15,7 +16,7 @@
 
 #![warn(missing_docs)]
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use till_core::barcode::EmbeddedPattern;
@@ -59,6 +60,10 @@ CREATE TABLE IF NOT EXISTS catalog (item_id TEXT PRIMARY KEY, version INTEGER NO
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 ";
 
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
 /// An open catalog store.
 pub struct CatalogStore {
     conn: Connection,
@@ -81,6 +86,10 @@ impl CatalogStore {
         conn.busy_timeout(Duration::from_secs(5)).map_err(db)?;
         let _: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(db)?;
+        // An applied delta is journaled by the daemon (`catalog_version`):
+        // it must be on disk before that note is.
+        conn.pragma_update(None, "synchronous", "FULL")
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
         Ok(CatalogStore {
@@ -118,7 +127,7 @@ impl CatalogStore {
             path: path.clone(),
             source,
         };
-        let v = i64::try_from(version).unwrap_or(i64::MAX);
+        let v = to_i64(version);
         let tx = self.conn.transaction().map_err(db)?;
         tx.execute("DELETE FROM catalog", []).map_err(db)?;
         {
@@ -140,6 +149,71 @@ impl CatalogStore {
         )
         .map_err(db)?;
         tx.commit().map_err(db)
+    }
+
+    /// Applies head office's changes in one transaction: each article of
+    /// `upserts` (with its own version) is inserted or replaced, each id of
+    /// `removed` is withdrawn, and the catalog version moves to
+    /// `catalog_version` (never backwards). The counter sees the old catalog
+    /// or the new one, never half of each. Returns (old version, new version).
+    pub fn apply_changes<'a>(
+        &mut self,
+        upserts: impl IntoIterator<Item = (&'a Item, u64)>,
+        removed: impl IntoIterator<Item = &'a str>,
+        catalog_version: u64,
+    ) -> Result<(u64, u64)> {
+        let path = self.path.clone();
+        let db = |source| CatalogStoreError::Db {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let old: Option<i64> = tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'catalog_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        let old = old.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+        {
+            let mut put = tx
+                .prepare_cached(
+                    "INSERT INTO catalog (item_id, version, item) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (item_id) DO UPDATE SET version = excluded.version, item = excluded.item",
+                )
+                .map_err(db)?;
+            for (item, version) in upserts {
+                let json = serde_json::to_string(item).map_err(|e| CatalogStoreError::BadRow {
+                    path: path.clone(),
+                    id: item.id.clone(),
+                    detail: e.to_string(),
+                })?;
+                put.execute(params![item.id, to_i64(version), json])
+                    .map_err(db)?;
+            }
+            // Withdrawn at head office: no longer sellable here. Sales already
+            // in the journal carry their own copy of each line.
+            let mut drop = tx
+                .prepare_cached("DELETE FROM catalog WHERE item_id = ?1")
+                .map_err(db)?;
+            for id in removed {
+                drop.execute(params![id]).map_err(db)?;
+            }
+        }
+        let new = old.max(catalog_version);
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('catalog_version', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![to_i64(new)],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok((old, new))
     }
 
     /// Reads every article (one table scan, JSON decoded from the borrowed
@@ -214,5 +288,48 @@ mod tests {
         assert_eq!(c.get("A1"), Some(&item));
         assert_eq!(c.patterns().len(), 1);
         assert_eq!(s.version().unwrap(), 7);
+    }
+
+    fn item(id: &str, price: i64) -> Item {
+        Item {
+            id: id.into(),
+            barcodes: vec![],
+            name: id.into(),
+            price: Decimal::new(price, 2),
+            vat_rate: VatRate::percent(Decimal::from(20)).unwrap(),
+            unit: Unit::Piece,
+            stock_tracked: false,
+            rules: PurchaseRules::default(),
+        }
+    }
+
+    fn ids(s: &CatalogStore) -> Vec<(String, Decimal)> {
+        let mut v: Vec<_> = s
+            .load_items()
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.id, i.price))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn changes_upsert_withdraw_and_never_move_the_version_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        let mut s = CatalogStore::open(&path).unwrap();
+        let (a, b) = (item("A", 100), item("B", 200));
+        assert_eq!(s.apply_changes([(&a, 1), (&b, 2)], [], 2).unwrap(), (0, 2));
+        let a2 = item("A", 150);
+        let (old, new) = s.apply_changes([(&a2, 3)], ["B"], 3).unwrap();
+        assert_eq!((old, new), (2, 3));
+        assert_eq!(ids(&s), vec![("A".to_string(), Decimal::new(150, 2))]);
+        // An older delta replayed: the version stays where it is.
+        assert_eq!(s.apply_changes([], [], 1).unwrap(), (3, 3));
+        // A second reader (the counter) sees what the writer committed.
+        let reader = CatalogStore::open(&path).unwrap();
+        assert_eq!(reader.version().unwrap(), 3);
+        assert_eq!(ids(&reader), ids(&s));
     }
 }

@@ -75,6 +75,7 @@
 pub mod chain;
 mod closing;
 pub mod error;
+pub mod files;
 mod fx_sink;
 mod journal;
 pub mod keys;

@@ -24,7 +24,8 @@ pub struct Config {
     /// updates need the read-write journal). Default: journal path + ".key".
     #[serde(default)]
     pub key: Option<PathBuf>,
-    /// Status file (last success, last error). Default: journal path + ".sync-state.json".
+    /// Status file (last success, last error). Default: journal path + ".sync-state.json",
+    /// where the till's status line looks for it.
     #[serde(default)]
     pub state: Option<PathBuf>,
     /// The till's catalog store (`till-catalog`). Default: "catalog.db" beside the journal.
@@ -344,7 +345,7 @@ impl Config {
     pub fn state_path(&self) -> PathBuf {
         self.state
             .clone()
-            .unwrap_or_else(|| with_suffix(&self.journal, ".sync-state.json"))
+            .unwrap_or_else(|| sync_proto::status::SyncStatus::default_path(&self.journal))
     }
     pub fn catalog_path(&self) -> PathBuf {
         self.catalog.clone().unwrap_or_else(|| {

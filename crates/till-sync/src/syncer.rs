@@ -6,7 +6,7 @@ use crate::check;
 use crate::client::{HeadOffice, PushOutcome};
 use crate::config::{Config, ConfigError};
 use crate::push::{self, Limits, Prepared};
-use crate::state::{now, SyncState};
+use crate::state::{now, SyncStatus};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -121,7 +121,7 @@ pub struct Syncer {
     cfg: Config,
     journal: Journal,
     ho: HeadOffice,
-    state: SyncState,
+    state: SyncStatus,
     backoff: Backoff,
     /// After a 409 naming a seq at or below the cursor (head office restored
     /// from a backup): resend from there. The cursor itself never moves back.
@@ -147,7 +147,7 @@ impl Syncer {
         let token = cfg.token()?;
         let ho = HeadOffice::new(&cfg.head_office, &token, cfg.request_timeout())
             .map_err(|e| SyncError::Client(e.to_string()))?;
-        let state = SyncState::load(&cfg.state_path());
+        let state = SyncStatus::load(&cfg.state_path());
         let backoff = Backoff::new(cfg.backoff_base(), cfg.backoff_cap());
         let limits = Limits {
             events: cfg.batch_events.max(1),
@@ -434,7 +434,7 @@ fn sleep_unless(stop: &AtomicBool, d: Duration) {
 pub fn status(cfg: &Config) -> Result<Status, SyncError> {
     let j = Journal::open_read_only(&cfg.journal)?;
     let ends = check::ends(&cfg.journal, j.terminal_id())?;
-    let st = SyncState::load(&cfg.state_path());
+    let st = SyncStatus::load(&cfg.state_path());
     Ok(Status {
         terminal_id: j.terminal_id().to_string(),
         journal_head: ends.true_head(),

@@ -452,25 +452,18 @@ impl App {
     /// atomically by till-sync): when it last delivered everything, and how
     /// many passes failed since. Absent or unreadable: unknown.
     fn read_sync_state(&mut self) {
-        let mut path = self.journal.path().as_os_str().to_owned();
-        path.push(".sync-state.json");
-        let state = std::fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
-        let Some(state) = state else {
+        use sync_proto::status::SyncStatus;
+        let path = SyncStatus::default_path(self.journal.path());
+        let Some(state) = SyncStatus::read(&path) else {
             self.status.sync_failures = None;
             self.status.sync_age_s = None;
             return;
         };
-        self.status.sync_failures = Some(
-            state["consecutive_failures"]
-                .as_u64()
-                .and_then(|f| u32::try_from(f).ok())
-                .unwrap_or(0),
-        );
+        self.status.sync_failures = Some(state.consecutive_failures);
         let now = self.now();
-        self.status.sync_age_s = state["last_success"]
-            .as_str()
+        self.status.sync_age_s = state
+            .last_success
+            .as_deref()
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| (now - t).num_seconds().max(0));
     }

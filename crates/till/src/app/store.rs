@@ -3,7 +3,6 @@
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use till_core::records::{Event, SaleRecord};
 use till_core::Basket;
@@ -14,20 +13,7 @@ use till_journal::Journal;
 /// the journal (0600). The mode is given to open(2), so the file is never
 /// wider, even for a moment; an older file left wider is narrowed.
 pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        opts.mode(0o600);
-        let f = opts.open(path)?;
-        if f.metadata()?.permissions().mode() & 0o077 != 0 {
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-        Ok(f)
-    }
-    #[cfg(not(unix))]
-    opts.open(path)
+    till_journal::files::create_private(path)
 }
 
 /// A basket set aside while another customer is served.
@@ -79,20 +65,9 @@ impl ParkedStore {
 
     /// Writes the list durably.
     pub fn save(&self) -> Result<()> {
-        let tmp = self.path.with_extension("json.tmp");
         let bytes = serde_json::to_vec(&self.list)?;
-        let mut f = create_private(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &self.path)
-            .with_context(|| format!("replacing {}", self.path.display()))?;
-        if let Some(dir) = self.path.parent() {
-            // The rename itself must reach the disk.
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
+        till_journal::files::atomic_write(&self.path, &bytes)
+            .with_context(|| format!("replacing {}", self.path.display()))
     }
 }
 

@@ -193,15 +193,8 @@ impl App {
             refund: a.refund,
         };
         let path = self.pending_path();
-        let tmp = path.with_extension("json.tmp");
         let bytes = serde_json::to_vec(&p)?;
-        {
-            use std::io::Write;
-            let mut f = crate::app::store::create_private(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &path)?;
+        till_journal::files::atomic_write(&path, &bytes)?;
         Ok(())
     }
 

@@ -2,10 +2,9 @@
 //! crossing, cleared when stock is back above), and the till's signed tail
 //! marker checked by head office.
 
-mod common;
 
 use chrono::{FixedOffset, TimeZone};
-use common::*;
+use comptoir_e2e::system::*;
 use headoffice::store::{Store, TerminalAuth};
 use reqwest::blocking::Client;
 use rust_decimal::Decimal;
@@ -43,14 +42,17 @@ fn withdrawn_items_leave_the_tills_catalog_and_past_sales_stay() {
     let cfg = sync_config(dir.path(), &ho.url(), &token, &journal, "");
     let (code, out) = once(&cfg);
     assert_eq!(code, 0, "{out}");
-    let cat =
-        till_sync::catalog::LocalCatalog::open(&dir.path().join("catalog.db")).expect("catalog");
-    let ids = |c: &till_sync::catalog::LocalCatalog| -> Vec<String> {
-        c.items()
+    // Read as the counter reads it (till-catalog, the file's owner).
+    let cat = till_catalog::CatalogStore::open(&dir.path().join("catalog.db")).expect("catalog");
+    let ids = |c: &till_catalog::CatalogStore| -> Vec<String> {
+        let mut ids: Vec<String> = c
+            .load_items()
             .expect("items")
             .into_iter()
             .map(|i| i.id)
-            .collect()
+            .collect();
+        ids.sort();
+        ids
     };
     assert_eq!(ids(&cat), vec!["LAIT", "PAIN"]);
 
@@ -340,7 +342,7 @@ fn tail_marker_is_verified_and_a_forged_one_raised() {
     );
     // The daemon sends the marker with every batch: no alert over a full sync.
     let dir2 = tempfile::tempdir().expect("tempdir");
-    let journal2 = common::journal(dir2.path(), "T01", "S1", 300, 4);
+    let journal2 = comptoir_e2e::system::journal(dir2.path(), "T01", "S1", 300, 4);
     let db2 = format!("sqlite:{}", dir2.path().join("ho.db").display());
     let token2 = register(&db2, "S1", "T01");
     let ho2 = HeadOfficeProc::start(dir2.path(), &db2, "127.0.0.1:0");

@@ -1,9 +1,8 @@
-//! End-to-end harness: simulated till journals, head office as a real child
-//! process (this test binary re-executed, see [`HO_CHILD_ENV`]), the daemon as
-//! a real process, a fault-injecting TCP proxy, and totals comparisons.
-//! Everything listens on 127.0.0.1 only.
-
-#![allow(dead_code)]
+//! The whole-system harness: simulated till journals, head office as a real
+//! child process (the test binary re-executed, see [`HO_CHILD_ENV`]; each
+//! test file has a `headoffice_child` test calling [`maybe_serve_child`]),
+//! the `till-sync` daemon as a real process, a fault-injecting TCP proxy, and
+//! totals comparisons. Everything listens on 127.0.0.1 only.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -252,8 +251,9 @@ pub fn sync_config(dir: &Path, url: &str, token: &str, journal: &Path, extra: &s
     p
 }
 
+/// The `till-sync` binary of this build (see [`crate::shell::workspace_binary`]).
 pub fn till_sync() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_till-sync"))
+    Command::new(crate::shell::workspace_binary("till-sync", "till-sync"))
 }
 
 /// `till-sync once`; returns (exit code, stdout).

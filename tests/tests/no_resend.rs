@@ -4,9 +4,8 @@
 //! (the `duplicates` of each ack, the figure behind head office's
 //! `headoffice_events_duplicate_total`).
 
-mod common;
 
-use common::*;
+use comptoir_e2e::system::*;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -10,7 +10,7 @@
 //! - ratio = catch-up / baseline; targets: SQLite catch-up <= 10 s, ratio <= 2.
 //! - `--terminals K` (PostgreSQL): K tills pushing at once, events per second.
 //!
-//! `cargo run --release -p till-sync --features bench --bin sync-bench -- [--events N] [--postgres] [--terminals K]`
+//! `cargo run --release -p till-bench --bin sync-bench -- [--events N] [--postgres] [--terminals K]`
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;

@@ -2,9 +2,8 @@
 //! `till-sync` as a real process, with faults. After each: head office's
 //! totals equal the till's to the cent, no event stored twice, none missing.
 
-mod common;
 
-use common::*;
+use comptoir_e2e::system::*;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -223,7 +222,7 @@ fn postgres_backend_same_behaviour() {
     assert_matches_till(&db, "S1", &journal);
 
     // A second till of another store, through `once`.
-    let j2 = common::journal(dir.path(), "T02", "S2", 300, 12);
+    let j2 = comptoir_e2e::system::journal(dir.path(), "T02", "S2", 300, 12);
     let t2 = register(&db, "S2", "T02");
     let cfg2 = sync_config(dir.path(), &ho.url(), &t2, &j2, "pull_catalog = false\n");
     let (code, out) = once(&cfg2);

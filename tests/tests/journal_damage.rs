@@ -3,9 +3,8 @@
 //! damaged file) or whose cursor is past its end (an edited or replaced
 //! file) is an error with a non-zero exit, and `status` shows it.
 
-mod common;
 
-use common::*;
+use comptoir_e2e::system::*;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
