@@ -20,14 +20,20 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The `till` binary of the profile this test was built with. Another
-/// package's binary has no `CARGO_BIN_EXE_*` here, so it is found beside
-/// this test's own executable: `cargo test --workspace` builds it (the till
-/// crate's tests need it) before any test runs. Cargo is called only when it
-/// is missing or older than a source file (`cargo test -p comptoir-e2e`
-/// alone after an edit): never in a workspace run, where a build of `-p till`
-/// alone (other features unified) would relink the binary other tests use.
+/// The `till` binary of the profile this test was built with (see [`binary`]).
 pub fn till_binary() -> PathBuf {
+    binary("till", "till")
+}
+
+/// Binary `bin` of package `package`, of the profile this test was built
+/// with. Another package's binary has no `CARGO_BIN_EXE_*` here, so it is
+/// found beside this test's own executable: `cargo test --workspace` builds
+/// it (the package's tests need it) before any test runs. Cargo is called
+/// only when it is missing or older than a source file (`cargo test -p
+/// comptoir-e2e` alone after an edit): never in a workspace run, where a
+/// build of one package alone (other features unified) would relink the
+/// binary other tests use.
+pub fn binary(package: &str, bin: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test's own path");
     // target/<profile>/deps/<test>: the binaries are in target/<profile>.
     let profile_dir = exe
@@ -35,24 +41,24 @@ pub fn till_binary() -> PathBuf {
         .and_then(Path::parent)
         .expect("test binary under target/<profile>/deps")
         .to_path_buf();
-    let till = profile_dir.join("till");
-    let built = std::fs::metadata(&till).and_then(|m| m.modified()).ok();
+    let path = profile_dir.join(bin);
+    let built = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
     if built.is_some_and(|b| newest_source(&repo_root()).is_none_or(|s| s <= b)) {
-        return till;
+        return path;
     }
     let release = profile_dir.file_name().is_some_and(|n| n == "release");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
     build
         .current_dir(repo_root())
-        .args(["build", "--quiet", "-p", "till", "--bin", "till"]);
+        .args(["build", "--quiet", "-p", package, "--bin", bin]);
     if release {
         build.arg("--release");
     }
-    let status = build.status().expect("running cargo build -p till");
-    assert!(status.success(), "cargo build -p till failed");
-    assert!(till.is_file(), "{} was not built", till.display());
-    till
+    let status = build.status().expect("running cargo build");
+    assert!(status.success(), "cargo build -p {package} failed");
+    assert!(path.is_file(), "{} was not built", path.display());
+    path
 }
 
 /// When the newest Rust source, manifest or lock file of the crates was

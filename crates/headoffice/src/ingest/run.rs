@@ -82,7 +82,10 @@ impl Reading<'_, '_> {
             tx.insert_events(new)?;
         } else if skip == 0 {
             tx.insert_events(new)?;
-            let (bad, d) = self.work.finish().map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let (bad, d) = self
+                .work
+                .finish()
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
             self.done = Some((0, bad, d));
         } else {
             // A resend overlapping what is held (rare): the work under way

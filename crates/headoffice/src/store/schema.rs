@@ -173,7 +173,10 @@ pub(crate) fn pending(version: i64, dialect: &Dialect) -> Result<Vec<String>> {
         what: "schema version",
         detail: format!("{version} is negative"),
     })?;
-    Ok(MIGRATIONS[from..].iter().map(|m| dialect.render(m)).collect())
+    Ok(MIGRATIONS[from..]
+        .iter()
+        .map(|m| dialect.render(m))
+        .collect())
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 
 use super::{
     hash32, now_rfc3339, parse_dec, to_i64, to_u64, Alert, CatalogRow, ClosingReceived, FeedEvent,
-    IngestTx, Result, SalesFilter, SalesRow, StockLevel, Store, StoreError, TerminalAuth, TerminalState,
+    IngestTx, Result, SalesFilter, SalesRow, StockLevel, Store, StoreError, TerminalAuth,
+    TerminalState,
 };
 use crate::access::Role;
 use postgres::{Client, NoTls};
@@ -120,7 +121,6 @@ impl PgStore {
             g = self.freed.wait(g).unwrap_or_else(|p| p.into_inner());
         }
     }
-
 }
 
 impl Store for PgStore {
@@ -156,7 +156,13 @@ impl Store for PgStore {
             tx.execute(
                 "INSERT INTO terminals (terminal_id, store_id, token_sha256, created_at, last_hash)
                  VALUES ($1, $2, $3, $4, $5)",
-                &[&terminal_id, &store_id, &&token[..], &now, &&GENESIS_PREV_HASH[..]],
+                &[
+                    &terminal_id,
+                    &store_id,
+                    &&token[..],
+                    &now,
+                    &&GENESIS_PREV_HASH[..],
+                ],
             )?;
         }
         tx.commit()?;

@@ -13,8 +13,8 @@
 use super::Conn;
 use crate::ingest::{ChainHead, Deltas, LowStockRow};
 use crate::store::{
-    hash32, parse_dec, to_i64, to_u64, Exec, IngestTx, NewAlert, Result, StoreError,
-    TerminalHead, Tx,
+    hash32, parse_dec, to_i64, to_u64, Exec, IngestTx, NewAlert, Result, StoreError, TerminalHead,
+    Tx,
 };
 use postgres::GenericClient;
 use std::collections::BTreeMap;

@@ -4,7 +4,8 @@
 
 use super::{
     hash32, now_rfc3339, parse_dec, to_i64, to_u64, Alert, CatalogRow, ClosingReceived, FeedEvent,
-    IngestTx, Result, SalesFilter, SalesRow, StockLevel, Store, StoreError, TerminalAuth, TerminalState,
+    IngestTx, Result, SalesFilter, SalesRow, StockLevel, Store, StoreError, TerminalAuth,
+    TerminalState,
 };
 use crate::access::Role;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -153,7 +154,13 @@ impl Store for SqliteStore {
             tx.execute(
                 "INSERT INTO terminals (terminal_id, store_id, token_sha256, created_at, last_hash)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![terminal_id, store_id, &token[..], now, &GENESIS_PREV_HASH[..]],
+                params![
+                    terminal_id,
+                    store_id,
+                    &token[..],
+                    now,
+                    &GENESIS_PREV_HASH[..]
+                ],
             )?;
         }
         tx.commit()?;

@@ -3,8 +3,8 @@
 
 use crate::ingest::{ChainHead, Deltas, LowStockRow};
 use crate::store::{
-    hash32, parse_dec, to_i64, to_u64, Exec, IngestTx, NewAlert, Result, StoreError,
-    TerminalAuth, TerminalHead, Tx,
+    hash32, parse_dec, to_i64, to_u64, Exec, IngestTx, NewAlert, Result, StoreError, TerminalAuth,
+    TerminalHead, Tx,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
