@@ -1,15 +1,18 @@
-//! The storage-independent half of ingest: deciding what a batch means against
-//! the stored chain head, and what it changes in the projections. Both backends
-//! call these and only write the result, so SQLite and PostgreSQL cannot
+//! Ingest, storage-free: deciding what a batch means against the stored
+//! chain head, and what it changes in the projections. [`run`] applies these
+//! rules once over the transaction primitives of [`crate::store::IngestTx`];
+//! the backends only carry out its SQL, so SQLite and PostgreSQL cannot
 //! disagree on the rules.
 
 mod deltas;
 mod low_stock;
+mod run;
 mod shared;
 mod tail;
 mod vet;
 
 pub use low_stock::{low_stock_changes, LowStock, LowStockRow};
+pub use run::{ingest, run, CHUNK};
 pub use shared::{Shared, SharedError};
 pub use tail::{check_tail, TailAlert, TailSeen};
 pub use vet::{vet, Refusal, RefusalCode, MAX_AMOUNT, MAX_QUANTITY, MAX_SCALE};

@@ -8,15 +8,17 @@
 //! any instant leaves head office either before or after the batch.
 
 pub mod postgres;
+pub mod schema;
 pub mod sqlite;
 pub mod tokens;
 
 pub use tokens::ReadToken;
 
 use crate::access::Role;
-use crate::ingest::Shared;
+use crate::ingest::{Deltas, LowStockRow, Shared};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use sync_proto::CatalogDelta;
 use till_core::Item;
 use till_journal::StoredEvent;
@@ -30,6 +32,15 @@ pub enum StoreError {
     Corrupt { what: &'static str, detail: String },
     #[error("{0}")]
     Invalid(String),
+    /// The database aborted the transaction (a deadlock, a serialisation
+    /// failure): trying it again may succeed.
+    #[error("transaction aborted by the database, to retry: {0}")]
+    Conflict(String),
+    #[error(
+        "the database's schema is version {found}, newer than this head office ({supported}): \
+         upgrade headoffice before opening it"
+    )]
+    NewerSchema { found: i64, supported: i64 },
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -40,7 +51,15 @@ impl From<rusqlite::Error> for StoreError {
 
 impl From<::postgres::Error> for StoreError {
     fn from(e: ::postgres::Error) -> Self {
-        StoreError::Db(e.to_string())
+        use ::postgres::error::SqlState;
+        let retry = e.code().is_some_and(|c| {
+            *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+        });
+        if retry {
+            StoreError::Conflict(e.to_string())
+        } else {
+            StoreError::Db(e.to_string())
+        }
     }
 }
 
@@ -108,6 +127,15 @@ pub struct SalesRow {
     /// As the till's `day_totals` keys (see [`crate::ingest::Deltas::totals`]).
     pub key: String,
     pub amount: Decimal,
+}
+
+/// Which sales totals to read: all of them, or one store's, between two
+/// days (inclusive, `YYYY-MM-DD`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SalesFilter<'a> {
+    pub store_id: Option<&'a str>,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
 }
 
 /// One row of the stock report.
@@ -208,16 +236,23 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes the read token of `label`; false when there was none.
     fn revoke_read_token(&self, label: &str) -> Result<bool>;
 
-    /// Ingests a consecutive batch of `terminal`'s events in one transaction.
-    fn ingest(&self, terminal: &TerminalAuth, batch: &[StoredEvent]) -> Result<IngestOutcome>;
+    /// Begins the transaction of one batch of `terminal`'s events, under
+    /// the backend's lock: SQLite's single writer (`BEGIN IMMEDIATE`),
+    /// PostgreSQL's row lock on the terminal ([`IngestTx::head`] reads it
+    /// `FOR UPDATE`). Dropped without [`IngestTx::commit`], it rolls back.
+    fn begin_ingest(&self, terminal: &TerminalAuth) -> Result<Box<dyn IngestTx + '_>>;
+
+    /// Ingests a consecutive batch of `terminal`'s events in one transaction
+    /// ([`crate::ingest::run`]; not overridden: the rules live there).
+    fn ingest(&self, terminal: &TerminalAuth, batch: &[StoredEvent]) -> Result<IngestOutcome> {
+        crate::ingest::ingest(self, terminal, batch)
+    }
 
     /// [`Store::ingest`] of `work.events()`, whose hash checks and projection
     /// reading other threads may already be running ([`Shared::help`]) while
-    /// this waits for the write lock. A backend that does not use them
-    /// cancels them and ingests as usual.
+    /// this waits for the lock.
     fn ingest_prepared(&self, terminal: &TerminalAuth, work: &Shared<'_>) -> Result<IngestOutcome> {
-        work.cancel();
-        self.ingest(terminal, work.events())
+        crate::ingest::run(self, terminal, work)
     }
 
     /// Loads catalog rows as one new catalog version; returns it.
@@ -233,7 +268,11 @@ pub trait Store: Send + Sync + 'static {
         store_id: Option<&str>,
         from: Option<&str>,
         to: Option<&str>,
-    ) -> Result<Vec<SalesRow>>;
+    ) -> Result<Vec<SalesRow>> {
+        self.sales_in(&SalesFilter { store_id, from, to })
+    }
+    /// [`Store::sales`], the backend's query.
+    fn sales_in(&self, filter: &SalesFilter<'_>) -> Result<Vec<SalesRow>>;
     fn stock(&self, store_id: Option<&str>) -> Result<Vec<StockLevel>>;
     fn closings(&self, terminal_id: Option<&str>) -> Result<Vec<ClosingReceived>>;
     fn alerts(&self) -> Result<Vec<Alert>>;
@@ -242,6 +281,106 @@ pub trait Store: Send + Sync + 'static {
     /// Count of stored events and of distinct (terminal, seq): equal unless
     /// something was stored twice (tests).
     fn event_counts(&self) -> Result<(u64, u64)>;
+}
+
+/// A terminal's chain head and pinned signing key, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminalHead {
+    pub chain: crate::ingest::ChainHead,
+    /// The public key of its `terminal_initialised` event (seq 1), once held.
+    pub public_key: Option<String>,
+}
+
+/// An alert to write (or to count again: one row per terminal, code and seq).
+#[derive(Debug, Clone, Copy)]
+pub struct NewAlert<'a> {
+    pub code: &'a str,
+    pub seq: u64,
+    pub detail: &'a str,
+    /// RFC 3339.
+    pub at: &'a str,
+}
+
+/// The storage primitives of one batch's transaction, for one terminal (the
+/// one [`Store::begin_ingest`] was given). Each is SQL only: every decision
+/// is [`crate::ingest::run`]'s, written once for both backends.
+///
+/// Architecture Invariant: nothing here decides; a backend that needs a
+/// rule (a threshold crossed, a tail that does not verify) is wrong.
+pub trait IngestTx {
+    /// The terminal's chain head and pinned key, locked until the end of the
+    /// transaction. An unknown terminal is an error.
+    fn head(&mut self) -> Result<TerminalHead>;
+    /// The hashes held for the terminal's seqs in `from..=to`.
+    fn held_hashes(&mut self, from: u64, to: u64) -> Result<BTreeMap<u64, [u8; 32]>>;
+    /// Inserts the events (new, consecutive, in order: feed ids follow them).
+    fn insert_events(&mut self, events: &[StoredEvent]) -> Result<()>;
+    /// Adds the totals and stock deltas, and inserts the closings, of
+    /// `deltas` (its other fields are not read).
+    fn apply_deltas(&mut self, deltas: &Deltas) -> Result<()>;
+    /// Pins the terminal's signing key.
+    fn set_public_key(&mut self, public_key: &str) -> Result<()>;
+    /// Whether any low-stock threshold applies to the terminal's store.
+    fn has_thresholds(&mut self) -> Result<bool>;
+    /// The store's items among `items` that have a threshold: level now,
+    /// threshold (the store's own row wins), open alert.
+    fn low_stock_rows(&mut self, items: &[&str]) -> Result<Vec<LowStockRow>>;
+    /// Writes an alert, or counts it again (and un-clears it); its id.
+    fn upsert_alert(&mut self, alert: &NewAlert<'_>) -> Result<i64>;
+    /// Records `item` low in the store, raised by alert `alert_id`.
+    fn set_low_stock(&mut self, item: &str, alert_id: i64) -> Result<()>;
+    /// Clears alert `alert_id` at `at` and forgets `item` is low.
+    fn clear_low_stock(&mut self, item: &str, alert_id: i64, at: &str) -> Result<()>;
+    /// Moves the terminal's head to `last`, seen at `now`.
+    fn set_head(&mut self, last: &StoredEvent, now: &str) -> Result<()>;
+    /// Notes the terminal pushed at `now` (nothing new stored).
+    fn touch(&mut self, now: &str) -> Result<()>;
+    fn commit(self: Box<Self>) -> Result<()>;
+    /// Rolls the batch back and writes `alert` on its own: a refusal stores
+    /// nothing but the alert.
+    fn refuse(self: Box<Self>, alert: &NewAlert<'_>) -> Result<()>;
+}
+
+/// A connection that runs a statement of SQL (a backend's).
+pub(crate) trait Exec {
+    fn exec(&mut self, sql: &str) -> Result<()>;
+}
+
+/// One batch's transaction on a backend's connection `C`, for terminal `t`:
+/// begun when made, rolled back when dropped unfinished (an error, a
+/// refusal, a panic).
+pub(crate) struct Tx<C: Exec> {
+    pub c: C,
+    pub t: TerminalAuth,
+    open: bool,
+}
+
+impl<C: Exec> Tx<C> {
+    pub fn begin(mut c: C, begin: &str, t: &TerminalAuth) -> Result<Tx<C>> {
+        c.exec(begin)?;
+        Ok(Tx {
+            c,
+            t: t.clone(),
+            open: true,
+        })
+    }
+
+    /// `COMMIT` or `ROLLBACK`. A failed COMMIT leaves the transaction open:
+    /// dropped, it rolls back.
+    pub fn end(&mut self, sql: &str) -> Result<()> {
+        self.c.exec(sql)?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl<C: Exec> Drop for Tx<C> {
+    fn drop(&mut self) {
+        if self.open {
+            // A broken connection: the backend discards it.
+            let _ = self.c.exec("ROLLBACK");
+        }
+    }
 }
 
 /// Opens the store a `--db` value names: `sqlite:PATH` (or a bare path) or
@@ -256,6 +395,22 @@ pub fn open(db: &str) -> Result<std::sync::Arc<dyn Store>> {
         };
     store.migrate()?;
     Ok(store)
+}
+
+/// Registering `terminal_id` in `store_id`, whose row holds `existing` (its
+/// store) if any: whether it is known (re-registering issues a new
+/// credential, the chain state stays). A terminal of another store is refused.
+pub(crate) fn known_terminal(
+    terminal_id: &str,
+    store_id: &str,
+    existing: Option<String>,
+) -> Result<bool> {
+    match existing {
+        Some(s) if s != store_id => Err(StoreError::Invalid(format!(
+            "terminal {terminal_id} belongs to store {s}, not {store_id}"
+        ))),
+        known => Ok(known.is_some()),
+    }
 }
 
 pub(crate) fn now_rfc3339() -> String {

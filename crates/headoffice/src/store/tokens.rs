@@ -13,22 +13,6 @@ pub struct ReadToken {
     pub created_at: String,
 }
 
-pub(crate) const SQLITE_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS read_tokens (
-    label TEXT PRIMARY KEY,
-    role TEXT NOT NULL,
-    token_sha256 BLOB NOT NULL UNIQUE,
-    created_at TEXT NOT NULL
-);";
-
-pub(crate) const PG_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS read_tokens (
-    label TEXT PRIMARY KEY,
-    role TEXT NOT NULL,
-    token_sha256 BYTEA NOT NULL UNIQUE,
-    created_at TEXT NOT NULL
-);";
-
 fn role_of(s: &str) -> Result<Role> {
     Role::parse(s).ok_or_else(|| StoreError::Corrupt {
         what: "read_tokens.role",

@@ -29,6 +29,17 @@ impl Db {
     pub fn store(&self) -> Arc<dyn Store> {
         headoffice::store::open(&self.url).expect("opening the store")
     }
+
+    /// Another empty database of the same backend, named `name`.
+    pub fn another(&self, name: &str) -> String {
+        match &self._pg {
+            Some(pg) => pg.create_db(name).expect("create database"),
+            None => format!(
+                "sqlite:{}",
+                self._dir.path().join(format!("{name}.db")).display()
+            ),
+        }
+    }
 }
 
 /// Runs `body` once on SQLite and once on PostgreSQL: the rules must not

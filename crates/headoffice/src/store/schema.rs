@@ -1,0 +1,209 @@
+//! Head office's schema, written once for both backends as versioned
+//! migrations (the pattern of the till's journal, `till_journal::schema`):
+//! `MIGRATIONS[i]` takes a database from version `i` to `i + 1`, the list
+//! only ever grows, and a database of a version above its length was written
+//! by a newer head office and is refused. Each backend keeps the version
+//! (SQLite's `user_version`, PostgreSQL's `schema_version` table) and bumps
+//! it in the transaction of the migration that reaches it.
+//!
+//! The types a dialect spells differently are placeholders ([`Dialect`]):
+//! amounts and levels are exact on both (SQLite: decimal TEXT added by
+//! `dec_add`; PostgreSQL: `NUMERIC`).
+
+use super::{Result, StoreError};
+
+/// 1. stores, terminals, events, sales totals, stock levels, closings,
+///    alerts, catalog and its versions.
+const V1: &str = r#"
+CREATE TABLE IF NOT EXISTS stores (
+    store_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS terminals (
+    terminal_id TEXT PRIMARY KEY,
+    store_id TEXT NOT NULL REFERENCES stores(store_id),
+    token_sha256 {blob} NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    last_seq {int} NOT NULL DEFAULT 0,
+    last_hash {blob} NOT NULL,
+    last_seen TEXT,
+    last_event_ts TEXT,
+    public_key TEXT
+);
+-- id is the ERP feed cursor (ingest order); (terminal_id, seq) the dedupe key.
+CREATE TABLE IF NOT EXISTS events (
+    id {id},
+    terminal_id TEXT NOT NULL,
+    seq {int} NOT NULL,
+    store_id TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload {blob} NOT NULL,
+    prev_hash {blob} NOT NULL,
+    hash {blob} NOT NULL,
+    signature {blob},
+    UNIQUE (terminal_id, seq)
+);
+CREATE TABLE IF NOT EXISTS sales_totals (
+    store_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    key TEXT NOT NULL,
+    amount {dec} NOT NULL,
+    PRIMARY KEY (store_id, day, key)
+){rowid};
+CREATE TABLE IF NOT EXISTS stock_levels (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    level {dec} NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+){rowid};
+CREATE TABLE IF NOT EXISTS closings (
+    terminal_id TEXT NOT NULL,
+    seq {int} NOT NULL,
+    store_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    period TEXT NOT NULL,
+    first_seq {int} NOT NULL,
+    last_seq {int} NOT NULL,
+    net_total {dec} NOT NULL,
+    grand_total {dec} NOT NULL,
+    grand_total_abs {dec} NOT NULL,
+    PRIMARY KEY (terminal_id, seq)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id {id},
+    at TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    seq {int} NOT NULL,
+    detail TEXT NOT NULL,
+    count {int} NOT NULL DEFAULT 1,
+    UNIQUE (terminal_id, code, seq)
+);
+-- store_id '' = every store; a store's own row wins over it.
+CREATE TABLE IF NOT EXISTS catalog (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    version {int} NOT NULL,
+    item TEXT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+);
+CREATE INDEX IF NOT EXISTS catalog_by_version ON catalog(version);
+CREATE TABLE IF NOT EXISTS catalog_versions (
+    version {int} PRIMARY KEY,
+    loaded_at TEXT NOT NULL,
+    items {int} NOT NULL
+);
+"#;
+
+/// 2. low stock, cleared alerts, catalog withdrawals.
+const V2: &str = r#"
+-- Low-stock thresholds from catalog loads; store_id '' = every store, a
+-- store's own row wins.
+CREATE TABLE stock_thresholds (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    threshold {dec} NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+){rowid};
+-- Items at or below their threshold now, and the alert raised when they got there.
+CREATE TABLE low_stock (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    alert_id {int} NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+){rowid};
+ALTER TABLE alerts ADD COLUMN cleared_at TEXT;
+ALTER TABLE catalog ADD COLUMN deleted {bool} NOT NULL DEFAULT {false};
+"#;
+
+/// 3. read tokens (only their SHA-256).
+const V3: &str = r#"
+CREATE TABLE read_tokens (
+    label TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    token_sha256 {blob} NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+"#;
+
+/// Each entry migrates from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How a backend spells the types of the schema.
+pub(crate) struct Dialect {
+    pub int: &'static str,
+    pub blob: &'static str,
+    /// An auto-assigned integer primary key.
+    pub id: &'static str,
+    /// An exact decimal.
+    pub dec: &'static str,
+    pub bool: &'static str,
+    pub r#false: &'static str,
+    /// After a table with a primary key and no use for a row id.
+    pub rowid: &'static str,
+}
+
+impl Dialect {
+    fn render(&self, template: &str) -> String {
+        template
+            .replace("{int}", self.int)
+            .replace("{blob}", self.blob)
+            .replace("{id}", self.id)
+            .replace("{dec}", self.dec)
+            .replace("{bool}", self.bool)
+            .replace("{false}", self.r#false)
+            .replace("{rowid}", self.rowid)
+    }
+}
+
+/// The migrations a database at `version` still needs, in order, as SQL of
+/// `dialect`; a database of a newer head office is refused.
+pub(crate) fn pending(version: i64, dialect: &Dialect) -> Result<Vec<String>> {
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let from = usize::try_from(version).map_err(|_| StoreError::Corrupt {
+        what: "schema version",
+        detail: format!("{version} is negative"),
+    })?;
+    Ok(MIGRATIONS[from..]
+        .iter()
+        .map(|m| dialect.render(m))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: Dialect = Dialect {
+        int: "I",
+        blob: "B",
+        id: "P",
+        dec: "D",
+        bool: "O",
+        r#false: "F",
+        rowid: "",
+    };
+
+    #[test]
+    fn pending_and_newer() {
+        assert_eq!(pending(0, &D).map(|p| p.len()).ok(), Some(3));
+        assert_eq!(pending(2, &D).map(|p| p.len()).ok(), Some(1));
+        assert!(pending(3, &D).is_ok_and(|p| p.is_empty()));
+        assert!(!pending(0, &D).is_ok_and(|p| p.concat().contains('{')));
+        let e = pending(4, &D).err().map(|e| e.to_string());
+        assert!(
+            e.as_deref()
+                .is_some_and(|e| e.contains("version 4") && e.contains("upgrade headoffice")),
+            "{e:?}"
+        );
+    }
+}

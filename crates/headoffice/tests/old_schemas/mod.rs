@@ -1,0 +1,366 @@
+//! Head office's schemas as older builds created them, copied from the
+//! history (SQLite: 034553e for 1, 98aa90f for 2; PostgreSQL: 10d5eaa for 1,
+//! 98aa90f for 2). Frozen on purpose: the migration test opens databases made
+//! with them. Version 2 on SQLite also had the two columns its start-up added
+//! with `ALTER TABLE` ([`SQLITE_V2_ALTER`]).
+#![allow(dead_code)]
+
+pub const SQLITE_V1: &str = r#"
+CREATE TABLE IF NOT EXISTS stores (
+    store_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS terminals (
+    terminal_id TEXT PRIMARY KEY,
+    store_id TEXT NOT NULL REFERENCES stores(store_id),
+    token_sha256 BLOB NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    last_hash BLOB NOT NULL,
+    last_seen TEXT,
+    last_event_ts TEXT,
+    public_key TEXT
+);
+-- id is the ERP feed cursor (ingest order); (terminal_id, seq) the dedupe key.
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    terminal_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    store_id TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    prev_hash BLOB NOT NULL,
+    hash BLOB NOT NULL,
+    signature BLOB,
+    UNIQUE (terminal_id, seq)
+);
+CREATE TABLE IF NOT EXISTS sales_totals (
+    store_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    key TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    PRIMARY KEY (store_id, day, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stock_levels (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    level TEXT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS closings (
+    terminal_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    store_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    period TEXT NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    net_total TEXT NOT NULL,
+    grand_total TEXT NOT NULL,
+    grand_total_abs TEXT NOT NULL,
+    PRIMARY KEY (terminal_id, seq)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (terminal_id, code, seq)
+);
+-- store_id '' = every store; a store's own row wins over it.
+CREATE TABLE IF NOT EXISTS catalog (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    item TEXT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+);
+CREATE INDEX IF NOT EXISTS catalog_by_version ON catalog(version);
+CREATE TABLE IF NOT EXISTS catalog_versions (
+    version INTEGER PRIMARY KEY,
+    loaded_at TEXT NOT NULL,
+    items INTEGER NOT NULL
+);
+"#;
+
+pub const SQLITE_V2: &str = r#"
+CREATE TABLE IF NOT EXISTS stores (
+    store_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS terminals (
+    terminal_id TEXT PRIMARY KEY,
+    store_id TEXT NOT NULL REFERENCES stores(store_id),
+    token_sha256 BLOB NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    last_hash BLOB NOT NULL,
+    last_seen TEXT,
+    last_event_ts TEXT,
+    public_key TEXT
+);
+-- id is the ERP feed cursor (ingest order); (terminal_id, seq) the dedupe key.
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    terminal_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    store_id TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    prev_hash BLOB NOT NULL,
+    hash BLOB NOT NULL,
+    signature BLOB,
+    UNIQUE (terminal_id, seq)
+);
+CREATE TABLE IF NOT EXISTS sales_totals (
+    store_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    key TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    PRIMARY KEY (store_id, day, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stock_levels (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    level TEXT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS closings (
+    terminal_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    store_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    period TEXT NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    net_total TEXT NOT NULL,
+    grand_total TEXT NOT NULL,
+    grand_total_abs TEXT NOT NULL,
+    PRIMARY KEY (terminal_id, seq)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (terminal_id, code, seq)
+);
+-- store_id '' = every store; a store's own row wins over it.
+CREATE TABLE IF NOT EXISTS catalog (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    item TEXT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+);
+CREATE INDEX IF NOT EXISTS catalog_by_version ON catalog(version);
+-- Low-stock thresholds from catalog loads; store_id '' = every store, a
+-- store's own row wins.
+CREATE TABLE IF NOT EXISTS stock_thresholds (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    threshold TEXT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+) WITHOUT ROWID;
+-- Items at or below their threshold now, and the alert raised when they got there.
+CREATE TABLE IF NOT EXISTS low_stock (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    alert_id INTEGER NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS catalog_versions (
+    version INTEGER PRIMARY KEY,
+    loaded_at TEXT NOT NULL,
+    items INTEGER NOT NULL
+);
+"#;
+
+pub const SQLITE_V2_ALTER: &str = "ALTER TABLE alerts ADD COLUMN cleared_at TEXT;
+ALTER TABLE catalog ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;";
+
+pub const PG_V1: &str = r#"
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS stores (
+    store_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS terminals (
+    terminal_id TEXT PRIMARY KEY,
+    store_id TEXT NOT NULL REFERENCES stores(store_id),
+    token_sha256 BYTEA NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    last_seq BIGINT NOT NULL DEFAULT 0,
+    last_hash BYTEA NOT NULL,
+    last_seen TEXT,
+    last_event_ts TEXT,
+    public_key TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    id BIGSERIAL PRIMARY KEY,
+    terminal_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    store_id TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload BYTEA NOT NULL,
+    prev_hash BYTEA NOT NULL,
+    hash BYTEA NOT NULL,
+    signature BYTEA,
+    UNIQUE (terminal_id, seq)
+);
+CREATE TABLE IF NOT EXISTS sales_totals (
+    store_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    key TEXT NOT NULL,
+    amount NUMERIC NOT NULL,
+    PRIMARY KEY (store_id, day, key)
+);
+CREATE TABLE IF NOT EXISTS stock_levels (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    level NUMERIC NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+);
+CREATE TABLE IF NOT EXISTS closings (
+    terminal_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    store_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    period TEXT NOT NULL,
+    first_seq BIGINT NOT NULL,
+    last_seq BIGINT NOT NULL,
+    net_total NUMERIC NOT NULL,
+    grand_total NUMERIC NOT NULL,
+    grand_total_abs NUMERIC NOT NULL,
+    PRIMARY KEY (terminal_id, seq)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id BIGSERIAL PRIMARY KEY,
+    at TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    detail TEXT NOT NULL,
+    count BIGINT NOT NULL DEFAULT 1,
+    UNIQUE (terminal_id, code, seq)
+);
+CREATE TABLE IF NOT EXISTS catalog (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    item TEXT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+);
+CREATE INDEX IF NOT EXISTS catalog_by_version ON catalog(version);
+CREATE TABLE IF NOT EXISTS catalog_versions (
+    version BIGINT PRIMARY KEY,
+    loaded_at TEXT NOT NULL,
+    items BIGINT NOT NULL
+);
+"#;
+
+pub const PG_V2: &str = r#"
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS stores (
+    store_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS terminals (
+    terminal_id TEXT PRIMARY KEY,
+    store_id TEXT NOT NULL REFERENCES stores(store_id),
+    token_sha256 BYTEA NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    last_seq BIGINT NOT NULL DEFAULT 0,
+    last_hash BYTEA NOT NULL,
+    last_seen TEXT,
+    last_event_ts TEXT,
+    public_key TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    id BIGSERIAL PRIMARY KEY,
+    terminal_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    store_id TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload BYTEA NOT NULL,
+    prev_hash BYTEA NOT NULL,
+    hash BYTEA NOT NULL,
+    signature BYTEA,
+    UNIQUE (terminal_id, seq)
+);
+CREATE TABLE IF NOT EXISTS sales_totals (
+    store_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    key TEXT NOT NULL,
+    amount NUMERIC NOT NULL,
+    PRIMARY KEY (store_id, day, key)
+);
+CREATE TABLE IF NOT EXISTS stock_levels (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    level NUMERIC NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+);
+CREATE TABLE IF NOT EXISTS closings (
+    terminal_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    store_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    period TEXT NOT NULL,
+    first_seq BIGINT NOT NULL,
+    last_seq BIGINT NOT NULL,
+    net_total NUMERIC NOT NULL,
+    grand_total NUMERIC NOT NULL,
+    grand_total_abs NUMERIC NOT NULL,
+    PRIMARY KEY (terminal_id, seq)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id BIGSERIAL PRIMARY KEY,
+    at TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    detail TEXT NOT NULL,
+    count BIGINT NOT NULL DEFAULT 1,
+    UNIQUE (terminal_id, code, seq)
+);
+CREATE TABLE IF NOT EXISTS catalog (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    item TEXT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+);
+CREATE INDEX IF NOT EXISTS catalog_by_version ON catalog(version);
+-- Low-stock thresholds (store_id '' = every store) and the items low now.
+CREATE TABLE IF NOT EXISTS stock_thresholds (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    threshold NUMERIC NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+);
+CREATE TABLE IF NOT EXISTS low_stock (
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    alert_id BIGINT NOT NULL,
+    PRIMARY KEY (store_id, item_id)
+);
+-- Schema 2: columns added to tables of schema 1.
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS cleared_at TEXT;
+ALTER TABLE catalog ADD COLUMN IF NOT EXISTS deleted BOOLEAN NOT NULL DEFAULT false;
+CREATE TABLE IF NOT EXISTS catalog_versions (
+    version BIGINT PRIMARY KEY,
+    loaded_at TEXT NOT NULL,
+    items BIGINT NOT NULL
+);
+"#;
