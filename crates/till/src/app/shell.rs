@@ -75,7 +75,9 @@ impl App {
             basket,
             parked: parked.list.clone(),
             last_closed,
-            next_sale_no: journal.next_sale_no()?,
+            next_sale_no: journal
+                .next_sale_no()
+                .map_err(|e| format!("{:#}", anyhow::Error::from(e))),
         };
         let now = Now {
             wall: clock(),
@@ -280,7 +282,10 @@ impl App {
                         seq: a.seq,
                         hash: a.hash,
                         ts,
-                        next_sale_no: self.journal.next_sale_no().ok(),
+                        next_sale_no: self
+                            .journal
+                            .next_sale_no()
+                            .map_err(|e| format!("{:#}", anyhow::Error::from(e))),
                         then,
                     },
                     Err(e) => Input::JournalFailed {

@@ -52,8 +52,8 @@ pub enum Input {
         hash: [u8; 32],
         /// The time it was recorded with.
         ts: DateTime<FixedOffset>,
-        /// The receipt counter after it (None: unreadable, keep the last).
-        next_sale_no: Option<u64>,
+        /// The receipt counter after it (or why it does not read).
+        next_sale_no: Result<u64, String>,
         /// What to do now.
         then: Then,
     },

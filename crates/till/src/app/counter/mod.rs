@@ -192,8 +192,9 @@ pub struct Setup {
     pub parked: Vec<Parked>,
     /// The last business day closed (Z).
     pub last_closed: Option<NaiveDate>,
-    /// The next receipt number's counter.
-    pub next_sale_no: u64,
+    /// The next receipt number's counter (or why it does not read: then
+    /// nothing that needs a receipt number can be done).
+    pub next_sale_no: Result<u64, String>,
 }
 
 /// The counter's state.
@@ -220,7 +221,7 @@ pub struct Counter {
     /// Approvals for operations outside the basket (refunds, drawer, Z).
     pub(crate) op_approvals: Vec<ApprovalRecord>,
     pub(crate) last_closed: Option<NaiveDate>,
-    pub(crate) next_sale_no: u64,
+    pub(crate) next_sale_no: Result<u64, String>,
     /// Payments under way on the terminal, lost and late ones.
     pub(crate) terminal: TerminalState,
     /// Wrong PINs in a row at the counter, and the lock-out they started.
@@ -279,9 +280,7 @@ impl Counter {
                 next_sale_no,
                 then,
             } => {
-                if let Some(n) = next_sale_no {
-                    self.next_sale_no = n;
-                }
+                self.next_sale_no = next_sale_no;
                 self.journaled(then, seq, &hash, ts);
             }
             Input::JournalFailed { why, full, then } => self.journal_failed(then, &why, &full),
@@ -397,8 +396,11 @@ impl Counter {
     }
 
     /// The next receipt number ("T1-000012").
-    pub(crate) fn receipt_no(&self) -> String {
-        format!("{}-{:06}", self.terminal_id, self.next_sale_no)
+    pub(crate) fn receipt_no(&self) -> anyhow::Result<String> {
+        match &self.next_sale_no {
+            Ok(n) => Ok(format!("{}-{:06}", self.terminal_id, n)),
+            Err(e) => Err(anyhow::anyhow!("{e}")),
+        }
     }
 
     /// What is on screen.

@@ -207,7 +207,7 @@ impl Counter {
     fn reversal(&mut self) -> Result<Reversal> {
         let user = self.logged_user()?;
         let day = self.business_day();
-        let mut ctx = Reversal::new(&self.receipt_no(), day, &user);
+        let mut ctx = Reversal::new(&self.receipt_no()?, day, &user);
         ctx.approvals = self.op_approvals.clone();
         ctx.currency = self.currency().clone();
         Ok(ctx)

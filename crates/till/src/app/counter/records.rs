@@ -20,7 +20,7 @@ impl Counter {
     pub(crate) fn commit_sale(&mut self) -> Result<()> {
         let user = self.logged_user()?;
         let day = self.business_day();
-        let sale_no = self.receipt_no();
+        let sale_no = self.receipt_no()?;
         let basket = self
             .basket
             .as_ref()

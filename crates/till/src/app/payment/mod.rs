@@ -275,7 +275,7 @@ impl Counter {
         let amount_cents = to_cents(amount, self.currency())?;
         self.terminal.next_id += 1;
         let id = self.terminal.next_id;
-        let base = self.receipt_no();
+        let base = self.receipt_no()?;
         // The attempt number last: drivers keep the end of a reference that
         // is too long (Concert: 10 characters), and two attempts within the
         // same second must still differ there, so that a late answer to one
