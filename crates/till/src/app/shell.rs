@@ -8,7 +8,7 @@ use super::devices::{Devices, Job, Report};
 use super::keys::Key;
 use super::store::{FoundSale, ParkedStore};
 use anyhow::Context;
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use std::collections::BTreeMap;
 use std::time::Instant;
 use till_core::auth::{needs_pepper, verify_pin_peppered, User};
@@ -214,8 +214,11 @@ impl App {
     fn refresh_status(&mut self) {
         self.last_status = Some(Instant::now());
         self.devices.submit(Job::Status);
-        if let (Ok((head, _)), Ok(acked)) = (self.journal.head(), self.journal.acked_seq()) {
-            self.feed(Input::Journal { head, acked });
+        if let Ok((head, _)) = self.journal.head() {
+            self.feed(Input::Head(head));
+        }
+        if let Ok(acked) = self.journal.acked_seq() {
+            self.feed(Input::Acked(acked));
         }
         self.read_sync_state();
         self.feed(Input::Sync {
@@ -363,7 +366,7 @@ impl App {
             Effect::ReadTotals { day } => Some(Input::Totals(
                 self.journal
                     .period_totals(ClosingKind::Day, &day)
-                    .map_err(|e| format!("{:#}", anyhow::Error::from(e))),
+                    .map_err(|e| format!("{e:#}")),
             )),
             Effect::CloseDay {
                 ts,
@@ -498,6 +501,8 @@ impl App {
         }
     }
 
+    /// Monthly and yearly closings happen on their own after a Z: those
+    /// [`due_periods`](super::counter::closing::due_periods) names.
     fn close_due_periods(
         &mut self,
         day: chrono::NaiveDate,
@@ -508,18 +513,8 @@ impl App {
         let Ok(closings) = self.journal.closings() else {
             return done;
         };
-        let closed = |kind: &str, p: &str| closings.iter().any(|(k, q, _)| k == kind && q == p);
-        let next = day.succ_opt().unwrap_or(day);
-        let this_month = format!("{:04}-{:02}", day.year(), day.month());
-        let mut months: Vec<String> = closings
-            .iter()
-            .filter(|(k, _, _)| k == "day")
-            .filter_map(|(_, p, _)| p.get(..7).map(str::to_string))
-            .filter(|m| *m < this_month || (*m == this_month && next.month() != day.month()))
-            .collect();
-        months.sort();
-        months.dedup();
-        for m in months.into_iter().filter(|m| !closed("month", m)) {
+        let (months, years) = super::counter::closing::due_periods(day, &closings);
+        for m in months {
             if self
                 .journal
                 .close(ts, ClosingKind::Month, &m, operator, BTreeMap::new())
@@ -528,16 +523,7 @@ impl App {
                 done.push(format!("mois {m}"));
             }
         }
-        let this_year = format!("{:04}", day.year());
-        let mut years: Vec<String> = closings
-            .iter()
-            .filter(|(k, _, _)| k == "day")
-            .filter_map(|(_, p, _)| p.get(..4).map(str::to_string))
-            .filter(|y| *y < this_year || (*y == this_year && next.year() != day.year()))
-            .collect();
-        years.sort();
-        years.dedup();
-        for y in years.into_iter().filter(|y| !closed("year", y)) {
+        for y in years {
             if self
                 .journal
                 .close(ts, ClosingKind::Year, &y, operator, BTreeMap::new())

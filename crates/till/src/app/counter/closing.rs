@@ -5,7 +5,7 @@ use super::ops::Op;
 use super::{parse_money, CountRow, Counter, Effect, Screen};
 use crate::app::keys::Key;
 use anyhow::Result;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use till_core::drawer::authorize_close_day;
@@ -180,5 +180,68 @@ impl Counter {
             title: format!("Clôture Z du {period} enregistrée"),
             text,
         };
+    }
+}
+
+/// The months and years to close after the Z of `day`, given the closings
+/// so far (kind, period, seq): the month (year) of `day` if it is its last
+/// day, and any earlier month (year) with closed days but no closing of
+/// its own. Oldest first.
+pub fn due_periods(
+    day: NaiveDate,
+    closings: &[(String, String, u64)],
+) -> (Vec<String>, Vec<String>) {
+    let closed = |kind: &str, p: &str| closings.iter().any(|(k, q, _)| k == kind && q == p);
+    let next = day.succ_opt().unwrap_or(day);
+    let this_month = format!("{:04}-{:02}", day.year(), day.month());
+    let mut months: Vec<String> = closings
+        .iter()
+        .filter(|(k, _, _)| k == "day")
+        .filter_map(|(_, p, _)| p.get(..7).map(str::to_string))
+        .filter(|m| *m < this_month || (*m == this_month && next.month() != day.month()))
+        .collect();
+    months.sort();
+    months.dedup();
+    months.retain(|m| !closed("month", m));
+    let this_year = format!("{:04}", day.year());
+    let mut years: Vec<String> = closings
+        .iter()
+        .filter(|(k, _, _)| k == "day")
+        .filter_map(|(_, p, _)| p.get(..4).map(str::to_string))
+        .filter(|y| *y < this_year || (*y == this_year && next.year() != day.year()))
+        .collect();
+    years.sort();
+    years.dedup();
+    years.retain(|y| !closed("year", y));
+    (months, years)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(kind: &str, p: &str) -> (String, String, u64) {
+        (kind.into(), p.into(), 0)
+    }
+
+    #[test]
+    fn months_and_years_close_after_their_last_day_or_when_left_open() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let closings = vec![day("day", "2026-10-30"), day("day", "2026-11-23")];
+        // October was left open; November goes on.
+        assert_eq!(
+            due_periods(d("2026-11-23"), &closings),
+            (vec!["2026-10".to_string()], vec![])
+        );
+        let closings = vec![
+            day("day", "2026-10-30"),
+            day("month", "2026-10"),
+            day("day", "2026-12-31"),
+        ];
+        // The last day of the year closes its month and its year.
+        assert_eq!(
+            due_periods(d("2026-12-31"), &closings),
+            (vec!["2026-12".to_string()], vec!["2026".to_string()])
+        );
     }
 }

@@ -128,15 +128,10 @@ pub enum Input {
         /// Written, or why not (with causes).
         result: Result<(), String>,
     },
-    /// The journal's head (after every key).
+    /// The journal's head (after every key, and once a second).
     Head(u64),
-    /// The journal's head and what head office acknowledged (once a second).
-    Journal {
-        /// Head seq.
-        head: u64,
-        /// Acknowledged seq.
-        acked: u64,
-    },
+    /// What head office acknowledged (once a second).
+    Acked(u64),
     /// The sync daemon's status file, as read.
     Sync {
         /// Failed passes since the last success (None: no file).

@@ -327,8 +327,7 @@ impl Counter {
             Input::ParkedSaved { parking, result } => self.parked_saved(parking, result),
             Input::PayNotStarted { attempt, why } => self.pay_not_started(attempt, why),
             Input::Head(head) => self.status.head = head,
-            Input::Journal { head, acked } => {
-                self.status.head = head;
+            Input::Acked(acked) => {
                 if acked != self.status.acked {
                     self.status.acked_moved = Some(now.mono);
                 }
