@@ -66,7 +66,7 @@ fn press(app: &mut App, keys: &[Key]) {
         app.tick();
         // A receipt look-up answers from its thread through tick().
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while matches!(app.screen, Screen::Searching { .. }) {
+        while matches!(app.screen(), Screen::Searching { .. }) {
             assert!(std::time::Instant::now() < deadline, "receipt look-up hung");
             std::thread::sleep(std::time::Duration::from_millis(2));
             app.tick();
@@ -88,9 +88,9 @@ fn events(j: &Journal) -> Vec<Event> {
 
 fn login_and_sell(app: &mut App) {
     typed(app, "1111\n");
-    assert!(matches!(app.screen, Screen::Sale), "{:?}", app.message);
+    assert!(matches!(app.screen(), Screen::Sale), "{:?}", app.message());
     typed(app, "10001\n3*10002\n");
-    assert_eq!(app.live_lines().len(), 2, "{:?}", app.message);
+    assert_eq!(app.live_lines().len(), 2, "{:?}", app.message());
 }
 
 #[test]
@@ -101,17 +101,17 @@ fn whole_sale_part_cash_part_card() {
     // Line discount of 10 % on the croissants (selected: the last line).
     typed(&mut app, "10");
     press(&mut app, &[Key::F(4)]);
-    assert!(app.approval.is_none());
+    assert!(app.approval().is_none());
     press(&mut app, &[Key::F(8)]);
-    assert!(matches!(app.screen, Screen::Payment));
+    assert!(matches!(app.screen(), Screen::Payment));
     typed(&mut app, "2");
     press(&mut app, &[Key::F(1), Key::F(2)]);
     assert!(
-        matches!(app.screen, Screen::Done { .. }),
+        matches!(app.screen(), Screen::Done { .. }),
         "{:?}",
-        app.message
+        app.message()
     );
-    let ev = events(&app.journal);
+    let ev = events(&app.journal());
     let sale = ev
         .iter()
         .find_map(|e| match e {
@@ -122,10 +122,10 @@ fn whole_sale_part_cash_part_card() {
     // 1.30 + 3 x 1.20 - 10 % of 3.60 = 4.54
     assert_eq!(sale.total.to_string(), "4.54");
     assert_eq!(sale.tenders.len(), 2);
-    assert_eq!(app.journal.load_basket().unwrap(), None);
+    assert_eq!(app.journal().load_basket().unwrap(), None);
     assert_eq!(fake.borrow().printed(), vec!["T1-000001".to_string()]);
     assert_eq!(fake.borrow().drawer_kicks(), 1);
-    let report = verify(app.journal.path(), VerifyOptions::default()).unwrap();
+    let report = verify(app.journal().path(), VerifyOptions::default()).unwrap();
     assert!(report.ok, "{:?}", report.first_problem);
 }
 
@@ -135,26 +135,30 @@ fn refund_needs_a_supervisor_pin() {
     let (mut app, fake) = app(dir.path());
     login_and_sell(&mut app);
     press(&mut app, &[Key::F(8), Key::F(1)]);
-    assert!(matches!(app.screen, Screen::Done { .. }));
+    assert!(matches!(app.screen(), Screen::Done { .. }));
     press(&mut app, &[Key::Esc, Key::F(9)]);
     typed(&mut app, "1");
-    assert!(matches!(app.screen, Screen::ReceiptNo { .. }));
+    assert!(matches!(app.screen(), Screen::ReceiptNo { .. }));
     typed(&mut app, "1\n");
-    assert!(matches!(app.screen, Screen::Refund(_)), "{:?}", app.message);
+    assert!(
+        matches!(app.screen(), Screen::Refund(_)),
+        "{:?}",
+        app.message()
+    );
     press(&mut app, &[Key::Enter, Key::F(8)]);
-    let dlg = app.approval.as_ref().expect("approval asked");
+    let dlg = app.approval().expect("approval asked");
     assert!(dlg.req.detail.contains("T1-000001"), "{}", dlg.req.detail);
     // A wrong PIN is refused and the dialog stays.
     typed(&mut app, "9999\n");
-    assert!(app.approval.as_ref().unwrap().error.is_some());
+    assert!(app.approval().unwrap().error.is_some());
     typed(&mut app, "2222\n");
-    assert!(app.approval.is_none(), "{:?}", app.message);
+    assert!(app.approval().is_none(), "{:?}", app.message());
     assert!(
-        matches!(app.screen, Screen::Done { .. }),
+        matches!(app.screen(), Screen::Done { .. }),
         "{:?}",
-        app.message
+        app.message()
     );
-    let refund = events(&app.journal)
+    let refund = events(&app.journal())
         .into_iter()
         .find_map(|e| match e {
             Event::Refund(r) => Some(r),
@@ -173,22 +177,22 @@ fn park_and_resume() {
     let (mut app, _) = app(dir.path());
     login_and_sell(&mut app);
     press(&mut app, &[Key::F(7)]);
-    assert!(app.basket.is_none());
-    assert_eq!(app.parked.list.len(), 1);
+    assert!(app.basket().is_none());
+    assert_eq!(app.parked().len(), 1);
     // Another customer meanwhile.
     typed(&mut app, "10003\n");
     press(&mut app, &[Key::F(8), Key::F(2)]);
-    assert!(matches!(app.screen, Screen::Done { .. }));
+    assert!(matches!(app.screen(), Screen::Done { .. }));
     press(&mut app, &[Key::Esc, Key::F(7)]);
-    assert!(matches!(app.screen, Screen::Resume { .. }));
+    assert!(matches!(app.screen(), Screen::Resume { .. }));
     press(&mut app, &[Key::Enter]);
     assert_eq!(app.live_lines().len(), 2);
-    assert!(app.parked.list.is_empty());
+    assert!(app.parked().is_empty());
     // Parked baskets survive a restart too.
     press(&mut app, &[Key::F(7)]);
     drop(app);
     let (app2, _) = self::app(dir.path());
-    assert_eq!(app2.parked.list.len(), 1);
+    assert_eq!(app2.parked().len(), 1);
 }
 
 #[test]
@@ -202,9 +206,9 @@ fn basket_is_back_after_a_restart() {
     typed(&mut app, "1111\n");
     press(&mut app, &[Key::F(8), Key::F(2)]);
     assert!(
-        matches!(app.screen, Screen::Done { .. }),
+        matches!(app.screen(), Screen::Done { .. }),
         "{:?}",
-        app.message
+        app.message()
     );
 }
 
@@ -215,24 +219,24 @@ fn printer_failure_keeps_the_sale_and_prints_the_original_later() {
     fake.borrow_mut().paper_out = true;
     login_and_sell(&mut app);
     press(&mut app, &[Key::F(8), Key::F(2)]);
-    assert!(matches!(app.screen, Screen::Done { .. }));
-    let msg = app.message.clone().unwrap().1;
+    assert!(matches!(app.screen(), Screen::Done { .. }));
+    let msg = app.message().cloned().unwrap().1;
     assert!(msg.contains("non imprimé"), "{msg}");
-    assert_eq!(app.status.unprinted, vec!["T1-000001".to_string()]);
+    assert_eq!(app.status().unprinted, vec!["T1-000001".to_string()]);
     fake.borrow_mut().paper_out = false;
     // Nothing reached paper: printing it now gives the original, not a copy.
     press(&mut app, &[Key::Esc, Key::F(9)]);
     typed(&mut app, "4\n");
     assert_eq!(fake.borrow().printed(), vec!["T1-000001".to_string()]);
-    assert!(app.status.unprinted.is_empty());
-    assert!(!events(&app.journal)
+    assert!(app.status().unprinted.is_empty());
+    assert!(!events(&app.journal())
         .iter()
         .any(|e| matches!(e, Event::ReceiptReprinted(_))));
     // Asked again, it is a DUPLICATA, and journaled as such.
     press(&mut app, &[Key::Esc, Key::F(9)]);
     typed(&mut app, "4\n");
     assert_eq!(fake.borrow().printed().len(), 2);
-    assert!(events(&app.journal)
+    assert!(events(&app.journal())
         .iter()
         .any(|e| matches!(e, Event::ReceiptReprinted(r) if r.reprint_count == 1)));
 }
@@ -245,13 +249,13 @@ fn receipt_cut_short_by_paper_out_is_reprinted_as_duplicate() {
     fake.borrow_mut().paper_out_mid_receipt = true;
     login_and_sell(&mut app);
     press(&mut app, &[Key::F(8), Key::F(2)]);
-    assert_eq!(app.status.partly_printed, vec!["T1-000001".to_string()]);
+    assert_eq!(app.status().partly_printed, vec!["T1-000001".to_string()]);
     fake.borrow_mut().paper_out = false;
     press(&mut app, &[Key::Esc, Key::F(9)]);
     typed(&mut app, "4\n");
     assert_eq!(fake.borrow().printed(), vec!["T1-000001".to_string()]);
-    assert!(app.status.unprinted.is_empty() && app.status.partly_printed.is_empty());
-    assert!(events(&app.journal)
+    assert!(app.status().unprinted.is_empty() && app.status().partly_printed.is_empty());
+    assert!(events(&app.journal())
         .iter()
         .any(|e| matches!(e, Event::ReceiptReprinted(r) if r.reprint_count == 1)));
 }
@@ -264,24 +268,24 @@ fn z_closing_with_cash_count() {
     press(&mut app, &[Key::F(8)]);
     typed(&mut app, "10");
     press(&mut app, &[Key::F(1)]); // 4.90 due, 10 given: 5.10 change
-    assert!(matches!(app.screen, Screen::Done { .. }));
+    assert!(matches!(app.screen(), Screen::Done { .. }));
     press(&mut app, &[Key::Esc, Key::F(9)]);
     typed(&mut app, "9");
-    let Screen::CashCount { rows, .. } = &app.screen else {
-        panic!("{:?}", app.screen)
+    let Screen::CashCount { rows, .. } = app.screen() else {
+        panic!("{:?}", app.screen())
     };
     assert_eq!(rows[0].tender, "cash");
     assert_eq!(rows[0].expected.to_string(), "4.90");
     typed(&mut app, "4,80\n");
     press(&mut app, &[Key::F(8)]);
-    assert!(app.approval.is_some(), "a cashier's Z needs a supervisor");
+    assert!(app.approval().is_some(), "a cashier's Z needs a supervisor");
     typed(&mut app, "2222\n");
-    let Screen::Report { title, text } = &app.screen else {
-        panic!("{:?} {:?}", app.screen, app.message)
+    let Screen::Report { title, text } = app.screen() else {
+        panic!("{:?} {:?}", app.screen(), app.message())
     };
     assert!(title.contains("2026-11-23"), "{title}");
     assert!(text.contains("4,80"), "{text}");
-    let closings = app.journal.closings().unwrap();
+    let closings = app.journal().closings().unwrap();
     assert!(closings
         .iter()
         .any(|(k, p, _)| k == ClosingKind::Day.as_str() && p == "2026-11-23"));
@@ -303,11 +307,11 @@ fn status_line_reads_the_sync_daemon_state() {
     .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     app.tick();
-    assert!(app.status.waiting() > 0);
-    assert_eq!(app.status.sync_failures, Some(2));
+    assert!(app.status().waiting() > 0);
+    assert_eq!(app.status().sync_failures, Some(2));
     // 10:00 +01:00 is 09:00Z: two minutes after the last success.
-    assert_eq!(app.status.sync_age_s, Some(120));
-    assert!(app.status.offline(std::time::Instant::now()));
+    assert_eq!(app.status().sync_age_s, Some(120));
+    assert!(app.status().offline(std::time::Instant::now()));
 }
 
 fn printed_z(fake: &Rc<RefCell<FakeDevices>>) -> bool {
@@ -317,7 +321,7 @@ fn printed_z(fake: &Rc<RefCell<FakeDevices>>) -> bool {
 #[test]
 fn drawer_left_open_is_flagged_after_a_minute() {
     let now = std::time::Instant::now();
-    let mut s = till::app::state::Status::default();
+    let mut s = till::app::counter::Status::default();
     assert_eq!(s.drawer_left_open(now), None);
     s.drawer_open_since = now.checked_sub(std::time::Duration::from_secs(30));
     assert_eq!(s.drawer_left_open(now), None);
@@ -335,16 +339,16 @@ fn search_weight_void_and_a_discount_over_threshold() {
     // Search by name, pick the first match.
     press(&mut app, &[Key::F(2)]);
     typed(&mut app, "croissant");
-    let Screen::Search { results, .. } = &app.screen else {
-        panic!("{:?}", app.screen)
+    let Screen::Search { results, .. } = app.screen() else {
+        panic!("{:?}", app.screen())
     };
     assert_eq!(results.len(), 1);
     press(&mut app, &[Key::Enter]);
     assert_eq!(app.live_lines().len(), 1);
     // A weighed article: weight, `*`, its code.
     typed(&mut app, "0,750*40001\n");
-    assert_eq!(app.live_lines().len(), 2, "{:?}", app.message);
-    let b = app.basket.as_ref().unwrap();
+    assert_eq!(app.live_lines().len(), 2, "{:?}", app.message());
+    let b = app.basket().unwrap();
     assert_eq!(b.lines()[1].quantity.to_string(), "0.750");
     // Void the croissant (select it first).
     press(&mut app, &[Key::Up, Key::F(6)]);
@@ -352,13 +356,13 @@ fn search_weight_void_and_a_discount_over_threshold() {
     // 30 % off the basket is over the 20 % threshold: a supervisor approves.
     typed(&mut app, "30");
     press(&mut app, &[Key::F(5)]);
-    assert!(app.approval.is_some());
+    assert!(app.approval().is_some());
     typed(&mut app, "2222\n");
-    assert!(app.approval.is_none(), "{:?}", app.message);
-    let t = app.basket.as_ref().unwrap().totals();
+    assert!(app.approval().is_none(), "{:?}", app.message());
+    let t = app.basket().unwrap().totals();
     // 0.750 kg x 2.49 = 1.87 (half-up), 30 % off = 0.56 -> 1.31
     assert_eq!(t.total.to_string(), "1.31");
-    assert!(events(&app.journal)
+    assert!(events(&app.journal())
         .iter()
         .any(|e| matches!(e, Event::ApprovalGranted(a) if a.approved_by == "s1")));
 }
@@ -386,11 +390,11 @@ fn receipt_lookup_finds_every_number() {
     press(&mut app, &[Key::Enter, Key::F(8)]);
     typed(&mut app, "2222\n");
     assert!(
-        matches!(app.screen, Screen::Done { .. }),
+        matches!(app.screen(), Screen::Done { .. }),
         "{:?}",
-        app.message
+        app.message()
     );
-    let j = &app.journal;
+    let j = &app.journal();
     for n in [1u64, 2, 7, 30, 59, 60, 61] {
         let no = format!("T1-{n:06}");
         let found = till::app::store::find_sale(j, &no).unwrap();
@@ -413,17 +417,17 @@ fn a_paid_basket_restored_after_a_crash_is_recorded_with_enter() {
     let (mut app, _) = app(dir.path());
     typed(&mut app, "1111\n10001\n");
     // Paid in full, then the power goes before the sale is recorded.
-    let b = app.basket.as_mut().unwrap();
+    let mut b = app.basket().unwrap().clone();
     b.pay_cash(rust_decimal::Decimal::from(2)).unwrap();
-    let bytes = serde_json::to_vec(&*b).unwrap();
-    app.journal.save_basket(&bytes).unwrap();
+    let bytes = serde_json::to_vec(&b).unwrap();
+    app.journal().save_basket(&bytes).unwrap();
     drop(app);
     let (mut app, fake) = self::app(dir.path());
     typed(&mut app, "1111\n");
-    assert!(matches!(app.screen, Screen::Payment));
+    assert!(matches!(app.screen(), Screen::Payment));
     press(&mut app, &[Key::Enter]);
-    let Screen::Done { big, .. } = &app.screen else {
-        panic!("{:?} {:?}", app.screen, app.message)
+    let Screen::Done { big, .. } = app.screen() else {
+        panic!("{:?} {:?}", app.screen(), app.message())
     };
     assert!(big.contains("0,70"), "{big}");
     assert_eq!(fake.borrow().printed(), vec!["T1-000001".to_string()]);
@@ -436,13 +440,13 @@ fn cash_in_with_approval_counts_in_the_z() {
     typed(&mut app, "1111\n");
     press(&mut app, &[Key::F(9)]);
     typed(&mut app, "6");
-    assert!(matches!(app.screen, Screen::CashMove { .. }));
+    assert!(matches!(app.screen(), Screen::CashMove { .. }));
     typed(&mut app, "100\n");
-    assert!(app.approval.is_some(), "{:?}", app.message);
+    assert!(app.approval().is_some(), "{:?}", app.message());
     typed(&mut app, "2222\n");
-    assert!(app.approval.is_none(), "{:?}", app.message);
+    assert!(app.approval().is_none(), "{:?}", app.message());
     let t = app
-        .journal
+        .journal()
         .period_totals(ClosingKind::Day, "2026-11-23")
         .unwrap();
     assert_eq!(t.cash_in.to_string(), "100.00");
@@ -476,7 +480,7 @@ fn every_screen_draws_at_any_size() {
     press(&mut app, &[Key::Enter, Key::F(9)]);
     draw_all(&app);
     typed(&mut app, "5");
-    assert!(app.approval.is_some());
+    assert!(app.approval().is_some());
     draw_all(&app);
     press(&mut app, &[Key::Esc, Key::F(9)]);
     typed(&mut app, "1");
@@ -506,13 +510,13 @@ fn month_and_year_close_on_their_own_after_the_last_z() {
     typed(&mut app, "9");
     typed(&mut app, "1,30\n");
     press(&mut app, &[Key::F(8)]);
-    assert!(app.approval.is_none(), "{:?}", app.message);
-    let Screen::Report { text, .. } = &app.screen else {
-        panic!("{:?} {:?}", app.screen, app.message)
+    assert!(app.approval().is_none(), "{:?}", app.message());
+    let Screen::Report { text, .. } = app.screen() else {
+        panic!("{:?} {:?}", app.screen(), app.message())
     };
     assert!(text.contains("2026-12"), "{text}");
     let closings: Vec<(String, String)> = app
-        .journal
+        .journal()
         .closings()
         .unwrap()
         .into_iter()
@@ -536,15 +540,15 @@ fn price_override_needs_a_supervisor() {
     let (mut app, _) = app(dir.path());
     typed(&mut app, "1111\n10001\n");
     typed(&mut app, "0,99/");
-    let dlg = app.approval.as_ref().expect("approval asked");
+    let dlg = app.approval().expect("approval asked");
     assert!(dlg.req.detail.contains("0,99"), "{}", dlg.req.detail);
     typed(&mut app, "2222\n");
-    assert!(app.approval.is_none(), "{:?}", app.message);
-    let b = app.basket.as_ref().unwrap();
+    assert!(app.approval().is_none(), "{:?}", app.message());
+    let b = app.basket().unwrap();
     assert_eq!(b.lines()[0].unit_price.to_string(), "0.99");
     assert!(b.lines()[0].overridden);
     press(&mut app, &[Key::F(8), Key::F(2)]);
-    let sale = events(&app.journal)
+    let sale = events(&app.journal())
         .into_iter()
         .find_map(|e| match e {
             Event::SaleCompleted(r) => Some(r),
@@ -562,6 +566,6 @@ fn an_unreadable_parked_file_does_not_stop_the_till() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("parked.json"), b"{not json").unwrap();
     let (app, _) = app(dir.path());
-    assert!(app.parked.list.is_empty());
+    assert!(app.parked().is_empty());
     assert!(dir.path().join("parked-unreadable.json").exists());
 }

@@ -53,7 +53,7 @@ fn journal_parked_and_pending_files_are_owner_only() {
     press(&mut app, &[Key::Esc]);
     typed(&mut app, "10001\n");
     press(&mut app, &[Key::F(7)]);
-    assert_eq!(app.parked.list.len(), 1, "{:?}", app.message);
+    assert_eq!(app.parked().len(), 1, "{:?}", app.message());
     let parked = dir.path().join("parked.json");
     assert_eq!(mode(&parked), 0o600);
     for f in [
@@ -91,17 +91,17 @@ fn an_older_pin_hash_is_peppered_at_the_next_login() {
         j.put_user(now(), "setup", "c1", &old).unwrap();
     }
     let mut app = app(dir.path());
-    let before: User = app.journal.get_user("c1").unwrap().unwrap();
+    let before: User = app.journal().get_user("c1").unwrap().unwrap();
     assert!(needs_pepper(&before));
     typed(&mut app, "1111\n");
-    assert!(matches!(app.screen, Screen::Sale), "{:?}", app.message);
-    let stored: User = app.journal.get_user("c1").unwrap().unwrap();
+    assert!(matches!(app.screen(), Screen::Sale), "{:?}", app.message());
+    let stored: User = app.journal().get_user("c1").unwrap().unwrap();
     assert!(!needs_pepper(&stored), "{}", stored.pin_hash);
     // And the new hash works at the next start.
     drop(app);
     let mut app = self::app(dir.path());
     typed(&mut app, "1111\n");
-    assert!(matches!(app.screen, Screen::Sale), "{:?}", app.message);
+    assert!(matches!(app.screen(), Screen::Sale), "{:?}", app.message());
     assert!(
         till_journal::verify(dir.path().join("journal.db"), Default::default())
             .unwrap()
@@ -114,16 +114,16 @@ fn a_locked_out_user_cannot_log_in() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(dir.path());
     for _ in 0..till_core::auth::MAX_PIN_FAILURES {
-        app.journal.record_pin_failure(now(), "c1").unwrap();
-        app.journal.record_pin_failure(now(), "s1").unwrap();
+        app.journal().record_pin_failure(now(), "c1").unwrap();
+        app.journal().record_pin_failure(now(), "s1").unwrap();
     }
     typed(&mut app, "1111\n");
-    assert!(app.user.is_none());
-    let msg = &app.message.as_ref().unwrap().1;
+    assert!(app.user().is_none());
+    let msg = &app.message().unwrap().1;
     assert!(msg.contains("bloqué"), "{msg}");
     // The others still log in.
     typed(&mut app, "3333\n");
-    assert!(matches!(app.screen, Screen::Sale), "{:?}", app.message);
+    assert!(matches!(app.screen(), Screen::Sale), "{:?}", app.message());
 }
 
 #[test]
@@ -165,23 +165,18 @@ fn five_wrong_pins_at_the_counter_stop_pin_entry_for_a_while_journaled() {
     .unwrap();
     for _ in 1..till_core::auth::MAX_PIN_FAILURES {
         typed(&mut app, "0000\n");
-        assert_eq!(app.message.as_ref().unwrap().1, "Code inconnu");
+        assert_eq!(app.message().unwrap().1, "Code inconnu");
     }
     typed(&mut app, "0000\n");
-    let msg = app.message.as_ref().unwrap().1.clone();
+    let msg = app.message().unwrap().1.clone();
     assert!(msg.contains("verrouillée 60 s"), "{msg}");
     // Even the right PIN waits.
     offset.set(30);
     typed(&mut app, "1111\n");
-    assert!(app.user.is_none());
-    assert!(app
-        .message
-        .as_ref()
-        .unwrap()
-        .1
-        .contains("réessayez dans 30 s"));
+    assert!(app.user().is_none());
+    assert!(app.message().unwrap().1.contains("réessayez dans 30 s"));
     let lockouts = app
-        .journal
+        .journal()
         .events_after(0, 10_000)
         .unwrap()
         .into_iter()
@@ -194,7 +189,7 @@ fn five_wrong_pins_at_the_counter_stop_pin_entry_for_a_while_journaled() {
     // The time is up: PINs are taken again.
     offset.set(61);
     typed(&mut app, "1111\n");
-    assert!(matches!(app.screen, Screen::Sale), "{:?}", app.message);
+    assert!(matches!(app.screen(), Screen::Sale), "{:?}", app.message());
     assert!(
         till_journal::verify(dir.path().join("journal.db"), Default::default())
             .unwrap()

@@ -60,18 +60,18 @@ fn whole_day(protocol: TerminalProtocol) {
     sell(&mut app);
     press(&mut app, &[Key::F(2)]);
     paid(&mut app);
-    assert!(matches!(app.screen, Screen::Payment));
-    let msg = app.message.clone().unwrap().1;
+    assert!(matches!(app.screen(), Screen::Payment));
+    let msg = app.message().cloned().unwrap().1;
     assert!(msg.contains("refusé"), "{msg}");
     press(&mut app, &[Key::F(2)]);
     paid(&mut app);
-    assert!(matches!(app.screen, Screen::Payment));
-    let msg = app.message.clone().unwrap().1;
+    assert!(matches!(app.screen(), Screen::Payment));
+    let msg = app.message().cloned().unwrap().1;
     assert!(
         msg.contains("Pas de réponse du terminal de paiement"),
         "{msg}"
     );
-    assert!(app.basket.as_ref().unwrap().tenders().is_empty());
+    assert!(app.basket().unwrap().tenders().is_empty());
     press(&mut app, &[Key::F(2)]);
     paid(&mut app);
     done(&app);
@@ -80,11 +80,15 @@ fn whole_day(protocol: TerminalProtocol) {
     sell(&mut app);
     press(&mut app, &[Key::F(2)]);
     paid(&mut app);
-    assert!(matches!(app.screen, Screen::Payment), "{:?}", app.message);
+    assert!(
+        matches!(app.screen(), Screen::Payment),
+        "{:?}",
+        app.message()
+    );
     wait_for(&mut app, "the late approval", |a| {
-        matches!(a.screen, Screen::LateApproval)
+        matches!(a.screen(), Screen::LateApproval)
     });
-    let msg = app.message.clone().unwrap().1;
+    let msg = app.message().cloned().unwrap().1;
     assert!(msg.contains("4,90"), "{msg}");
     press(&mut app, &[Key::Enter]);
     done(&app);
@@ -93,7 +97,11 @@ fn whole_day(protocol: TerminalProtocol) {
     press(&mut app, &[Key::Esc, Key::F(9)]);
     typed(&mut app, "1");
     typed(&mut app, "1\n");
-    assert!(matches!(app.screen, Screen::Refund(_)), "{:?}", app.message);
+    assert!(
+        matches!(app.screen(), Screen::Refund(_)),
+        "{:?}",
+        app.message()
+    );
     press(&mut app, &[Key::Enter, Key::F(8)]);
     typed(&mut app, "2222\n");
     paid(&mut app);
@@ -106,10 +114,10 @@ fn whole_day(protocol: TerminalProtocol) {
         sim.control().transcript_text()
     );
     // One card tender per approval: three sales and the refund.
-    let (tenders, outside) = card_money(&app.journal);
+    let (tenders, outside) = card_money(&app.journal());
     assert_eq!(tenders, vec!["4.90", "4.90", "4.90", "-1.30"]);
     assert!(outside.is_empty());
-    for e in common::events(&app.journal) {
+    for e in common::events(&app.journal()) {
         if let Some(s) = e.sale() {
             for t in &s.tenders {
                 let pan = t.card.as_ref().and_then(|c| c.masked_pan.clone());
@@ -151,16 +159,20 @@ fn damaged_then_retry(protocol: TerminalProtocol, script: &str) {
     for _ in 0..2 {
         press(&mut app, &[Key::F(2)]);
         paid(&mut app);
-        assert!(matches!(app.screen, Screen::Payment), "{:?}", app.message);
-        assert!(app.basket.as_ref().unwrap().tenders().is_empty());
-        let msg = app.message.clone().unwrap().1;
+        assert!(
+            matches!(app.screen(), Screen::Payment),
+            "{:?}",
+            app.message()
+        );
+        assert!(app.basket().unwrap().tenders().is_empty());
+        let msg = app.message().cloned().unwrap().1;
         assert!(msg.contains("NON"), "{msg}");
         assert!(!msg.contains(FULL_PAN), "{msg}");
     }
     press(&mut app, &[Key::F(2)]);
     paid(&mut app);
     done(&app);
-    assert_eq!(card_money(&app.journal), (vec!["4.90".into()], vec![]));
+    assert_eq!(card_money(&app.journal()), (vec!["4.90".into()], vec![]));
     check_journal(&app, FULL_PAN);
 }
 
@@ -202,9 +214,13 @@ fn foreign_references(protocol: TerminalProtocol, own: [&str; 2]) {
     sell(&mut app);
     press(&mut app, &[Key::F(2)]);
     paid(&mut app);
-    assert!(matches!(app.screen, Screen::Payment), "{:?}", app.message);
+    assert!(
+        matches!(app.screen(), Screen::Payment),
+        "{:?}",
+        app.message()
+    );
     wait_for(&mut app, "the late approval", |a| {
-        matches!(a.screen, Screen::LateApproval)
+        matches!(a.screen(), Screen::LateApproval)
     });
     press(&mut app, &[Key::Enter]);
     done(&app);
@@ -215,10 +231,10 @@ fn foreign_references(protocol: TerminalProtocol, own: [&str; 2]) {
         "{}",
         sim.control().transcript_text()
     );
-    let (tenders, outside) = card_money(&app.journal);
+    let (tenders, outside) = card_money(&app.journal());
     assert_eq!(tenders, vec!["4.90", "4.90", "4.90"]);
     assert!(outside.is_empty(), "{outside:?}");
-    let kept: Vec<Option<String>> = common::events(&app.journal)
+    let kept: Vec<Option<String>> = common::events(&app.journal())
         .iter()
         .filter_map(|e| e.sale())
         .flat_map(|s| s.tenders.iter())

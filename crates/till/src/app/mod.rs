@@ -1,31 +1,39 @@
-//! `till run`: the counter app.
+//! `till run`: the counter app, a pure core in a thin shell.
 //!
-//! - [`state`] and [`ops`]: the state machine (screens, keys, sale flow), no
-//!   terminal, driven by tests through [`App::key`];
-//! - [`ui`]: draws an [`App`] with ratatui (80x25 and up);
+//! - [`counter`]: the state machine, pure: [`Counter::on`] takes an
+//!   [`Input`] (a key, a device report, the result of an earlier effect)
+//!   and the time, and returns [`Effect`]s (append to the journal, print,
+//!   open the drawer, pay on the terminal, save the basket); one module per
+//!   screen. No journal, file, clock or thread: tests drive it with inputs;
+//! - [`payment`]: the card terminal's side of the counter (tenders, card
+//!   refunds, late approvals), pure too, except the pending file;
+//! - [`shell`]: [`App`], the shell: owns the journal, the devices, the clock
+//!   and the files beside the journal, carries the effects out and feeds
+//!   their results back as inputs;
+//! - [`ui`]: draws the counter with ratatui (80x25 and up);
 //! - [`term`]: the terminal loop (crossterm keys, ~100 ms ticks);
 //! - [`devices`]: printer, drawer and scanner on worker threads;
-//! - [`terminal`] and [`payment`]: the payment terminal on its own thread,
-//!   and card tenders, refunds and late approvals on the app's side;
+//! - [`terminal`]: the payment terminal on its own thread;
 //! - [`demo`]: `--demo`: simulated devices on ptys, receipts to a text file;
 //! - [`store`]: parked baskets, receipt look-up.
 
+pub mod counter;
 pub mod demo;
 pub mod devices;
 pub mod keys;
-pub(crate) mod ops;
 pub mod payment;
 pub mod pin_guard;
 pub mod run;
-pub mod state;
+pub mod shell;
 pub mod store;
 pub mod term;
 pub mod terminal;
 pub mod ui;
 
+pub use counter::{Counter, Effect, Input, Level, Now, Screen, Settings};
 pub use devices::{Devices, FakeDevices, Job, NoDevices, PayOutcome, Report};
 pub use keys::Key;
-pub use state::{App, Level, Screen, Settings};
+pub use shell::App;
 pub use terminal::{TerminalWorker, WithTerminal};
 
 use anyhow::{Context, Result};

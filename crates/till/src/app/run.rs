@@ -1,8 +1,9 @@
 //! `till run [--config FILE] [--demo] [--data DIR]`: sets everything up and
 //! hands over to the terminal loop.
 
+use super::counter::Settings;
 use super::devices::{DeviceThreads, Devices};
-use super::state::{App, Settings};
+use super::shell::App;
 use super::{demo_shop, load_till_config, open_journal, DataDir, TillConfig};
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;

@@ -82,6 +82,10 @@ pub struct FoundSale {
     pub reversals: Vec<SaleRecord>,
     /// How many times its receipt was reprinted.
     pub reprints: u32,
+    /// Its hash (a reprint shows the same signature extract).
+    pub hash: [u8; 32],
+    /// When it was recorded (None: the stored time does not read).
+    pub ts: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 /// How far back a receipt number that does not parse is looked for (events).
@@ -194,11 +198,17 @@ pub fn find_sale(journal: &Journal, sale_no: &str) -> Result<Option<FoundSale>> 
     let Some((seq, record)) = found else {
         return Ok(None);
     };
+    // Its hash and time, for a reprint.
+    let stored = journal
+        .event(seq)?
+        .with_context(|| format!("record {seq} is missing"))?;
     let mut out = FoundSale {
         seq,
         record,
         reversals: Vec::new(),
         reprints: 0,
+        hash: stored.hash,
+        ts: stored.ts_parsed(),
     };
     // The records that reference the sale, from the journal's sale_links
     // projection (a few rows); a journal too old to have it is scanned.

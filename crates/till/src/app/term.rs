@@ -2,7 +2,7 @@
 //! 100 ms for device reports and the status line.
 
 use super::keys::Key;
-use super::state::App;
+use super::shell::App;
 use anyhow::{Context, Result};
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use crossterm::terminal::{
@@ -55,7 +55,7 @@ pub fn run(app: &mut App, mut hotkeys: Vec<Hotkey>) -> Result<()> {
     let mut leave_anyway = false;
     // Draw first, then save the basket: the scanned line is on screen
     // before the fsync, and saved before the next key is read.
-    app.defer_persist = true;
+    app.set_defer_persist(true);
     loop {
         if dirty {
             term.draw(|f| super::ui::draw(f, app))?;
@@ -71,10 +71,11 @@ pub fn run(app: &mut App, mut hotkeys: Vec<Hotkey>) -> Result<()> {
                         // answer unheard: a first press only warns (the
                         // pending file still flags it at the next start).
                         // Same while a late answer is still listened for.
-                        let busy = app.terminal.paying.is_some() || app.terminal.listening();
+                        let busy = app.terminal().paying.is_some()
+                            || app.terminal().listening(std::time::Instant::now());
                         if busy && !leave_anyway {
                             leave_anyway = true;
-                            app.error(
+                            app.warn(
                                 "Paiement en cours sur le terminal : attendez sa réponse \
                                  (Ctrl-Q encore pour quitter quand même)",
                             );
@@ -97,9 +98,6 @@ pub fn run(app: &mut App, mut hotkeys: Vec<Hotkey>) -> Result<()> {
             }
         }
         dirty |= app.tick();
-        if app.quit {
-            break;
-        }
     }
     app.flush();
     // Leaving the counter ends the session in the journal; the basket stays.

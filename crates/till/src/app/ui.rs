@@ -2,7 +2,8 @@
 //! an 80x25 console (the Linux console at 1024x768 with a 8x16 font is
 //! 128x48): header, main area, input and message, keys, status line.
 
-use super::state::{App, Level, Screen, MENU};
+use super::counter::{Level, Purpose, Screen, MENU};
+use super::shell::App;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -133,17 +134,17 @@ pub fn draw(f: &mut Frame, app: &App) {
         }
         Screen::ReceiptNo { purpose } => {
             let what = match purpose {
-                super::state::Purpose::Refund => "Remboursement",
-                super::state::Purpose::Cancel => "Annulation de vente",
-                super::state::Purpose::Reprint => "Réimpression (DUPLICATA)",
+                Purpose::Refund => "Remboursement",
+                Purpose::Cancel => "Annulation de vente",
+                Purpose::Reprint => "Réimpression (DUPLICATA)",
             };
             let text = vec![
                 Line::from(""),
                 Line::from(format!("{what} : numéro du ticket ?")),
                 Line::from(format!(
                     "(par exemple 12 ou {}-000012{})",
-                    app.journal.terminal_id(),
-                    if *purpose == super::state::Purpose::Reprint {
+                    app.terminal_id(),
+                    if *purpose == Purpose::Reprint {
                         " ; Entrée seule : le dernier"
                     } else {
                         ""
@@ -223,7 +224,6 @@ pub fn draw(f: &mut Frame, app: &App) {
         Screen::Resume { sel } => {
             let lines: Vec<Line> = app
                 .parked
-                .list
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
@@ -368,7 +368,7 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App) {
         " comptoir {}  {}  caisse {}  {}",
         crate::VERSION,
         cut(&app.settings.shop.name, 28),
-        app.journal.terminal_id(),
+        app.terminal_id(),
         who
     );
     f.render_widget(
@@ -523,11 +523,8 @@ fn draw_sale(f: &mut Frame, area: Rect, app: &App) {
     if let Some(q) = app.pending_qty {
         side.push(Line::from(format!("Quantité suivante : {}", q.normalize())));
     }
-    if !app.parked.list.is_empty() {
-        side.push(Line::from(format!(
-            "En attente : {}",
-            app.parked.list.len()
-        )));
+    if !app.parked.is_empty() {
+        side.push(Line::from(format!("En attente : {}", app.parked.len())));
     }
     f.render_widget(
         Paragraph::new(side).block(Block::bordered().title(" Total ")),
@@ -657,7 +654,7 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
     // The terminal only shows when it has something to say.
     let terminal = if app.terminal.paying.is_some() {
         " | TPE: paiement en cours"
-    } else if app.terminal.listening() {
+    } else if app.terminal.listening(Instant::now()) {
         " | TPE: écoute une réponse tardive"
     } else {
         ""

@@ -64,8 +64,8 @@ pub fn wait_for(app: &mut App, what: &str, done: impl Fn(&App) -> bool) {
         assert!(
             Instant::now() < deadline,
             "waited for {what}: {:?} {:?}",
-            app.screen,
-            app.message
+            app.screen(),
+            app.message()
         );
         std::thread::sleep(Duration::from_millis(5));
         app.tick();
@@ -75,7 +75,7 @@ pub fn wait_for(app: &mut App, what: &str, done: impl Fn(&App) -> bool) {
 /// Waits for the terminal's answer to the attempt on screen.
 pub fn paid(app: &mut App) {
     wait_for(app, "the terminal", |a| {
-        !matches!(a.screen, Screen::Paying { .. })
+        !matches!(a.screen(), Screen::Paying { .. })
     });
 }
 
@@ -83,7 +83,7 @@ pub fn press(app: &mut App, keys: &[Key]) {
     for k in keys {
         app.key(*k);
         app.tick();
-        while matches!(app.screen, Screen::Searching { .. }) {
+        while matches!(app.screen(), Screen::Searching { .. }) {
             std::thread::sleep(Duration::from_millis(2));
             app.tick();
         }
@@ -97,22 +97,22 @@ pub fn typed(app: &mut App, s: &str) {
 /// Logs in (if needed), rings up a baguette and three croissants (4.90),
 /// goes to the payment screen.
 pub fn sell(app: &mut App) {
-    if app.user.is_none() {
+    if app.user().is_none() {
         typed(app, "1111\n");
     }
     press(app, &[Key::Esc]);
     typed(app, "10001\n3*10002\n");
-    assert_eq!(app.live_lines().len(), 2, "{:?}", app.message);
+    assert_eq!(app.live_lines().len(), 2, "{:?}", app.message());
     press(app, &[Key::F(8)]);
-    assert!(matches!(app.screen, Screen::Payment));
+    assert!(matches!(app.screen(), Screen::Payment));
 }
 
 pub fn done(app: &App) {
     assert!(
-        matches!(app.screen, Screen::Done { .. }),
+        matches!(app.screen(), Screen::Done { .. }),
         "{:?} {:?}",
-        app.screen,
-        app.message
+        app.screen(),
+        app.message()
     );
 }
 
@@ -148,9 +148,9 @@ pub fn card_money(j: &Journal) -> (Vec<String>, Vec<String>) {
 
 /// The journal verifies, and no file of the data folder holds `pan`.
 pub fn check_journal(app: &App, pan: &str) {
-    let report = verify(app.journal.path(), VerifyOptions::default()).unwrap();
+    let report = verify(app.journal().path(), VerifyOptions::default()).unwrap();
     assert!(report.ok, "{:?}", report.first_problem);
-    let dir = app.journal.path().parent().unwrap();
+    let dir = app.journal().path().parent().unwrap();
     for f in std::fs::read_dir(dir).unwrap() {
         let path = f.unwrap().path();
         let bytes = std::fs::read(&path).unwrap_or_default();

@@ -4,13 +4,13 @@
 //! it back on the terminal.
 
 use super::{from_cents, PayAttempt, PayPurpose};
-use crate::app::state::{App, Screen};
+use crate::app::counter::{Counter, Effect, Screen, Then};
 use rust_decimal::Decimal;
 use till_core::records::{CardOutcome, Event, TenderKind, TerminalPayment};
 use till_core::Money;
 use till_devices::payment::PaymentAnswer;
 
-impl App {
+impl Counter {
     /// The journal record of an exchange that no sale holds.
     pub(super) fn terminal_payment(
         &self,
@@ -44,11 +44,34 @@ impl App {
     ) {
         let tp = self.terminal_payment(a, amount, outcome, &format!("not in a sale: {why}"));
         let ts = self.now();
-        let saved = self.journal.append(ts, &Event::TerminalPayment(tp.clone()));
-        self.clear_pending();
+        self.emit(Effect::Append {
+            ts,
+            event: Event::TerminalPayment(tp.clone()),
+            clear_basket: false,
+            then: Then::Unattached {
+                attempt: Box::new(a.clone()),
+                tp: Box::new(tp),
+                amount,
+            },
+        });
+    }
+
+    /// [`Counter::unattached`] is journaled (or `failed`).
+    pub(crate) fn unattached_recorded(
+        &mut self,
+        a: &PayAttempt,
+        tp: TerminalPayment,
+        amount: Money,
+        failed: Option<&str>,
+    ) {
+        self.emit(Effect::ClearPending);
         let what = self.money(amount);
         if a.refund {
-            self.screen = Screen::Sale;
+            self.screen = if self.user.is_some() {
+                Screen::Sale
+            } else {
+                Screen::Login
+            };
             self.error(format!(
                 "Le terminal a remboursé {what} hors opération en cours (réf. {}) : noté au journal.",
                 a.reference
@@ -57,12 +80,17 @@ impl App {
         }
         self.terminal.late = Some(tp);
         self.screen = Screen::LateApproval;
-        match saved {
-            Ok(_) => self.error(format!(
+        if self.user.is_none() {
+            // A late answer while nobody is logged in: recorded all the
+            // same, the cashier sees it after logging in.
+            self.screen = Screen::Login;
+        }
+        match failed {
+            None => self.error(format!(
                 "Le terminal a débité {what} sans vente correspondante (noté au journal). \
                  Entrée : le rembourser sur le terminal maintenant ; Échap : plus tard."
             )),
-            Err(e) => self.error(format!(
+            Some(e) => self.error(format!(
                 "Le terminal a débité {what} sans vente correspondante, et le journal \
                  refuse de le noter ({e}) : notez la réf. {} et remboursez (Entrée).",
                 a.reference
@@ -107,17 +135,25 @@ impl App {
                 }
             }
         }
-        self.save_now();
+        self.emit(Effect::SaveBasketNow {
+            clear_pending: false,
+            quiet: true,
+        });
         events.push(Event::TerminalPayment(self.terminal_payment(
             a,
             amount,
             outcome,
             "refund of a late approval",
         )));
-        for ev in &events {
-            if let Err(e) = self.journal.append(ts, ev) {
-                self.error(format!("Journal indisponible : {e}"));
-            }
+        // The message below is the one the cashier needs: a journal
+        // failure here does not replace it.
+        for event in events {
+            self.emit(Effect::Append {
+                ts,
+                event,
+                clear_basket: false,
+                then: Then::Silent,
+            });
         }
         self.screen = if self.basket.is_some() {
             Screen::Payment
@@ -193,7 +229,7 @@ impl App {
                     .as_ref()
                     .is_some_and(|b| b.payment_status().remaining <= Decimal::ZERO)
                 {
-                    self.exec(crate::app::ops::Op::Complete);
+                    self.exec(crate::app::counter::ops::Op::Complete);
                 }
             }
             (Key::Enter, false) | (Key::F(6), true) => {

@@ -17,14 +17,16 @@
 mod late;
 mod refund;
 
+use super::counter::{Counter, Effect, ReversalFrom, Screen};
 use super::devices::{Job, PayOutcome};
-use super::state::{App, Screen};
+use super::shell::App;
 use super::terminal::LATE_LISTEN;
 use anyhow::{anyhow, bail, Result};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::time::Instant;
 use till_core::records::{CardOutcome, SaleRecord, TenderKind, TenderRecord, TerminalPayment};
 use till_core::{Currency, Money};
 use till_devices::payment::{mask_pan, PaymentAnswer, PaymentKind, PaymentRequest};
@@ -174,11 +176,16 @@ impl TerminalState {
     }
 
     /// Whether the worker may still be listening for a late answer.
-    pub fn listening(&self) -> bool {
-        self.lost.is_some() && self.lost_at.is_some_and(|t| t.elapsed() < LATE_LISTEN)
+    pub fn listening(&self, now: Instant) -> bool {
+        self.lost.is_some()
+            && self
+                .lost_at
+                .is_some_and(|t| now.saturating_duration_since(t) < LATE_LISTEN)
     }
 }
 
+/// The pending file is the shell's: written before the request leaves,
+/// removed once the terminal is done.
 impl App {
     fn pending_path(&self) -> PathBuf {
         self.journal.path().with_file_name("terminal-pending.json")
@@ -186,7 +193,7 @@ impl App {
 
     /// Written (and synced) before the request leaves, so a crash while the
     /// terminal works is noticed at the next start.
-    fn write_pending(&self, a: &PayAttempt) -> Result<()> {
+    pub(crate) fn write_pending(&self, a: &PayAttempt) -> Result<()> {
         let p = PendingFile {
             reference: a.reference.clone(),
             amount: a.amount,
@@ -203,13 +210,20 @@ impl App {
         let _ = std::fs::remove_file(self.pending_path());
     }
 
-    /// At start-up: an attempt that was under way when the till stopped.
-    /// Resolved if its tender is in the restored basket.
-    pub(crate) fn read_pending(&mut self) {
-        let Some(p) = std::fs::read(self.pending_path())
+    /// The pending file left by the last run, if any (absent or unreadable:
+    /// none).
+    pub(crate) fn read_pending_file(&self) -> Option<PendingFile> {
+        std::fs::read(self.pending_path())
             .ok()
             .and_then(|b| serde_json::from_slice::<PendingFile>(&b).ok())
-        else {
+    }
+}
+
+impl Counter {
+    /// At start-up: an attempt that was under way when the till stopped.
+    /// Resolved if its tender is in the restored basket.
+    pub(crate) fn read_pending(&mut self, pending: Option<PendingFile>) {
+        let Some(p) = pending else {
             return;
         };
         let in_basket = self.basket.as_ref().is_some_and(|b| {
@@ -218,7 +232,7 @@ impl App {
                 .any(|t| t.reference.as_deref() == Some(p.reference.as_str()))
         });
         if in_basket {
-            self.clear_pending();
+            self.emit(Effect::ClearPending);
         } else {
             self.terminal.interrupted = Some(p);
         }
@@ -268,11 +282,6 @@ impl App {
             refund,
             purpose,
         };
-        if let Err(e) = self.write_pending(&a) {
-            // Without it a crash during the payment would go unnoticed:
-            // better not to start.
-            bail!("paiement non lancé : fichier de suivi impossible à écrire ({e})");
-        }
         let request = PaymentRequest {
             amount_cents,
             kind: if refund {
@@ -286,10 +295,17 @@ impl App {
             pos_number: 1,
             reference,
         };
-        self.devices.submit(Job::Pay {
+        // The shell writes the pending file before the job leaves (without
+        // it a crash during the payment would go unnoticed: better not to
+        // start, see `pay_not_started`).
+        let job = Job::Pay {
             attempt: id,
             request,
             unresolved: self.terminal.lost.as_ref().map(|l| l.id),
+        };
+        self.emit(Effect::Pay {
+            attempt: a.clone(),
+            job,
         });
         self.screen = Screen::Paying {
             title: format!(
@@ -356,7 +372,7 @@ impl App {
         match outcome {
             PayOutcome::Answered(ans) if ans.approved => self.approved(a, &ans, false),
             PayOutcome::Answered(ans) => {
-                self.clear_pending();
+                self.emit(Effect::ClearPending);
                 let why = ans.reason.clone().unwrap_or_else(|| "refusé".into());
                 let what = if a.refund {
                     "Remboursement"
@@ -376,9 +392,9 @@ impl App {
                 let amount = self.money(a.amount);
                 if maybe_charged {
                     self.terminal.earlier_lost = self.terminal.lost.replace(a.clone());
-                    self.terminal.lost_at = Some(std::time::Instant::now());
+                    self.terminal.lost_at = Some(self.mono());
                 } else {
-                    self.clear_pending();
+                    self.emit(Effect::ClearPending);
                 }
                 self.back_from(
                     &a,
@@ -394,12 +410,19 @@ impl App {
                 // the screen already shows that one.
             }
             PayOutcome::NotStarted(why) => {
-                self.clear_pending();
+                self.emit(Effect::ClearPending);
                 self.back_from(
                     &a,
                     format!("Paiement non lancé : {why}. Rien n'a été débité."),
                 );
             }
+        }
+    }
+
+    /// The pending file could not be written: the payment did not start.
+    pub(crate) fn pay_not_started(&mut self, attempt: u64, why: String) {
+        if let Some(a) = self.terminal.paying.take_if(|p| p.id == attempt) {
+            self.back_from(&a, why);
         }
     }
 
@@ -431,10 +454,10 @@ impl App {
                         // Not saved: the approval lives only in memory, so
                         // terminal-pending.json stays (a crash is flagged at
                         // the next start) and the warning stays on screen.
-                        let saved = self.save_now();
-                        if saved {
-                            self.clear_pending();
-                        }
+                        self.emit(Effect::SaveBasketNow {
+                            clear_pending: true,
+                            quiet: late,
+                        });
                         if late {
                             self.terminal.late = Some(self.terminal_payment(
                                 &a,
@@ -451,16 +474,14 @@ impl App {
                             ));
                         } else if status.remaining <= Decimal::ZERO {
                             self.screen = Screen::Payment;
-                            self.exec(crate::app::ops::Op::Complete);
-                        } else if saved {
+                            self.exec(crate::app::counter::ops::Op::Complete);
+                        } else {
+                            // A failed save replaces this with its warning.
                             self.screen = Screen::Payment;
                             self.info(format!(
                                 "Carte acceptée : {} (carte {card})",
                                 self.money(amount)
                             ));
-                        } else {
-                            // The save warning stays on screen.
-                            self.screen = Screen::Payment;
                         }
                     }
                     Err(why) => self.unattached(&a, amount, outcome, &why),
@@ -477,8 +498,8 @@ impl App {
                     Some(t) if -t.amount == amount && t.kind == a.kind => {
                         t.card = tender.card;
                         t.reference = tender.reference;
-                        self.clear_pending();
-                        if let Err(e) = self.continue_reversal() {
+                        self.emit(Effect::ClearPending);
+                        if let Err(e) = self.continue_reversal(ReversalFrom::Terminal) {
                             self.screen = Screen::CardRefund {
                                 why: format!("{e:#}"),
                             };
@@ -489,7 +510,7 @@ impl App {
                 }
             }
             PayPurpose::LateRefund(debit) => {
-                self.clear_pending();
+                self.emit(Effect::ClearPending);
                 self.refunded_late(&a, *debit, amount, outcome);
             }
             _ => self.unattached(&a, amount, outcome, "late answer, nothing waits for it"),

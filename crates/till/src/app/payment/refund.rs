@@ -2,19 +2,19 @@
 //! one by one, before the record is committed.
 
 use super::{needs_terminal, terminal_approved, PayPurpose, PendingReversal};
-use crate::app::state::{App, Screen};
+use crate::app::counter::{Counter, ReversalFrom, Screen};
 use anyhow::Result;
 use till_core::records::{SaleRecord, TenderKind};
 
-impl App {
+impl Counter {
     /// A refund or cancellation whose card tenders go back through the
     /// terminal first; committed once every one is approved.
     pub(crate) fn refund_through_terminal(&mut self, record: SaleRecord, cancelled: bool) -> bool {
-        if !self.devices.has_terminal() || !record.tenders.iter().any(needs_terminal) {
+        if !self.has_terminal || !record.tenders.iter().any(needs_terminal) {
             return false;
         }
         self.terminal.reversal = Some(PendingReversal { record, cancelled });
-        if let Err(e) = self.continue_reversal() {
+        if let Err(e) = self.continue_reversal(ReversalFrom::Op) {
             self.screen = Screen::CardRefund {
                 why: format!("{e:#}"),
             };
@@ -24,7 +24,7 @@ impl App {
     }
 
     /// The next card refund, or the commit when none is left.
-    pub(crate) fn continue_reversal(&mut self) -> Result<()> {
+    pub(crate) fn continue_reversal(&mut self, from: ReversalFrom) -> Result<()> {
         let next = self.terminal.reversal.as_ref().and_then(|r| {
             r.record
                 .tenders
@@ -35,7 +35,10 @@ impl App {
         match next {
             Some((kind, amount)) => self.start_attempt(kind, amount, true, PayPurpose::Reversal),
             None => match self.terminal.reversal.take() {
-                Some(p) => self.commit_reversal_now(p.record, p.cancelled),
+                Some(p) => {
+                    self.commit_reversal_now(p.record, p.cancelled, from);
+                    Ok(())
+                }
                 None => Ok(()),
             },
         }
@@ -46,7 +49,7 @@ impl App {
         use crate::app::keys::Key;
         match k {
             Key::Enter => {
-                if let Err(e) = self.continue_reversal() {
+                if let Err(e) = self.continue_reversal(ReversalFrom::CardRefundKey) {
                     self.error(format!("{e:#}"));
                 }
             }
@@ -60,7 +63,7 @@ impl App {
                     t.kind = TenderKind::Cash;
                     t.reference = None;
                 }
-                if let Err(e) = self.continue_reversal() {
+                if let Err(e) = self.continue_reversal(ReversalFrom::CardRefundKey) {
                     self.error(format!("{e:#}"));
                 }
             }

@@ -1,0 +1,269 @@
+//! Once a record is durable: the drawer (if cash moved), the receipt, the
+//! next screen. Never before: what the journal refused did not happen.
+
+use super::{Counter, Effect, ReversalFrom, Screen, Then};
+use crate::app::devices::Job;
+use anyhow::{anyhow, Result};
+use chrono::{DateTime, FixedOffset};
+use till_core::records::{Event, SaleRecord, TenderKind};
+use till_core::{Money, Receipt, ReceiptExtras};
+use till_devices::escpos::core_receipt::render_receipt_with_logo;
+
+fn hex8(hash: &[u8; 32]) -> String {
+    hash.iter().take(4).map(|b| format!("{b:02X}")).collect()
+}
+
+impl Counter {
+    /// Builds the record and asks for it to be committed, clearing the
+    /// saved basket in the same transaction; the drawer and the receipt
+    /// follow in [`Counter::sale_recorded`].
+    pub(crate) fn commit_sale(&mut self) -> Result<()> {
+        let user = self.logged_user()?;
+        let day = self.business_day();
+        let sale_no = self.receipt_no()?;
+        let basket = self
+            .basket
+            .as_ref()
+            .ok_or_else(|| anyhow!("pas de vente en cours"))?;
+        let record = basket.complete(&sale_no, day, &user.id)?;
+        let ts = self.now();
+        self.emit(Effect::Append {
+            ts,
+            event: Event::SaleCompleted(record.clone()),
+            clear_basket: true,
+            then: Then::Sale(Box::new(record)),
+        });
+        Ok(())
+    }
+
+    fn sale_recorded(
+        &mut self,
+        record: &SaleRecord,
+        seq: u64,
+        hash: &[u8; 32],
+        ts: DateTime<FixedOffset>,
+    ) {
+        self.basket = None;
+        // A late approval for it must not land in the next sale.
+        self.terminal.sale_gone();
+        self.selected = 0;
+        // Kept while a lost card attempt may still be approved (the sale
+        // was paid otherwise): a stop before its late answer must still
+        // tell the cashier at the next start to check the terminal's ticket.
+        if !self.terminal.listening(self.mono()) {
+            self.emit(Effect::ClearPending);
+        }
+        self.after_record(record, seq, hash, ts);
+        self.last_sale = Some((seq, record.sale_no.clone()));
+        self.screen = Screen::Done {
+            title: format!("Vente {} enregistrée", record.sale_no),
+            big: format!("Rendu : {}", self.money(record.change)),
+            detail: format!("Total {}", self.money(record.total)),
+        };
+    }
+
+    /// The drawer (if cash moved) and the receipt, once a record is durable.
+    fn after_record(
+        &mut self,
+        record: &SaleRecord,
+        seq: u64,
+        hash: &[u8; 32],
+        ts: DateTime<FixedOffset>,
+    ) {
+        if record.tenders.iter().any(|t| t.kind == TenderKind::Cash) {
+            self.emit(Effect::Device(Job::OpenDrawer));
+        }
+        self.print(record, seq, hash, ts, 0);
+    }
+
+    pub(crate) fn print(
+        &mut self,
+        record: &SaleRecord,
+        seq: u64,
+        hash: &[u8; 32],
+        ts: DateTime<FixedOffset>,
+        reprint: u32,
+    ) {
+        let operator_name = self
+            .users
+            .iter()
+            .find(|u| u.id == record.operator)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| record.operator.clone());
+        let extras = ReceiptExtras {
+            terminal_id: self.terminal_id.clone(),
+            seq,
+            date_time: ts.naive_local(),
+            operator_name,
+            signature_extract: hex8(hash),
+            software_version: crate::VERSION.to_string(),
+            reprint_count: reprint,
+        };
+        let receipt = Receipt::from_record(record, &self.settings.shop, &extras, self.currency());
+        match render_receipt_with_logo(&receipt, self.settings.layout, self.settings.logo.as_ref())
+        {
+            Ok(bytes) => self.emit(Effect::Device(Job::Print {
+                what: record.sale_no.clone(),
+                bytes,
+            })),
+            Err(e) => {
+                self.error(format!("Ticket {} non imprimable : {e}", record.sale_no));
+                self.status.unprinted.push(record.sale_no.clone());
+            }
+        }
+    }
+
+    /// Prints a report (X, Z) as plain text: the printer's own font, PC858.
+    pub(crate) fn print_report(&mut self, what: &str, text: &str) {
+        use till_devices::escpos::{cmd, pc858, Cut};
+        let mut bytes = cmd::INIT.to_vec();
+        bytes.extend_from_slice(&cmd::code_page(self.settings.layout.code_page));
+        for line in text.lines() {
+            pc858::encode_into(line, &mut bytes);
+            bytes.push(b'\n');
+        }
+        bytes.extend_from_slice(&cmd::feed(3));
+        bytes.extend(cmd::cut(Cut::FeedPartial(3)));
+        self.emit(Effect::Device(Job::Print {
+            what: what.to_string(),
+            bytes,
+        }));
+    }
+
+    /// Commits a refund or cancellation whose card tenders (if any) are
+    /// paid back already.
+    pub(crate) fn commit_reversal_now(
+        &mut self,
+        record: SaleRecord,
+        cancelled: bool,
+        from: ReversalFrom,
+    ) {
+        let ts = self.now();
+        let event = if cancelled {
+            Event::SaleCancelled(record.clone())
+        } else {
+            Event::Refund(record.clone())
+        };
+        self.emit(Effect::Append {
+            ts,
+            event,
+            clear_basket: false,
+            then: Then::Reversal {
+                record: Box::new(record),
+                cancelled,
+                from,
+            },
+        });
+    }
+
+    fn reversal_recorded(
+        &mut self,
+        record: &SaleRecord,
+        cancelled: bool,
+        seq: u64,
+        hash: &[u8; 32],
+        ts: DateTime<FixedOffset>,
+    ) {
+        self.emit(Effect::ClearPending);
+        self.after_record(record, seq, hash, ts);
+        let cash: Money = record
+            .tenders
+            .iter()
+            .filter(|t| t.kind == TenderKind::Cash)
+            .map(|t| -t.amount)
+            .sum();
+        let others: Vec<String> = record
+            .tenders
+            .iter()
+            .filter(|t| t.kind != TenderKind::Cash)
+            .map(|t| format!("{} {}", t.kind.label_fr(), self.money(-t.amount)))
+            .collect();
+        self.screen = Screen::Done {
+            title: format!(
+                "{} {} enregistré{}",
+                if cancelled {
+                    "Annulation"
+                } else {
+                    "Remboursement"
+                },
+                record.sale_no,
+                if cancelled { "e" } else { "" }
+            ),
+            big: format!("À rendre en espèces : {}", self.money(cash)),
+            detail: if others.is_empty() {
+                format!("Total {}", self.money(record.total))
+            } else {
+                format!("Total {} ; {}", self.money(record.total), others.join(", "))
+            },
+        };
+    }
+
+    /// An [`Effect::Append`] is durable: go on with what it was for.
+    pub(crate) fn journaled(
+        &mut self,
+        then: Then,
+        seq: u64,
+        hash: &[u8; 32],
+        ts: DateTime<FixedOffset>,
+    ) {
+        match then {
+            Then::Nothing | Then::Silent => {}
+            Then::Approved { op, rec } => self.approved_op(op, rec),
+            Then::LoggedIn(user) => self.logged_in(user),
+            Then::Lockout { secs, in_dialog } => self.locked_out(secs, in_dialog, None),
+            Then::NoSale => {
+                self.emit(Effect::Device(Job::OpenDrawer));
+                self.info("Tiroir ouvert (sans vente, enregistré)");
+            }
+            Then::CashMove { direction, amount } => {
+                self.emit(Effect::Device(Job::OpenDrawer));
+                self.screen = Screen::Sale;
+                self.info(format!(
+                    "{} de {} enregistrée",
+                    match direction {
+                        till_core::records::CashDirection::In => "Entrée",
+                        till_core::records::CashDirection::Out => "Sortie",
+                    },
+                    self.money(amount)
+                ));
+            }
+            Then::Sale(record) => self.sale_recorded(&record, seq, hash, ts),
+            Then::Reversal {
+                record, cancelled, ..
+            } => self.reversal_recorded(&record, cancelled, seq, hash, ts),
+            Then::Reprint { found, count } => self.reprinted(&found, count),
+            Then::Unattached {
+                attempt,
+                tp,
+                amount,
+            } => self.unattached_recorded(&attempt, *tp, amount, None),
+        }
+    }
+
+    /// An [`Effect::Append`] was refused: nothing was recorded; say so
+    /// where the cashier is.
+    pub(crate) fn journal_failed(&mut self, then: Then, why: &str, full: &str) {
+        match then {
+            Then::Silent => {}
+            Then::Nothing | Then::Approved { .. } | Then::LoggedIn(_) => {
+                self.error(format!("Journal indisponible : {why}"))
+            }
+            Then::Lockout { secs, in_dialog } => self.locked_out(secs, in_dialog, Some(why)),
+            Then::NoSale | Then::CashMove { .. } => self.error(full.to_string()),
+            Then::Sale(_) => self.error(format!("vente NON enregistrée (journal): {full}")),
+            Then::Reversal { from, .. } => {
+                let e = format!("NON enregistré (journal): {full}");
+                if from == ReversalFrom::Terminal {
+                    self.screen = Screen::CardRefund { why: e.clone() };
+                }
+                self.error(e);
+            }
+            Then::Reprint { .. } => self.error(format!("Réimpression impossible : {full}")),
+            Then::Unattached {
+                attempt,
+                tp,
+                amount,
+            } => self.unattached_recorded(&attempt, *tp, amount, Some(why)),
+        }
+    }
+}
