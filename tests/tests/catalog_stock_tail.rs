@@ -2,7 +2,6 @@
 //! crossing, cleared when stock is back above), and the till's signed tail
 //! marker checked by head office.
 
-
 use chrono::{FixedOffset, TimeZone};
 use comptoir_e2e::system::*;
 use headoffice::store::{Store, TerminalAuth};

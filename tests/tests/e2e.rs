@@ -2,7 +2,6 @@
 //! `till-sync` as a real process, with faults. After each: head office's
 //! totals equal the till's to the cent, no event stored twice, none missing.
 
-
 use comptoir_e2e::system::*;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

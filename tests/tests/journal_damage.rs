@@ -3,7 +3,6 @@
 //! damaged file) or whose cursor is past its end (an edited or replaced
 //! file) is an error with a non-zero exit, and `status` shows it.
 
-
 use comptoir_e2e::system::*;
 use serde_json::Value;
 use std::path::Path;

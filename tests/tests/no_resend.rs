@@ -4,7 +4,6 @@
 //! (the `duplicates` of each ack, the figure behind head office's
 //! `headoffice_events_duplicate_total`).
 
-
 use comptoir_e2e::system::*;
 use serde_json::Value;
 use std::io::{Read, Write};
