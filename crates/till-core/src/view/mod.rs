@@ -11,6 +11,7 @@
 //! and declines anything it is unsure of, which serde then decides.
 
 mod keys;
+mod lexer;
 mod scan;
 #[cfg(test)]
 mod tests;

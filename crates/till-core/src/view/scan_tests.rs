@@ -2,6 +2,7 @@
 
 mod unit {
     use super::super::*;
+    use crate::view::lexer::special;
 
     #[test]
     fn decimals_match_from_str() {
