@@ -22,9 +22,9 @@
 
 use crate::error::{classify, Result};
 use crate::verify::{Problem, ProblemKind};
-use crate::verify_file::EntryDigest;
+use crate::verify_file::{self, EntryDigest};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -155,13 +155,7 @@ pub(crate) fn digest_table(
     stop: &AtomicBool,
 ) -> Result<TableDigests> {
     let db = |e| classify(path, e);
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(db)?;
-    conn.pragma_update(None, "mmap_size", 1i64 << 31)
-        .map_err(db)?;
+    let conn = verify_file::open(path)?;
     conn.execute_batch("BEGIN").map_err(db)?;
     let snapshot = snapshot_id(&conn).map_err(db)?;
     let mut out = TableDigests {

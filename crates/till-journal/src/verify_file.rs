@@ -125,7 +125,9 @@ fn damaged(lines: Vec<String>) -> Problem {
     }
 }
 
-fn open(path: &Path) -> Result<Connection> {
+/// A read-only connection for the verifier's side threads, the file mapped
+/// (the walk's big sequential reads are then page-cache hits, not copies).
+pub(crate) fn open(path: &Path) -> Result<Connection> {
     let db = |e| classify(path, e);
     let conn = Connection::open_with_flags(
         path,
