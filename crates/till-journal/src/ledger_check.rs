@@ -174,8 +174,11 @@ pub(crate) fn digest_table(
     let mut n = 0u64;
     while let Some(r) = rows.next().map_err(db)? {
         n += 1;
-        if let (Ok(seq), Ok(idx), Ok(item)) = (r.get_ref(0), r.get_ref(1), r.get_ref(2)) {
-            entries.add(entry_key, &[item, seq, idx]);
+        // Each column fetched once: on 1.26 million rows, every call into
+        // SQLite's column API shows in the profile.
+        let (seq, idx, item) = (r.get_ref(0), r.get_ref(1), r.get_ref(2));
+        if let (Ok(s), Ok(i), Ok(it)) = (&seq, &idx, &item) {
+            entries.add(entry_key, &[*it, *s, *i]);
         }
         if n & 4095 == 0 && stop.load(Ordering::Relaxed) {
             // Unfinished: should it ever be used, the comparison starts over.
@@ -184,11 +187,13 @@ pub(crate) fn digest_table(
         }
         // Bytes as stored: text that is not UTF-8 matches no event's row, and
         // the row-by-row comparison then names it.
-        let text = |i| match r.get_ref(i) {
-            Ok(ValueRef::Text(t)) => Some(t),
-            _ => None,
-        };
-        let row = match (r.get_ref(0), r.get_ref(1), text(2), text(3), text(4)) {
+        fn text(v: rusqlite::Result<ValueRef<'_>>) -> Option<&[u8]> {
+            match v {
+                Ok(ValueRef::Text(t)) => Some(t),
+                _ => None,
+            }
+        }
+        let row = match (seq, idx, text(item), text(r.get_ref(3)), text(r.get_ref(4))) {
             (
                 Ok(ValueRef::Integer(seq)),
                 Ok(ValueRef::Integer(idx)),
