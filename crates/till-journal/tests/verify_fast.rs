@@ -11,6 +11,7 @@ use rust_decimal_macros::dec;
 use std::path::Path;
 use std::sync::OnceLock;
 use till_core::records::{Event, StockLine, StockMovement, StockReason};
+use till_core::view::test_support::{mutate, EDIT_ALPHABET};
 use till_journal::projections::{scanner_agrees, scanner_takes};
 use till_journal::{verify, ProblemKind, VerifyOptions, VerifyReport};
 
@@ -299,35 +300,14 @@ fn movement() -> Event {
 /// Payloads mutated at random: the scanner either declines (serde decides) or
 /// gives exactly serde's effects; it never takes a payload serde refuses.
 fn edits() -> impl Strategy<Value = Vec<(usize, u8, u8)>> {
-    let alphabet: &'static [u8] = b"{}[]\":,\\ u0123456789.-aelnrtsfE\t\xc3\xa9\x01";
     prop::collection::vec(
         (
             any::<usize>(),
             0u8..4,
-            prop::sample::select(alphabet.to_vec()),
+            prop::sample::select(EDIT_ALPHABET.to_vec()),
         ),
         1..4,
     )
-}
-
-fn mutate(mut p: Vec<u8>, edits: &[(usize, u8, u8)]) -> Vec<u8> {
-    for &(at, op, b) in edits {
-        let i = at % (p.len() + 1);
-        match op {
-            0 if i < p.len() => p[i] = b,
-            1 => p.insert(i, b),
-            2 if i < p.len() => {
-                p.remove(i);
-            }
-            _ => {
-                // Repeat a slice: duplicate keys, doubled values.
-                let j = (i + 1 + at % 40).min(p.len());
-                let piece = p[i..j].to_vec();
-                p.splice(i..i, piece);
-            }
-        }
-    }
-    p
 }
 
 proptest! {

@@ -13,6 +13,8 @@
 mod keys;
 mod lexer;
 mod scan;
+#[doc(hidden)]
+pub mod test_support;
 #[cfg(test)]
 mod tests;
 

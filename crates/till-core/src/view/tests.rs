@@ -2,6 +2,7 @@
 //! scanner takes what the till writes, and on any payload it either agrees
 //! with serde or declines.
 
+use super::test_support::{mutate, EDIT_ALPHABET};
 use super::*;
 use crate::records::{
     ApprovalRecord, CardOutcome, SaleLine, SaleRef, StockLine, TenderRecord, Unit,
@@ -296,35 +297,14 @@ fn serde_decides_what_the_scanner_declines() {
 }
 
 fn edits() -> impl Strategy<Value = Vec<(usize, u8, u8)>> {
-    let alphabet: &'static [u8] = b"{}[]\":,\\ u0123456789.-aelnrtsfE\t\xc3\xa9\x01";
     prop::collection::vec(
         (
             any::<usize>(),
             0u8..4,
-            prop::sample::select(alphabet.to_vec()),
+            prop::sample::select(EDIT_ALPHABET.to_vec()),
         ),
         1..4,
     )
-}
-
-fn mutate(mut p: Vec<u8>, edits: &[(usize, u8, u8)]) -> Vec<u8> {
-    for &(at, op, b) in edits {
-        let i = at % (p.len() + 1);
-        match op {
-            0 if i < p.len() => p[i] = b,
-            1 => p.insert(i, b),
-            2 if i < p.len() => {
-                p.remove(i);
-            }
-            _ => {
-                // Repeat a slice: duplicate keys, doubled values.
-                let j = (i + 1 + at % 40).min(p.len());
-                let piece = p[i..j].to_vec();
-                p.splice(i..i, piece);
-            }
-        }
-    }
-    p
 }
 
 proptest! {
