@@ -56,19 +56,31 @@
 //! those tables again.
 //!
 //! Cost, CPU seconds on the 204,987-event bench journal (614 MB, 1.26
-//! million ledger rows; `till-bench --only verify` on 2 cores shared with
-//! other builds, 4 runs interleaved with the build before this split): the
-//! chain-only walk 0.51-0.61 s; with projections 2.09-2.42 s, 4.0 times the
-//! chain-only walk (2.25-2.48 s and 4.25 times before). Of that, the file
-//! check is about 0.65 s by profile: SQLite's own time is 0.25 s for
-//! `quick_check`, 0.11 s for the by-item index scan, 0.02 s for the events
-//! index scan, the rest is reading and hashing the entries. What it no
+//! million ledger rows; user + system time, on 2 cores shared with other
+//! builds at a load of 14): the chain-only walk 0.51-0.73 s; with
+//! projections 2.27-2.63 s (`examples/verify_once`, 6 runs alternated with
+//! 6 of the build before, 2.29-2.75 s; the noise hides the gain, callgrind
+//! below shows it). Where it goes, by `perf record` of that example (2.34
+//! CPU-s in all): the two workers 1.06 s (SHA-256 of every row 0.24 s,
+//! the payload scanner about 0.35 s, sums and ledger chunk digests the
+//! rest); the file check 0.53 s, of which `quick_check` 0.29 s and the two
+//! index scans 0.23 s; the reading thread 0.38 s (0.11 s of it copying rows
+//! out of SQLite, the first touch of each page); the ledger thread 0.37 s
+//! (0.46 s before it fetched each column once; callgrind: 37.99 to 37.34
+//! billion instructions for the whole verification). What the file check no
 //! longer runs: `integrity_check(events)`, 0.20 s (0.95 s on the
 //! 1,000,000-event journal of tests/perf.rs), and a second scan of the
 //! ledger table, 0.19 s. A full `integrity_check` would cost 2 s more,
-//! looking up each ledger row in the by-item index. On 2 cores the file
-//! check's thread costs about its CPU in wall time; where cores are free,
-//! little.
+//! looking up each ledger row in the by-item index.
+//!
+//! Why not 300,000 events/s on 2 cores (0.68 s of wall time, at most 1.37
+//! CPU-s): every page is read twice (the walk and `quick_check`) and the
+//! 1.26 million ledger rows twice (the table and its by-item index). Before
+//! a single payload is decoded, `quick_check` (0.29), SHA-256 (0.24), the
+//! reading thread (0.38) and the two ledger scans (0.37 + about 0.2) come
+//! to about 1.5 CPU-s. Dropping any of them drops a check: the page-level
+//! damage of tests/tamper_more.rs, the chain, or an edited ledger row or
+//! index entry. Where cores are free the side threads cost little wall time.
 
 use crate::error::{classify, JournalError, Result};
 use crate::ledger_check::{self, SnapshotId, TableDigests};
