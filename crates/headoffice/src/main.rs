@@ -434,6 +434,7 @@ fn serve(cli: &Cli, cfg: &Config, listen: Option<String>) -> Result<()> {
         // Tests and scripts read this line to learn the port of --listen 127.0.0.1:0.
         println!("listening on {addr}");
         tracing::info!(%addr, "head office listening");
+        tracing::info!("back office: http://{addr}/ (accounts: headoffice user add)");
         // systemd stops with SIGTERM, a terminal with ^C: finish the requests
         // in flight (each batch commits or rolls back whole anyway).
         let shutdown = async {
