@@ -401,6 +401,11 @@ fn roles_headers_language_and_css() {
     assert!(
         home.body.contains("href=\"/stock\"") && !home.body.contains("href=\"/journal-audit\"")
     );
+    // Their store's page opens, another store's is refused.
+    assert_eq!(m.get("/?magasin=S1").status, 200);
+    let other = m.get("/?magasin=S2");
+    assert_eq!(other.status, 403);
+    assert!(other.body.contains("Accès refusé"), "{}", other.body);
     // ...and the audit log answers 403 with a French page.
     let audit = m.get("/journal-audit");
     assert_eq!(audit.status, 403);

@@ -83,6 +83,22 @@ impl User {
         }
     }
 
+    /// The store a page shows when the address asks for `asked` (the
+    /// `magasin` query parameter of store pages): a manager gets their own
+    /// store, and a 403 for another; the others get what they asked (None:
+    /// every store).
+    pub fn scope(&self, asked: Option<&str>) -> WebResult<Option<String>> {
+        let asked = asked.map(str::trim).filter(|s| !s.is_empty());
+        match (self.role, asked) {
+            (BoRole::Manager, None) => Ok(self.store_id.clone()),
+            (BoRole::Manager, Some(s)) => {
+                self.require(Who::StoreRead(s))?;
+                Ok(Some(s.to_string()))
+            }
+            (BoRole::Owner | BoRole::Accountant, a) => Ok(a.map(str::to_string)),
+        }
+    }
+
     /// The role as a person reads it.
     pub fn role_label(&self) -> String {
         role_label(self.role, self.store_id.as_deref(), self.lang)
@@ -265,6 +281,11 @@ mod tests {
         assert!(!m1.may(Who::Readers) && !m1.may(Who::Owner));
         assert_eq!(m1.store_filter().as_deref(), Some("S1"));
         assert_eq!(owner.store_filter(), None);
+        assert_eq!(m1.scope(None).ok().flatten().as_deref(), Some("S1"));
+        assert_eq!(m1.scope(Some("S1")).ok().flatten().as_deref(), Some("S1"));
+        assert!(matches!(m1.scope(Some("S2")), Err(WebError::Forbidden(_))));
+        assert_eq!(acc.scope(Some("S2")).ok().flatten().as_deref(), Some("S2"));
+        assert_eq!(owner.scope(Some(" ")).ok().flatten(), None);
         assert!(matches!(
             m1.require(Who::StoreRead("S2")),
             Err(WebError::Forbidden(Lang::Fr))

@@ -131,12 +131,7 @@ pub async fn submit(State(app): State<AppState>, req: Request) -> WebResult<Resp
         store.delete_expired_sessions(idle_before, created_before)?;
         store.create_session(&sha, user.id, &csrf, t)?;
         store.clear_login_failures(&keys[0])?;
-        audit_as(
-            &*store,
-            &Actor::User(&user.email),
-            Bo::AuditLogin,
-            &format!("{addr}"),
-        )
+        audit_as(&*store, &Actor::User(&user.email), Bo::AuditLogin, &addr)
     })
     .await?;
     Ok((

@@ -24,7 +24,10 @@
 //! | Stylesheet | `/static/app.css` | here |
 //!
 //! Sub-pages go under their page's path (`/stock/reception`,
-//! `/catalogue/{item}`...). [`Nav`] lists the nine pages of the menu.
+//! `/catalogue/{item}`...). [`Nav`] lists the nine pages of the menu. A
+//! page about one store takes it as the query parameter `magasin`
+//! (`/stock?magasin=S1`) and reads it through [`User::scope`], which keeps a
+//! manager to their own store (403 otherwise).
 //!
 //! # The invariants (tests: `tests/backoffice.rs`)
 //!
@@ -49,9 +52,13 @@
 //! use comptoir_i18n::backoffice_stock::St;   // your area's catalog
 //! use maud::{html, Markup};
 //!
-//! pub async fn page(user: User, State(app): State<AppState>) -> WebResult<Markup> {
-//!     user.require(Who::Anyone)?;                  // a manager sees their store only:
-//!     let only = user.store_filter();              // None = every store
+//! #[derive(serde::Deserialize)]
+//! pub struct Q { magasin: Option<String> }
+//!
+//! pub async fn page(user: User, State(app): State<AppState>, Query(q): Query<Q>)
+//!     -> WebResult<Markup> {
+//!     user.require(Who::Anyone)?;                  // who may open it, in one line
+//!     let only = user.scope(q.magasin.as_deref())?; // a manager: their store, else 403
 //!     let rows = super::blocking(user.lang, {
 //!         let s = app.store.clone();
 //!         move || s.stock(only.as_deref())
@@ -197,8 +204,15 @@ pub async fn blocking<T: Send + 'static>(
     }
 }
 
-/// Today: a placeholder until the dashboard replaces it.
-async fn today(user: User) -> WebResult<Markup> {
+#[derive(Deserialize)]
+struct StoreQuery {
+    magasin: Option<String>,
+}
+
+/// Today: a placeholder until the dashboard replaces it (it already keeps a
+/// manager to their store: `/?magasin=S2` is a 403 for the manager of S1).
+async fn today(user: User, Query(q): Query<StoreQuery>) -> WebResult<Markup> {
+    user.scope(q.magasin.as_deref())?;
     let l = user.lang;
     Ok(layout::page(
         &user,
