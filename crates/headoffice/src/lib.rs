@@ -23,6 +23,7 @@
 pub mod access;
 pub mod config;
 pub mod conn;
+pub mod dash;
 pub mod feed;
 pub mod http;
 pub mod ingest;
@@ -31,6 +32,9 @@ pub mod metrics;
 pub mod store;
 #[cfg(feature = "testpg")]
 pub mod testpg;
+// Until the web skeleton (src/web/mod.rs) is merged.
+#[path = "web/chart.rs"]
+pub mod chart;
 
 use sha2::{Digest, Sha256};
 use std::future::Future;

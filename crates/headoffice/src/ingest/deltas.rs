@@ -36,12 +36,35 @@ pub struct Deltas {
     pub closings: Vec<ClosingRow>,
     /// The terminal's public key, from its `terminal_initialised` event.
     pub public_key: Option<String>,
+    /// (business day, hour of the till's clock) -> what the terminal sold
+    /// then: the back office's sales by hour and by terminal
+    /// ([`crate::store::dash`]). Training sales excluded, as in `totals`.
+    pub hours: BTreeMap<(String, u32), HourSum>,
+    /// The software version the terminal last declared (`terminal_initialised`,
+    /// `software_updated`).
+    pub software_version: Option<String>,
     /// Events of a kind this build does not know (a newer till): stored, not
     /// projected, logged and raised as an alert (`unknown_kind`).
     pub undecodable: Vec<(u64, String)>,
     /// The first event (in batch order) that makes the batch refused: an
     /// amount out of range, a known kind that does not decode.
     pub refused: Option<Refusal>,
+}
+
+/// One hour of one terminal's sales: records (sales, cancellations and
+/// refunds, as the `records` total) and their net amount.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct HourSum {
+    pub records: i64,
+    pub net: Decimal,
+}
+
+/// The hour of an RFC 3339 time in its own offset (the till's local time).
+fn hour_of(ts: &str) -> Option<u32> {
+    use chrono::Timelike;
+    chrono::DateTime::parse_from_rfc3339(ts)
+        .ok()
+        .map(|t| t.hour())
 }
 
 /// Sums a batch with typed keys; [`Builder::finish`] turns them into [`Deltas`].
@@ -51,6 +74,8 @@ pub(crate) struct Builder {
     d: Deltas,
     /// Kept across the batch's sales so that reading them does not allocate.
     buf: SaleBuf,
+    /// The hour of the event being folded in (None: its ts does not parse).
+    hour: Option<u32>,
 }
 
 impl Builder {
@@ -134,12 +159,18 @@ impl Builder {
             self.stock(item, delta);
         }
         let day = s.business_day;
+        if let (Some(h), false) = (self.hour, s.training) {
+            let e = self.d.hours.entry((day.to_string(), h)).or_default();
+            e.records += 1;
+            e.net += s.total;
+        }
         s.day_amounts(|k, v| self.add(day, k, v));
     }
 
     /// Folds one stored event in: sales through their view (the payload
     /// scanner, serde for what it declines), other kinds decoded in full.
     pub(crate) fn stored(&mut self, e: &StoredEvent) {
+        self.hour = hour_of(&e.ts);
         if !matches!(
             e.kind.as_str(),
             "sale_completed" | "sale_cancelled" | "refund"
@@ -193,12 +224,17 @@ impl Builder {
                 grand_total: c.grand_total,
                 grand_total_abs: c.grand_total_abs,
             }),
-            Event::TerminalInitialised(t) => self.d.public_key = Some(t.public_key),
+            Event::TerminalInitialised(t) => {
+                self.d.public_key = Some(t.public_key);
+                self.d.software_version = Some(t.software_version);
+            }
+            Event::SoftwareUpdated(u) => self.d.software_version = Some(u.to_version),
             _ => {}
         }
     }
 
     pub(super) fn full(&mut self, e: &StoredEvent) {
+        self.hour = hour_of(&e.ts);
         match e.decode() {
             Ok(ev) => self.event(e.seq, ev),
             // A newer till's kind: kept, and said (an alert, a log line).
@@ -226,6 +262,14 @@ impl Builder {
         self.d.closings.extend(later.d.closings);
         if later.d.public_key.is_some() {
             self.d.public_key = later.d.public_key;
+        }
+        for (k, v) in later.d.hours {
+            let e = self.d.hours.entry(k).or_default();
+            e.records += v.records;
+            e.net += v.net;
+        }
+        if later.d.software_version.is_some() {
+            self.d.software_version = later.d.software_version;
         }
         self.d.undecodable.extend(later.d.undecodable);
         if self.d.refused.is_none() {

@@ -259,7 +259,9 @@ fn tail(
             None => tx.held_hashes(tail.seq, tail.seq)?.get(&tail.seq).copied(),
         }
     };
-    if let Err((code, detail)) = check_tail(&t.terminal_id, public_key, tail, held) {
+    let checked = check_tail(&t.terminal_id, public_key, tail, held);
+    tx.note_tail(tail.seq, checked.is_ok(), now)?;
+    if let Err((code, detail)) = checked {
         tracing::error!(terminal = %t.terminal_id, seq = tail.seq, %detail, "ALERT: {code}");
         tx.upsert_alert(&alert(code, tail.seq, &detail, now))?;
     }

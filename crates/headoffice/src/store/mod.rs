@@ -7,6 +7,7 @@
 //! and the terminal's sync state commit together or not at all, so a crash at
 //! any instant leaves head office either before or after the batch.
 
+pub mod dash;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
@@ -210,7 +211,7 @@ impl CatalogRow {
 }
 
 /// Everything head office stores.
-pub trait Store: Send + Sync + 'static {
+pub trait Store: dash::DashStore + Send + Sync + 'static {
     /// Creates or upgrades the schema (idempotent).
     fn migrate(&self) -> Result<()>;
 
@@ -331,6 +332,9 @@ pub trait IngestTx {
     fn set_low_stock(&mut self, item: &str, alert_id: i64) -> Result<()>;
     /// Clears alert `alert_id` at `at` and forgets `item` is low.
     fn clear_low_stock(&mut self, item: &str, alert_id: i64, at: &str) -> Result<()>;
+    /// Notes the tail marker the batch carried (`seq`) and whether it
+    /// verified, at `at` (the Terminals page shows it).
+    fn note_tail(&mut self, seq: u64, ok: bool, at: &str) -> Result<()>;
     /// Moves the terminal's head to `last`, seen at `now`.
     fn set_head(&mut self, last: &StoredEvent, now: &str) -> Result<()>;
     /// Notes the terminal pushed at `now` (nothing new stored).

@@ -15,6 +15,7 @@ use sync_proto::CatalogDelta;
 use till_journal::chain::GENESIS_PREV_HASH;
 use till_journal::StoredEvent;
 
+mod dash;
 mod schema;
 mod tx;
 
@@ -42,6 +43,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.set_prepared_statement_cache_capacity(64);
         register_dec_add(&conn)?;
+        dash::register(&conn)?;
         let auth = Connection::open(path)?;
         auth.busy_timeout(Duration::from_secs(10))?;
         Ok(SqliteStore {
@@ -147,7 +149,7 @@ impl Store for SqliteStore {
             .optional()?;
         if super::known_terminal(terminal_id, store_id, existing)? {
             tx.execute(
-                "UPDATE terminals SET token_sha256 = ?2 WHERE terminal_id = ?1",
+                "UPDATE terminals SET token_sha256 = ?2, revoked_at = NULL WHERE terminal_id = ?1",
                 params![terminal_id, &token[..]],
             )?;
         } else {
