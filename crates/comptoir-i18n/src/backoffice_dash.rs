@@ -120,7 +120,15 @@ crate::catalog! {
         AlertSilentDetail => { fr: "Aucune synchronisation depuis {since}, magasin ouvert.", en: "No sync since {since}, shop open." },
         AlertRefused => { fr: "Envoi refusé", en: "Push refused" },
         AlertUnknownKind => { fr: "Événement d'un type inconnu", en: "Event of an unknown kind" },
+        AlertFraudDrawer => { fr: "Tiroir ouvert hors vente", en: "Drawer opened outside a sale" },
+        AlertFraudRefund => { fr: "Remboursement sans ticket", en: "Refund without a receipt" },
+        AlertFraudApproval => { fr: "Autorisation accordée : {action}", en: "Approval granted: {action}" },
+        AlertFraudFlag => { fr: "Signalement de la caisse : {what}", en: "Flagged by the till: {what}" },
         AlertOther => { fr: "Alerte {code}", en: "Alert {code}" },
+        // Audit log actions.
+        AuditAlertAcknowledged => { fr: "Alerte acquittée", en: "Alert acknowledged" },
+        AuditTerminalRegistered => { fr: "Caisse enregistrée", en: "Terminal registered" },
+        AuditTerminalRevoked => { fr: "Caisse révoquée", en: "Terminal revoked" },
         // Errors.
         Forbidden => { fr: "Ce magasin n'est pas le vôtre.", en: "This store is not yours." },
         StoreFailed => { fr: "La base de données n'a pas répondu. Réessayez ; si cela dure, consultez le journal du serveur.", en: "The database did not answer. Try again; if it lasts, read the server's log." },

@@ -186,6 +186,10 @@ fn run_tx(
         tracing::warn!(terminal = %t.terminal_id, seq, %detail, "ALERT: event kept but not projected");
         tx.upsert_alert(&alert("unknown_kind", *seq, detail, &now))?;
     }
+    for (seq, code, detail) in &deltas.flags {
+        tracing::warn!(terminal = %t.terminal_id, seq, %code, %detail, "ALERT: flagged by the till");
+        tx.upsert_alert(&alert(code, *seq, detail, &now))?;
+    }
     tx.apply_deltas(deltas)?;
     if let Some(pk) = &deltas.public_key {
         tx.set_public_key(pk)?;
