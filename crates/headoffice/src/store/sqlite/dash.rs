@@ -163,12 +163,16 @@ fn alert_row(r: &Row<'_>) -> rusqlite::Result<AlertRow> {
 impl DashStore for SqliteStore {
     fn day_rows(&self, q: &TotalsQuery<'_>) -> Result<Vec<SalesRow>> {
         let c = self.lock()?;
-        let mut st = c.prepare_cached(
+        // One key: read through its (key, day) index, not every key of the days.
+        let mut st = c.prepare_cached(if q.key.is_some() {
             "SELECT store_id, day, key, amount FROM sales_totals
-             WHERE day >= ?2 AND day <= ?3 AND (?1 IS NULL OR store_id = ?1)
-               AND (?4 IS NULL OR key = ?4)
-             ORDER BY store_id, day, key",
-        )?;
+             WHERE key = ?4 AND day >= ?2 AND day <= ?3 AND (?1 IS NULL OR store_id = ?1)
+             ORDER BY store_id, day, key"
+        } else {
+            "SELECT store_id, day, key, amount FROM sales_totals
+             WHERE day >= ?2 AND day <= ?3 AND (?1 IS NULL OR store_id = ?1) AND ?4 IS NULL
+             ORDER BY store_id, day, key"
+        })?;
         let mut rows = st.query(params![q.store_id, q.from, q.to, q.key])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
