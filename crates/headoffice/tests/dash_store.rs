@@ -204,6 +204,21 @@ fn projections_reads_acknowledgement_and_revocation() {
         assert!(!raised.acknowledged(), "a repeat asks again: {raised:?}");
         assert!(store.dash_alert(-1).expect("alert").is_none());
 
+        // A fraud flag from the till (the drawer opened outside a sale) is an alert.
+        let mut t3 = Till::new("T03", "S1", 3);
+        register(&*store, "S1", "T03");
+        let seq = t3.push(
+            "drawer_opened",
+            br#"{"operator":"c1","approved_by":null,"reason":"no sale"}"#.to_vec(),
+        );
+        assert_eq!(acked(store.ingest(&auth("T03", "S1"), &t3.events).expect("ingest")), seq);
+        let s1 = store.dash_alerts(Some("S1"), 50).expect("alerts");
+        assert!(
+            s1.iter().any(|a| a.alert.code == "fraud:drawer_opened" && a.alert.seq == seq),
+            "{}: {s1:?}",
+            db.name
+        );
+
         // Revocation: the old token is refused, a new registration works.
         assert!(store
             .revoke_terminal("T01", "2026-12-03T11:00:00Z")
