@@ -127,6 +127,42 @@ CREATE TABLE read_tokens (
 );
 "#;
 
+/// Back-office accounts ([`super::auth`]): users, sessions (only the
+/// token's SHA-256), failed logins (counted per key, so every instance
+/// enforces the limit) and the audit log.
+const V_AUTH: &str = r#"
+CREATE TABLE bo_users (
+    id {id},
+    email TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    store_id TEXT,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE bo_sessions (
+    token_sha256 {blob} PRIMARY KEY,
+    user_id {int} NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    last_seen {int} NOT NULL
+);
+CREATE INDEX bo_sessions_by_user ON bo_sessions(user_id);
+CREATE TABLE bo_login_failures (
+    key TEXT NOT NULL,
+    at {int} NOT NULL
+);
+CREATE INDEX bo_login_failures_by_key ON bo_login_failures(key, at);
+CREATE TABLE bo_audit (
+    id {id},
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    action_fr TEXT NOT NULL,
+    action_en TEXT NOT NULL,
+    details TEXT NOT NULL
+);
+"#;
+
 /// The back office's dashboard (`store::dash`): sales per terminal and
 /// hour, what a terminal last declared (software version, tail marker),
 /// revoked terminals, acknowledged alerts, and the indexes its pages read by.
@@ -159,7 +195,7 @@ CREATE INDEX closings_by_period ON closings(period, kind);
 "#;
 
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V_DASH];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V_AUTH, V_DASH];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -226,16 +262,17 @@ mod tests {
 
     #[test]
     fn pending_and_newer() {
-        let n = SCHEMA_VERSION;
-        assert_eq!(pending(0, &D).map(|p| p.len() as i64).ok(), Some(n));
-        assert_eq!(pending(n - 1, &D).map(|p| p.len()).ok(), Some(1));
-        assert!(pending(n, &D).is_ok_and(|p| p.is_empty()));
+        let n = MIGRATIONS.len();
+        assert_eq!(pending(0, &D).map(|p| p.len()).ok(), Some(n));
+        assert_eq!(pending(2, &D).map(|p| p.len()).ok(), Some(n - 2));
+        assert!(pending(SCHEMA_VERSION, &D).is_ok_and(|p| p.is_empty()));
         assert!(!pending(0, &D).is_ok_and(|p| p.concat().contains('{')));
-        let e = pending(n + 1, &D).err().map(|e| e.to_string());
-        let newer = format!("version {}", n + 1);
+        let newer = SCHEMA_VERSION + 1;
+        let e = pending(newer, &D).err().map(|e| e.to_string());
         assert!(
-            e.as_deref()
-                .is_some_and(|e| e.contains(&newer) && e.contains("upgrade headoffice")),
+            e.as_deref().is_some_and(
+                |e| e.contains(&format!("version {newer}")) && e.contains("upgrade headoffice")
+            ),
             "{e:?}"
         );
     }
