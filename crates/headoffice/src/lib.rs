@@ -24,6 +24,7 @@
 pub mod access;
 pub mod config;
 pub mod conn;
+pub mod dash;
 pub mod feed;
 pub mod http;
 pub mod ingest;

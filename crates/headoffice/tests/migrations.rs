@@ -74,6 +74,21 @@ fn old_schema(url: &str, version: i64) -> String {
             old_schema(url, 2),
             old_schemas::V3_READ_TOKENS.replace("{blob}", if sqlite { "BLOB" } else { "BYTEA" })
         ),
+        (4, _) => format!(
+            "{}{}",
+            old_schema(url, 3),
+            old_schemas::V4_BACK_OFFICE_ACCOUNTS
+                .replace("{blob}", if sqlite { "BLOB" } else { "BYTEA" })
+                .replace("{int}", if sqlite { "INTEGER" } else { "BIGINT" })
+                .replace(
+                    "{id}",
+                    if sqlite {
+                        "INTEGER PRIMARY KEY"
+                    } else {
+                        "BIGSERIAL PRIMARY KEY"
+                    }
+                )
+        ),
         _ => String::new(),
     }
 }

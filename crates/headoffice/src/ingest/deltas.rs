@@ -36,12 +36,49 @@ pub struct Deltas {
     pub closings: Vec<ClosingRow>,
     /// The terminal's public key, from its `terminal_initialised` event.
     pub public_key: Option<String>,
+    /// (business day, hour of the till's clock) -> what the terminal sold
+    /// then: the back office's sales by hour and by terminal
+    /// ([`crate::store::dash`]). Training sales excluded, as in `totals`.
+    pub hours: BTreeMap<(String, u32), HourSum>,
+    /// The software version the terminal last declared (`terminal_initialised`,
+    /// `software_updated`).
+    pub software_version: Option<String>,
+    /// Fraud flags the till reported, raised as alerts `fraud:<what>`
+    /// (seq, code, detail): a sale's anomaly flags and supervisor
+    /// approvals, a refund without a receipt, the drawer opened outside a
+    /// sale. Training records excluded.
+    pub flags: Vec<(u64, String, String)>,
     /// Events of a kind this build does not know (a newer till): stored, not
     /// projected, logged and raised as an alert (`unknown_kind`).
     pub undecodable: Vec<(u64, String)>,
     /// The first event (in batch order) that makes the batch refused: an
     /// amount out of range, a known kind that does not decode.
     pub refused: Option<Refusal>,
+}
+
+/// One hour of one terminal's sales: records (sales, cancellations and
+/// refunds, as the `records` total) and their net amount.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct HourSum {
+    pub records: i64,
+    pub net: Decimal,
+}
+
+/// The hour of an RFC 3339 time in its own offset (the till's local time).
+fn hour_of(ts: &str) -> Option<u32> {
+    use chrono::Timelike;
+    chrono::DateTime::parse_from_rfc3339(ts)
+        .ok()
+        .map(|t| t.hour())
+}
+
+/// Whether a sale payload says, in the serialisation the till writes, that
+/// it carries no flag, no approval and a receipt: then it has nothing to
+/// report and is not decoded again. (Those literals cannot occur inside a
+/// JSON string, whose quotes are escaped.) Anything else is decoded in full.
+fn nothing_to_flag(payload: &[u8]) -> bool {
+    let has = |needle: &[u8]| payload.windows(needle.len()).any(|w| w == needle);
+    has(br#""flags":[]"#) && has(br#""approvals":[]"#) && has(br#""without_receipt":false"#)
 }
 
 /// Sums a batch with typed keys; [`Builder::finish`] turns them into [`Deltas`].
@@ -51,6 +88,8 @@ pub(crate) struct Builder {
     d: Deltas,
     /// Kept across the batch's sales so that reading them does not allocate.
     buf: SaleBuf,
+    /// The hour of the event being folded in (None: its ts does not parse).
+    hour: Option<u32>,
 }
 
 impl Builder {
@@ -134,12 +173,18 @@ impl Builder {
             self.stock(item, delta);
         }
         let day = s.business_day;
+        if let (Some(h), false) = (self.hour, s.training) {
+            let e = self.d.hours.entry((day.to_string(), h)).or_default();
+            e.records += 1;
+            e.net += s.total;
+        }
         s.day_amounts(|k, v| self.add(day, k, v));
     }
 
     /// Folds one stored event in: sales through their view (the payload
     /// scanner, serde for what it declines), other kinds decoded in full.
     pub(crate) fn stored(&mut self, e: &StoredEvent) {
+        self.hour = hour_of(&e.ts);
         if !matches!(
             e.kind.as_str(),
             "sale_completed" | "sale_cancelled" | "refund"
@@ -147,19 +192,67 @@ impl Builder {
             return self.full(e);
         }
         let mut buf = std::mem::take(&mut self.buf);
-        match SaleView::decode(&e.payload, &mut buf) {
-            Ok(v) => self.sale(e.seq, &v),
-            Err(err) => self.refuse(undecodable(e, &e.kind, err)),
-        }
+        let before = self.d.refused.is_none();
+        let ok = match SaleView::decode(&e.payload, &mut buf) {
+            Ok(v) => {
+                self.sale(e.seq, &v);
+                true
+            }
+            Err(err) => {
+                self.refuse(undecodable(e, &e.kind, err));
+                false
+            }
+        };
         self.buf = buf;
+        if ok && before && self.d.refused.is_none() && !nothing_to_flag(&e.payload) {
+            if let Ok(ev) = e.decode() {
+                if let Some(s) = ev.sale() {
+                    self.flag_sale(e.seq, s);
+                }
+            }
+        }
+    }
+
+    /// A sale record's fraud flags ([`Deltas::flags`]).
+    fn flag_sale(&mut self, seq: u64, s: &till_core::records::SaleRecord) {
+        if s.training {
+            return;
+        }
+        let no = &s.sale_no;
+        for f in &s.flags {
+            self.d
+                .flags
+                .push((seq, format!("fraud:{f}"), format!("{no}: {f}")));
+        }
+        for a in &s.approvals {
+            self.d.flags.push((
+                seq,
+                format!("fraud:approval:{}", a.action),
+                format!(
+                    "{no}: {} ({} -> {})",
+                    a.detail, a.requested_by, a.approved_by
+                ),
+            ));
+        }
+        if s.without_receipt && s.kind == till_core::records::SaleKind::Refund {
+            self.d.flags.push((
+                seq,
+                "fraud:refund_without_receipt".into(),
+                format!("{no}: {} ({})", s.total, s.operator),
+            ));
+        }
     }
 
     /// Folds one fully decoded event in (the reference path).
     pub(crate) fn event(&mut self, seq: u64, event: Event) {
         if let Some(s) = event.sale() {
             let mut buf = std::mem::take(&mut self.buf);
+            let before = self.d.refused.is_none();
             self.sale(seq, &SaleView::of_record(s, &mut buf));
             self.buf = buf;
+            if before && self.d.refused.is_none() {
+                self.flag_sale(seq, s);
+            }
             return;
         }
         if let Event::StockMovement(m) = &event {
@@ -193,12 +286,25 @@ impl Builder {
                 grand_total: c.grand_total,
                 grand_total_abs: c.grand_total_abs,
             }),
-            Event::TerminalInitialised(t) => self.d.public_key = Some(t.public_key),
+            Event::TerminalInitialised(t) => {
+                self.d.public_key = Some(t.public_key);
+                self.d.software_version = Some(t.software_version);
+            }
+            Event::SoftwareUpdated(u) => self.d.software_version = Some(u.to_version),
+            Event::DrawerOpened(o) => self.d.flags.push((
+                seq,
+                "fraud:drawer_opened".into(),
+                match o.approved_by {
+                    Some(by) => format!("{}: {} ({by})", o.operator, o.reason),
+                    None => format!("{}: {}", o.operator, o.reason),
+                },
+            )),
             _ => {}
         }
     }
 
     pub(super) fn full(&mut self, e: &StoredEvent) {
+        self.hour = hour_of(&e.ts);
         match e.decode() {
             Ok(ev) => self.event(e.seq, ev),
             // A newer till's kind: kept, and said (an alert, a log line).
@@ -227,6 +333,15 @@ impl Builder {
         if later.d.public_key.is_some() {
             self.d.public_key = later.d.public_key;
         }
+        for (k, v) in later.d.hours {
+            let e = self.d.hours.entry(k).or_default();
+            e.records += v.records;
+            e.net += v.net;
+        }
+        if later.d.software_version.is_some() {
+            self.d.software_version = later.d.software_version;
+        }
+        self.d.flags.extend(later.d.flags);
         self.d.undecodable.extend(later.d.undecodable);
         if self.d.refused.is_none() {
             self.d.refused = later.d.refused;
@@ -276,5 +391,65 @@ impl Deltas {
             b.full(e);
         }
         b.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(seq: u64, kind: &str, payload: String) -> StoredEvent {
+        StoredEvent {
+            terminal_id: "T01".into(),
+            seq,
+            ts: "2026-12-03T14:05:00.000+01:00".into(),
+            kind: kind.into(),
+            payload: payload.into_bytes(),
+            prev_hash: [0; 32],
+            hash: [0; 32],
+            signature: None,
+        }
+    }
+
+    fn sale(kind: &str, total: &str, extra: &str) -> String {
+        format!(
+            r#"{{"kind":"{kind}","sale_no":"T01-000001","business_day":"2026-12-03","operator":"c1","customer":null,"lines":[{{"line_no":1,"item_id":"10001","barcode":null,"name":"Café","unit":"piece","quantity":"1","unit_price":"{total}","overridden_from":null,"vat_rate":"20.00","gross":"{total}","line_discount":"0.00","basket_discount":"0.00","total":"{total}","stock_tracked":true}}],"basket_discount":"0.00","total":"{total}","rounding":"0.00","vat":[{{"rate":"20.00","base":"{total}","tax":"0.00","total":"{total}"}}],"tenders":[{{"kind":"cash","amount":"{total}","reference":null,"card":null}}],"change":"0.00","reverses":null,{extra},"training":false}}"#
+        )
+    }
+
+    #[test]
+    fn hours_versions_and_fraud_flags_on_both_paths() {
+        let clean = r#""without_receipt":false,"approvals":[],"flags":[]"#;
+        let flagged = r#""without_receipt":false,"approvals":[{"action":"discount","requested_by":"c1","approved_by":"m1","detail":"30 %"}],"flags":["basket_above_average"]"#;
+        let no_receipt = r#""without_receipt":true,"approvals":[],"flags":[]"#;
+        let events = vec![
+            ev(1, "terminal_initialised", r#"{"terminal_id":"T01","shop_id":"S1","public_key":"00","software_version":"1.2.3"}"#.into()),
+            ev(2, "sale_completed", sale("sale", "10.00", clean)),
+            ev(3, "sale_completed", sale("sale", "5.00", flagged)),
+            ev(4, "refund", sale("refund", "-2.50", no_receipt)),
+            ev(5, "drawer_opened", r#"{"operator":"c1","approved_by":"m1","reason":"change"}"#.into()),
+        ];
+        let d = Deltas::of(&events);
+        assert_eq!(d, Deltas::of_full(&events));
+        assert_eq!(d.refused, None);
+        assert_eq!(d.software_version.as_deref(), Some("1.2.3"));
+        let h = d.hours.get(&("2026-12-03".to_string(), 14)).copied();
+        assert_eq!(
+            h,
+            Some(HourSum {
+                records: 3,
+                net: Decimal::new(1250, 2)
+            })
+        );
+        let codes: Vec<(u64, &str)> = d.flags.iter().map(|f| (f.0, f.1.as_str())).collect();
+        assert_eq!(
+            codes,
+            vec![
+                (3, "fraud:basket_above_average"),
+                (3, "fraud:approval:discount"),
+                (4, "fraud:refund_without_receipt"),
+                (5, "fraud:drawer_opened"),
+            ]
+        );
     }
 }

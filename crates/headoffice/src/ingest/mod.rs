@@ -18,7 +18,7 @@ pub use tail::{check_tail, TailAlert, TailSeen};
 pub use vet::{vet, Refusal, RefusalCode, MAX_AMOUNT, MAX_QUANTITY, MAX_SCALE};
 
 pub(crate) use deltas::Builder;
-pub use deltas::{ClosingRow, Deltas};
+pub use deltas::{ClosingRow, Deltas, HourSum};
 
 use till_core::records::Event;
 use till_journal::StoredEvent;

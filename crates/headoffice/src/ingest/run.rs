@@ -186,6 +186,10 @@ fn run_tx(
         tracing::warn!(terminal = %t.terminal_id, seq, %detail, "ALERT: event kept but not projected");
         tx.upsert_alert(&alert("unknown_kind", *seq, detail, &now))?;
     }
+    for (seq, code, detail) in &deltas.flags {
+        tracing::warn!(terminal = %t.terminal_id, seq, %code, %detail, "ALERT: flagged by the till");
+        tx.upsert_alert(&alert(code, *seq, detail, &now))?;
+    }
     tx.apply_deltas(deltas)?;
     if let Some(pk) = &deltas.public_key {
         tx.set_public_key(pk)?;
@@ -259,7 +263,9 @@ fn tail(
             None => tx.held_hashes(tail.seq, tail.seq)?.get(&tail.seq).copied(),
         }
     };
-    if let Err((code, detail)) = check_tail(&t.terminal_id, public_key, tail, held) {
+    let checked = check_tail(&t.terminal_id, public_key, tail, held);
+    tx.note_tail(tail.seq, checked.is_ok(), now)?;
+    if let Err((code, detail)) = checked {
         tracing::error!(terminal = %t.terminal_id, seq = tail.seq, %detail, "ALERT: {code}");
         tx.upsert_alert(&alert(code, tail.seq, &detail, now))?;
     }

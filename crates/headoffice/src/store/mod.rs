@@ -8,6 +8,7 @@
 //! any instant leaves head office either before or after the batch.
 
 pub mod auth;
+pub mod dash;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
@@ -211,7 +212,7 @@ impl CatalogRow {
 }
 
 /// Everything head office stores.
-pub trait Store: auth::AuthStore + Send + Sync + 'static {
+pub trait Store: auth::AuthStore + dash::DashStore + Send + Sync + 'static {
     /// Creates or upgrades the schema (idempotent).
     fn migrate(&self) -> Result<()>;
 
@@ -332,6 +333,9 @@ pub trait IngestTx {
     fn set_low_stock(&mut self, item: &str, alert_id: i64) -> Result<()>;
     /// Clears alert `alert_id` at `at` and forgets `item` is low.
     fn clear_low_stock(&mut self, item: &str, alert_id: i64, at: &str) -> Result<()>;
+    /// Notes the tail marker the batch carried (`seq`) and whether it
+    /// verified, at `at` (the Terminals page shows it).
+    fn note_tail(&mut self, seq: u64, ok: bool, at: &str) -> Result<()>;
     /// Moves the terminal's head to `last`, seen at `now`.
     fn set_head(&mut self, last: &StoredEvent, now: &str) -> Result<()>;
     /// Notes the terminal pushed at `now` (nothing new stored).

@@ -163,8 +163,39 @@ CREATE TABLE bo_audit (
 );
 "#;
 
+/// The back office's dashboard (`store::dash`): sales per terminal and
+/// hour, what a terminal last declared (software version, tail marker),
+/// revoked terminals, acknowledged alerts, and the indexes its pages read by.
+const V_DASH: &str = r#"
+CREATE TABLE terminal_hours (
+    day TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    hour {int} NOT NULL,
+    store_id TEXT NOT NULL,
+    records {int} NOT NULL,
+    net {dec} NOT NULL,
+    PRIMARY KEY (day, terminal_id, hour)
+){rowid};
+ALTER TABLE terminals ADD COLUMN software_version TEXT;
+ALTER TABLE terminals ADD COLUMN revoked_at TEXT;
+ALTER TABLE terminals ADD COLUMN tail_seq {int};
+ALTER TABLE terminals ADD COLUMN tail_at TEXT;
+ALTER TABLE terminals ADD COLUMN tail_ok {bool};
+-- One acknowledgement per alert: it holds while the alert's count is the
+-- one acknowledged (a repeat of the alert asks again).
+CREATE TABLE alert_acks (
+    alert_id {int} PRIMARY KEY,
+    count {int} NOT NULL,
+    acked_at TEXT NOT NULL,
+    acked_by TEXT NOT NULL
+);
+CREATE INDEX sales_totals_by_day ON sales_totals(day, key);
+CREATE INDEX sales_totals_by_key ON sales_totals(key, day);
+CREATE INDEX closings_by_period ON closings(period, kind);
+"#;
+
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V_AUTH];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V_AUTH, V_DASH];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -9,7 +9,7 @@
 //!
 //! | page | path | module |
 //! |---|---|---|
-//! | Today | `/` | (placeholder here; bo-dash) |
+//! | Today | `/` | [`today`] (routes of the dashboard: [`dash`]) |
 //! | Sales | `/ventes` | bo-dash |
 //! | Stock | `/stock` | bo-stock |
 //! | Catalog and prices | `/catalogue` | bo-stock |
@@ -92,11 +92,18 @@
 //! through `comptoir_i18n::Fmt::web(user.lang)`.
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod chart;
+pub mod closings;
+pub mod dash;
 pub mod layout;
 pub mod login;
+pub mod sales;
 pub mod session;
+pub mod terminals;
+pub mod today;
 
 pub use auth::{Posted, User, Who};
 pub use layout::Nav;
@@ -111,13 +118,13 @@ use axum::routing::{get, post};
 use axum::Router;
 use comptoir_i18n::backoffice::Bo;
 use comptoir_i18n::{Lang, Template};
-use maud::{html, Markup};
+use maud::html;
 use serde::Deserialize;
 
 /// The back office's routes, merged into [`crate::http::router`].
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(today))
+        .merge(dash::routes())
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/langue", get(switch_lang))
@@ -202,24 +209,6 @@ pub async fn blocking<T: Send + 'static>(
             StoreError::Db(format!("store task failed: {e}")),
         )),
     }
-}
-
-#[derive(Deserialize)]
-struct StoreQuery {
-    magasin: Option<String>,
-}
-
-/// Today: a placeholder until the dashboard replaces it (it already keeps a
-/// manager to their store: `/?magasin=S2` is a 403 for the manager of S1).
-async fn today(user: User, Query(q): Query<StoreQuery>) -> WebResult<Markup> {
-    user.scope(q.magasin.as_deref())?;
-    let l = user.lang;
-    Ok(layout::page(
-        &user,
-        Nav::Today,
-        &Bo::NavToday.text(l),
-        html! { p.muted { (Bo::TodayPlaceholder.text(l)) } },
-    ))
 }
 
 #[derive(Deserialize)]

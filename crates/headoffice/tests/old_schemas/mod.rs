@@ -375,3 +375,38 @@ CREATE TABLE read_tokens (
     created_at TEXT NOT NULL
 );
 "#;
+
+/// Schema 4 added the back office's accounts to schema 3, on both backends
+/// (`{id}`, `{int}`, `{blob}` as the backend spells them).
+pub const V4_BACK_OFFICE_ACCOUNTS: &str = r#"
+CREATE TABLE bo_users (
+    id {id},
+    email TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    store_id TEXT,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE bo_sessions (
+    token_sha256 {blob} PRIMARY KEY,
+    user_id {int} NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    last_seen {int} NOT NULL
+);
+CREATE INDEX bo_sessions_by_user ON bo_sessions(user_id);
+CREATE TABLE bo_login_failures (
+    key TEXT NOT NULL,
+    at {int} NOT NULL
+);
+CREATE INDEX bo_login_failures_by_key ON bo_login_failures(key, at);
+CREATE TABLE bo_audit (
+    id {id},
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    action_fr TEXT NOT NULL,
+    action_en TEXT NOT NULL,
+    details TEXT NOT NULL
+);
+"#;

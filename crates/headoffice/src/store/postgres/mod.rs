@@ -21,6 +21,7 @@ use till_journal::chain::GENESIS_PREV_HASH;
 use till_journal::StoredEvent;
 
 mod auth;
+mod dash;
 mod schema;
 mod tx;
 
@@ -150,7 +151,7 @@ impl Store for PgStore {
             .map(|r| r.get(0));
         if super::known_terminal(terminal_id, store_id, existing)? {
             tx.execute(
-                "UPDATE terminals SET token_sha256 = $2 WHERE terminal_id = $1",
+                "UPDATE terminals SET token_sha256 = $2, revoked_at = NULL WHERE terminal_id = $1",
                 &[&terminal_id, &&token[..]],
             )?;
         } else {

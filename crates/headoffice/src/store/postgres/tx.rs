@@ -107,6 +107,7 @@ impl IngestTx for PgTx<'_> {
 
     fn apply_deltas(&mut self, d: &Deltas) -> Result<()> {
         let (c, t) = (&mut self.c, &self.t);
+        super::dash::apply(&mut **c, t, d)?;
         if !d.totals.is_empty() {
             // BTreeMap order: every transaction locks rows in the same order (no deadlock).
             let days: Vec<&str> = d.totals.keys().map(|(day, _)| day.as_str()).collect();
@@ -215,6 +216,10 @@ impl IngestTx for PgTx<'_> {
             &[&self.t.store_id, &item],
         )?;
         Ok(())
+    }
+
+    fn note_tail(&mut self, seq: u64, ok: bool, at: &str) -> Result<()> {
+        super::dash::note_tail(&mut *self.c, &self.t, seq, ok, at)
     }
 
     fn set_head(&mut self, last: &StoredEvent, now: &str) -> Result<()> {

@@ -16,6 +16,7 @@ use till_journal::chain::GENESIS_PREV_HASH;
 use till_journal::StoredEvent;
 
 mod auth;
+mod dash;
 mod schema;
 mod tx;
 
@@ -43,6 +44,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.set_prepared_statement_cache_capacity(64);
         register_dec_add(&conn)?;
+        dash::register(&conn)?;
         let auth = Connection::open(path)?;
         auth.busy_timeout(Duration::from_secs(10))?;
         Ok(SqliteStore {
@@ -148,7 +150,7 @@ impl Store for SqliteStore {
             .optional()?;
         if super::known_terminal(terminal_id, store_id, existing)? {
             tx.execute(
-                "UPDATE terminals SET token_sha256 = ?2 WHERE terminal_id = ?1",
+                "UPDATE terminals SET token_sha256 = ?2, revoked_at = NULL WHERE terminal_id = ?1",
                 params![terminal_id, &token[..]],
             )?;
         } else {

@@ -102,6 +102,7 @@ impl IngestTx for SqliteTx<'_> {
 
     fn apply_deltas(&mut self, d: &Deltas) -> Result<()> {
         let (c, t) = (&*self.c, &self.t);
+        super::dash::apply(c, t, d)?;
         // One upsert per key; dec_add adds the decimal texts exactly inside SQLite.
         let mut put = c.prepare_cached(
             "INSERT INTO sales_totals (store_id, day, key, amount) VALUES (?1, ?2, ?3, ?4)
@@ -213,6 +214,10 @@ impl IngestTx for SqliteTx<'_> {
             .prepare_cached("DELETE FROM low_stock WHERE store_id = ?1 AND item_id = ?2")?
             .execute(params![self.t.store_id, item])?;
         Ok(())
+    }
+
+    fn note_tail(&mut self, seq: u64, ok: bool, at: &str) -> Result<()> {
+        super::dash::note_tail(&self.c, &self.t, seq, ok, at)
     }
 
     fn set_head(&mut self, last: &StoredEvent, now: &str) -> Result<()> {
