@@ -10,8 +10,12 @@
 //!   them: the end-to-end delivery tests (`e2e`, `no_resend`,
 //!   `journal_damage`, `catalog_stock_tail`).
 //!
+//! - [`browser`]: a real headless Chromium over WebDriver, for the back
+//!   office's pages (`backoffice_browser`, `browser_harness`).
+//!
 //! The tests themselves are in `tests/` (`cargo test --release -p comptoir-e2e`).
 
+pub mod browser;
 pub mod doc;
 pub mod shell;
 pub mod system;
