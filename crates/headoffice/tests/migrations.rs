@@ -69,6 +69,11 @@ fn old_schema(url: &str, version: i64) -> String {
         (2, true) => format!("{}{}", old_schemas::SQLITE_V2, old_schemas::SQLITE_V2_ALTER),
         (1, false) => old_schemas::PG_V1.to_string(),
         (2, false) => old_schemas::PG_V2.to_string(),
+        (3, _) => format!(
+            "{}{}",
+            old_schema(url, 2),
+            old_schemas::V3_READ_TOKENS.replace("{blob}", if sqlite { "BLOB" } else { "BYTEA" })
+        ),
         _ => String::new(),
     }
 }
@@ -131,6 +136,16 @@ fn works(store: &dyn Store, seeded: bool) {
     store
         .add_read_token("erp", headoffice::access::Role::Feed, &[7u8; 32])
         .expect("read token");
+    // Back-office accounts.
+    store
+        .add_user(&headoffice::store::auth::NewBoUser {
+            email: "owner@shop.fr",
+            role: headoffice::store::auth::BoRole::Owner,
+            store_id: None,
+            password_hash: "x",
+            created_at: "2026-01-01T00:00:00Z",
+        })
+        .expect("back-office user");
     let mut till = Till::new("T01", "S1", 3);
     till.push("stock_movement", stock_payload("3"));
     till.sale("1.20");

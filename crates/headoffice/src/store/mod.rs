@@ -7,6 +7,7 @@
 //! and the terminal's sync state commit together or not at all, so a crash at
 //! any instant leaves head office either before or after the batch.
 
+pub mod auth;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
@@ -210,7 +211,7 @@ impl CatalogRow {
 }
 
 /// Everything head office stores.
-pub trait Store: Send + Sync + 'static {
+pub trait Store: auth::AuthStore + Send + Sync + 'static {
     /// Creates or upgrades the schema (idempotent).
     fn migrate(&self) -> Result<()>;
 

@@ -127,8 +127,44 @@ CREATE TABLE read_tokens (
 );
 "#;
 
+/// Back-office accounts ([`super::auth`]): users, sessions (only the
+/// token's SHA-256), failed logins (counted per key, so every instance
+/// enforces the limit) and the audit log.
+const V_AUTH: &str = r#"
+CREATE TABLE bo_users (
+    id {id},
+    email TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    store_id TEXT,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE bo_sessions (
+    token_sha256 {blob} PRIMARY KEY,
+    user_id {int} NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    last_seen {int} NOT NULL
+);
+CREATE INDEX bo_sessions_by_user ON bo_sessions(user_id);
+CREATE TABLE bo_login_failures (
+    key TEXT NOT NULL,
+    at {int} NOT NULL
+);
+CREATE INDEX bo_login_failures_by_key ON bo_login_failures(key, at);
+CREATE TABLE bo_audit (
+    id {id},
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    action_fr TEXT NOT NULL,
+    action_en TEXT NOT NULL,
+    details TEXT NOT NULL
+);
+"#;
+
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V_AUTH];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -195,14 +231,17 @@ mod tests {
 
     #[test]
     fn pending_and_newer() {
-        assert_eq!(pending(0, &D).map(|p| p.len()).ok(), Some(3));
-        assert_eq!(pending(2, &D).map(|p| p.len()).ok(), Some(1));
-        assert!(pending(3, &D).is_ok_and(|p| p.is_empty()));
+        let n = MIGRATIONS.len();
+        assert_eq!(pending(0, &D).map(|p| p.len()).ok(), Some(n));
+        assert_eq!(pending(2, &D).map(|p| p.len()).ok(), Some(n - 2));
+        assert!(pending(SCHEMA_VERSION, &D).is_ok_and(|p| p.is_empty()));
         assert!(!pending(0, &D).is_ok_and(|p| p.concat().contains('{')));
-        let e = pending(4, &D).err().map(|e| e.to_string());
+        let newer = SCHEMA_VERSION + 1;
+        let e = pending(newer, &D).err().map(|e| e.to_string());
         assert!(
-            e.as_deref()
-                .is_some_and(|e| e.contains("version 4") && e.contains("upgrade headoffice")),
+            e.as_deref().is_some_and(
+                |e| e.contains(&format!("version {newer}")) && e.contains("upgrade headoffice")
+            ),
             "{e:?}"
         );
     }

@@ -364,3 +364,14 @@ CREATE TABLE IF NOT EXISTS catalog_versions (
     items BIGINT NOT NULL
 );
 "#;
+
+/// Schema 3 (f34b2f9) added the read tokens to schema 2, on both backends
+/// (`{blob}`: BLOB on SQLite, BYTEA on PostgreSQL).
+pub const V3_READ_TOKENS: &str = r#"
+CREATE TABLE read_tokens (
+    label TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    token_sha256 {blob} NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+"#;
