@@ -212,3 +212,25 @@ pub fn login(b: &Browser, base: &str, email: &str, password: &str) {
         !b.current_url().ends_with("/login") || b.exists("[role=alert]")
     });
 }
+
+/// The demo shop's catalog (the one `till simulate` sells from) as a head
+/// office CSV, every item alerting below `low_stock` when given.
+pub fn demo_catalog_csv(path: &Path, low_stock: Option<u32>) {
+    let (items, _) = till::demo::catalog().expect("the demo catalog");
+    let mut csv = String::from("id,name,price,vat_rate,unit,low_stock\n");
+    for i in items {
+        let unit = match i.unit {
+            till_core::records::Unit::Piece => "piece",
+            till_core::records::Unit::Kg => "kg",
+        };
+        let name = i.name.replace('"', "\"\"");
+        let low = low_stock.map(|n| n.to_string()).unwrap_or_default();
+        csv.push_str(&format!(
+            "{},\"{name}\",{},{},{unit},{low}\n",
+            i.id,
+            i.price,
+            i.vat_rate.as_percent()
+        ));
+    }
+    std::fs::write(path, csv).expect("writing the catalog CSV");
+}
