@@ -9,7 +9,9 @@
 //! skipped; under `COMPTOIR_REQUIRE_TOOLS` (CI) it fails instead.
 //! Everything is torn down on drop, a panicking test included: the session
 //! closed, then chromedriver's whole process group (Chromium and its
-//! helpers) killed, the temporary profile removed.
+//! helpers) killed, the temporary profile removed. A test killed outright
+//! (a timeout's SIGKILL, no drop) takes chromedriver with it (the parent
+//! death signal: keep a `Browser` on the thread that started it).
 
 use serde_json::{json, Value};
 use std::net::TcpListener;
@@ -111,8 +113,17 @@ impl Browser {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        // Its own process group, so drop can end Chromium's helpers with it.
+        // Its own process group, so drop can end Chromium's helpers with it;
+        // and killed with the test if the test is killed (no drop then).
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        // SAFETY: prctl only sets this process's own parent-death signal; it
+        // allocates nothing and is async-signal-safe, as pre_exec requires.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", driver.display()));

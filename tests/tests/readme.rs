@@ -18,8 +18,8 @@ const SKIPPED: &[&str] = &[
     "git clone <this repository> comptoir && cd comptoir",
     "cargo run --release -p till -- run --demo",
     "cargo test --workspace --release",
-    "cargo run --release -p till-bench",
     "target/release/headoffice --db sqlite:demo-data/ho.db serve --listen 127.0.0.1:8080",
+    "cargo run --release -p till-bench",
 ];
 
 #[test]
