@@ -10,8 +10,15 @@
 //!   them: the end-to-end delivery tests (`e2e`, `no_resend`,
 //!   `journal_damage`, `catalog_stock_tail`).
 //!
+//! - [`browser`]: a real headless Chromium over WebDriver (`browser_harness`);
+//! - [`backoffice`]: the real `headoffice serve` and `headoffice user add`,
+//!   tills made by `till simulate` and synced by `till-sync once`, for the
+//!   back office's browser tests and screenshots (`backoffice_browser`).
+//!
 //! The tests themselves are in `tests/` (`cargo test --release -p comptoir-e2e`).
 
+pub mod backoffice;
+pub mod browser;
 pub mod doc;
 pub mod shell;
 pub mod system;

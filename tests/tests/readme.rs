@@ -5,13 +5,12 @@
 //! new command cannot be set aside without this test saying so.
 
 use comptoir_e2e::doc::blocks;
-use comptoir_e2e::shell::{repo_root, till_binary, Session};
+use comptoir_e2e::shell::{repo_root, till_binary, workspace_binary, Session};
 
 /// The only README lines not run here, and why: installing the machine,
 /// the interactive counter app (tests/app_tmux.rs in crates/till drives
-/// it), the test suite itself, the back office's server (which runs until
-/// stopped; crates/headoffice/tests/backoffice.rs drives it), and minutes
-/// of benchmarks.
+/// it), the test suite itself, minutes of benchmarks, and head office
+/// serving the back office until stopped (tests/backoffice_browser.rs).
 const SKIPPED: &[&str] = &[
     "sudo apt-get update && sudo apt-get install -y build-essential curl git tmux",
     "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y",
@@ -44,6 +43,12 @@ fn every_readme_command_runs_as_written() {
     );
 
     let mut shell = Session::new(&till_binary());
+    // The back office's commands run head office's binary as built.
+    std::os::unix::fs::symlink(
+        workspace_binary("headoffice", "headoffice"),
+        shell.dir().join("target/release/headoffice"),
+    )
+    .expect("linking headoffice");
     let mut outputs = Vec::new();
     for c in b.commands.iter().filter(|c| c.skipped.is_none()) {
         let ran = shell.run(c);
