@@ -13,6 +13,7 @@
 
 mod catalog;
 pub mod format;
+pub mod till_rules;
 
 pub use catalog::{check_templates, placeholders, Template};
 pub use format::Fmt;

@@ -8,6 +8,7 @@
 //! any instant leaves head office either before or after the batch.
 
 pub mod postgres;
+pub mod rules;
 pub mod schema;
 pub mod sqlite;
 pub mod tokens;
@@ -210,7 +211,7 @@ impl CatalogRow {
 }
 
 /// Everything head office stores.
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Send + Sync + 'static + rules::RulesStore {
     /// Creates or upgrades the schema (idempotent).
     fn migrate(&self) -> Result<()>;
 

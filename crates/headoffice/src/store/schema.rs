@@ -127,8 +127,29 @@ CREATE TABLE read_tokens (
 );
 "#;
 
+/// The counter rules head office publishes (versions only grow; the
+/// newest is in force), and abandoned baskets per cashier and day, filled
+/// at ingest from `basket_abandoned` events.
+const V_RULES: &str = r#"
+CREATE TABLE rulesets (
+    version {int} PRIMARY KEY,
+    body TEXT NOT NULL,
+    set_at TEXT NOT NULL,
+    set_by TEXT NOT NULL
+);
+CREATE TABLE abandoned_baskets (
+    store_id TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    baskets {int} NOT NULL,
+    total {dec} NOT NULL,
+    PRIMARY KEY (terminal_id, day, operator)
+){rowid};
+"#;
+
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V_RULES];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -195,14 +216,14 @@ mod tests {
 
     #[test]
     fn pending_and_newer() {
-        assert_eq!(pending(0, &D).map(|p| p.len()).ok(), Some(3));
-        assert_eq!(pending(2, &D).map(|p| p.len()).ok(), Some(1));
-        assert!(pending(3, &D).is_ok_and(|p| p.is_empty()));
+        assert_eq!(pending(0, &D).map(|p| p.len()).ok(), Some(4));
+        assert_eq!(pending(2, &D).map(|p| p.len()).ok(), Some(2));
+        assert!(pending(4, &D).is_ok_and(|p| p.is_empty()));
         assert!(!pending(0, &D).is_ok_and(|p| p.concat().contains('{')));
-        let e = pending(4, &D).err().map(|e| e.to_string());
+        let e = pending(5, &D).err().map(|e| e.to_string());
         assert!(
             e.as_deref()
-                .is_some_and(|e| e.contains("version 4") && e.contains("upgrade headoffice")),
+                .is_some_and(|e| e.contains("version 5") && e.contains("upgrade headoffice")),
             "{e:?}"
         );
     }

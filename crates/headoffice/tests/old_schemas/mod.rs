@@ -2,7 +2,8 @@
 //! history (SQLite: 034553e for 1, 98aa90f for 2; PostgreSQL: 10d5eaa for 1,
 //! 98aa90f for 2). Frozen on purpose: the migration test opens databases made
 //! with them. Version 2 on SQLite also had the two columns its start-up added
-//! with `ALTER TABLE` ([`SQLITE_V2_ALTER`]).
+//! with `ALTER TABLE` ([`SQLITE_V2_ALTER`]). Version 3 is version 2 and the
+//! read tokens' table (f34b2f9, [`SQLITE_V3_ADD`], [`PG_V3_ADD`]).
 #![allow(dead_code)]
 
 pub const SQLITE_V1: &str = r#"
@@ -362,5 +363,25 @@ CREATE TABLE IF NOT EXISTS catalog_versions (
     version BIGINT PRIMARY KEY,
     loaded_at TEXT NOT NULL,
     items BIGINT NOT NULL
+);
+"#;
+
+/// What version 3 added to version 2 on SQLite (f34b2f9).
+pub const SQLITE_V3_ADD: &str = r#"
+CREATE TABLE read_tokens (
+    label TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    token_sha256 BLOB NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+"#;
+
+/// What version 3 added to version 2 on PostgreSQL (f34b2f9).
+pub const PG_V3_ADD: &str = r#"
+CREATE TABLE read_tokens (
+    label TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    token_sha256 BYTEA NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
 );
 "#;

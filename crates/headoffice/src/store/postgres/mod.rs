@@ -20,6 +20,7 @@ use sync_proto::CatalogDelta;
 use till_journal::chain::GENESIS_PREV_HASH;
 use till_journal::StoredEvent;
 
+mod rules;
 mod schema;
 mod tx;
 

@@ -45,7 +45,7 @@ impl Counter {
         }
         match k {
             Key::F(6) => self.exec(Op::RemoveTender),
-            Key::F(10) => self.exec(Op::Abandon),
+            Key::F(10) => self.abandon_key(),
             Key::Esc => {
                 self.input.clear();
                 self.screen = Screen::Sale;
