@@ -475,6 +475,16 @@ fn a_sale_after_the_z_counts_on_the_next_business_day_on_screen_and_receipt() {
 }
 
 #[test]
+fn the_header_says_whose_rules_apply() {
+    use comptoir_i18n::Lang;
+    assert_eq!(RulesSource::HeadOffice(3).label(Lang::Fr), "Règles v3");
+    assert_eq!(RulesSource::Local.label(Lang::Fr), "Règles locales");
+    assert_eq!(RulesSource::HeadOffice(3).label(Lang::En), "Rules v3");
+    let d = Drive::new(&rules("cash_rounding = 0.05"), SalesHistory::default(), None);
+    assert_eq!(d.c.rules_label(), "Règles locales");
+}
+
+#[test]
 fn rules_out_of_bounds_or_unknown_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("till.toml");
