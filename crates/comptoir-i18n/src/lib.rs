@@ -15,6 +15,7 @@ pub mod backoffice;
 pub mod backoffice_dash;
 mod catalog;
 pub mod format;
+pub mod till_rules;
 
 pub use catalog::{check_templates, placeholders, Template};
 pub use format::Fmt;

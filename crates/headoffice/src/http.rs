@@ -3,6 +3,8 @@
 //! run the blocking store call on `spawn_blocking`. Every refusal is an
 //! [`ErrorBody`] with a machine-readable code; nothing is stored on a refusal.
 
+mod rules;
+
 use crate::access::{ct_eq, Access, Resource};
 use crate::feed;
 use crate::ingest::{RefusalCode, TailSeen};
@@ -114,6 +116,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/reports/terminals", get(report_terminals))
         .route("/v1/reports/closings", get(report_closings))
         .route("/v1/reports/alerts", get(report_alerts))
+        .route("/v1/reports/abandoned", get(rules::report_abandoned))
+        .route("/v1/rules", get(rules::rules))
         .route("/v1/feed", get(get_feed))
         .route("/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))

@@ -64,6 +64,27 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The counter rules every till applies (versioned; see `rules set --help`).
+    #[command(subcommand)]
+    Rules(RulesCmd),
+}
+
+#[derive(Subcommand)]
+enum RulesCmd {
+    /// Publish FILE.toml as the next ruleset version: the keys of a
+    /// till.toml's `[rules]` (at the top level, or in a `[rules]` table),
+    /// checked before anything is stored. Tills apply it at their next start.
+    Set {
+        file: PathBuf,
+        /// Who sets it (kept with the version).
+        #[arg(long, default_value = "headoffice-cli")]
+        by: String,
+    },
+    /// Show the ruleset in force and its version.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -275,6 +296,7 @@ fn main() -> Result<()> {
         None => Config::default(),
     };
     match &cli.cmd {
+        Cmd::Rules(cmd) => rules_cmd(open_store(&cli, &cfg)?.as_ref(), cmd),
         Cmd::Serve { listen } => serve(&cli, &cfg, listen.clone()),
         Cmd::RegisterTerminal {
             store,
@@ -463,4 +485,35 @@ fn serve(cli: &Cli, cfg: &Config, listen: Option<String>) -> Result<()> {
             .await
             .context("serving")
     })
+}
+
+fn rules_cmd(s: &dyn Store, cmd: &RulesCmd) -> Result<()> {
+    match cmd {
+        RulesCmd::Set { file, by } => {
+            let rules = headoffice::store::rules::read_file(file)?;
+            let v = s
+                .set_ruleset(&rules, by)
+                .with_context(|| format!("publishing {}", file.display()))?;
+            eprintln!(
+                "ruleset version {v} published from {} (tills apply it at their next start)",
+                file.display()
+            );
+            Ok(())
+        }
+        RulesCmd::Show { json } => {
+            let r = s.ruleset_since(0)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                match r {
+                    None => println!("no ruleset published: tills apply their own [rules]"),
+                    Some(r) => {
+                        println!("version {} set {} by {}", r.version, r.set_at, r.set_by);
+                        println!("{}", toml::to_string(&r.rules)?);
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
 }

@@ -77,20 +77,30 @@ fn old_schema(url: &str, version: i64) -> String {
         (4, _) => format!(
             "{}{}",
             old_schema(url, 3),
-            old_schemas::V4_BACK_OFFICE_ACCOUNTS
-                .replace("{blob}", if sqlite { "BLOB" } else { "BYTEA" })
-                .replace("{int}", if sqlite { "INTEGER" } else { "BIGINT" })
-                .replace(
-                    "{id}",
-                    if sqlite {
-                        "INTEGER PRIMARY KEY"
-                    } else {
-                        "BIGSERIAL PRIMARY KEY"
-                    }
-                )
+            spelled(old_schemas::V4_BACK_OFFICE_ACCOUNTS, sqlite)
+        ),
+        (5, _) => format!(
+            "{}{}",
+            old_schema(url, 4),
+            spelled(old_schemas::V5_DASHBOARD, sqlite)
         ),
         _ => String::new(),
     }
+}
+
+/// Frozen SQL with the dialect's placeholders as each backend spelled them.
+fn spelled(sql: &str, sqlite: bool) -> String {
+    let words: [(&str, &str, &str); 6] = [
+        ("{blob}", "BLOB", "BYTEA"),
+        ("{int}", "INTEGER", "BIGINT"),
+        ("{id}", "INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY"),
+        ("{dec}", "TEXT", "NUMERIC"),
+        ("{bool}", "INTEGER", "BOOLEAN"),
+        ("{rowid}", " WITHOUT ROWID", ""),
+    ];
+    words.iter().fold(sql.to_string(), |s, (p, lite, pg)| {
+        s.replace(p, if sqlite { lite } else { pg })
+    })
 }
 
 const TOKEN: &str = "an-old-terminal-token";

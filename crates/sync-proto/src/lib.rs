@@ -32,6 +32,11 @@
 //! Items changed after catalog version `V`, with the terminal's store prices
 //! already applied; the daemon stores them and remembers `catalog_version`.
 //!
+//! # Rules (`GET /v1/rules?since=V`, answer [`RulesetReply`])
+//!
+//! Head office's versioned counter rules; the daemon stores a newer version
+//! in catalog.db, the till applies it at its next start and journals it.
+//!
 //! # The daemon's status file ([`status::SyncStatus`])
 //!
 //! Not on the wire: the JSON file `till-sync` keeps beside the journal and
@@ -254,6 +259,24 @@ pub struct CatalogDelta {
     /// older servers' answers: nothing withdrawn.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<CatalogRemoval>,
+}
+
+/// `GET /v1/rules?since=V`: head office's counter rules, if a version
+/// newer than `V` exists (the same keys as a till.toml's `[rules]`).
+/// A key this till does not know makes the answer unreadable, on purpose:
+/// a till must not apply half of a ruleset; `till-sync status` says so
+/// until the till is upgraded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesetReply {
+    /// Wire format version ([`PROTOCOL_VERSION`]).
+    pub version: u32,
+    /// The `since` asked for.
+    pub since: u64,
+    /// The newest ruleset version (0: head office has none); ask with
+    /// `since` = this next time.
+    pub ruleset_version: u64,
+    /// That version's rules, when it is newer than `since`.
+    pub rules: Option<till_core::ruleset::Ruleset>,
 }
 
 /// A wire event could not be turned back into a journal row.

@@ -10,11 +10,14 @@
 //! |---|---|
 //! | `catalog(item_id, version, item)` | one row per article; `item` is the `till_core::Item` as JSON |
 //! | `meta(key, value)` | `catalog_version` (integer): the head office version applied |
+//! | `ruleset(...)` | head office's counter rules, see `rules.rs` |
 //!
 //! Embedded-barcode patterns (weight and price labels) are shop settings,
 //! passed in by the caller, not catalog rows.
 
 #![warn(missing_docs)]
+
+mod rules;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};

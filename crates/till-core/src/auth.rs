@@ -50,7 +50,7 @@ pub struct User {
 }
 
 /// Everything that is permission-checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Ring up a sale.
@@ -87,11 +87,13 @@ pub enum Action {
     DeviceDiagnostics,
     /// Create, change or disable users.
     ManageUsers,
+    /// Abandon a basket with lines (F10): journaled with its lines either way.
+    AbandonBasket,
 }
 
 impl Action {
     /// Every action, in a stable order.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::Sell,
         Action::Refund,
         Action::RefundWithoutReceipt,
@@ -109,6 +111,7 @@ impl Action {
         Action::ConfigChange,
         Action::DeviceDiagnostics,
         Action::ManageUsers,
+        Action::AbandonBasket,
     ];
 
     /// The stable name recorded in `ApprovalRecord::action`.
@@ -131,6 +134,7 @@ impl Action {
             Action::ConfigChange => "config_change",
             Action::DeviceDiagnostics => "device_diagnostics",
             Action::ManageUsers => "manage_users",
+            Action::AbandonBasket => "abandon_basket",
         }
     }
 
@@ -147,7 +151,7 @@ impl Action {
         const SUP: &[Role] = &[Supervisor, Manager];
         const MGR: &[Role] = &[Manager];
         let (alone, approvers): (&'static [Role], &'static [Role]) = match self {
-            Action::Sell | Action::ReprintReceipt => (SELLERS, &[]),
+            Action::Sell | Action::ReprintReceipt | Action::AbandonBasket => (SELLERS, &[]),
             Action::Refund
             | Action::VoidAfterTotal
             | Action::CancelSale
@@ -191,17 +195,10 @@ pub enum Permission {
     Forbidden,
 }
 
-/// What `role` may do about `action`.
+/// What `role` may do about `action` (the built-in table; a shop's own is
+/// [`crate::permissions::Permissions::permission`]).
 pub fn permission(role: Role, action: Action) -> Permission {
-    let p = action.policy();
-    if p.alone.contains(&role) {
-        return Permission::Allowed;
-    }
-    match p.approvers.first() {
-        // A technician is never approved into a sales action: the till is not theirs to run.
-        Some(&min_role) if role != Role::Technician => Permission::NeedsApproval { min_role },
-        _ => Permission::Forbidden,
-    }
+    crate::permissions::Permissions::default().permission(role, action)
 }
 
 /// An action needs someone's approval before it goes ahead.
@@ -387,21 +384,7 @@ pub fn approve(
     approver: &User,
     requester: &User,
 ) -> Result<ApprovalRecord, AuthError> {
-    if approver.id == requester.id {
-        return Err(AuthError::SelfApproval(approver.id.clone()));
-    }
-    if !required.action.policy().approvers.contains(&approver.role) {
-        return Err(AuthError::ApproverNotAllowed {
-            role: approver.role,
-            action: required.action,
-        });
-    }
-    Ok(ApprovalRecord {
-        action: required.action.as_str().to_string(),
-        requested_by: requester.id.clone(),
-        approved_by: approver.id.clone(),
-        detail: required.detail.clone(),
-    })
+    crate::permissions::Permissions::default().approve(required, approver, requester)
 }
 
 /// [`approve`], checking the approver's PIN first.
@@ -425,22 +408,7 @@ pub fn authorize(
     action: Action,
     detail: String,
 ) -> Result<(), AuthError> {
-    match permission(role, action) {
-        Permission::Allowed => Ok(()),
-        Permission::Forbidden => Err(AuthError::Forbidden { role, action }),
-        Permission::NeedsApproval { min_role } => {
-            let req = ApprovalRequired {
-                action,
-                min_role,
-                detail,
-            };
-            if is_approved(approvals, &req) {
-                Ok(())
-            } else {
-                Err(req.into())
-            }
-        }
-    }
+    crate::permissions::Permissions::default().authorize(role, approvals, action, detail)
 }
 
 /// Whether `approvals` hold a grant for exactly this requirement.

@@ -2,7 +2,8 @@
 //! openings, and the permission to close the day. Each builds the journal
 //! record only when the operator may do it (alone or with an approval).
 
-use crate::auth::{self, Action, User};
+use crate::auth::{Action, User};
+use crate::permissions::Permissions;
 use crate::error::SaleError;
 use crate::money::{round_to, Currency, Money};
 use crate::records::{ApprovalRecord, CashDirection, CashMovement, DrawerOpened};
@@ -27,6 +28,7 @@ pub fn cash_movement(
     approvals: &[ApprovalRecord],
     business_day: NaiveDate,
     currency: &Currency,
+    perms: &Permissions,
 ) -> Result<CashMovement, SaleError> {
     if amount <= Decimal::ZERO
         || amount.normalize().scale() > currency.minor_units
@@ -39,7 +41,7 @@ pub fn cash_movement(
         CashDirection::Out => Action::CashOut,
     };
     let detail = format!("{} {}: {reason}", action.as_str(), currency.format(amount));
-    auth::authorize(operator.role, approvals, action, detail.clone())?;
+    perms.authorize(operator.role, approvals, action, detail.clone())?;
     Ok(CashMovement {
         direction,
         amount: round_to(amount, currency.minor_units),
@@ -56,9 +58,10 @@ pub fn no_sale(
     reason: &str,
     operator: &User,
     approvals: &[ApprovalRecord],
+    perms: &Permissions,
 ) -> Result<DrawerOpened, SaleError> {
     let detail = format!("no sale: {reason}");
-    auth::authorize(
+    perms.authorize(
         operator.role,
         approvals,
         Action::NoSaleDrawer,
@@ -77,8 +80,9 @@ pub fn authorize_close_day(
     operator: &User,
     approvals: &[ApprovalRecord],
     business_day: NaiveDate,
+    perms: &Permissions,
 ) -> Result<(), SaleError> {
-    auth::authorize(
+    perms.authorize(
         operator.role,
         approvals,
         Action::CloseDay,
@@ -110,6 +114,7 @@ mod tests {
             &[],
             day(),
             &eur,
+            &Permissions::default(),
         )
         .unwrap_err();
         let SaleError::ApprovalRequired(req) = err else {
@@ -125,6 +130,7 @@ mod tests {
             &[rec],
             day(),
             &eur,
+            &Permissions::default(),
         )
         .unwrap();
         assert_eq!(m.approved_by.as_deref(), Some("s1"));
@@ -137,11 +143,12 @@ mod tests {
             &[],
             day(),
             &eur,
+            &Permissions::default(),
         )
         .unwrap();
         assert_eq!(m.approved_by, None);
         assert_eq!(
-            cash_movement(CashDirection::In, dec!(-1), "x", &sup, &[], day(), &eur),
+            cash_movement(CashDirection::In, dec!(-1), "x", &sup, &[], day(), &eur, &Permissions::default()),
             Err(SaleError::InvalidAmount(dec!(-1)))
         );
     }
@@ -150,14 +157,14 @@ mod tests {
     fn no_sale_and_close_day_permissions() {
         let tech = user("t1", Role::Technician);
         assert!(matches!(
-            no_sale("test", &tech, &[]),
+            no_sale("test", &tech, &[], &Permissions::default()),
             Err(SaleError::Forbidden { .. })
         ));
-        assert!(no_sale("change", &user("m1", Role::Manager), &[]).is_ok());
+        assert!(no_sale("change", &user("m1", Role::Manager), &[], &Permissions::default()).is_ok());
         assert!(matches!(
-            authorize_close_day(&user("c1", Role::Cashier), &[], day()),
+            authorize_close_day(&user("c1", Role::Cashier), &[], day(), &Permissions::default()),
             Err(SaleError::ApprovalRequired(_))
         ));
-        assert!(authorize_close_day(&user("s1", Role::Supervisor), &[], day()).is_ok());
+        assert!(authorize_close_day(&user("s1", Role::Supervisor), &[], day(), &Permissions::default()).is_ok());
     }
 }

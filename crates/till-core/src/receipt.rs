@@ -98,6 +98,10 @@ pub struct Receipt {
     pub sale_no: String,
     /// "23/11/2026 14:05:09".
     pub date_time: String,
+    /// The business day ("24/11/2026") when it is not the date printed:
+    /// a sale after the day's Z counts on the next one.
+    #[serde(default)]
+    pub business_day: Option<String>,
     /// Operator's name.
     pub operator_name: String,
     /// Customer id for sales on account.
@@ -222,6 +226,8 @@ impl Receipt {
             seq: extras.seq,
             sale_no: record.sale_no.clone(),
             date_time: extras.date_time.format("%d/%m/%Y %H:%M:%S").to_string(),
+            business_day: (record.business_day != extras.date_time.date())
+                .then(|| record.business_day.format("%d/%m/%Y").to_string()),
             operator_name: extras.operator_name.clone(),
             customer: record.customer.clone(),
             reverses: record.reverses.as_ref().map(|r| r.sale_no.clone()),
@@ -292,6 +298,9 @@ pub fn render_text(r: &Receipt, width: usize) -> String {
         &format!("Caisse {}", r.terminal_id),
     );
     out.lr(&r.date_time, &format!("Seq {}", r.seq));
+    if let Some(d) = &r.business_day {
+        out.line(&format!("Journée comptable : {d}"));
+    }
     out.line(&format!("Caissier : {}", r.operator_name));
     if let Some(c) = &r.customer {
         out.line(&format!("Client : {c}"));

@@ -513,6 +513,26 @@ pub struct TerminalPayment {
     pub refunds: Option<String>,
 }
 
+/// A basket rung up and then abandoned (F10) before any sale was recorded:
+/// nothing sold, nothing paid, but its lines are kept so that "rung up,
+/// then cancelled" shows in the journal and at head office. No totals,
+/// no stock: nothing left the shop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BasketAbandoned {
+    /// Who had rung it up.
+    pub operator: UserId,
+    /// The business day it was abandoned on.
+    pub business_day: NaiveDate,
+    /// The live lines, priced as they stood.
+    pub lines: Vec<SaleLine>,
+    /// What the basket came to.
+    pub total: Money,
+    /// The supervisor who approved the abandon, when the rules asked for one.
+    pub approved_by: Option<UserId>,
+    /// Training mode: not real trade.
+    pub training: bool,
+}
+
 /// Every kind of event the journal records. The journal stores `kind()` in its
 /// own column and the inner value's JSON as the payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -551,6 +571,8 @@ pub enum Event {
     OfflineEnded(Connectivity),
     /// The payment terminal moved money outside a sale.
     TerminalPayment(TerminalPayment),
+    /// A basket was abandoned before payment.
+    BasketAbandoned(BasketAbandoned),
 }
 
 /// A payload could not be read back as the event its kind names.
@@ -620,6 +642,7 @@ event_kinds! {
     OfflineStarted => "offline_started",
     OfflineEnded => "offline_ended",
     TerminalPayment => "terminal_payment",
+    BasketAbandoned => "basket_abandoned",
 }
 
 impl Event {

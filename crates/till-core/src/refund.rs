@@ -6,7 +6,7 @@
 //! partial refund are the difference of cumulative shares, so refunding a line
 //! in several goes gives back exactly its total, to the cent.
 
-use crate::auth::{self, Action, Role, User};
+use crate::auth::{Action, Role, User};
 use crate::catalog::Item;
 use crate::error::SaleError;
 use crate::money::{round_to, Currency, Money};
@@ -36,6 +36,8 @@ pub struct Reversal {
     pub approvals: Vec<ApprovalRecord>,
     /// The till's currency (its minor units round the shares).
     pub currency: Currency,
+    /// The shop's permission table.
+    pub permissions: crate::permissions::Permissions,
 }
 
 impl Reversal {
@@ -48,11 +50,14 @@ impl Reversal {
             operator_role: operator.role,
             approvals: Vec::new(),
             currency: Currency::eur(),
+            permissions: Default::default(),
         }
     }
 
     fn need(&self, action: Action, detail: String) -> Result<(), SaleError> {
-        auth::authorize(self.operator_role, &self.approvals, action, detail).map_err(Into::into)
+        self.permissions
+            .authorize(self.operator_role, &self.approvals, action, detail)
+            .map_err(Into::into)
     }
 }
 

@@ -79,6 +79,9 @@ impl DevicesConfig {
             devices: DevicesConfig,
             #[allow(dead_code)]
             till: Option<toml::Value>,
+            // The shop's counter rules, read and checked by the till.
+            #[allow(dead_code)]
+            rules: Option<toml::Value>,
         }
         let w: Whole = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.into(),

@@ -82,6 +82,7 @@ pub mod keys;
 mod ledger_check;
 mod links;
 mod outbox;
+mod rolling;
 pub mod projections;
 pub mod schema;
 mod state;

@@ -39,6 +39,20 @@ impl LocalCatalog {
         )
     }
 
+    /// Head office's ruleset version held (0: none).
+    pub fn ruleset_version(&self) -> Result<u64, CatalogError> {
+        Ok(self.store.ruleset()?.map(|(v, _)| v).unwrap_or(0))
+    }
+
+    /// Stores a newer ruleset (an older one changes nothing); true if stored.
+    pub fn set_ruleset(
+        &mut self,
+        version: u64,
+        rules: &till_core::ruleset::Ruleset,
+    ) -> Result<bool, CatalogError> {
+        self.store.set_ruleset(version, rules)
+    }
+
     /// Every article, by id (tests).
     pub fn items(&self) -> Result<Vec<Item>, CatalogError> {
         let mut items = self.store.load_items()?;

@@ -307,6 +307,32 @@ impl Syncer {
         Ok(applied)
     }
 
+    /// Pulls head office's ruleset if newer than the one held and stores it
+    /// in catalog.db; the till applies it at its next start and journals it
+    /// then (`config_changed`, key `rules`). Returns the version stored.
+    pub fn pull_rules(&mut self) -> Result<Option<u64>, SyncError> {
+        let mut cat = LocalCatalog::open(&self.cfg.catalog_path())?;
+        let since = cat.ruleset_version()?;
+        let Some(reply) = self.ho.rules(since).map_err(SyncError::from_outcome)? else {
+            return Ok(None);
+        };
+        match reply.rules {
+            Some(rules) if reply.ruleset_version > since => {
+                // Checked here too: a ruleset the till would refuse is not
+                // stored over the one it applies.
+                rules.validate().map_err(|e| {
+                    SyncError::Catalog(format!(
+                        "head office's ruleset v{}: {e}",
+                        reply.ruleset_version
+                    ))
+                })?;
+                cat.set_ruleset(reply.ruleset_version, &rules)?;
+                Ok(Some(reply.ruleset_version))
+            }
+            _ => Ok(None),
+        }
+    }
+
     fn record(&mut self, r: &Result<PassReport, SyncError>) {
         match r {
             Ok(_) => {
@@ -344,9 +370,18 @@ impl Syncer {
         } else {
             None
         };
+        // The rules travel with the catalog (same switch, same pass).
+        let rules = if pull_catalog && self.cfg.pull_catalog {
+            Some(self.pull_rules())
+        } else {
+            None
+        };
         (report.acked, report.duplicates) = self.push_pending_counted()?;
         if let Some(c) = catalog {
             report.catalog = c?;
+        }
+        if let Some(r) = rules {
+            r?;
         }
         Ok(report)
     }

@@ -47,6 +47,7 @@ fn app_at(dir: &Path, clock: fn() -> DateTime<FixedOffset>) -> (App, Rc<RefCell<
         layout: Default::default(),
         logo: None,
         receipts_hint: None,
+        rules: Default::default(),
     };
     let app = App::new(
         journal,

@@ -50,12 +50,14 @@ impl Drive {
                 layout: Default::default(),
                 logo: None,
                 receipts_hint: None,
+                rules: Default::default(),
             },
             has_terminal,
             basket: None,
             parked: Vec::new(),
             last_closed: None,
             next_sale_no: Ok(1),
+            history: Default::default(),
         };
         let mut d = Drive {
             c: Counter::new(setup, now),

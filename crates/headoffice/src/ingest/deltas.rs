@@ -54,6 +54,9 @@ pub struct Deltas {
     /// The first event (in batch order) that makes the batch refused: an
     /// amount out of range, a known kind that does not decode.
     pub refused: Option<Refusal>,
+    /// (business day, cashier) -> (baskets abandoned, their total), from
+    /// `basket_abandoned` events (training ones excluded).
+    pub abandoned: BTreeMap<(String, String), (u64, Decimal)>,
 }
 
 /// One hour of one terminal's sales: records (sales, cancellations and
@@ -299,6 +302,18 @@ impl Builder {
                     None => format!("{}: {}", o.operator, o.reason),
                 },
             )),
+            Event::BasketAbandoned(a) => {
+                if !self.check_amount(seq, "abandoned basket total", a.total) || a.training {
+                    return;
+                }
+                let e = self
+                    .d
+                    .abandoned
+                    .entry((a.business_day.to_string(), a.operator))
+                    .or_default();
+                e.0 += 1;
+                e.1 += a.total;
+            }
             _ => {}
         }
     }
@@ -343,6 +358,11 @@ impl Builder {
         }
         self.d.flags.extend(later.d.flags);
         self.d.undecodable.extend(later.d.undecodable);
+        for (k, (n, v)) in later.d.abandoned {
+            let e = self.d.abandoned.entry(k).or_default();
+            e.0 += n;
+            e.1 += v;
+        }
         if self.d.refused.is_none() {
             self.d.refused = later.d.refused;
         }

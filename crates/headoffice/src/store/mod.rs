@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod dash;
 pub mod postgres;
+pub mod rules;
 pub mod schema;
 pub mod sqlite;
 pub mod tokens;
@@ -212,7 +213,7 @@ impl CatalogRow {
 }
 
 /// Everything head office stores.
-pub trait Store: auth::AuthStore + dash::DashStore + Send + Sync + 'static {
+pub trait Store: auth::AuthStore + dash::DashStore + rules::RulesStore + Send + Sync + 'static {
     /// Creates or upgrades the schema (idempotent).
     fn migrate(&self) -> Result<()>;
 

@@ -194,8 +194,29 @@ CREATE INDEX sales_totals_by_key ON sales_totals(key, day);
 CREATE INDEX closings_by_period ON closings(period, kind);
 "#;
 
+/// The counter rules head office publishes (versions only grow; the
+/// newest is in force), and abandoned baskets per cashier and day, filled
+/// at ingest from `basket_abandoned` events.
+const V_RULES: &str = r#"
+CREATE TABLE rulesets (
+    version {int} PRIMARY KEY,
+    body TEXT NOT NULL,
+    set_at TEXT NOT NULL,
+    set_by TEXT NOT NULL
+);
+CREATE TABLE abandoned_baskets (
+    store_id TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    baskets {int} NOT NULL,
+    total {dec} NOT NULL,
+    PRIMARY KEY (terminal_id, day, operator)
+){rowid};
+"#;
+
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V_AUTH, V_DASH];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V_AUTH, V_DASH, V_RULES];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

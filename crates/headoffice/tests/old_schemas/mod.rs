@@ -2,7 +2,9 @@
 //! history (SQLite: 034553e for 1, 98aa90f for 2; PostgreSQL: 10d5eaa for 1,
 //! 98aa90f for 2). Frozen on purpose: the migration test opens databases made
 //! with them. Version 2 on SQLite also had the two columns its start-up added
-//! with `ALTER TABLE` ([`SQLITE_V2_ALTER`]).
+//! with `ALTER TABLE` ([`SQLITE_V2_ALTER`]). Version 3 is version 2 and the
+//! read tokens' table (f34b2f9, [`V3_READ_TOKENS`]); 4 added the back office's
+//! accounts, 5 its dashboard projections.
 #![allow(dead_code)]
 
 pub const SQLITE_V1: &str = r#"
@@ -409,4 +411,34 @@ CREATE TABLE bo_audit (
     action_en TEXT NOT NULL,
     details TEXT NOT NULL
 );
+"#;
+
+/// Schema 5 added the back office's dashboard projections to schema 4, on both
+/// backends (placeholders as the backend spells them).
+pub const V5_DASHBOARD: &str = r#"
+CREATE TABLE terminal_hours (
+    day TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    hour {int} NOT NULL,
+    store_id TEXT NOT NULL,
+    records {int} NOT NULL,
+    net {dec} NOT NULL,
+    PRIMARY KEY (day, terminal_id, hour)
+){rowid};
+ALTER TABLE terminals ADD COLUMN software_version TEXT;
+ALTER TABLE terminals ADD COLUMN revoked_at TEXT;
+ALTER TABLE terminals ADD COLUMN tail_seq {int};
+ALTER TABLE terminals ADD COLUMN tail_at TEXT;
+ALTER TABLE terminals ADD COLUMN tail_ok {bool};
+-- One acknowledgement per alert: it holds while the alert's count is the
+-- one acknowledged (a repeat of the alert asks again).
+CREATE TABLE alert_acks (
+    alert_id {int} PRIMARY KEY,
+    count {int} NOT NULL,
+    acked_at TEXT NOT NULL,
+    acked_by TEXT NOT NULL
+);
+CREATE INDEX sales_totals_by_day ON sales_totals(day, key);
+CREATE INDEX sales_totals_by_key ON sales_totals(key, day);
+CREATE INDEX closings_by_period ON closings(period, kind);
 "#;

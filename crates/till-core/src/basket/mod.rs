@@ -14,7 +14,7 @@ pub mod tender;
 pub use pricing::Discount;
 pub use tender::PaymentStatus;
 
-use crate::auth::{self, Action, Role, User};
+use crate::auth::{Action, Role, User};
 use crate::catalog::{Catalog, Item, PurchaseRules};
 use crate::error::SaleError;
 use crate::money::{round_to, Currency, Money};
@@ -61,6 +61,8 @@ pub struct BasketConfig {
     pub max_order_amount_by_group: BTreeMap<String, Money>,
     /// Sanity limit on a unit price.
     pub max_unit_price: Money,
+    /// The shop's changes to the permission table (empty: built-in).
+    pub permissions: crate::permissions::Permissions,
 }
 
 impl Default for BasketConfig {
@@ -74,6 +76,7 @@ impl Default for BasketConfig {
             max_quantity: Decimal::from(10_000),
             max_unit_price: Decimal::from(1_000_000),
             max_order_amount_by_group: BTreeMap::new(),
+            permissions: Default::default(),
         }
     }
 }
@@ -267,7 +270,10 @@ impl Basket {
 
     /// Ok if the operator may do `action` alone or holds a matching approval.
     pub(crate) fn need(&self, action: Action, detail: String) -> Result<(), SaleError> {
-        auth::authorize(self.operator_role, &self.approvals, action, detail).map_err(Into::into)
+        self.config
+            .permissions
+            .authorize(self.operator_role, &self.approvals, action, detail)
+            .map_err(Into::into)
     }
 
     fn ensure_no_payment(&self) -> Result<(), SaleError> {
@@ -541,6 +547,18 @@ impl Basket {
     /// Checks that the sale in progress may be abandoned: free before payment,
     /// a supervisor's call once tenders were taken (they must be handed back).
     pub fn check_abandon(&self) -> Result<(), SaleError> {
+        let live = self.lines.iter().filter(|l| !l.voided).count();
+        if live > 0 {
+            // Allowed alone by default; a shop may want a supervisor to see
+            // every basket rung up and then dropped.
+            self.need(
+                Action::AbandonBasket,
+                format!(
+                    "abandon basket of {} ({live} lines)",
+                    self.config.currency.format(self.totals().total)
+                ),
+            )?;
+        }
         if self.tenders.is_empty() {
             return Ok(());
         }
@@ -552,6 +570,25 @@ impl Basket {
                 self.config.currency.format(self.paid())
             ),
         )
+    }
+
+    /// The record of this basket abandoned on `business_day` (call after
+    /// [`Self::check_abandon`]): its live lines as priced, and who approved.
+    pub fn abandoned(&self, business_day: NaiveDate) -> crate::records::BasketAbandoned {
+        let t = self.totals();
+        crate::records::BasketAbandoned {
+            operator: self.operator.clone(),
+            business_day,
+            lines: t.lines,
+            total: t.total,
+            approved_by: self
+                .approvals
+                .iter()
+                .rev()
+                .find(|a| a.action == Action::AbandonBasket.as_str())
+                .map(|a| a.approved_by.clone()),
+            training: self.training,
+        }
     }
 
     /// Prices the basket: line discounts, then the basket discount spread over

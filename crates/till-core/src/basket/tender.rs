@@ -90,6 +90,23 @@ impl Basket {
         }
     }
 
+    /// What is left to pay if the rest is paid in cash: with the cash
+    /// rounding that paying so would bring (1,09 is 1,10 in cash at a
+    /// 0,05 step, before any tender as after cash ones).
+    pub fn remaining_in_cash(&self) -> Money {
+        let total = self.totals().total;
+        let mut tenders = self.tenders().to_vec();
+        tenders.push(TenderRecord {
+            kind: TenderKind::Cash,
+            amount: Decimal::ZERO,
+            reference: None,
+            card: None,
+        });
+        let rounding = self.rounding_with(total, &tenders);
+        let zero = round_to(Decimal::ZERO, self.config.currency.minor_units);
+        (total + rounding - self.paid()).max(zero)
+    }
+
     /// Takes a payment: cash, card, e-wallet, cheque, transfer or voucher
     /// (customer accounts go through [`Basket::pay_on_account`]). The purchase
     /// rules and the anomaly check run first. Only cash may exceed what remains.

@@ -96,6 +96,9 @@ pub fn render_receipt_with_logo(
         &format!("Caisse {}", r.terminal_id),
     );
     w.two_cols(&r.date_time, &format!("Seq {}", r.seq));
+    if let Some(d) = &r.business_day {
+        w.left(&format!("Journée comptable : {d}"));
+    }
     w.left(&format!("Caissier : {}", r.operator_name));
     if let Some(c) = &r.customer {
         w.left(&format!("Client : {c}"));
@@ -221,6 +224,9 @@ pub fn minimal_encoding_len(r: &Receipt, layout: Layout) -> Result<usize, Device
         width,
     );
     n += two(&r.date_time, &format!("Seq {}", r.seq), width);
+    if let Some(d) = &r.business_day {
+        n += line(&format!("Journée comptable : {d}"));
+    }
     n += line(&format!("Caissier : {}", r.operator_name));
     if let Some(c) = &r.customer {
         n += line(&format!("Client : {c}"));
@@ -311,6 +317,7 @@ pub fn sample_receipt(n: usize) -> Receipt {
         seq: 1042,
         sale_no: "T01-000042".into(),
         date_time: "23/11/2026 14:05:09".into(),
+        business_day: None,
         operator_name: "Amélie".into(),
         customer: None,
         reverses: None,
@@ -370,6 +377,7 @@ pub fn french_example() -> Receipt {
         seq: 42,
         sale_no: "T1-000042".into(),
         date_time: "23/11/2026 14:05".into(),
+        business_day: None,
         operator_name: "Amélie".into(),
         customer: None,
         reverses: None,

@@ -23,6 +23,7 @@ pub mod devices;
 pub mod keys;
 pub mod payment;
 pub mod pin_guard;
+pub mod rules;
 pub mod run;
 pub mod shell;
 pub mod store;
@@ -177,6 +178,9 @@ pub fn load_till_config(path: &Path) -> Result<TillConfig> {
         till: TillConfig,
         #[allow(dead_code)]
         devices: Option<toml::Value>,
+        // Read and checked by `rules::load_local`.
+        #[allow(dead_code)]
+        rules: Option<toml::Value>,
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

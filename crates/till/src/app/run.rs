@@ -60,15 +60,33 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
         });
     let data = DataDir { dir };
-    // Weight and price label patterns are shop settings; the French
-    // defaults (21 weight, 22 price) until till.toml says otherwise.
-    let catalog_load = (!args.demo).then(|| {
-        super::spawn_catalog_load(data.catalog(), crate::demo::patterns().unwrap_or_default())
-    });
+    let local_rules = match &args.config {
+        Some(p) => super::rules::load_local(p)?,
+        None => None,
+    };
+    // Head office's ruleset is read before the catalog loads: its label
+    // patterns decide how weight and price labels read.
     let journal = open_journal(&data, &till_cfg.terminal_id, &till_cfg.shop_id)?;
+    let rules = super::rules::apply(&journal, &data.catalog(), local_rules, local_now())?;
+    if let Some(w) = &rules.warning {
+        eprintln!("{w}");
+    }
+    // Weight and price label patterns: the rules', else the French 21
+    // (weight) and 22 (price).
+    let patterns = match rules.ruleset.patterns() {
+        Some(p) => p,
+        None => crate::demo::patterns().unwrap_or_default(),
+    };
+    let catalog_load =
+        (!args.demo).then(|| super::spawn_catalog_load(data.catalog(), patterns.clone()));
     let (catalog, users, shop, hotkeys, receipts_hint, mut demo) = if args.demo {
         let users = crate::users::ensure_demo_users(&journal)?;
-        let (items, patterns) = crate::demo::catalog()?;
+        let (items, demo_patterns) = crate::demo::catalog()?;
+        let patterns = if rules.ruleset.label_patterns.is_some() {
+            patterns
+        } else {
+            demo_patterns
+        };
         let barcodes: Vec<String> = items
             .iter()
             .filter_map(|i| i.barcodes.first().cloned())
@@ -133,12 +151,21 @@ pub fn run(args: RunArgs) -> Result<i32> {
     };
     let devices: Box<dyn Devices> =
         super::terminal::with_configured_terminal(DeviceThreads::start(&devices_cfg), terminal_cfg);
+    let mut counter_rules =
+        super::rules::CounterRules::from_ruleset(&rules.ruleset, rules.source);
+    if rules.ruleset.drawer_left_open_seconds.is_none() {
+        // The drawer's own `left_open_after_s` when the rules say nothing.
+        if let Some(d) = &devices_cfg.drawer {
+            counter_rules.drawer_left_open_s = d.left_open_after_s;
+        }
+    }
     let settings = Settings {
         shop,
-        basket: BasketConfig::default(),
+        basket: rules.ruleset.basket_config(BasketConfig::default()),
         layout,
         logo,
         receipts_hint,
+        rules: counter_rules,
     };
     let mut app = App::new(
         journal,

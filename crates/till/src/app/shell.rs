@@ -66,7 +66,10 @@ impl App {
             .filter(|(k, _, _)| k == "day")
             .filter_map(|(_, p, _)| p.parse::<NaiveDate>().ok())
             .max();
+        let today = clock().date_naive();
+        let history = super::rules::history(&journal, today, settings.rules.anomaly_days)?;
         let setup = Setup {
+            history,
             terminal_id: journal.terminal_id().to_string(),
             catalog,
             users,

@@ -371,6 +371,8 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App) {
         app.terminal_id(),
         who
     );
+    // Which rules the counter applies: head office's version, or the till's own.
+    let text = format!("{text}  {}", app.rules_label());
     f.render_widget(
         Paragraph::new(text).style(Style::new().fg(Color::White).bg(Color::Blue)),
         area,

@@ -22,6 +22,7 @@ use till_journal::StoredEvent;
 
 mod auth;
 mod dash;
+mod rules;
 mod schema;
 mod tx;
 

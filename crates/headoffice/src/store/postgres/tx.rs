@@ -108,6 +108,7 @@ impl IngestTx for PgTx<'_> {
     fn apply_deltas(&mut self, d: &Deltas) -> Result<()> {
         let (c, t) = (&mut self.c, &self.t);
         super::dash::apply(&mut **c, t, d)?;
+        super::rules::apply_abandoned(c, t, &d.abandoned)?;
         if !d.totals.is_empty() {
             // BTreeMap order: every transaction locks rows in the same order (no deadlock).
             let days: Vec<&str> = d.totals.keys().map(|(day, _)| day.as_str()).collect();

@@ -17,6 +17,7 @@ use till_journal::StoredEvent;
 
 mod auth;
 mod dash;
+mod rules;
 mod schema;
 mod tx;
 

@@ -111,6 +111,7 @@ impl IngestTx for SqliteTx<'_> {
         for ((day, key), v) in &d.totals {
             put.execute(params![t.store_id, day, key, v.to_string()])?;
         }
+        super::rules::apply_abandoned(c, t, &d.abandoned)?;
         if !d.levels.is_empty() {
             // Thousands of items per batch: one statement over a JSON object
             // {item: delta} instead of one round trip per item.

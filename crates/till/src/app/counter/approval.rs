@@ -4,7 +4,7 @@
 
 use super::{Counter, Effect, PinFor, Then};
 use crate::app::keys::Key;
-use till_core::auth::{approve, User};
+use till_core::auth::User;
 use till_core::records::{ApprovalRecord, Event};
 
 impl Counter {
@@ -66,7 +66,13 @@ impl Counter {
             return;
         };
         let approver = approver.filter(|_| !locked);
-        let rec = match approver.map(|a| approve(&dlg.req, &a, &requester)) {
+        // The basket's table when the operation is on it (a restored basket
+        // keeps the rules it was rung up under), else the shop's.
+        let perms = match (&self.basket, dlg.op.is_basket_op()) {
+            (Some(b), true) => b.config.permissions.clone(),
+            _ => self.settings.basket.permissions.clone(),
+        };
+        let rec = match approver.map(|a| perms.approve(&dlg.req, &a, &requester)) {
             None => {
                 // Counted like a wrong PIN at the login screen.
                 self.approval = Some(dlg);

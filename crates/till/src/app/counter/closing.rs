@@ -120,7 +120,12 @@ impl Counter {
     pub(crate) fn close_day(&mut self, rows: &[CountRow]) -> Result<()> {
         let user = self.logged_user()?;
         let day = self.business_day();
-        authorize_close_day(&user, &self.op_approvals, day)?;
+        authorize_close_day(
+            &user,
+            &self.op_approvals,
+            day,
+            &self.settings.basket.permissions,
+        )?;
         let counted: BTreeMap<String, Money> = rows
             .iter()
             .filter_map(|r| r.counted.map(|c| (r.tender.clone(), c)))

@@ -285,6 +285,8 @@ pub enum Then {
         /// Where the cashier was when it was committed.
         from: ReversalFrom,
     },
+    /// An abandoned basket is recorded.
+    Abandoned(Box<till_core::records::BasketAbandoned>),
     /// A reprint is recorded: print it.
     Reprint {
         /// The sale.

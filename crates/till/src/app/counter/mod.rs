@@ -23,6 +23,7 @@ pub mod ops;
 pub mod pay;
 pub mod receipts;
 pub mod records;
+pub mod rules;
 pub mod sale;
 pub mod status;
 
@@ -55,6 +56,8 @@ pub struct Settings {
     pub logo: Option<till_devices::escpos::receipt::Logo>,
     /// Where the demo's printed receipts can be read (shown on screen).
     pub receipts_hint: Option<String>,
+    /// The rules beyond the basket's (drawer, anomaly window, their source).
+    pub rules: crate::app::rules::CounterRules,
 }
 
 /// Why a receipt number is being asked for.
@@ -195,6 +198,8 @@ pub struct Setup {
     /// The next receipt number's counter (or why it does not read: then
     /// nothing that needs a receipt number can be done).
     pub next_sale_no: Result<u64, String>,
+    /// Sales of the rolling window, for the average basket.
+    pub history: till_core::ruleset::SalesHistory,
 }
 
 /// The counter's state.
@@ -226,6 +231,10 @@ pub struct Counter {
     pub(crate) terminal: TerminalState,
     /// Wrong PINs in a row at the counter, and the lock-out they started.
     pub(crate) pin_guard: PinGuard,
+    /// Sales of the rolling window (the average basket), this run's included.
+    pub(crate) history: till_core::ruleset::SalesHistory,
+    /// F10 was pressed once: the next F10 or Enter abandons the basket.
+    pub(crate) confirm_abandon: bool,
     now: Now,
     fx: Vec<Effect>,
 }
@@ -233,6 +242,7 @@ pub struct Counter {
 impl Counter {
     /// The counter on the login screen; feed it [`Input::Start`] first.
     pub fn new(s: Setup, now: Now) -> Counter {
+        let drawer_limit_s = s.settings.rules.drawer_left_open_s;
         Counter {
             terminal_id: s.terminal_id,
             catalog: s.catalog,
@@ -251,6 +261,7 @@ impl Counter {
             status: Status {
                 printer: "?".into(),
                 scanner: "?".into(),
+                drawer_limit_s,
                 ..Status::default()
             },
             last_sale: None,
@@ -259,6 +270,8 @@ impl Counter {
             next_sale_no: s.next_sale_no,
             terminal: Default::default(),
             pin_guard: Default::default(),
+            history: s.history,
+            confirm_abandon: false,
             now,
             fx: Vec::new(),
         }
@@ -450,6 +463,18 @@ impl Counter {
     pub fn terminal_id(&self) -> &str {
         &self.terminal_id
     }
+    /// Which rules are in force, for the header ("Règles v3").
+    pub fn rules_label(&self) -> String {
+        self.settings.rules.source.label(comptoir_i18n::Lang::Fr)
+    }
+    /// Sales of the rolling window (the average basket's).
+    pub fn history(&self) -> &till_core::ruleset::SalesHistory {
+        &self.history
+    }
+    /// Whether F10 is waiting for its confirmation.
+    pub fn confirming_abandon(&self) -> bool {
+        self.confirm_abandon
+    }
 
     /// One key press.
     pub(crate) fn key(&mut self, k: Key) {
@@ -459,6 +484,10 @@ impl Counter {
         }
         if !matches!(k, Key::Up | Key::Down) {
             self.message = None;
+        }
+        if std::mem::take(&mut self.confirm_abandon) {
+            self.abandon_answer(k);
+            return;
         }
         match self.screen.clone() {
             Screen::Login => self.login_key(k),

@@ -6,7 +6,7 @@
 //! [`Op`] in the approval dialog and run again, unchanged, once a supervisor
 //! typed their PIN: till-core binds the approval to the exact detail text.
 
-use super::{ApprovalDialog, CountRow, Counter, Effect, RefundState, Screen, Then};
+use super::{ApprovalDialog, CountRow, Counter, Effect, RefundState, Then};
 use crate::app::payment::terminal_approved;
 use crate::app::store::FoundSale;
 use anyhow::{anyhow, Result};
@@ -122,7 +122,8 @@ impl Counter {
     fn basket_mut(&mut self) -> Result<&mut Basket> {
         if self.basket.is_none() {
             let user = self.logged_user()?;
-            self.basket = Some(Basket::new(self.settings.basket.clone(), &user));
+            let b = self.new_basket(&user);
+            self.basket = Some(b);
         }
         self.basket
             .as_mut()
@@ -138,15 +139,16 @@ impl Counter {
     pub(crate) fn run_op(&mut self, op: &Op) -> Result<()> {
         match op {
             Op::AddCode { code, qty } => {
+                if self.basket.is_none() {
+                    let user = self.user.clone().ok_or_else(|| anyhow!("non identifié"))?;
+                    let b = self.new_basket(&user);
+                    self.basket = Some(b);
+                }
                 let catalog = &self.catalog;
-                let basket = match &mut self.basket {
-                    Some(b) => b,
-                    None => {
-                        let user = self.user.clone().ok_or_else(|| anyhow!("non identifié"))?;
-                        self.basket
-                            .insert(Basket::new(self.settings.basket.clone(), &user))
-                    }
-                };
+                let basket = self
+                    .basket
+                    .as_mut()
+                    .ok_or_else(|| anyhow!("pas de vente en cours"))?;
                 if let Err(e) = basket.add_code(catalog, code, *qty) {
                     if basket.lines().is_empty() && basket.tenders().is_empty() {
                         self.basket = None;
@@ -242,7 +244,7 @@ impl Counter {
             }
             Op::Complete => self.commit_sale()?,
             Op::Abandon => {
-                if let Some(b) = &self.basket {
+                if let Some(b) = self.basket.clone() {
                     if b.tenders().iter().any(terminal_approved) {
                         return Err(anyhow!(
                             "un paiement carte est accepté : terminez la vente, puis \
@@ -250,14 +252,14 @@ impl Counter {
                         ));
                     }
                     b.check_abandon()?;
+                    if !b.lines().is_empty() {
+                        // Rung up, then dropped: journaled with its lines
+                        // before the counter forgets it.
+                        self.journal_abandon(&b);
+                        return Ok(());
+                    }
                 }
-                self.basket = None;
-                // A late approval for it must not land in the next sale.
-                self.terminal.sale_gone();
-                self.selected = 0;
-                self.pending_qty = None;
-                self.persist();
-                self.screen = Screen::Sale;
+                self.forget_basket();
                 self.info("Vente abandonnée");
             }
             Op::Refund(st) => self.refund(st)?,
@@ -265,7 +267,12 @@ impl Counter {
             Op::RefundNoReceipt { items, kind } => self.refund_no_receipt(items, *kind)?,
             Op::NoSale => {
                 let user = self.logged_user()?;
-                let rec = no_sale("ouverture sans vente", &user, &self.op_approvals)?;
+                let rec = no_sale(
+                    "ouverture sans vente",
+                    &user,
+                    &self.op_approvals,
+                    &self.settings.basket.permissions,
+                )?;
                 let ts = self.now();
                 self.emit(Effect::Append {
                     ts,
@@ -289,6 +296,7 @@ impl Counter {
                     &self.op_approvals,
                     day,
                     self.currency(),
+                    &self.settings.basket.permissions,
                 )?;
                 let ts = self.now();
                 self.emit(Effect::Append {

@@ -21,7 +21,12 @@ impl Counter {
             return;
         }
         let amount = if self.input.trim().is_empty() {
-            Some(remaining)
+            // Cash with nothing typed: what is due in cash, rounded by the
+            // shop's `cash_rounding` (the exact rest would leave a cent to pay).
+            match (k, &self.basket) {
+                (Key::F(1), Some(b)) => Some(b.remaining_in_cash()),
+                _ => Some(remaining),
+            }
         } else {
             parse_money(&self.input)
         };
@@ -45,7 +50,7 @@ impl Counter {
         }
         match k {
             Key::F(6) => self.exec(Op::RemoveTender),
-            Key::F(10) => self.exec(Op::Abandon),
+            Key::F(10) => self.abandon_key(),
             Key::Esc => {
                 self.input.clear();
                 self.screen = Screen::Sale;

@@ -208,6 +208,7 @@ impl Counter {
         let user = self.logged_user()?;
         let day = self.business_day();
         let mut ctx = Reversal::new(&self.receipt_no()?, day, &user);
+        ctx.permissions = self.settings.basket.permissions.clone();
         ctx.approvals = self.op_approvals.clone();
         ctx.currency = self.currency().clone();
         Ok(ctx)

@@ -54,6 +54,7 @@ impl Counter {
             self.emit(Effect::ClearPending);
         }
         self.after_record(record, seq, hash, ts);
+        self.count_sale(record);
         self.last_sale = Some((seq, record.sale_no.clone()));
         self.screen = Screen::Done {
             title: format!("Vente {} enregistrée", record.sale_no),
@@ -232,6 +233,7 @@ impl Counter {
                 record, cancelled, ..
             } => self.reversal_recorded(&record, cancelled, seq, hash, ts),
             Then::Reprint { found, count } => self.reprinted(&found, count),
+            Then::Abandoned(r) => self.abandon_recorded(&r),
             Then::Unattached {
                 attempt,
                 tp,
@@ -259,6 +261,7 @@ impl Counter {
                 self.error(e);
             }
             Then::Reprint { .. } => self.error(format!("Réimpression impossible : {full}")),
+            Then::Abandoned(_) => self.abandon_failed(full),
             Then::Unattached {
                 attempt,
                 tp,

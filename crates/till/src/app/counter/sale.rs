@@ -68,9 +68,7 @@ impl Counter {
                 }
             }
             Key::F(9) => self.screen = Screen::Menu { sel: 0 },
-            Key::F(10) if self.basket.is_some() => {
-                self.exec(Op::Abandon);
-            }
+            Key::F(10) if self.basket.is_some() => self.abandon_key(),
             _ => {}
         }
     }

@@ -6,8 +6,8 @@ use crate::app::devices::Report;
 use crate::app::keys::Key;
 use std::time::Instant;
 
-/// A drawer open longer than this is flagged on the status line (the
-/// `left_open_after_s` default of till.toml).
+/// A drawer open longer than this is flagged on the status line, unless
+/// the rules' `drawer_left_open_seconds` say otherwise.
 pub const DRAWER_LEFT_OPEN_S: u64 = 60;
 
 /// The status line.
@@ -39,13 +39,20 @@ pub struct Status {
     pub sync_age_s: Option<i64>,
     /// Failed sync passes since the last success (from the daemon's file).
     pub sync_failures: Option<u32>,
+    /// Seconds before an open drawer is flagged (the rules'
+    /// `drawer_left_open_seconds`; 0: [`DRAWER_LEFT_OPEN_S`]).
+    pub drawer_limit_s: u64,
 }
 
 impl Status {
-    /// Seconds the drawer has been open beyond [`DRAWER_LEFT_OPEN_S`].
+    /// Seconds the drawer has been open, once beyond the rules' limit.
     pub fn drawer_left_open(&self, now: Instant) -> Option<u64> {
         let open = now.duration_since(self.drawer_open_since?).as_secs();
-        (open >= DRAWER_LEFT_OPEN_S).then_some(open)
+        let limit = match self.drawer_limit_s {
+            0 => DRAWER_LEFT_OPEN_S,
+            s => s,
+        };
+        (open >= limit).then_some(open)
     }
 
     /// Events not yet acknowledged by head office.

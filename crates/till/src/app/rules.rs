@@ -1,0 +1,197 @@
+//! The counter's rules at start-up: till.toml's `[rules]`, head office's
+//! versioned ruleset (received by till-sync into catalog.db), which wins
+//! key by key where both set one, and the rolling average basket.
+//!
+//! The rolling average is kept by the till itself, not sent by head
+//! office: it is read from this till's own day totals (a projection, a few
+//! rows per day) over the last `anomaly_days` business days at start, and
+//! the counter adds each sale it records. So the anomaly check works with
+//! no head office and offline, and follows the customers of this till.
+//! Days that leave the window while the app runs leave it at the next start.
+//!
+//! Each ruleset the till applies that differs from the last one it applied
+//! is journaled (`config_changed`, key `rules`, the source, version and
+//! rules as JSON), so an inspector sees which rules were in force when.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use comptoir_i18n::till_rules::TillRules;
+use comptoir_i18n::{Lang, Template};
+use std::path::Path;
+use till_core::records::{ConfigChanged, Event};
+use till_core::ruleset::{Ruleset, SalesHistory};
+use till_journal::Journal;
+
+/// Where the rules in force come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "source", content = "version")]
+pub enum RulesSource {
+    /// Neither till.toml nor head office set any.
+    #[default]
+    BuiltIn,
+    /// till.toml's `[rules]`.
+    Local,
+    /// Head office's ruleset of this version (over till.toml's, if any).
+    HeadOffice(u64),
+}
+
+impl RulesSource {
+    /// "Règles v3", "Règles locales", "Règles par défaut".
+    pub fn label(&self, lang: Lang) -> String {
+        match self {
+            RulesSource::BuiltIn => TillRules::RulesBuiltIn.text(lang),
+            RulesSource::Local => TillRules::RulesLocal.text(lang),
+            RulesSource::HeadOffice(v) => TillRules::RulesVersion.fill(lang, &[("version", v)]),
+        }
+    }
+}
+
+/// What the counter needs of the rules beyond the basket's own settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterRules {
+    /// Where they come from (shown in the header).
+    pub source: RulesSource,
+    /// A drawer open longer than this is flagged.
+    pub drawer_left_open_s: u64,
+    /// Below this many sales in the window, no anomaly check.
+    pub anomaly_min_sales: u64,
+    /// Business days the rolling average covers.
+    pub anomaly_days: u32,
+}
+
+impl Default for CounterRules {
+    fn default() -> Self {
+        CounterRules::from_ruleset(&Ruleset::default(), RulesSource::BuiltIn)
+    }
+}
+
+impl CounterRules {
+    /// The counter's part of `r`.
+    pub fn from_ruleset(r: &Ruleset, source: RulesSource) -> CounterRules {
+        CounterRules {
+            source,
+            drawer_left_open_s: r.drawer_left_open_s(),
+            anomaly_min_sales: r.anomaly_min_sales(),
+            anomaly_days: r.anomaly_days(),
+        }
+    }
+}
+
+/// Reads and checks the `[rules]` table of a till.toml (None: no table).
+pub fn load_local(path: &Path) -> Result<Option<Ruleset>> {
+    #[derive(serde::Deserialize)]
+    struct Whole {
+        rules: Option<Ruleset>,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    // Other tables are checked by their own readers; `Ruleset` refuses
+    // an unknown key inside `[rules]` by name.
+    let w: Whole = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    if let Some(r) = &w.rules {
+        r.validate()
+            .with_context(|| format!("checking the [rules] of {}", path.display()))?;
+    }
+    Ok(w.rules)
+}
+
+/// The rules in force.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The ruleset applied.
+    pub ruleset: Ruleset,
+    /// Its source.
+    pub source: RulesSource,
+    /// Head office's ruleset did not pass the checks: said once, and the
+    /// till's own rules apply.
+    pub warning: Option<String>,
+}
+
+/// Lays head office's ruleset (version 0: none received) over the till's own.
+pub fn resolve(local: Option<Ruleset>, head_office: Option<(u64, Ruleset)>) -> Resolved {
+    let source = if local.is_some() {
+        RulesSource::Local
+    } else {
+        RulesSource::BuiltIn
+    };
+    let local = local.unwrap_or_default();
+    match head_office {
+        Some((v, ho)) if v > 0 => match ho.validate() {
+            Ok(()) => Resolved {
+                ruleset: ho.over(&local),
+                source: RulesSource::HeadOffice(v),
+                warning: None,
+            },
+            Err(e) => Resolved {
+                ruleset: local,
+                source,
+                warning: Some(TillRules::HeadOfficeRulesUnreadable.fill(
+                    Lang::Fr,
+                    &[("version", &v), ("why", &e)],
+                )),
+            },
+        },
+        _ => Resolved {
+            ruleset: local,
+            source,
+            warning: None,
+        },
+    }
+}
+
+/// The rules as journaled (`config_changed` key `rules`).
+pub fn journal_text(r: &Resolved) -> String {
+    serde_json::json!({ "applied": r.source, "rules": r.ruleset }).to_string()
+}
+
+/// Head office's ruleset from catalog.db, and journals the rules in force if
+/// they differ from the last ones journaled. The local rules come from
+/// till.toml.
+pub fn apply(
+    journal: &Journal,
+    catalog: &Path,
+    local: Option<Ruleset>,
+    now: DateTime<FixedOffset>,
+) -> Result<Resolved> {
+    let mut store = till_catalog::CatalogStore::open(catalog)?;
+    // A ruleset that does not read is not a reason to stop selling: the
+    // till's own rules apply and the cashier is told.
+    let (ho, unreadable) = match store.ruleset() {
+        Ok(r) => (r, None),
+        Err(e) => (None, Some(format!("{e}"))),
+    };
+    let mut resolved = resolve(local, ho);
+    if let Some(why) = unreadable {
+        resolved.warning = Some(TillRules::HeadOfficeRulesUnreadable.fill(
+            Lang::Fr,
+            &[("version", &"?"), ("why", &why)],
+        ));
+    }
+    let text = journal_text(&resolved);
+    let before = store.journaled_rules()?;
+    // Built-in rules on a till that never had others: nothing to say.
+    let first_and_built_in = before.is_none() && resolved.source == RulesSource::BuiltIn;
+    if !first_and_built_in && before.as_deref() != Some(text.as_str()) {
+        journal
+            .append(
+                now,
+                &Event::ConfigChanged(ConfigChanged {
+                    key: "rules".into(),
+                    old_value: before,
+                    new_value: Some(text.clone()),
+                    by: "till".into(),
+                }),
+            )
+            .context("journaling the rules applied")?;
+        // After the journal: a crash in between journals them once more.
+        store.set_journaled_rules(&text)?;
+    }
+    Ok(resolved)
+}
+
+/// The sales of the `days` business days up to `today` (day totals).
+pub fn history(journal: &Journal, today: NaiveDate, days: u32) -> Result<SalesHistory> {
+    let first = today - chrono::Days::new(u64::from(days.saturating_sub(1)));
+    let (count, total) = journal.sales_between(first, today)?;
+    Ok(SalesHistory { count, total })
+}
