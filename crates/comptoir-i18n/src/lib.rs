@@ -13,6 +13,7 @@
 
 mod catalog;
 pub mod format;
+pub mod till;
 
 pub use catalog::{check_templates, placeholders, Template};
 pub use format::Fmt;

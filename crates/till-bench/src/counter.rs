@@ -81,6 +81,7 @@ fn settings() -> Settings {
         layout: Default::default(),
         logo: None,
         receipts_hint: None,
+        lang: Default::default(),
     }
 }
 

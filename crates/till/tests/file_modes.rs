@@ -151,6 +151,7 @@ fn five_wrong_pins_at_the_counter_stop_pin_entry_for_a_while_journaled() {
         layout: Default::default(),
         logo: None,
         receipts_hint: None,
+        lang: Default::default(),
     };
     let offset = Rc::new(Cell::new(0i64));
     let clock_offset = offset.clone();

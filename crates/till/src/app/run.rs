@@ -31,8 +31,58 @@ pub fn local_now() -> chrono::DateTime<chrono::FixedOffset> {
     chrono::Local::now().fixed_offset()
 }
 
+/// Where `till run` looks for its configuration when `--config` is not
+/// given: `$TILL_CONFIG`, then the installed file.
+pub const CONFIG_PLACES: &str = "$TILL_CONFIG, /etc/comptoir/till.toml";
+
+/// The configuration file to use: `--config`, else `$TILL_CONFIG`, else
+/// /etc/comptoir/till.toml. None for the demo, which needs none, and for a
+/// till started with `--data` alone (then said on stderr). Without any,
+/// the error names every place looked at, before anything is created.
+pub fn find_config(args: &RunArgs, env: Option<String>) -> Result<Option<PathBuf>> {
+    if let Some(p) = &args.config {
+        return Ok(Some(p.clone()));
+    }
+    let mut tried = Vec::new();
+    let env = env.filter(|e| !e.is_empty());
+    match &env {
+        Some(e) => tried.push(format!("$TILL_CONFIG={e}")),
+        None => tried.push("$TILL_CONFIG (not set)".to_string()),
+    }
+    let candidates = env.iter().map(PathBuf::from).chain([PathBuf::from(
+        "/etc/comptoir/till.toml",
+    )]);
+    for p in candidates {
+        if p.is_file() {
+            return Ok(Some(p));
+        }
+        if !tried.iter().any(|t| t.ends_with(&*p.to_string_lossy())) {
+            tried.push(p.display().to_string());
+        }
+    }
+    if args.demo {
+        return Ok(None);
+    }
+    match &args.data {
+        Some(d) => {
+            eprintln!(
+                "till run: no till.toml (looked for {}): terminal T1, shop S1, data in {}",
+                tried.join(", "),
+                d.display()
+            );
+            Ok(None)
+        }
+        None => bail!(
+            "no till.toml: looked for {}. Give one with --config FILE (config/till.toml \
+             is a commented example), or try the demo shop: till run --demo",
+            tried.join(", ")
+        ),
+    }
+}
+
 /// Runs the counter until the cashier quits (Ctrl-C / Ctrl-Q).
-pub fn run(args: RunArgs) -> Result<i32> {
+pub fn run(mut args: RunArgs) -> Result<i32> {
+    args.config = find_config(&args, std::env::var("TILL_CONFIG").ok())?;
     let till_cfg = match &args.config {
         Some(p) => load_till_config(p)?,
         None => TillConfig::default(),
@@ -60,6 +110,19 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
         });
     let data = DataDir { dir };
+    // A till is set up by creating its first manager (`till users set`),
+    // which creates the journal and its key: `till run` never creates them
+    // unannounced (under /var/lib/comptoir by default).
+    if !args.demo && !data.journal().exists() {
+        bail!(
+            "no journal in {0}: this till is not set up yet. Create its first manager: \
+             echo PIN | till users set --db {1} --id m1 --name NAME --role manager --by setup \
+             (this creates the journal and its signing key), then fill its catalog: \
+             till catalog import FILE --db {1} (see config/catalog-sample.csv)",
+            data.dir.display(),
+            data.journal().display()
+        );
+    }
     // Weight and price label patterns are shop settings; the French
     // defaults (21 weight, 22 price) until till.toml says otherwise.
     let catalog_load = (!args.demo).then(|| {
@@ -139,6 +202,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         layout,
         logo,
         receipts_hint,
+        lang: till_cfg.lang(),
     };
     let mut app = App::new(
         journal,

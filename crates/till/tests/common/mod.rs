@@ -45,6 +45,7 @@ pub fn app_with(dir: &Path, open: TerminalOpener, late_listen: Duration) -> App 
         layout: Default::default(),
         logo: None,
         receipts_hint: None,
+        lang: Default::default(),
     };
     App::new(
         journal,
