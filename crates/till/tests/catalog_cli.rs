@@ -24,9 +24,16 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// A set-up till: a journal with its first manager.
+/// A set-up till: a journal (as `till run` creates it) with its first manager.
 fn set_up(dir: &Path) -> String {
     let db = dir.join("journal.db");
+    let o = Command::new(env!("CARGO_BIN_EXE_till"))
+        .args(["run", "--data"])
+        .arg(dir)
+        .env_remove("TILL_CONFIG")
+        .output()
+        .expect("till run");
+    assert!(text(&o).contains("not set up"), "{}", text(&o));
     let mut child = Command::new(env!("CARGO_BIN_EXE_till"))
         .args(["users", "set", "--db"])
         .arg(&db)

@@ -119,7 +119,7 @@ fn the_language_and_the_shop_identity_are_checked() {
 }
 
 #[test]
-fn till_run_without_a_config_names_the_files_it_looked_for_and_creates_nothing() {
+fn till_run_without_a_config_names_the_files_it_looked_for_and_announces_what_it_creates() {
     if Path::new("/etc/comptoir/till.toml").exists() {
         eprintln!("/etc/comptoir/till.toml exists here: skipping");
         return;
@@ -136,7 +136,8 @@ fn till_run_without_a_config_names_the_files_it_looked_for_and_creates_nothing()
     for needle in ["no till.toml", "$TILL_CONFIG", "/etc/comptoir/till.toml", "--demo"] {
         assert!(stderr.contains(needle), "{needle}: {stderr}");
     }
-    // A data folder without a journal: not set up, said, and nothing created.
+    // A data folder without a journal: the new journal and key are announced
+    // with their place, and the till says how to finish setting it up.
     let data = dir.path().join("data");
     let out = Command::new(env!("CARGO_BIN_EXE_till"))
         .args(["run", "--data"])
@@ -147,6 +148,10 @@ fn till_run_without_a_config_names_the_files_it_looked_for_and_creates_nothing()
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("looked for") && stderr.contains("not set up"), "{stderr}");
+    assert!(
+        stderr.contains("creating a new one for terminal T1, shop S1")
+            && stderr.contains(&*data.join("journal.db.key").to_string_lossy()),
+        "{stderr}"
+    );
     assert!(stderr.contains("till users set") && stderr.contains("till catalog import"), "{stderr}");
-    assert!(!data.join("journal.db").exists() && !data.join("journal.db.key").exists());
 }

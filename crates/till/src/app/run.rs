@@ -110,17 +110,17 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
             }
         });
     let data = DataDir { dir };
-    // A till is set up by creating its first manager (`till users set`),
-    // which creates the journal and its key: `till run` never creates them
-    // unannounced (under /var/lib/comptoir by default).
+    // A new till's journal and signing key are created here, from till.toml's
+    // terminal and shop: said first, with where, never silently (the default
+    // folder is /var/lib/comptoir).
     if !args.demo && !data.journal().exists() {
-        bail!(
-            "no journal in {0}: this till is not set up yet. Create its first manager: \
-             echo PIN | till users set --db {1} --id m1 --name NAME --role manager --by setup \
-             (this creates the journal and its signing key), then fill its catalog: \
-             till catalog import FILE --db {1} (see config/catalog-sample.csv)",
+        eprintln!(
+            "till run: no journal in {}: creating a new one for terminal {}, shop {}, \
+             and its signing key {}",
             data.dir.display(),
-            data.journal().display()
+            till_cfg.terminal_id,
+            till_cfg.shop_id,
+            data.key().display()
         );
     }
     // Weight and price label patterns are shop settings; the French
@@ -167,9 +167,11 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
             .collect();
         if users.is_empty() {
             bail!(
-                "no users in {0}: create the first manager with \
+                "this till is not set up yet: no users in {0}. Create the first manager with \
                  `echo PIN | till users set --db {0} --id m1 --name NAME --role manager --by setup` \
-                 (see `till users set --help`), or try `till run --demo`",
+                 (see `till users set --help`), fill the catalog with \
+                 `till catalog import FILE --db {0}` (see config/catalog-sample.csv), \
+                 or try `till run --demo`",
                 data.journal().display()
             );
         }
