@@ -424,10 +424,10 @@ fn printer_out_of_paper_then_duplicate() {
     let data = data_dir(dir.path());
     let t = Tmux::start("paper", dir.path(), &data);
     t.login();
-    t.wait_line(&["Impr: prête"]);
+    t.wait_line(&["Imprimante : prête"]);
     // F12 (demo): the simulated printer runs out of paper.
     t.keys(&["F12"]);
-    t.wait_line(&["Impr: plus de papier"]);
+    t.wait_line(&["Imprimante : plus de papier"]);
     t.text("10001");
     t.keys(&["Enter", "F8"]);
     t.wait("Paiement");
@@ -436,7 +436,7 @@ fn printer_out_of_paper_then_duplicate() {
     t.wait("non imprimé");
     // A new roll, then the reprint: F9, 4, Enter (the last receipt).
     t.keys(&["F12"]);
-    t.wait_line(&["Impr: prête"]);
+    t.wait_line(&["Imprimante : prête"]);
     t.keys(&["Enter"]);
     t.wait("F8 Payer");
     t.keys(&["F9"]);
