@@ -231,7 +231,12 @@ pub fn parse_csv(text: &str) -> Result<Vec<CatalogRow>, LoadError> {
     let col: HashMap<String, usize> = header
         .iter()
         .enumerate()
-        .map(|(i, h)| (h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase(), i))
+        .map(|(i, h)| {
+            (
+                h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase(),
+                i,
+            )
+        })
         .collect();
     for need in ["id", "name", "price", "vat_rate", "unit"] {
         if !col.contains_key(need) {
@@ -290,7 +295,12 @@ pub fn parse_csv(text: &str) -> Result<Vec<CatalogRow>, LoadError> {
         let stock_tracked = match get("stock_tracked").unwrap_or("true") {
             "true" | "1" | "yes" | "" => true,
             "false" | "0" | "no" => false,
-            other => return Err(err("stock_tracked", format!("{other:?}: use true or false"))),
+            other => {
+                return Err(err(
+                    "stock_tracked",
+                    format!("{other:?}: use true or false"),
+                ))
+            }
         };
         let barcodes = get("barcodes")
             .unwrap_or_default()
@@ -385,7 +395,10 @@ mod tests {
         let e = parse_csv("A,Lait,1.20,5.5,piece\n").unwrap_err();
         assert!(e.to_string().contains("header row"), "{e}");
         let e = parse_csv("id,name,price,vat_rate,unit\nA,B,1,20,box\n").unwrap_err();
-        assert!(e.to_string().starts_with("CSV line 2, column 5 (unit)"), "{e}");
+        assert!(
+            e.to_string().starts_with("CSV line 2, column 5 (unit)"),
+            "{e}"
+        );
     }
 
     #[test]

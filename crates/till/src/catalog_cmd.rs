@@ -216,8 +216,10 @@ fn to_csv(items: &[Item]) -> String {
             s.to_string()
         }
     }
-    let opt = |d: Option<rust_decimal::Decimal>| d.map(|d| d.normalize().to_string()).unwrap_or_default();
-    let mut out = String::from("id,name,price,vat_rate,unit,barcodes,stock_tracked,min_qty,max_qty\n");
+    let opt =
+        |d: Option<rust_decimal::Decimal>| d.map(|d| d.normalize().to_string()).unwrap_or_default();
+    let mut out =
+        String::from("id,name,price,vat_rate,unit,barcodes,stock_tracked,min_qty,max_qty\n");
     for it in items {
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{}\n",

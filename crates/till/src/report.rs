@@ -304,7 +304,10 @@ pub fn render(terminal: &str, f: &Figures, paper: &Paper<'_>) -> String {
     o.row(&tr(Till::RepNet), &money(t.net_total));
     o.section(&tr(Till::RepByTender));
     for (tender, value) in &t.by_tender {
-        o.row(&crate::app::words::tender_named(lang, tender), &money(*value));
+        o.row(
+            &crate::app::words::tender_named(lang, tender),
+            &money(*value),
+        );
     }
     o.section(&tr(Till::RepVat));
     // A table when it fits the paper (42 and 48 columns), else one block

@@ -575,14 +575,23 @@ fn a_shop_without_head_office_sells_from_an_imported_catalog() {
     };
     let db_s = db.to_string_lossy().into_owned();
     run(
-        &["users", "set", "--db", &db_s, "--id", "m1", "--name", "Alice", "--role", "manager", "--by", "setup"],
+        &[
+            "users", "set", "--db", &db_s, "--id", "m1", "--name", "Alice", "--role", "manager",
+            "--by", "setup",
+        ],
         "4321\n",
     );
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/catalog-sample.csv");
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../config/catalog-sample.csv"
+    );
     let imported = run(&["catalog", "import", sample, "--db", &db_s], "");
     assert!(imported.contains("6 articles imported"), "{imported}");
     let list = run(&["catalog", "list", "--db", &db_s], "");
-    assert!(list.contains("Café moulu 250 g") && list.contains("4.20"), "{list}");
+    assert!(
+        list.contains("Café moulu 250 g") && list.contains("4.20"),
+        "{list}"
+    );
 
     let cmd = format!("{till} run --config {}", toml.display());
     let t = Tmux::start_cmd("shop", dir.path(), &cmd);

@@ -57,11 +57,49 @@ fn app(dir: &Path) -> App {
 /// Words of English sentences (none is a French word) and the till's code
 /// names spelled as words.
 const ENGLISH: &[&str] = &[
-    "the", "is", "with", "above", "below", "invalid", "cashier", "supervisor", "manager",
-    "technician", "refund", "discount", "quantity", "basket", "item", "payment", "approval",
-    "needs", "not", "of", "and", "wrong", "unknown", "paid", "error", "failed", "cannot", "may",
-    "cash", "card", "order", "average", "price", "override", "drawer", "sell", "no",
-    "line", "receipt", "amount", "left", "voided", "above",
+    "the",
+    "is",
+    "with",
+    "above",
+    "below",
+    "invalid",
+    "cashier",
+    "supervisor",
+    "manager",
+    "technician",
+    "refund",
+    "discount",
+    "quantity",
+    "basket",
+    "item",
+    "payment",
+    "approval",
+    "needs",
+    "not",
+    "of",
+    "and",
+    "wrong",
+    "unknown",
+    "paid",
+    "error",
+    "failed",
+    "cannot",
+    "may",
+    "cash",
+    "card",
+    "order",
+    "average",
+    "price",
+    "override",
+    "drawer",
+    "sell",
+    "no",
+    "line",
+    "receipt",
+    "amount",
+    "left",
+    "voided",
+    "above",
 ];
 
 /// What is wrong with a text shown to a French cashier.
@@ -185,12 +223,20 @@ fn the_counter_speaks_french_on_every_screen() {
     check(&app, "unknown code", &mut seen);
     press(&mut app, &[Key::Esc]);
     typed(&mut app, "1,5*10001\n");
-    assert!(message(&app).starts_with("Quantité impossible : 1,5"), "{}", message(&app));
+    assert!(
+        message(&app).starts_with("Quantité impossible : 1,5"),
+        "{}",
+        message(&app)
+    );
     check(&app, "fractional pieces", &mut seen);
     press(&mut app, &[Key::Esc]);
     typed(&mut app, "abc");
     press(&mut app, &[Key::F(5)]);
-    assert!(message(&app).starts_with("Remise illisible"), "{}", message(&app));
+    assert!(
+        message(&app).starts_with("Remise illisible"),
+        "{}",
+        message(&app)
+    );
     press(&mut app, &[Key::Esc]);
 
     // A sale, with the VAT and the total in French.
@@ -234,7 +280,11 @@ fn the_counter_speaks_french_on_every_screen() {
     check(&app, "part paid", &mut seen);
     assert!(seen.last().unwrap().contains("Reste"));
     press(&mut app, &[Key::F(2)]);
-    assert!(matches!(app.screen(), Screen::Done { .. }), "{}", message(&app));
+    assert!(
+        matches!(app.screen(), Screen::Done { .. }),
+        "{}",
+        message(&app)
+    );
     check(&app, "sale done", &mut seen);
 
     // The drawer without a sale needs a supervisor: French dialog.
@@ -243,7 +293,10 @@ fn the_counter_speaks_french_on_every_screen() {
     typed(&mut app, "5");
     assert!(app.approval().is_some());
     check(&app, "no-sale dialog", &mut seen);
-    assert!(seen.last().unwrap().contains("Ouverture du tiroir sans vente"));
+    assert!(seen
+        .last()
+        .unwrap()
+        .contains("Ouverture du tiroir sans vente"));
     press(&mut app, &[Key::Esc]);
 
     // A refund with its receipt.
@@ -251,21 +304,36 @@ fn the_counter_speaks_french_on_every_screen() {
     typed(&mut app, "1");
     check(&app, "receipt number", &mut seen);
     typed(&mut app, "1\n");
-    assert!(matches!(app.screen(), Screen::Refund(_)), "{}", message(&app));
+    assert!(
+        matches!(app.screen(), Screen::Refund(_)),
+        "{}",
+        message(&app)
+    );
     check(&app, "refund lines", &mut seen);
     assert!(seen.last().unwrap().contains("du 23/11/2026"));
     press(&mut app, &[Key::Enter, Key::F(8)]);
     assert!(app.approval().is_some());
     check(&app, "refund dialog", &mut seen);
-    assert!(seen.last().unwrap().contains("Remboursement du ticket T1-000001"));
+    assert!(seen
+        .last()
+        .unwrap()
+        .contains("Remboursement du ticket T1-000001"));
     typed(&mut app, "2222\n");
-    assert!(matches!(app.screen(), Screen::Done { .. }), "{}", message(&app));
+    assert!(
+        matches!(app.screen(), Screen::Done { .. }),
+        "{}",
+        message(&app)
+    );
     check(&app, "refund done", &mut seen);
 
     // X, then Z with its cash count and the supervisor's approval.
     press(&mut app, &[Key::Esc, Key::F(9)]);
     typed(&mut app, "8");
-    assert!(matches!(app.screen(), Screen::Report { .. }), "{}", message(&app));
+    assert!(
+        matches!(app.screen(), Screen::Report { .. }),
+        "{}",
+        message(&app)
+    );
     check(&app, "X report", &mut seen);
     assert!(seen.last().unwrap().contains("Rapport X du 23/11/2026"));
     press(&mut app, &[Key::Esc, Key::F(9)]);
@@ -305,5 +373,7 @@ fn the_leak_check_catches_what_it_is_for() {
     ] {
         assert!(!leaks(bad).is_empty(), "{bad} passed");
     }
-    assert!(leaks("Aucun article avec le code « 99999 » ; TVA 5,5 % 12,50 € le 23/11/2026").is_empty());
+    assert!(
+        leaks("Aucun article avec le code « 99999 » ; TVA 5,5 % 12,50 € le 23/11/2026").is_empty()
+    );
 }

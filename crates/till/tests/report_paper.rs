@@ -82,9 +82,19 @@ fn annotate(bytes: &[u8]) -> String {
     for chunk in bytes.split_inclusive(|&b| b == b'\n') {
         let text: String = chunk
             .iter()
-            .map(|&b| if b >= 0x20 && b != 0x7F { pc858::decode_byte(b) } else { '.' })
+            .map(|&b| {
+                if b >= 0x20 && b != 0x7F {
+                    pc858::decode_byte(b)
+                } else {
+                    '.'
+                }
+            })
             .collect();
-        out.push_str(&format!("{}\n    # {}\n", hex(chunk), text.trim_end_matches('.')));
+        out.push_str(&format!(
+            "{}\n    # {}\n",
+            hex(chunk),
+            text.trim_end_matches('.')
+        ));
     }
     out
 }

@@ -103,7 +103,10 @@ fn the_language_and_the_shop_identity_are_checked() {
     assert!(e.contains("lang") && e.contains("\"fr\""), "{e}");
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "[till]\nlang = \"en\"\n");
-    assert_eq!(load_till_config(&p).unwrap().lang(), comptoir_i18n::Lang::En);
+    assert_eq!(
+        load_till_config(&p).unwrap().lang(),
+        comptoir_i18n::Lang::En
+    );
     let shop = |siret: &str, vat: &str| {
         format!(
             "[till.shop]\nname = \"É\"\naddress_lines = []\nsiret = \"{siret}\"\nvat_number = \"{vat}\"\n"
@@ -133,7 +136,12 @@ fn till_run_without_a_config_names_the_files_it_looked_for_and_announces_what_it
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
-    for needle in ["no till.toml", "$TILL_CONFIG", "/etc/comptoir/till.toml", "--demo"] {
+    for needle in [
+        "no till.toml",
+        "$TILL_CONFIG",
+        "/etc/comptoir/till.toml",
+        "--demo",
+    ] {
         assert!(stderr.contains(needle), "{needle}: {stderr}");
     }
     // A data folder without a journal: the new journal and key are announced
@@ -147,11 +155,17 @@ fn till_run_without_a_config_names_the_files_it_looked_for_and_announces_what_it
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
-    assert!(stderr.contains("looked for") && stderr.contains("not set up"), "{stderr}");
+    assert!(
+        stderr.contains("looked for") && stderr.contains("not set up"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("creating a new one for terminal T1, shop S1")
             && stderr.contains(&*data.join("journal.db.key").to_string_lossy()),
         "{stderr}"
     );
-    assert!(stderr.contains("till users set") && stderr.contains("till catalog import"), "{stderr}");
+    assert!(
+        stderr.contains("till users set") && stderr.contains("till catalog import"),
+        "{stderr}"
+    );
 }

@@ -235,7 +235,9 @@ pub fn check_shop(shop: &ShopInfo) -> Result<()> {
     if let Some(rest) = vat.strip_prefix("FR") {
         let (key, siren) = rest.split_at(2.min(rest.len()));
         if siren.len() != 9 || !siren.bytes().all(|b| b.is_ascii_digit()) {
-            anyhow::bail!("vat_number {vat:?}: a French one is FR, a 2-character key, then the 9-digit SIREN");
+            anyhow::bail!(
+                "vat_number {vat:?}: a French one is FR, a 2-character key, then the 9-digit SIREN"
+            );
         }
         if siret.len() == 14 && &siret[..9] != siren {
             anyhow::bail!(

@@ -49,9 +49,10 @@ pub fn find_config(args: &RunArgs, env: Option<String>) -> Result<Option<PathBuf
         Some(e) => tried.push(format!("$TILL_CONFIG={e}")),
         None => tried.push("$TILL_CONFIG (not set)".to_string()),
     }
-    let candidates = env.iter().map(PathBuf::from).chain([PathBuf::from(
-        "/etc/comptoir/till.toml",
-    )]);
+    let candidates = env
+        .iter()
+        .map(PathBuf::from)
+        .chain([PathBuf::from("/etc/comptoir/till.toml")]);
     for p in candidates {
         if p.is_file() {
             return Ok(Some(p));

@@ -268,7 +268,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                     Line::from(""),
                     Line::from(app.tr(Till::AmountThenEnter)),
                 ])
-                    .block(Block::bordered().title(format!(" {what} "))),
+                .block(Block::bordered().title(format!(" {what} "))),
                 main,
             );
         }
@@ -308,8 +308,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                 lines.push(if i == *sel { l.style(HILITE) } else { l });
             }
             f.render_widget(
-                Paragraph::new(lines)
-                    .block(Block::bordered().title(app.tr(Till::CountBox))),
+                Paragraph::new(lines).block(Block::bordered().title(app.tr(Till::CountBox))),
                 main,
             );
         }
@@ -317,7 +316,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     draw_input(f, input, app);
     f.render_widget(
         Paragraph::new(keys_line(app, keys.width))
-        .style(Style::new().fg(Color::Black).bg(Color::Gray)),
+            .style(Style::new().fg(Color::Black).bg(Color::Gray)),
         keys,
     );
     super::ui_status::draw_status(f, status, app);
@@ -367,10 +366,9 @@ fn draw_approval(f: &mut Frame, main: Rect, app: &App, dlg: &super::counter::App
         )),
     ];
     text.extend(detail_lines.into_iter().map(Line::from));
-    text.push(Line::from(app.trf(
-        Till::ApprovalPin,
-        &[("stars", &"*".repeat(dlg.pin.len()))],
-    )));
+    text.push(Line::from(
+        app.trf(Till::ApprovalPin, &[("stars", &"*".repeat(dlg.pin.len()))]),
+    ));
     text.extend(
         error_lines
             .into_iter()
@@ -426,10 +424,7 @@ fn draw_login(f: &mut Frame, area: Rect, app: &App) {
             Style::new().add_modifier(Modifier::BOLD),
         )),
         Line::from(""),
-        Line::from(app.trf(
-            Till::PinPrompt,
-            &[("stars", &"*".repeat(app.input.len()))],
-        )),
+        Line::from(app.trf(Till::PinPrompt, &[("stars", &"*".repeat(app.input.len()))])),
         Line::from(""),
     ];
     if app.basket.is_some() {
@@ -533,7 +528,10 @@ fn draw_sale(f: &mut Frame, area: Rect, app: &App) {
             let gap = inner.saturating_sub(label.chars().count() + value.chars().count());
             format!("{label}{}{value}", " ".repeat(gap.max(1)))
         };
-        side.push(Line::from(row(&app.tr(Till::SideItems), &words::qty(&fmt, items))));
+        side.push(Line::from(row(
+            &app.tr(Till::SideItems),
+            &words::qty(&fmt, items),
+        )));
         if !t.basket_discount.is_zero() {
             side.push(Line::from(row(
                 &app.tr(Till::SideDiscount),
@@ -575,7 +573,9 @@ fn draw_sale(f: &mut Frame, area: Rect, app: &App) {
         side.push(Line::from(app.trf(Till::NextQty, &[("qty", &q)])));
     }
     if !app.parked.is_empty() {
-        side.push(Line::from(app.trf(Till::SideParked, &[("n", &app.parked.len())])));
+        side.push(Line::from(
+            app.trf(Till::SideParked, &[("n", &app.parked.len())]),
+        ));
     }
     f.render_widget(
         Paragraph::new(side).block(Block::bordered().title(app.tr(Till::TotalBox))),
@@ -584,7 +584,9 @@ fn draw_sale(f: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_search(f: &mut Frame, area: Rect, app: &App, results: &[usize], sel: usize) {
-    let mut lines = vec![Line::from(app.trf(Till::SearchName, &[("query", &app.input)]))];
+    let mut lines = vec![Line::from(
+        app.trf(Till::SearchName, &[("query", &app.input)]),
+    )];
     let rows = area.height.saturating_sub(3) as usize;
     let first = sel.saturating_sub(rows.saturating_sub(1));
     for (i, idx) in results.iter().enumerate().skip(first).take(rows) {
@@ -604,7 +606,6 @@ fn draw_search(f: &mut Frame, area: Rect, app: &App, results: &[usize], sel: usi
         area,
     );
 }
-
 
 fn draw_input(f: &mut Frame, area: Rect, app: &App) {
     let masked = matches!(app.screen, Screen::Login);

@@ -225,11 +225,18 @@ mod tests {
 
     #[test]
     fn amounts_are_never_split_across_lines() {
-        let text = "Quantité impossible : 1,5 (nombre entier, au plus 10 000) ; total 1 234,50 € ; 5,5 %";
+        let text =
+            "Quantité impossible : 1,5 (nombre entier, au plus 10 000) ; total 1 234,50 € ; 5,5 %";
         for width in 10..60 {
             for line in wrap(text, width) {
-                assert!(!line.ends_with("10") && !line.starts_with("000"), "{width}: {line:?}");
-                assert!(!line.starts_with('€') && !line.starts_with('%'), "{width}: {line:?}");
+                assert!(
+                    !line.ends_with("10") && !line.starts_with("000"),
+                    "{width}: {line:?}"
+                );
+                assert!(
+                    !line.starts_with('€') && !line.starts_with('%'),
+                    "{width}: {line:?}"
+                );
             }
         }
     }
@@ -237,12 +244,32 @@ mod tests {
     #[test]
     fn the_status_line_drops_whole_parts_to_fit() {
         let parts = vec![
-            ("Imprimante : plus de papier".to_string(), "Impr : plus de papier".to_string(), true),
-            ("Tiroir : fermé".to_string(), "Tiroir : fermé".to_string(), true),
-            ("Scanner : prêt".to_string(), "Scan : prêt".to_string(), false),
-            ("Siège : 12 en attente, envoi il y a 3 min".to_string(), "Siège : 12 att.".to_string(), false),
+            (
+                "Imprimante : plus de papier".to_string(),
+                "Impr : plus de papier".to_string(),
+                true,
+            ),
+            (
+                "Tiroir : fermé".to_string(),
+                "Tiroir : fermé".to_string(),
+                true,
+            ),
+            (
+                "Scanner : prêt".to_string(),
+                "Scan : prêt".to_string(),
+                false,
+            ),
+            (
+                "Siège : 12 en attente, envoi il y a 3 min".to_string(),
+                "Siège : 12 att.".to_string(),
+                false,
+            ),
             ("HORS LIGNE".to_string(), "HORS LIGNE".to_string(), true),
-            ("2 ticket(s) non imprimé(s)".to_string(), "2 non imprimé(s)".to_string(), true),
+            (
+                "2 ticket(s) non imprimé(s)".to_string(),
+                "2 non imprimé(s)".to_string(),
+                true,
+            ),
         ];
         for width in [40, 80, 120] {
             let line = fit(&parts, width);

@@ -83,15 +83,13 @@ pub fn sale_error(fmt: &Fmt, e: &SaleError, max_qty: Decimal) -> String {
     let m = |d: &Decimal| fmt.money(*d);
     match e {
         SaleError::ApprovalRequired(r) => approval_detail(fmt, r),
-        SaleError::Forbidden { role: r, action: a } => Till::ErrForbidden.fill(
-            l,
-            &[("role", &role(l, *r)), ("action", &action(l, *a))],
-        ),
+        SaleError::Forbidden { role: r, action: a } => {
+            Till::ErrForbidden.fill(l, &[("role", &role(l, *r)), ("action", &action(l, *a))])
+        }
         SaleError::Lookup(e) => lookup_error(l, e),
-        SaleError::InvalidQuantity(q) => Till::ErrInvalidQuantity.fill(
-            l,
-            &[("qty", &qty(fmt, *q)), ("max", &qty(fmt, max_qty))],
-        ),
+        SaleError::InvalidQuantity(q) => {
+            Till::ErrInvalidQuantity.fill(l, &[("qty", &qty(fmt, *q)), ("max", &qty(fmt, max_qty))])
+        }
         SaleError::WeightRequired(_) => Till::ErrWeightRequired.text(l),
         SaleError::InvalidPrice(p) => Till::ErrInvalidPrice.fill(l, &[("price", &m(p))]),
         SaleError::InvalidDiscount(_) => Till::ErrInvalidDiscount.text(l),
@@ -115,10 +113,9 @@ pub fn sale_error(fmt: &Fmt, e: &SaleError, max_qty: Decimal) -> String {
         SaleError::AlreadyPaid => Till::ErrAlreadyPaid.text(l),
         SaleError::CardDeclined => Till::ErrCardDeclined.text(l),
         SaleError::CreditCheckRequired => Till::ErrCreditCheck.text(l),
-        SaleError::CreditLimitExceeded { amount, available } => Till::ErrCreditLimit.fill(
-            l,
-            &[("amount", &m(amount)), ("available", &m(available))],
-        ),
+        SaleError::CreditLimitExceeded { amount, available } => {
+            Till::ErrCreditLimit.fill(l, &[("amount", &m(amount)), ("available", &m(available))])
+        }
         SaleError::CustomerMismatch(c) => Till::ErrCustomerMismatch.fill(l, &[("customer", c)]),
         SaleError::NoSuchTender(n) => Till::ErrNoSuchTender.fill(l, &[("n", &(n + 1))]),
         SaleError::NonCashAboveTotal => Till::ErrNonCashAboveTotal.text(l),
@@ -198,10 +195,9 @@ fn detail_words(fmt: &Fmt, d: &str) -> Option<String> {
     // "basket discount 30.09 % above 20 %"
     if let Some(rest) = d.strip_prefix("basket discount ") {
         let (p, t) = rest.split_once(" above ")?;
-        return Some(Till::DetailBasketDiscount.fill(
-            l,
-            &[("percent", &pct(p)?), ("threshold", &pct(t)?)],
-        ));
+        return Some(
+            Till::DetailBasketDiscount.fill(l, &[("percent", &pct(p)?), ("threshold", &pct(t)?)]),
+        );
     }
     // "order total 250,00 above maximum 200,00"
     if let Some(rest) = d.strip_prefix("order total ") {
@@ -230,10 +226,7 @@ fn detail_words(fmt: &Fmt, d: &str) -> Option<String> {
             Some(p) => (Till::DetailQtyAboveMax, p),
             None => (Till::DetailQtyBelowMin, rest.split_once(" below minimum ")?),
         };
-        return Some(msg.fill(
-            l,
-            &[("item", &item), ("qty", &q(n)?), ("limit", &q(lim)?)],
-        ));
+        return Some(msg.fill(l, &[("item", &item), ("qty", &q(n)?), ("limit", &q(lim)?)]));
     }
     // "line 2 10001: price 3,00 -> 2,00", "line 2 10001: discount 50 % above 20 %",
     // "line 2 10001 3,00 after payment started"
@@ -243,7 +236,11 @@ fn detail_words(fmt: &Fmt, d: &str) -> Option<String> {
             let (line, item, amount) = (w.next()?, w.next()?, w.next()?);
             return Some(Till::DetailVoidAfterPay.fill(
                 l,
-                &[("line", &line), ("item", &item), ("amount", &money(amount)?)],
+                &[
+                    ("line", &line),
+                    ("item", &item),
+                    ("amount", &money(amount)?),
+                ],
             ));
         }
         let (head, what) = rest.split_once(": ")?;
@@ -323,21 +320,60 @@ mod tests {
     fn every_detail_the_rules_write_reads_in_french() {
         let fr = Fmt::plain(Lang::Fr);
         let cases = [
-            ("basket discount 30.09 % above 20 %", "Remise sur le total de 30,09 %, au-delà du seuil de 20 %"),
-            ("line 2 10001: discount 50 % above 20 %", "Ligne 2 (10001) : remise de 50 %, au-delà du seuil de 20 %"),
-            ("line 1 10001: price 3,00 -> 2,50", "Ligne 1 (10001) : prix 3,00 € remplacé par 2,50 €"),
-            ("item 10004: quantity 30 above maximum 24", "Article 10004 : quantité 30, au-delà du maximum de 24"),
-            ("item 10003: quantity 0.05 below minimum 0.1", "Article 10003 : quantité 0,05, en dessous du minimum de 0,1"),
-            ("order total 1250,00 above maximum 1000,00", "Total de la vente 1 250,00 €, au-delà du maximum de 1 000,00 €"),
-            ("basket 70,00 above 3 x average 20,00", "Panier de 70,00 € : plus de 3 fois le panier moyen (20,00 €)"),
-            ("line 3 10002 1,10 after payment started", "Ligne 3 (10002, 1,10 €) retirée après le début du paiement"),
-            ("abandon sale of 12,00 with 5,00 paid", "Abandon d'une vente de 12,00 € dont 5,00 € déjà payés"),
+            (
+                "basket discount 30.09 % above 20 %",
+                "Remise sur le total de 30,09 %, au-delà du seuil de 20 %",
+            ),
+            (
+                "line 2 10001: discount 50 % above 20 %",
+                "Ligne 2 (10001) : remise de 50 %, au-delà du seuil de 20 %",
+            ),
+            (
+                "line 1 10001: price 3,00 -> 2,50",
+                "Ligne 1 (10001) : prix 3,00 € remplacé par 2,50 €",
+            ),
+            (
+                "item 10004: quantity 30 above maximum 24",
+                "Article 10004 : quantité 30, au-delà du maximum de 24",
+            ),
+            (
+                "item 10003: quantity 0.05 below minimum 0.1",
+                "Article 10003 : quantité 0,05, en dessous du minimum de 0,1",
+            ),
+            (
+                "order total 1250,00 above maximum 1000,00",
+                "Total de la vente 1 250,00 €, au-delà du maximum de 1 000,00 €",
+            ),
+            (
+                "basket 70,00 above 3 x average 20,00",
+                "Panier de 70,00 € : plus de 3 fois le panier moyen (20,00 €)",
+            ),
+            (
+                "line 3 10002 1,10 after payment started",
+                "Ligne 3 (10002, 1,10 €) retirée après le début du paiement",
+            ),
+            (
+                "abandon sale of 12,00 with 5,00 paid",
+                "Abandon d'une vente de 12,00 € dont 5,00 € déjà payés",
+            ),
             ("cancel sale T1-000004", "Annulation du ticket T1-000004"),
-            ("refund of sale T1-000004", "Remboursement du ticket T1-000004"),
-            ("refund without receipt of 4,20", "Remboursement sans ticket de 4,20 €"),
+            (
+                "refund of sale T1-000004",
+                "Remboursement du ticket T1-000004",
+            ),
+            (
+                "refund without receipt of 4,20",
+                "Remboursement sans ticket de 4,20 €",
+            ),
             ("cash_out 50,00: retrait", "Sortie d'espèces de 50,00 €"),
-            ("no sale: ouverture sans vente", "Ouverture du tiroir sans vente"),
-            ("close day 2026-11-23", "Clôture de la journée du 23/11/2026"),
+            (
+                "no sale: ouverture sans vente",
+                "Ouverture du tiroir sans vente",
+            ),
+            (
+                "close day 2026-11-23",
+                "Clôture de la journée du 23/11/2026",
+            ),
         ];
         for (detail, french) in cases {
             assert_eq!(

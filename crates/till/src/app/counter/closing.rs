@@ -5,8 +5,8 @@ use super::ops::Op;
 use super::{parse_money, CountRow, Counter, Effect, Screen};
 use crate::app::keys::Key;
 use anyhow::Result;
-use comptoir_i18n::till::Till;
 use chrono::{Datelike, NaiveDate};
+use comptoir_i18n::till::Till;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use till_core::drawer::authorize_close_day;
@@ -181,7 +181,11 @@ impl Counter {
                     4 => self.trf(Till::AutoYear, &[("year", p)]),
                     _ => self.trf(
                         Till::AutoMonth,
-                        &[("month", &p.split_once('-').map_or(p.clone(), |(y, m)| format!("{m}/{y}")))],
+                        &[(
+                            "month",
+                            &p.split_once('-')
+                                .map_or(p.clone(), |(y, m)| format!("{m}/{y}")),
+                        )],
                     ),
                 })
                 .collect();

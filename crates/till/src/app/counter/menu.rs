@@ -3,8 +3,8 @@
 use super::ops::Op;
 use super::{parse_money, Counter, Effect, Purpose, Screen, MENU};
 use crate::app::keys::Key;
-use comptoir_i18n::till::Till;
 use crate::app::store::Parked;
+use comptoir_i18n::till::Till;
 use rust_decimal::Decimal;
 use till_core::records::CashDirection;
 

@@ -279,9 +279,9 @@ impl Counter {
     pub(crate) fn reprint(&mut self, found: &FoundSale) {
         let res = (|| -> Result<()> {
             let user = self.logged_user()?;
-            let ts = found
-                .ts
-                .ok_or_else(|| anyhow!(self.trf(Till::ErrUnreadableDate, &[("seq", &found.seq)])))?;
+            let ts = found.ts.ok_or_else(|| {
+                anyhow!(self.trf(Till::ErrUnreadableDate, &[("seq", &found.seq)]))
+            })?;
             let sale_no = &found.record.sale_no;
             let never_printed = found.reprints == 0
                 && self.status.unprinted.contains(sale_no)

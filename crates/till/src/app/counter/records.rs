@@ -4,8 +4,8 @@
 use super::{Counter, Effect, ReversalFrom, Screen, Then};
 use crate::app::devices::Job;
 use anyhow::{anyhow, Result};
-use comptoir_i18n::till::Till;
 use chrono::{DateTime, FixedOffset};
+use comptoir_i18n::till::Till;
 use till_core::records::{Event, SaleRecord, TenderKind};
 use till_core::{Money, Receipt, ReceiptExtras};
 use till_devices::escpos::core_receipt::render_receipt_with_logo;

@@ -72,8 +72,7 @@ impl Status {
         let Some(failures) = self.sync_failures else {
             return false;
         };
-        (failures > 0 || self.waiting() > 0)
-            && self.sync_age_s.is_none_or(|a| a > OFFLINE_AFTER_S)
+        (failures > 0 || self.waiting() > 0) && self.sync_age_s.is_none_or(|a| a > OFFLINE_AFTER_S)
     }
 }
 
