@@ -16,6 +16,7 @@ pub mod backoffice_dash;
 mod catalog;
 pub mod format;
 pub mod till_rules;
+pub mod till;
 
 pub use catalog::{check_templates, placeholders, Template};
 pub use format::Fmt;

@@ -82,6 +82,7 @@ fn settings() -> Settings {
         logo: None,
         receipts_hint: None,
         rules: Default::default(),
+        lang: Default::default(),
     }
 }
 

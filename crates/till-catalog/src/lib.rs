@@ -14,10 +14,15 @@
 //!
 //! Embedded-barcode patterns (weight and price labels) are shop settings,
 //! passed in by the caller, not catalog rows.
+//!
+//! [`file`] reads the catalog files people write (CSV or JSON): head
+//! office's `load-catalog` and the till's own `till catalog import` (a shop
+//! without head office) take the same files.
 
 #![warn(missing_docs)]
 
 mod rules;
+pub mod file;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};

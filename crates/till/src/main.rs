@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod catalog_cmd;
 mod diag;
 mod journal_cmd;
 mod users_cmd;
@@ -34,6 +35,10 @@ enum Command {
     /// Users and PINs (every change is journaled).
     #[command(subcommand)]
     Users(users_cmd::UsersCmd),
+    /// The till's own catalog, for a shop without head office: import a CSV
+    /// or JSON file (the format of `headoffice load-catalog`), export, list.
+    #[command(subcommand)]
+    Catalog(catalog_cmd::CatalogCmd),
 }
 
 fn main() {
@@ -44,6 +49,7 @@ fn main() {
         Command::Journal(cmd) => journal_cmd::run(cmd),
         Command::Diag(cmd) => diag::run(cmd),
         Command::Users(cmd) => users_cmd::run(cmd),
+        Command::Catalog(cmd) => catalog_cmd::run(cmd),
     };
     match code {
         Ok(code) => std::process::exit(code),

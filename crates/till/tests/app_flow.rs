@@ -48,6 +48,7 @@ fn app_at(dir: &Path, clock: fn() -> DateTime<FixedOffset>) -> (App, Rc<RefCell<
         logo: None,
         receipts_hint: None,
         rules: Default::default(),
+        lang: Default::default(),
     };
     let app = App::new(
         journal,
@@ -284,7 +285,7 @@ fn z_closing_with_cash_count() {
     let Screen::Report { title, text } = app.screen() else {
         panic!("{:?} {:?}", app.screen(), app.message())
     };
-    assert!(title.contains("2026-11-23"), "{title}");
+    assert!(title.contains("23/11/2026"), "{title}");
     assert!(text.contains("4,80"), "{text}");
     let closings = app.journal().closings().unwrap();
     assert!(closings
@@ -312,7 +313,36 @@ fn status_line_reads_the_sync_daemon_state() {
     assert_eq!(app.status().sync_failures, Some(2));
     // 10:00 +01:00 is 09:00Z: two minutes after the last success.
     assert_eq!(app.status().sync_age_s, Some(120));
+    assert!(app.status().has_head_office());
+    // Two failed passes two minutes after a success: a blip, not offline.
+    assert!(!app.status().offline(std::time::Instant::now()));
+    // Out of reach for more than the five minutes stated: offline.
+    std::fs::write(
+        dir.path().join("journal.db.sync-state.json"),
+        r#"{"last_success":"2026-11-23T08:50:00.000Z","consecutive_failures":9}"#,
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    app.tick();
+    assert_eq!(app.status().sync_age_s, Some(600));
     assert!(app.status().offline(std::time::Instant::now()));
+}
+
+#[test]
+fn without_head_office_the_till_is_never_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = app(dir.path());
+    login_and_sell(&mut app);
+    press(&mut app, &[Key::F(8), Key::F(2)]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    app.tick();
+    // Events wait, nothing acknowledges them, and no daemon status file:
+    // no head office is configured, so nothing is out of reach.
+    assert!(app.status().waiting() > 0);
+    assert!(!app.status().has_head_office());
+    let mut s = app.status().clone();
+    s.acked_moved = None;
+    assert!(!s.offline(std::time::Instant::now()));
 }
 
 fn printed_z(fake: &Rc<RefCell<FakeDevices>>) -> bool {
@@ -515,7 +545,7 @@ fn month_and_year_close_on_their_own_after_the_last_z() {
     let Screen::Report { text, .. } = app.screen() else {
         panic!("{:?} {:?}", app.screen(), app.message())
     };
-    assert!(text.contains("2026-12"), "{text}");
+    assert!(text.contains("mois 12/2026"), "{text}");
     let closings: Vec<(String, String)> = app
         .journal()
         .closings()

@@ -51,6 +51,7 @@ impl Drive {
                 logo: None,
                 receipts_hint: None,
                 rules: Default::default(),
+                lang: Default::default(),
             },
             has_terminal,
             basket: None,
@@ -176,7 +177,7 @@ fn a_sale_prints_and_opens_the_drawer_only_once_the_journal_has_it() {
     assert!(fx.is_empty(), "{fx:?}");
     let (level, msg) = d.c.message().unwrap();
     assert_eq!(*level, Level::Error);
-    assert!(msg.contains("vente NON enregistrée"), "{msg}");
+    assert!(msg.contains("Vente NON enregistrée"), "{msg}");
     assert!(d.c.basket().is_some());
     assert!(matches!(d.c.screen(), Screen::Payment));
 

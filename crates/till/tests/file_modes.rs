@@ -152,6 +152,7 @@ fn five_wrong_pins_at_the_counter_stop_pin_entry_for_a_while_journaled() {
         logo: None,
         receipts_hint: None,
         rules: Default::default(),
+        lang: Default::default(),
     };
     let offset = Rc::new(Cell::new(0i64));
     let clock_offset = offset.clone();

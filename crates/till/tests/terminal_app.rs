@@ -204,7 +204,7 @@ fn no_answer_then_retry_records_one_payment() {
     );
     assert!(app.basket().unwrap().tenders().is_empty());
     let text = screen_text(&app, 128, 48);
-    assert!(text.contains("TPE: écoute une réponse tardive"), "{text}");
+    assert!(text.contains("TPE : écoute une réponse tardive"), "{text}");
     press(&mut app, &[Key::F(2)]);
     paid(&mut app);
     assert!(

@@ -96,3 +96,76 @@ fn the_shipped_and_the_documented_configs_still_load() {
         .drawer
         .is_some());
 }
+
+#[test]
+fn the_language_and_the_shop_identity_are_checked() {
+    let e = refusal("[till]\nlang = \"de\"\n").expect("lang de accepted");
+    assert!(e.contains("lang") && e.contains("\"fr\""), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "[till]\nlang = \"en\"\n");
+    assert_eq!(
+        load_till_config(&p).unwrap().lang(),
+        comptoir_i18n::Lang::En
+    );
+    let shop = |siret: &str, vat: &str| {
+        format!(
+            "[till.shop]\nname = \"É\"\naddress_lines = []\nsiret = \"{siret}\"\nvat_number = \"{vat}\"\n"
+        )
+    };
+    assert_eq!(refusal(&shop("12345678900012", "FR32123456789")), None);
+    let e = refusal(&shop("1234567890001", "FR32123456789")).expect("13 digits");
+    assert!(e.contains("siret") && e.contains("14 digits"), "{e}");
+    let e = refusal(&shop("12345678900012", "FR33123456789")).expect("wrong key");
+    assert!(e.contains("the key of SIREN 123456789 is 32"), "{e}");
+    let e = refusal(&shop("98765432100012", "FR32123456789")).expect("another SIREN");
+    assert!(e.contains("is not this shop's"), "{e}");
+}
+
+#[test]
+fn till_run_without_a_config_names_the_files_it_looked_for_and_announces_what_it_creates() {
+    if Path::new("/etc/comptoir/till.toml").exists() {
+        eprintln!("/etc/comptoir/till.toml exists here: skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_till"))
+        .arg("run")
+        .env_remove("TILL_CONFIG")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    for needle in [
+        "no till.toml",
+        "$TILL_CONFIG",
+        "/etc/comptoir/till.toml",
+        "--demo",
+    ] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    // A data folder without a journal: the new journal and key are announced
+    // with their place, and the till says how to finish setting it up.
+    let data = dir.path().join("data");
+    let out = Command::new(env!("CARGO_BIN_EXE_till"))
+        .args(["run", "--data"])
+        .arg(&data)
+        .env_remove("TILL_CONFIG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("looked for") && stderr.contains("not set up"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("creating a new one for terminal T1, shop S1")
+            && stderr.contains(&*data.join("journal.db.key").to_string_lossy()),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("till users set") && stderr.contains("till catalog import"),
+        "{stderr}"
+    );
+}

@@ -189,28 +189,9 @@ pub struct FeedEvent {
     pub event: StoredEvent,
 }
 
-/// A catalog row to load: an item, for every store (`store_id` None) or one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CatalogRow {
-    pub store_id: Option<String>,
-    pub item: Item,
-    /// Raise a `low_stock` alert when the store's level falls to or below this.
-    pub low_stock: Option<Decimal>,
-    /// The item is withdrawn (for every store, or for `store_id`): tills drop
-    /// it from their catalog. Only `item.id` matters then.
-    pub deleted: bool,
-}
-
-impl CatalogRow {
-    pub fn new(store_id: Option<String>, item: Item) -> CatalogRow {
-        CatalogRow {
-            store_id,
-            item,
-            low_stock: None,
-            deleted: false,
-        }
-    }
-}
+/// A catalog row to load (the catalog file's format is shared with the
+/// till's `till catalog import`).
+pub use till_catalog::file::CatalogRow;
 
 /// Everything head office stores.
 pub trait Store: auth::AuthStore + dash::DashStore + rules::RulesStore + Send + Sync + 'static {

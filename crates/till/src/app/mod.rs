@@ -10,7 +10,10 @@
 //! - [`shell`]: [`App`], the shell: owns the journal, the devices, the clock
 //!   and the files beside the journal, carries the effects out and feeds
 //!   their results back as inputs;
-//! - [`ui`]: draws the counter with ratatui (80x25 and up);
+//! - [`ui`]: draws the counter with ratatui (80x25 and up); [`ui_status`]:
+//!   the message and status lines, wrapped or shortened, never cut mid-word;
+//! - [`words`]: till-core's roles, actions, tenders and refusals in the
+//!   cashier's words, through the catalog (`comptoir_i18n::till`);
 //! - [`term`]: the terminal loop (crossterm keys, ~100 ms ticks);
 //! - [`devices`]: printer, drawer and scanner on worker threads;
 //! - [`terminal`]: the payment terminal on its own thread;
@@ -30,6 +33,8 @@ pub mod store;
 pub mod term;
 pub mod terminal;
 pub mod ui;
+pub mod ui_status;
+pub mod words;
 
 pub use counter::{Counter, Effect, Input, Level, Now, Screen, Settings};
 pub use devices::{Devices, FakeDevices, Job, NoDevices, PayOutcome, Report};
@@ -152,8 +157,19 @@ pub struct TillConfig {
     pub shop_id: String,
     /// Data folder (journal.db, catalog.db, parked.json).
     pub data_dir: Option<PathBuf>,
-    /// Shop identity printed on receipts.
+    /// Shop identity printed on receipts and on the X and Z reports
+    /// (`[till.shop]`: name, address_lines, siret, vat_number, footer_lines).
     pub shop: Option<ShopInfo>,
+    /// Language of the screens and the printed reports: "fr" (default) or
+    /// "en".
+    pub lang: String,
+}
+
+impl TillConfig {
+    /// The language of the screens (checked when the file is read).
+    pub fn lang(&self) -> comptoir_i18n::Lang {
+        comptoir_i18n::Lang::parse(&self.lang).unwrap_or_default()
+    }
 }
 
 impl Default for TillConfig {
@@ -163,6 +179,7 @@ impl Default for TillConfig {
             shop_id: "S1".into(),
             data_dir: None,
             shop: None,
+            lang: "fr".into(),
         }
     }
 }
@@ -185,5 +202,60 @@ pub fn load_till_config(path: &Path) -> Result<TillConfig> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let w: Whole = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    comptoir_i18n::Lang::parse(&w.till.lang)
+        .with_context(|| format!("{}: [till] lang", path.display()))?;
+    if let Some(shop) = &w.till.shop {
+        check_shop(shop).with_context(|| format!("{}: [till.shop]", path.display()))?;
+    }
     Ok(w.till)
+}
+
+/// The shop's identity as the receipts and the Z print it: a SIRET of 14
+/// digits, and a French VAT number that belongs to it (FR, a two-digit key,
+/// the SIREN: the SIRET's first nine digits; the key is
+/// (12 + 3 x (SIREN mod 97)) mod 97). Other countries' numbers are only
+/// checked for shape.
+pub fn check_shop(shop: &ShopInfo) -> Result<()> {
+    let siret: String = shop.siret.chars().filter(|c| *c != ' ').collect();
+    if !siret.is_empty() && (siret.len() != 14 || !siret.bytes().all(|b| b.is_ascii_digit())) {
+        anyhow::bail!(
+            "siret {:?}: a SIRET is 14 digits (the SIREN's 9, then the shop's 5)",
+            shop.siret
+        );
+    }
+    let Some(vat) = shop.vat_number.as_deref() else {
+        return Ok(());
+    };
+    let vat: String = vat.chars().filter(|c| *c != ' ').collect();
+    let shape = vat.len() >= 4
+        && vat.len() <= 15
+        && vat.bytes().take(2).all(|b| b.is_ascii_uppercase())
+        && vat.bytes().skip(2).all(|b| b.is_ascii_alphanumeric());
+    if !shape {
+        anyhow::bail!(
+            "vat_number {vat:?}: an intra-community VAT number is the country code then its digits (FR32123456789)"
+        );
+    }
+    if let Some(rest) = vat.strip_prefix("FR") {
+        let (key, siren) = rest.split_at(2.min(rest.len()));
+        if siren.len() != 9 || !siren.bytes().all(|b| b.is_ascii_digit()) {
+            anyhow::bail!(
+                "vat_number {vat:?}: a French one is FR, a 2-character key, then the 9-digit SIREN"
+            );
+        }
+        if siret.len() == 14 && &siret[..9] != siren {
+            anyhow::bail!(
+                "vat_number {vat:?} is not this shop's: its SIREN {siren} is not the start of siret {siret}"
+            );
+        }
+        if let (Ok(key), Ok(n)) = (key.parse::<u64>(), siren.parse::<u64>()) {
+            let expected = (12 + 3 * (n % 97)) % 97;
+            if key != expected {
+                anyhow::bail!(
+                    "vat_number {vat:?}: the key of SIREN {siren} is {expected:02}, not {key:02} (a typo?)"
+                );
+            }
+        }
+    }
+    Ok(())
 }

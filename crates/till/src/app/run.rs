@@ -31,8 +31,59 @@ pub fn local_now() -> chrono::DateTime<chrono::FixedOffset> {
     chrono::Local::now().fixed_offset()
 }
 
+/// Where `till run` looks for its configuration when `--config` is not
+/// given: `$TILL_CONFIG`, then the installed file.
+pub const CONFIG_PLACES: &str = "$TILL_CONFIG, /etc/comptoir/till.toml";
+
+/// The configuration file to use: `--config`, else `$TILL_CONFIG`, else
+/// /etc/comptoir/till.toml. None for the demo, which needs none, and for a
+/// till started with `--data` alone (then said on stderr). Without any,
+/// the error names every place looked at, before anything is created.
+pub fn find_config(args: &RunArgs, env: Option<String>) -> Result<Option<PathBuf>> {
+    if let Some(p) = &args.config {
+        return Ok(Some(p.clone()));
+    }
+    let mut tried = Vec::new();
+    let env = env.filter(|e| !e.is_empty());
+    match &env {
+        Some(e) => tried.push(format!("$TILL_CONFIG={e}")),
+        None => tried.push("$TILL_CONFIG (not set)".to_string()),
+    }
+    let candidates = env
+        .iter()
+        .map(PathBuf::from)
+        .chain([PathBuf::from("/etc/comptoir/till.toml")]);
+    for p in candidates {
+        if p.is_file() {
+            return Ok(Some(p));
+        }
+        if !tried.iter().any(|t| t.ends_with(&*p.to_string_lossy())) {
+            tried.push(p.display().to_string());
+        }
+    }
+    if args.demo {
+        return Ok(None);
+    }
+    match &args.data {
+        Some(d) => {
+            eprintln!(
+                "till run: no till.toml (looked for {}): terminal T1, shop S1, data in {}",
+                tried.join(", "),
+                d.display()
+            );
+            Ok(None)
+        }
+        None => bail!(
+            "no till.toml: looked for {}. Give one with --config FILE (config/till.toml \
+             is a commented example), or try the demo shop: till run --demo",
+            tried.join(", ")
+        ),
+    }
+}
+
 /// Runs the counter until the cashier quits (Ctrl-C / Ctrl-Q).
-pub fn run(args: RunArgs) -> Result<i32> {
+pub fn run(mut args: RunArgs) -> Result<i32> {
+    args.config = find_config(&args, std::env::var("TILL_CONFIG").ok())?;
     let till_cfg = match &args.config {
         Some(p) => load_till_config(p)?,
         None => TillConfig::default(),
@@ -64,6 +115,19 @@ pub fn run(args: RunArgs) -> Result<i32> {
         Some(p) => super::rules::load_local(p)?,
         None => None,
     };
+    // A new till's journal and signing key are created here, from till.toml's
+    // terminal and shop: said first, with where, never silently (the default
+    // folder is /var/lib/comptoir).
+    if !args.demo && !data.journal().exists() {
+        eprintln!(
+            "till run: no journal in {}: creating a new one for terminal {}, shop {}, \
+             and its signing key {}",
+            data.dir.display(),
+            till_cfg.terminal_id,
+            till_cfg.shop_id,
+            data.key().display()
+        );
+    }
     // Head office's ruleset is read before the catalog loads: its label
     // patterns decide how weight and price labels read.
     let journal = open_journal(&data, &till_cfg.terminal_id, &till_cfg.shop_id)?;
@@ -122,9 +186,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
             .collect();
         if users.is_empty() {
             bail!(
-                "no users in {0}: create the first manager with \
+                "this till is not set up yet: no users in {0}. Create the first manager with \
                  `echo PIN | till users set --db {0} --id m1 --name NAME --role manager --by setup` \
-                 (see `till users set --help`), or try `till run --demo`",
+                 (see `till users set --help`), fill the catalog with \
+                 `till catalog import FILE --db {0}` (see config/catalog-sample.csv), \
+                 or try `till run --demo`",
                 data.journal().display()
             );
         }
@@ -166,6 +232,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         logo,
         receipts_hint,
         rules: counter_rules,
+        lang: till_cfg.lang(),
     };
     let mut app = App::new(
         journal,

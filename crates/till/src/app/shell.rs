@@ -7,7 +7,6 @@ use super::counter::{Counter, Effect, Input, Now, PinFor, Settings, Setup};
 use super::devices::{Devices, Job, Report};
 use super::keys::Key;
 use super::store::{FoundSale, ParkedStore};
-use anyhow::Context;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -355,8 +354,7 @@ impl App {
                 None
             }
             Effect::XReport { day } => {
-                let result = crate::report::period_report(&self.journal, ClosingKind::Day, &day)
-                    .map_err(|e| format!("{e:#}"));
+                let result = self.report(&day);
                 Some(Input::XReport { day, result })
             }
             Effect::ReadTotals { day } => Some(Input::Totals(
@@ -474,20 +472,18 @@ impl App {
         let period = day.to_string();
         let closed = self
             .journal
-            .close(ts, ClosingKind::Day, &period, operator, counted)
-            .with_context(|| format!("clôture du {period}"));
+            .close(ts, ClosingKind::Day, &period, operator, counted);
         if let Err(e) = closed {
             return Input::DayClosed {
                 day,
                 rows,
-                closed: Err(format!("{e:#}")),
+                closed: Err(format!("{:#}", anyhow::Error::from(e))),
                 report: Err(String::new()),
                 auto: Vec::new(),
             };
         }
         let auto = self.close_due_periods(day, ts, operator);
-        let report = crate::report::period_report(&self.journal, ClosingKind::Day, &period)
-            .map_err(|e| format!("{e:#}"));
+        let report = self.report(&period);
         Input::DayClosed {
             day,
             rows,
@@ -495,6 +491,22 @@ impl App {
             report,
             auto,
         }
+    }
+
+    /// The day's X or Z for the screen and the printer: the shop's header,
+    /// the cashier, the paper's width, the till's language.
+    fn report(&mut self, day: &str) -> Result<String, String> {
+        let printed_at = self.now().naive_local();
+        let c = &self.counter;
+        let paper = crate::report::Paper {
+            shop: Some(&c.settings.shop),
+            width: c.settings.layout.width,
+            lang: c.settings.lang,
+            cashier: c.user().map(|u| u.name.as_str()),
+            printed_at: Some(printed_at),
+        };
+        crate::report::period_report_on(&self.journal, ClosingKind::Day, day, &paper)
+            .map_err(|e| format!("{e:#}"))
     }
 
     /// Monthly and yearly closings happen on their own after a Z: those
@@ -516,7 +528,7 @@ impl App {
                 .close(ts, ClosingKind::Month, &m, operator, BTreeMap::new())
                 .is_ok()
             {
-                done.push(format!("mois {m}"));
+                done.push(m);
             }
         }
         for y in years {
@@ -525,7 +537,7 @@ impl App {
                 .close(ts, ClosingKind::Year, &y, operator, BTreeMap::new())
                 .is_ok()
             {
-                done.push(format!("année {y}"));
+                done.push(y);
             }
         }
         done

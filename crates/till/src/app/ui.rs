@@ -4,22 +4,27 @@
 
 use super::counter::{Level, Purpose, Screen, MENU};
 use super::shell::App;
+use super::words;
+use comptoir_i18n::till::Till;
+use comptoir_i18n::Template;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use rust_decimal::Decimal;
-use std::time::Instant;
 
 const HILITE: Style = Style::new().fg(Color::Black).bg(Color::Cyan);
 
 /// Draws one frame.
 pub fn draw(f: &mut Frame, app: &App) {
+    // The message under the input wraps at word boundaries: as many lines
+    // as it needs (three at most), never cut mid-word.
+    let message_rows = super::ui_status::message_lines(app, f.area().width).len() as u16;
     let [header, main, input, keys, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(8),
-        Constraint::Length(2),
+        Constraint::Length(1 + message_rows.max(1)),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
@@ -43,10 +48,12 @@ pub fn draw(f: &mut Frame, app: &App) {
                 )),
                 Line::from(detail.clone()),
                 Line::from(""),
-                Line::from("Une touche pour la vente suivante"),
+                Line::from(app.tr(Till::AnyKeyNext)),
             ];
             f.render_widget(
-                Paragraph::new(text).block(Block::bordered().title(" Terminé ")),
+                Paragraph::new(text)
+                    .wrap(Wrap { trim: true })
+                    .block(Block::bordered().title(app.tr(Till::Done))),
                 main,
             );
         }
@@ -58,13 +65,13 @@ pub fn draw(f: &mut Frame, app: &App) {
                     Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
                 )),
                 Line::from(""),
-                Line::from("Le client suit les instructions du terminal (carte, code)."),
-                Line::from("La caisse attend la réponse du terminal."),
+                Line::from(app.tr(Till::CustomerFollows)),
+                Line::from(app.tr(Till::TillWaits)),
             ];
             f.render_widget(
                 Paragraph::new(text)
                     .wrap(Wrap { trim: true })
-                    .block(Block::bordered().title(" Terminal de paiement ")),
+                    .block(Block::bordered().title(app.tr(Till::Terminal))),
                 main,
             );
         }
@@ -72,19 +79,19 @@ pub fn draw(f: &mut Frame, app: &App) {
             let text = vec![
                 Line::from(""),
                 Line::from(Span::styled(
-                    "Remboursement carte non fait",
+                    app.tr(Till::CardRefundNotDone),
                     Style::new().add_modifier(Modifier::BOLD),
                 )),
                 Line::from(why.clone()),
                 Line::from(""),
-                Line::from("Entrée : réessayer sur le terminal"),
-                Line::from("F1 : rendre ce montant en espèces"),
-                Line::from("Échap : abandonner le remboursement"),
+                Line::from(app.tr(Till::CardRefundRetry)),
+                Line::from(app.tr(Till::CardRefundCash)),
+                Line::from(app.tr(Till::CardRefundGiveUp)),
             ];
             f.render_widget(
                 Paragraph::new(text)
                     .wrap(Wrap { trim: true })
-                    .block(Block::bordered().title(" Terminal de paiement ")),
+                    .block(Block::bordered().title(app.tr(Till::Terminal))),
                 main,
             );
         }
@@ -92,24 +99,24 @@ pub fn draw(f: &mut Frame, app: &App) {
             let mut text = vec![Line::from("")];
             if let Some(tp) = &app.terminal.late {
                 text.push(Line::from(Span::styled(
-                    format!("Paiement accepté en retard : {}", app.money(tp.amount)),
+                    app.trf(Till::LateApproved, &[("amount", &app.money(tp.amount))]),
                     Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
                 )));
-                text.push(Line::from(format!(
-                    "Carte {}  autorisation {}  réf. {}",
-                    tp.outcome.masked_pan.as_deref().unwrap_or("?"),
-                    tp.outcome.auth_code.as_deref().unwrap_or("?"),
-                    tp.reference
+                text.push(Line::from(app.trf(
+                    Till::LateCard,
+                    &[
+                        ("card", &tp.outcome.masked_pan.as_deref().unwrap_or("?")),
+                        ("auth", &tp.outcome.auth_code.as_deref().unwrap_or("?")),
+                        ("reference", &tp.reference),
+                    ],
                 )));
             }
             text.push(Line::from(""));
-            text.push(Line::from(
-                "Le client a été débité. Un seul paiement doit rester.",
-            ));
+            text.push(Line::from(app.tr(Till::LateCharged)));
             f.render_widget(
                 Paragraph::new(text)
                     .wrap(Wrap { trim: true })
-                    .block(Block::bordered().title(" Terminal de paiement ")),
+                    .block(Block::bordered().title(app.tr(Till::Terminal))),
                 main,
             );
         }
@@ -119,7 +126,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                 .enumerate()
                 .map(|(i, m)| {
                     let key = if i == 9 { 0 } else { i + 1 };
-                    let l = Line::from(format!(" {key}  {m}"));
+                    let l = Line::from(format!(" {key}  {}", app.tr(*m)));
                     if i == *sel {
                         l.style(HILITE)
                     } else {
@@ -128,27 +135,27 @@ pub fn draw(f: &mut Frame, app: &App) {
                 })
                 .collect();
             f.render_widget(
-                Paragraph::new(lines).block(Block::bordered().title(" Fonctions (F9) ")),
+                Paragraph::new(lines).block(Block::bordered().title(app.tr(Till::MenuTitle))),
                 main,
             );
         }
         Screen::ReceiptNo { purpose } => {
-            let what = match purpose {
-                Purpose::Refund => "Remboursement",
-                Purpose::Cancel => "Annulation de vente",
-                Purpose::Reprint => "Réimpression (DUPLICATA)",
-            };
+            let what = app.tr(match purpose {
+                Purpose::Refund => Till::PurposeRefund,
+                Purpose::Cancel => Till::PurposeCancel,
+                Purpose::Reprint => Till::PurposeReprint,
+            });
+            let example = format!("{}-000012", app.terminal_id());
             let text = vec![
                 Line::from(""),
-                Line::from(format!("{what} : numéro du ticket ?")),
-                Line::from(format!(
-                    "(par exemple 12 ou {}-000012{})",
-                    app.terminal_id(),
+                Line::from(app.trf(Till::WhichReceipt, &[("what", &what)])),
+                Line::from(app.trf(
                     if *purpose == Purpose::Reprint {
-                        " ; Entrée seule : le dernier"
+                        Till::ReceiptExampleLast
                     } else {
-                        ""
-                    }
+                        Till::ReceiptExample
+                    },
+                    &[("example", &example)],
                 )),
             ];
             f.render_widget(
@@ -160,19 +167,23 @@ pub fn draw(f: &mut Frame, app: &App) {
             f.render_widget(
                 Paragraph::new(vec![
                     Line::from(""),
-                    Line::from(format!("Recherche du ticket {sale_no}...")),
+                    Line::from(app.trf(Till::Searching, &[("sale", sale_no)])),
                 ])
-                .block(Block::bordered().title(" Recherche ")),
+                .block(Block::bordered().title(app.tr(Till::SearchBox))),
                 main,
             );
         }
         Screen::Refund(st) => {
-            let mut lines = vec![Line::from(format!(
-                "Ticket {} du {} : {}",
-                st.found.record.sale_no,
-                st.found.record.business_day,
-                app.money(st.found.record.total)
+            let mut lines = vec![Line::from(app.trf(
+                Till::RefundHeader,
+                &[
+                    ("sale", &st.found.record.sale_no),
+                    ("day", &app.day_text(st.found.record.business_day)),
+                    ("total", &app.money(st.found.record.total)),
+                ],
             ))];
+            let fmt = app.fmt();
+            let left_word = app.tr(Till::RefundLeft);
             for (i, (line_no, left)) in st.left.iter().enumerate() {
                 let name = st
                     .found
@@ -185,24 +196,23 @@ pub fn draw(f: &mut Frame, app: &App) {
                 let pick = st
                     .picks
                     .get(line_no)
-                    .map(|q| format!("-> rendre {}", q.normalize()))
+                    .map(|q| app.trf(Till::RefundGive, &[("qty", &words::qty(&fmt, *q))]))
                     .unwrap_or_default();
                 let l = Line::from(format!(
-                    " {line_no:>3} {:<30} reste {:>6} {pick}",
+                    " {line_no:>3} {:<30} {left_word} {:>6} {pick}",
                     cut(name, 30),
-                    left.normalize()
+                    words::qty(&fmt, *left)
                 ));
                 lines.push(if i == st.sel { l.style(HILITE) } else { l });
             }
             f.render_widget(
-                Paragraph::new(lines).block(Block::bordered().title(" Remboursement avec ticket ")),
+                Paragraph::new(lines).block(Block::bordered().title(app.tr(Till::RefundBox))),
                 main,
             );
         }
         Screen::RefundNoReceipt { items } => {
-            let mut lines = vec![Line::from(
-                "Scannez ou tapez les articles rapportés (Entrée) ; quantité puis *",
-            )];
+            let mut lines = vec![Line::from(app.tr(Till::RefundNoReceiptHelp))];
+            let fmt = app.fmt();
             for (id, q) in items {
                 let (name, price) = app
                     .catalog
@@ -212,12 +222,13 @@ pub fn draw(f: &mut Frame, app: &App) {
                 lines.push(Line::from(format!(
                     " {:<32} {:>6} x {}",
                     cut(&name, 32),
-                    q.normalize(),
+                    words::qty(&fmt, *q),
                     app.money(price)
                 )));
             }
             f.render_widget(
-                Paragraph::new(lines).block(Block::bordered().title(" Remboursement sans ticket ")),
+                Paragraph::new(lines)
+                    .block(Block::bordered().title(app.tr(Till::RefundNoReceiptBox))),
                 main,
             );
         }
@@ -227,11 +238,12 @@ pub fn draw(f: &mut Frame, app: &App) {
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
+                    let n = p.basket.lines().iter().filter(|l| !l.voided).count();
                     let l = Line::from(format!(
-                        " {:>2}. {}  {} article(s)  {}",
+                        " {:>2}. {}  {}  {}",
                         i + 1,
                         p.at,
-                        p.basket.lines().iter().filter(|l| !l.voided).count(),
+                        app.trf(Till::ParkedRow, &[("n", &n)]),
                         app.money(p.basket.totals().total)
                     ));
                     if i == *sel {
@@ -242,18 +254,21 @@ pub fn draw(f: &mut Frame, app: &App) {
                 })
                 .collect();
             f.render_widget(
-                Paragraph::new(lines).block(Block::bordered().title(" Ventes en attente ")),
+                Paragraph::new(lines).block(Block::bordered().title(app.tr(Till::ParkedBox))),
                 main,
             );
         }
         Screen::CashMove { direction } => {
-            let what = match direction {
-                till_core::records::CashDirection::In => "Entrée d'espèces",
-                till_core::records::CashDirection::Out => "Sortie d'espèces",
-            };
+            let what = app.tr(match direction {
+                till_core::records::CashDirection::In => Till::MenuCashIn,
+                till_core::records::CashDirection::Out => Till::MenuCashOut,
+            });
             f.render_widget(
-                Paragraph::new(vec![Line::from(""), Line::from("Montant ? puis Entrée")])
-                    .block(Block::bordered().title(format!(" {what} "))),
+                Paragraph::new(vec![
+                    Line::from(""),
+                    Line::from(app.tr(Till::AmountThenEnter)),
+                ])
+                .block(Block::bordered().title(format!(" {what} "))),
                 main,
             );
         }
@@ -261,14 +276,18 @@ pub fn draw(f: &mut Frame, app: &App) {
             f.render_widget(
                 Paragraph::new(text.clone())
                     .block(Block::bordered().title(format!(" {title} ")))
-                    .wrap(Wrap { trim: false }),
+                    .wrap(Wrap { trim: false })
+                    .scroll((app.report_scroll, 0)),
                 main,
             );
         }
         Screen::CashCount { rows, sel } => {
             let mut lines = vec![Line::from(format!(
                 " {:<16} {:>14} {:>14} {:>12}",
-                "Moyen", "Attendu", "Compté", "Écart"
+                app.tr(Till::CountTender),
+                app.tr(Till::CountExpected),
+                app.tr(Till::CountCounted),
+                app.tr(Till::CountDiff)
             ))];
             for (i, r) in rows.iter().enumerate() {
                 let counted = r
@@ -281,7 +300,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                     .unwrap_or_default();
                 let l = Line::from(format!(
                     " {:<16} {:>14} {:>14} {:>12}",
-                    tender_label(&r.tender),
+                    cut(&words::tender_named(app.lang(), &r.tender), 16),
                     app.money(r.expected),
                     counted,
                     diff
@@ -289,87 +308,107 @@ pub fn draw(f: &mut Frame, app: &App) {
                 lines.push(if i == *sel { l.style(HILITE) } else { l });
             }
             f.render_widget(
-                Paragraph::new(lines)
-                    .block(Block::bordered().title(" Clôture Z : comptage de caisse ")),
+                Paragraph::new(lines).block(Block::bordered().title(app.tr(Till::CountBox))),
                 main,
             );
         }
     }
     draw_input(f, input, app);
     f.render_widget(
-        Paragraph::new(if keys.width < 104 {
-            keys_help_short(app)
-        } else {
-            keys_help(app)
-        })
-        .style(Style::new().fg(Color::Black).bg(Color::Gray)),
+        Paragraph::new(keys_line(app, keys.width))
+            .style(Style::new().fg(Color::Black).bg(Color::Gray)),
         keys,
     );
-    draw_status(f, status, app);
+    super::ui_status::draw_status(f, status, app);
     if let Some(dlg) = &app.approval {
-        let w = main.width.min(70);
-        let area = Rect {
-            x: main.x + (main.width - w) / 2,
-            y: main.y + main.height.saturating_sub(8) / 2,
-            width: w,
-            height: 8.min(main.height),
-        };
-        f.render_widget(Clear, area);
-        let mut text = vec![
-            Line::from(Span::styled(
-                "AUTORISATION NÉCESSAIRE",
-                Style::new().add_modifier(Modifier::BOLD),
-            )),
-            Line::from(format!(
-                "{} ({} ou plus)",
-                dlg.req.action.as_str(),
-                dlg.req.min_role.as_str()
-            )),
-            Line::from(cut(&dlg.req.detail, (w as usize).saturating_sub(2))),
-            Line::from(format!("Code responsable : {}", "*".repeat(dlg.pin.len()))),
-        ];
-        if let Some(e) = &dlg.error {
-            text.push(Line::from(Span::styled(
-                e.clone(),
-                Style::new().fg(Color::Red),
-            )));
-        }
-        text.push(Line::from("Entrée valider   Échap refuser"));
-        f.render_widget(
-            Paragraph::new(text).block(
-                Block::bordered()
-                    .title(" Responsable ")
-                    .style(Style::new().bg(Color::Blue).fg(Color::White)),
-            ),
-            area,
-        );
+        draw_approval(f, main, app, dlg);
     }
 }
 
-fn tender_label(kind: &str) -> String {
-    till_core::records::TenderKind::ALL
-        .iter()
-        .find(|k| k.as_str() == kind)
-        .map(|k| k.label_fr().to_string())
-        .unwrap_or_else(|| kind.to_string())
+/// The supervisor's dialog over the screen: what is asked, in words, and
+/// the rank needed; never the rules' code names.
+fn draw_approval(f: &mut Frame, main: Rect, app: &App, dlg: &super::counter::ApprovalDialog) {
+    let lang = app.lang();
+    let w = main.width.min(70);
+    let inner = (w as usize).saturating_sub(2);
+    let what = words::action(lang, dlg.req.action);
+    let detail = words::approval_detail(&app.fmt(), &dlg.req);
+    // The detail adds the figures; when it has none, the action says it all.
+    let detail_lines = if detail == what {
+        Vec::new()
+    } else {
+        super::ui_status::wrap(&detail, inner)
+    };
+    let error_lines = dlg
+        .error
+        .as_deref()
+        .map(|e| super::ui_status::wrap(e, inner))
+        .unwrap_or_default();
+    let h = (6 + detail_lines.len() + error_lines.len()) as u16;
+    let area = Rect {
+        x: main.x + (main.width - w) / 2,
+        y: main.y + main.height.saturating_sub(h) / 2,
+        width: w,
+        height: h.min(main.height),
+    };
+    f.render_widget(Clear, area);
+    let mut text = vec![
+        Line::from(Span::styled(
+            app.tr(Till::ApprovalTitle),
+            Style::new().add_modifier(Modifier::BOLD),
+        )),
+        Line::from(app.trf(
+            Till::ApprovalWho,
+            &[
+                ("action", &what),
+                ("role", &words::role(lang, dlg.req.min_role)),
+            ],
+        )),
+    ];
+    text.extend(detail_lines.into_iter().map(Line::from));
+    text.push(Line::from(
+        app.trf(Till::ApprovalPin, &[("stars", &"*".repeat(dlg.pin.len()))]),
+    ));
+    text.extend(
+        error_lines
+            .into_iter()
+            .map(|e| Line::from(Span::styled(e, Style::new().fg(Color::Red)))),
+    );
+    text.push(Line::from(app.tr(Till::ApprovalKeys)));
+    f.render_widget(
+        Paragraph::new(text).block(
+            Block::bordered()
+                .title(app.tr(Till::ApprovalBox))
+                .style(Style::new().bg(Color::Blue).fg(Color::White)),
+        ),
+        area,
+    );
 }
 
-fn cut(s: &str, n: usize) -> String {
+pub(super) fn cut(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
 fn draw_header(f: &mut Frame, area: Rect, app: &App) {
+    let lang = app.lang();
     let who = app
         .user
         .as_ref()
-        .map(|u| format!("{} ({})", u.name, u.role.as_str()))
-        .unwrap_or_else(|| "non identifié".into());
-    let text = format!(
-        " comptoir {}  {}  caisse {}  {}",
-        crate::VERSION,
-        cut(&app.settings.shop.name, 28),
-        app.terminal_id(),
-        who
+        .map(|u| {
+            app.trf(
+                Till::HeaderWho,
+                &[("name", &u.name), ("role", &words::role(lang, u.role))],
+            )
+        })
+        .unwrap_or_else(|| app.tr(Till::NotLoggedIn));
+    let text = app.trf(
+        Till::Header,
+        &[
+            ("version", &crate::VERSION),
+            ("shop", &cut(&app.settings.shop.name, 28)),
+            ("terminal", &app.terminal_id()),
+            ("who", &who),
+        ],
     );
     // Which rules the counter applies: head office's version, or the till's own.
     let text = format!("{text}  {}", app.rules_label());
@@ -383,22 +422,18 @@ fn draw_login(f: &mut Frame, area: Rect, app: &App) {
     let mut text = vec![
         Line::from(""),
         Line::from(Span::styled(
-            "  Identification",
+            app.tr(Till::Identification),
             Style::new().add_modifier(Modifier::BOLD),
         )),
         Line::from(""),
-        Line::from(format!("  Code PIN : {}", "*".repeat(app.input.len()))),
+        Line::from(app.trf(Till::PinPrompt, &[("stars", &"*".repeat(app.input.len()))])),
         Line::from(""),
     ];
     if app.basket.is_some() {
-        text.push(Line::from(
-            "  Une vente en cours a été récupérée ; elle reprend après l'identification.",
-        ));
+        text.push(Line::from(app.tr(Till::LoginRecovered)));
     }
     if let Some(h) = &app.settings.receipts_hint {
-        text.push(Line::from(format!(
-            "  Démo : PIN 1111 caissier, 2222 responsable, 3333 gérant. F11 scanne un article, F12 panne de papier. Tickets : {h}"
-        )));
+        text.push(Line::from(app.trf(Till::DemoHint, &[("path", h)])));
     }
     f.render_widget(
         Paragraph::new(text)
@@ -435,7 +470,7 @@ fn draw_sale(f: &mut Frame, area: Rect, app: &App) {
             let qty = if l.quantity == Decimal::ONE {
                 String::new()
             } else {
-                format!("{}x", l.quantity.normalize()).replace('.', ",")
+                format!("{}x", words::qty(&app.fmt(), l.quantity))
             };
             let disc = if l.discount.is_some() { "R" } else { " " };
             let text = format!(
@@ -444,7 +479,7 @@ fn draw_sale(f: &mut Frame, area: Rect, app: &App) {
                 cut(&l.name, name_w),
                 qty,
                 disc,
-                app.currency().format(total),
+                app.fmt().number(total, 2),
             );
             let line = Line::from(text);
             lines.push(if pos == app.selected {
@@ -454,21 +489,24 @@ fn draw_sale(f: &mut Frame, area: Rect, app: &App) {
             });
         }
     } else {
-        lines.push(Line::from(" Scannez ou tapez un code article, Entrée."));
-        lines.push(Line::from(
-            " Quantité : 3 * puis l'article.  Recherche : F2.",
-        ));
-        lines.push(Line::from(
-            " Prix de la ligne choisie : 12,50 puis / (responsable).",
-        ));
+        lines.push(Line::from(app.tr(Till::SaleHelp1)));
+        lines.push(Line::from(app.tr(Till::SaleHelp2)));
+        lines.push(Line::from(app.tr(Till::SaleHelp3)));
     }
-    let title = if matches!(app.screen, Screen::Payment) {
-        " Paiement "
+    let title = app.tr(if matches!(app.screen, Screen::Payment) {
+        Till::PaymentBox
     } else {
-        " Vente "
-    };
+        Till::SaleBox
+    });
     f.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(title)),
+        if app.basket.is_none() {
+            // The help wraps at words on a narrow screen.
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered().title(title))
+        } else {
+            Paragraph::new(lines).block(Block::bordered().title(title))
+        },
         left,
     );
     let mut side: Vec<Line> = Vec::new();
@@ -484,58 +522,73 @@ fn draw_sale(f: &mut Frame, area: Rect, app: &App) {
                 till_core::records::Unit::Kg => Decimal::ONE,
             })
             .sum();
-        side.push(Line::from(format!("Articles   {:>12}", items.normalize())));
+        let fmt = app.fmt();
+        // Label left, value right, in the side panel's width.
+        let inner = right.width.saturating_sub(2) as usize;
+        let row = |label: &str, value: &str| -> String {
+            let label = cut(label, inner.saturating_sub(value.chars().count() + 1));
+            let gap = inner.saturating_sub(label.chars().count() + value.chars().count());
+            format!("{label}{}{value}", " ".repeat(gap.max(1)))
+        };
+        side.push(Line::from(row(
+            &app.tr(Till::SideItems),
+            &words::qty(&fmt, items),
+        )));
         if !t.basket_discount.is_zero() {
-            side.push(Line::from(format!(
-                "Remise     {:>12}",
-                app.money(-t.basket_discount)
+            side.push(Line::from(row(
+                &app.tr(Till::SideDiscount),
+                &app.money(-t.basket_discount),
             )));
         }
         side.push(Line::from(Span::styled(
-            format!("TOTAL      {:>12}", app.money(t.total)),
+            row(&app.tr(Till::SideTotal), &app.money(t.total)),
             Style::new().add_modifier(Modifier::BOLD).fg(Color::Yellow),
         )));
         for v in till_core::vat::breakdown(t.lines.iter().map(|l| (l.vat_rate, l.total)), 2) {
-            side.push(Line::from(format!(
-                "TVA {:>6} {:>11}",
-                v.rate.to_string(),
-                app.money(v.tax)
+            let rate = fmt.percent(v.rate.as_percent());
+            side.push(Line::from(row(
+                &app.trf(Till::SideVat, &[("rate", &rate)]),
+                &app.money(v.tax),
             )));
         }
         for tr in b.tenders() {
-            side.push(Line::from(format!(
-                "{:<10} {:>12}",
-                cut(tr.kind.label_fr(), 10),
-                app.money(tr.amount)
+            side.push(Line::from(row(
+                &words::tender(app.lang(), tr.kind),
+                &app.money(tr.amount),
             )));
         }
         if !b.tenders().is_empty() || matches!(app.screen, Screen::Payment) {
             side.push(Line::from(Span::styled(
-                format!("Reste      {:>12}", app.money(p.remaining)),
+                row(&app.tr(Till::SideLeft), &app.money(p.remaining)),
                 Style::new().add_modifier(Modifier::BOLD),
             )));
             if !p.change.is_zero() {
-                side.push(Line::from(format!(
-                    "Rendu      {:>12}",
-                    app.money(p.change)
+                side.push(Line::from(row(
+                    &app.tr(Till::SideChange),
+                    &app.money(p.change),
                 )));
             }
         }
     }
     if let Some(q) = app.pending_qty {
-        side.push(Line::from(format!("Quantité suivante : {}", q.normalize())));
+        let q = words::qty(&app.fmt(), q);
+        side.push(Line::from(app.trf(Till::NextQty, &[("qty", &q)])));
     }
     if !app.parked.is_empty() {
-        side.push(Line::from(format!("En attente : {}", app.parked.len())));
+        side.push(Line::from(
+            app.trf(Till::SideParked, &[("n", &app.parked.len())]),
+        ));
     }
     f.render_widget(
-        Paragraph::new(side).block(Block::bordered().title(" Total ")),
+        Paragraph::new(side).block(Block::bordered().title(app.tr(Till::TotalBox))),
         right,
     );
 }
 
 fn draw_search(f: &mut Frame, area: Rect, app: &App, results: &[usize], sel: usize) {
-    let mut lines = vec![Line::from(format!("Nom : {}_", app.input))];
+    let mut lines = vec![Line::from(
+        app.trf(Till::SearchName, &[("query", &app.input)]),
+    )];
     let rows = area.height.saturating_sub(3) as usize;
     let first = sel.saturating_sub(rows.saturating_sub(1));
     for (i, idx) in results.iter().enumerate().skip(first).take(rows) {
@@ -551,7 +604,7 @@ fn draw_search(f: &mut Frame, area: Rect, app: &App, results: &[usize], sel: usi
         lines.push(if i == sel { l.style(HILITE) } else { l });
     }
     f.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Recherche par nom ")),
+        Paragraph::new(lines).block(Block::bordered().title(app.tr(Till::SearchBoxName))),
         area,
     );
 }
@@ -564,33 +617,31 @@ fn draw_input(f: &mut Frame, area: Rect, app: &App) {
         app.input.clone()
     };
     let mut lines = vec![Line::from(format!("> {shown}_"))];
-    if let Some((level, text)) = &app.message {
+    if let Some((level, _)) = &app.message {
         let style = match level {
             Level::Info => Style::new().fg(Color::Green),
             Level::Error => Style::new().fg(Color::White).bg(Color::Red),
         };
-        lines.push(Line::from(Span::styled(text.clone(), style)));
+        for l in super::ui_status::message_lines(app, area.width) {
+            lines.push(Line::from(Span::styled(l, style)));
+        }
     }
     f.render_widget(Paragraph::new(lines), area);
 }
 
-fn keys_help(app: &App) -> &'static str {
+fn keys_help(app: &App) -> Till {
     match &app.screen {
-        Screen::Login => " PIN puis Entrée",
-        Screen::Sale => {
-            " F2 Cherche F3 Qté F4 Rem.ligne F5 Rem.total F6 Annul.ligne F7 Attente F8 Payer F9 Fonctions F10 Abandon"
-        }
-        Screen::Payment => {
-            " Montant puis F1 Espèces F2 Carte F3 Chèque F4 Bon F5 Mobile (vide = reste)  F6 Retirer paiement  Échap Retour"
-        }
-        Screen::Search { .. } => " Tapez le nom  Haut/Bas  Entrée Ajouter  Échap Retour",
-        Screen::Refund(_) => " Entrée Choisir (qté tapée ou tout)  F8 Rembourser  Échap Retour",
-        Screen::RefundNoReceipt { .. } => " Code + Entrée  F1 Rendre espèces  F2 Rendre carte  F6 Retirer  Échap",
-        Screen::CashCount { .. } => " Montant compté + Entrée  F8 Clôturer la journée  Échap Retour",
-        Screen::Menu { .. } => " Chiffre ou Haut/Bas + Entrée  Échap Retour",
-        Screen::Report { .. } => " F8 Imprimer  Entrée ou Échap Retour",
-        Screen::Paying { .. } => " Attente du terminal de paiement",
-        Screen::CardRefund { .. } => " Entrée Réessayer  F1 Rendre en espèces  Échap Abandonner",
+        Screen::Login => Till::KeysLogin,
+        Screen::Sale => Till::KeysSale,
+        Screen::Payment => Till::KeysPayment,
+        Screen::Search { .. } => Till::KeysSearch,
+        Screen::Refund(_) => Till::KeysRefund,
+        Screen::RefundNoReceipt { .. } => Till::KeysRefundNoReceipt,
+        Screen::CashCount { .. } => Till::KeysCashCount,
+        Screen::Menu { .. } => Till::KeysMenu,
+        Screen::Report { .. } => Till::KeysReport,
+        Screen::Paying { .. } => Till::KeysPaying,
+        Screen::CardRefund { .. } => Till::KeysCardRefund,
         Screen::LateApproval => {
             if app.terminal.late.as_ref().is_some_and(|tp| {
                 app.basket.as_ref().is_some_and(|b| {
@@ -599,97 +650,25 @@ fn keys_help(app: &App) -> &'static str {
                         .any(|t| t.reference.as_deref() == Some(tp.reference.as_str()))
                 })
             }) {
-                " Entrée Garder pour cette vente  F6 Rembourser sur le terminal"
+                Till::KeysLateKeep
             } else {
-                " Entrée Rembourser sur le terminal  Échap Plus tard (noté au journal)"
+                Till::KeysLateRefund
             }
         }
-        _ => " Entrée Valider  Échap Retour",
+        _ => Till::KeysOther,
     }
 }
 
-/// The same keys in at most 80 columns.
-fn keys_help_short(app: &App) -> &'static str {
+/// The keys' line: the long form where it fits, a short one in 80 columns.
+fn keys_line(app: &App, width: u16) -> String {
+    let lang = app.lang();
+    let long = keys_help(app).text(lang);
+    if long.chars().count() <= width as usize {
+        return long;
+    }
     match &app.screen {
-        Screen::Sale => {
-            "F2 Cherche F3 Qté F4 RemLig F5 RemTot F6 Annule F7 Attente F8 Payer F9 Fn F10 Ab"
-        }
-        Screen::Payment => {
-            "Montant+ F1 Esp F2 Carte F3 Chèque F4 Bon F5 Mobile (vide=reste) F6 Retirer"
-        }
-        Screen::RefundNoReceipt { .. } => {
-            "Code+Entrée F1 Rendre espèces F2 Rendre carte F6 Retirer Échap"
-        }
-        Screen::CashCount { .. } => {
-            "Montant compté + Entrée   F8 Clôturer la journée   Échap Retour"
-        }
-        _ => keys_help(app),
+        Screen::Sale => Till::KeysSaleShort.text(lang),
+        Screen::Payment => Till::KeysPaymentShort.text(lang),
+        _ => long.trim_start().to_string(),
     }
-}
-
-fn draw_status(f: &mut Frame, area: Rect, app: &App) {
-    let s = &app.status;
-    let drawer = match (s.drawer_open, s.drawer_left_open(Instant::now())) {
-        (Some(true), Some(secs)) => format!("OUVERT depuis {secs} s"),
-        (Some(true), None) => "ouvert".into(),
-        (Some(false), _) => "fermé".into(),
-        (None, _) => "?".into(),
-    };
-    let alarm = s.drawer_left_open(Instant::now()).is_some();
-    let offline = if s.offline(Instant::now()) {
-        " HORS LIGNE"
-    } else {
-        ""
-    };
-    let unprinted = if s.unprinted.is_empty() {
-        String::new()
-    } else {
-        format!(" | {} ticket(s) non imprimé(s)", s.unprinted.len())
-    };
-    let age = match (s.sync_failures, s.sync_age_s) {
-        (None, _) => String::new(),
-        (Some(_), None) => ", jamais envoyé".into(),
-        (Some(_), Some(a)) if a < 120 => format!(", envoi il y a {a} s"),
-        (Some(_), Some(a)) if a < 7200 => format!(", envoi il y a {} min", a / 60),
-        (Some(_), Some(a)) => format!(", envoi il y a {} h", a / 3600),
-    };
-    // The terminal only shows when it has something to say.
-    let terminal = if app.terminal.paying.is_some() {
-        " | TPE: paiement en cours"
-    } else if app.terminal.listening(Instant::now()) {
-        " | TPE: écoute une réponse tardive"
-    } else {
-        ""
-    };
-    let unprinted = format!("{unprinted}{terminal}");
-    let text = if area.width < 110 {
-        format!(
-            "Impr: {} | Tiroir: {} | Scan: {} | Sync: {} att.{}{}{}",
-            cut(&s.printer, 16),
-            drawer,
-            cut(&s.scanner, 10),
-            s.waiting(),
-            age.replace("envoi il y a", "il y a"),
-            offline,
-            unprinted.replace(" ticket(s) non imprimé(s)", " non imprimé(s)")
-        )
-    } else {
-        format!(
-            " Imprimante: {} | Tiroir: {} | Scanner: {} | Sync: {} en attente{}{}{}",
-            cut(&s.printer, 24),
-            drawer,
-            cut(&s.scanner, 16),
-            s.waiting(),
-            age,
-            offline,
-            unprinted
-        )
-    };
-    let style = if s.printer_ready && !alarm {
-        Style::new().fg(Color::White).bg(Color::DarkGray)
-    } else {
-        Style::new().fg(Color::White).bg(Color::Red)
-    };
-    f.render_widget(Paragraph::new(text).style(style), area);
-    let _ = Borders::NONE;
 }

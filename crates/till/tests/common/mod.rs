@@ -46,6 +46,7 @@ pub fn app_with(dir: &Path, open: TerminalOpener, late_listen: Duration) -> App 
         logo: None,
         receipts_hint: None,
         rules: Default::default(),
+        lang: Default::default(),
     };
     App::new(
         journal,

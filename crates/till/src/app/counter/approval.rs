@@ -4,7 +4,8 @@
 
 use super::{Counter, Effect, PinFor, Then};
 use crate::app::keys::Key;
-use till_core::auth::User;
+use comptoir_i18n::till::Till;
+use till_core::auth::{AuthError, User};
 use till_core::records::{ApprovalRecord, Event};
 
 impl Counter {
@@ -24,26 +25,23 @@ impl Counter {
                     // Approvals gathered for this operation go with it.
                     self.op_approvals.clear();
                 }
-                self.error("Opération non autorisée : annulée");
+                self.error(self.tr(Till::ApprovalRefused));
                 return;
             }
             Key::Enter => {
-                let Some(requester) = self.user.clone() else {
+                if self.user.is_none() {
                     return;
-                };
+                }
                 let pin = std::mem::take(&mut dlg.pin);
                 let ts = self.now();
                 if let Some(secs) = self.pin_guard.locked(ts) {
-                    dlg.error = Some(format!("Trop de codes erronés : réessayez dans {secs} s"));
+                    dlg.error = Some(self.trf(Till::TooManyPinsWait, &[("secs", &secs)]));
                     self.approval = Some(dlg);
                     return;
                 }
-                let candidates = self
-                    .users
-                    .iter()
-                    .filter(|u| u.id != requester.id)
-                    .cloned()
-                    .collect();
+                // The requester's own PIN is among them: typed here, it is
+                // a PIN that may not approve, not an unknown one.
+                let candidates = self.users.clone();
                 self.approval = Some(dlg);
                 self.emit(Effect::CheckPin {
                     pin,
@@ -72,7 +70,19 @@ impl Counter {
             (Some(b), true) => b.config.permissions.clone(),
             _ => self.settings.basket.permissions.clone(),
         };
-        let rec = match approver.map(|a| perms.approve(&dlg.req, &a, &requester)) {
+        let rec = match approver.map(|a| {
+            perms.approve(&dlg.req, &a, &requester).map_err(|e| {
+                // Too low a rank is said first, even for one's own PIN.
+                if perms.policy(dlg.req.action).approvers.contains(&a.role) {
+                    e
+                } else {
+                    AuthError::ApproverNotAllowed {
+                        role: a.role,
+                        action: dlg.req.action,
+                    }
+                }
+            })
+        }) {
             None => {
                 // Counted like a wrong PIN at the login screen.
                 self.approval = Some(dlg);
@@ -84,7 +94,11 @@ impl Counter {
                 return;
             }
             Some(Err(e)) => {
-                dlg.error = Some(e.to_string());
+                dlg.error = Some(crate::app::words::approver_error(
+                    self.lang(),
+                    &e,
+                    dlg.req.min_role,
+                ));
                 self.approval = Some(dlg);
                 return;
             }

@@ -6,6 +6,7 @@ use super::{parse_money, CountRow, Counter, Effect, Screen};
 use crate::app::keys::Key;
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
+use comptoir_i18n::till::Till;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use till_core::drawer::authorize_close_day;
@@ -16,10 +17,15 @@ impl Counter {
     /// Keys on a report: F8 prints it.
     pub(crate) fn report_key(&mut self, k: Key, title: &str, text: &str) {
         match k {
+            Key::Up => self.report_scroll = self.report_scroll.saturating_sub(5),
+            Key::Down => {
+                let last = u16::try_from(text.lines().count()).unwrap_or(u16::MAX);
+                self.report_scroll = (self.report_scroll + 5).min(last.saturating_sub(1));
+            }
             Key::Esc | Key::Enter => self.screen = Screen::Sale,
             Key::F(8) => {
                 self.print_report(title, text);
-                self.info("Rapport envoyé à l'imprimante");
+                self.info(self.tr(Till::ReportSent));
             }
             _ => {}
         }
@@ -31,14 +37,19 @@ impl Counter {
     }
 
     pub(crate) fn x_report_ready(&mut self, day: String, result: Result<String, String>) {
+        let shown = day
+            .parse::<NaiveDate>()
+            .map(|d| self.day_text(d))
+            .unwrap_or(day);
         match result {
             Ok(text) => {
+                self.report_scroll = 0;
                 self.screen = Screen::Report {
-                    title: format!("Rapport X du {day} (provisoire)"),
+                    title: self.trf(Till::XTitle, &[("day", &shown)]),
                     text,
                 }
             }
-            Err(e) => self.error(format!("Rapport impossible : {e}")),
+            Err(e) => self.error(self.trf(Till::ReportFailed, &[("why", &e)])),
         }
     }
 
@@ -52,7 +63,7 @@ impl Counter {
         let totals = match result {
             Ok(t) => t,
             Err(e) => {
-                self.error(format!("Totaux illisibles : {e}"));
+                self.error(self.trf(Till::TotalsUnreadable, &[("why", &e)]));
                 return;
             }
         };
@@ -93,11 +104,11 @@ impl Counter {
                         sel += 1;
                     }
                 }
-                _ => self.error("Montant compté illisible"),
+                _ => self.error(self.tr(Till::CountedUnreadable)),
             },
             Key::F(8) => {
                 if rows.iter().any(|r| r.counted.is_none()) {
-                    self.error("Comptez chaque moyen de paiement (Entrée après chaque montant)");
+                    self.error(self.tr(Till::CountEach));
                 } else {
                     self.screen = Screen::CashCount {
                         rows: rows.clone(),
@@ -151,11 +162,16 @@ impl Counter {
         auto: Vec<String>,
     ) {
         if let Err(e) = closed {
-            self.error(e);
+            self.error(self.trf(
+                Till::CloseFailed,
+                &[("day", &self.day_text(day)), ("why", &e)],
+            ));
             return;
         }
         self.last_closed = Some(day);
         let period = day.to_string();
+        // The count is in the report: the signed closing carries it.
+        let _ = rows;
         let mut text = match report {
             Ok(t) => t,
             Err(e) => {
@@ -163,26 +179,29 @@ impl Counter {
                 return;
             }
         };
-        if !text.to_lowercase().contains("comptage") {
-            // The report did not show the count: add it.
-            text.push_str("\nComptage (attendu / compté / écart)\n");
-            for r in rows {
-                let c = r.counted.unwrap_or_default();
-                text.push_str(&format!(
-                    "  {:<14} {:>12} {:>12} {:>10}\n",
-                    r.tender,
-                    self.money(r.expected),
-                    self.money(c),
-                    self.money(c - r.expected)
-                ));
-            }
-        }
         if !auto.is_empty() {
-            text.push_str(&format!("\nClôtures automatiques : {}\n", auto.join(", ")));
+            let list: Vec<String> = auto
+                .iter()
+                .map(|p| match p.len() {
+                    4 => self.trf(Till::AutoYear, &[("year", p)]),
+                    _ => self.trf(
+                        Till::AutoMonth,
+                        &[(
+                            "month",
+                            &p.split_once('-')
+                                .map_or(p.clone(), |(y, m)| format!("{m}/{y}")),
+                        )],
+                    ),
+                })
+                .collect();
+            text.push('\n');
+            text.push_str(&self.trf(Till::AutoClosings, &[("list", &list.join(", "))]));
+            text.push('\n');
         }
         self.print_report(&format!("Z {period}"), &text);
+        self.report_scroll = 0;
         self.screen = Screen::Report {
-            title: format!("Clôture Z du {period} enregistrée"),
+            title: self.trf(Till::ZTitle, &[("day", &self.day_text(day))]),
             text,
         };
     }

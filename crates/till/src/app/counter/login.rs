@@ -3,6 +3,7 @@
 
 use super::{Counter, Effect, PinFor, Screen, Then};
 use crate::app::keys::Key;
+use comptoir_i18n::till::Till;
 use till_core::auth::User;
 use till_core::records::{Event, Session};
 
@@ -13,7 +14,7 @@ impl Counter {
                 let pin = std::mem::take(&mut self.input);
                 let ts = self.now();
                 if let Some(secs) = self.pin_guard.locked(ts) {
-                    self.error(format!("Trop de codes erronés : réessayez dans {secs} s"));
+                    self.error(self.trf(Till::TooManyPinsWait, &[("secs", &secs)]));
                     return;
                 }
                 self.emit(Effect::CheckPin {
@@ -38,9 +39,7 @@ impl Counter {
         let ts = self.now();
         match found {
             None => self.wrong_pin(false),
-            Some(_) if locked => self.error(
-                "Code bloqué après trop d'erreurs : un responsable doit vous donner un nouveau code",
-            ),
+            Some(_) if locked => self.error(self.tr(Till::PinLocked)),
             Some(user) => {
                 self.pin_guard.hit();
                 // The shell may have upgraded the PIN hash: keep the new one.
@@ -66,7 +65,7 @@ impl Counter {
             // The sale goes on under whoever serves now.
             b.set_operator(&user);
         }
-        self.info(format!("Bonjour {}", user.name));
+        self.info(self.trf(Till::Hello, &[("name", &user.name)]));
         self.user = Some(user);
         self.screen = if self
             .basket
@@ -86,7 +85,7 @@ impl Counter {
     pub(crate) fn wrong_pin(&mut self, in_dialog: bool) {
         let ts = self.now();
         let Some(secs) = self.pin_guard.miss(ts) else {
-            self.error("Code inconnu");
+            self.error(self.tr(Till::UnknownPin));
             return;
         };
         let ev = Event::ConfigChanged(till_core::records::ConfigChanged {
@@ -109,10 +108,8 @@ impl Counter {
     /// The lock-out is journaled (or not: `failed`).
     pub(crate) fn locked_out(&mut self, secs: i64, in_dialog: bool, failed: Option<&str>) {
         match failed {
-            None => self.error(format!(
-                "Trop de codes erronés : caisse verrouillée {secs} s (c'est noté au journal)"
-            )),
-            Some(e) => self.error(format!("Journal indisponible : {e}")),
+            None => self.error(self.trf(Till::TooManyPinsLocked, &[("secs", &secs)])),
+            Some(e) => self.error(self.trf(Till::JournalDown, &[("why", &e)])),
         }
         if in_dialog {
             let msg = self.message.as_ref().map(|(_, m)| m.clone());

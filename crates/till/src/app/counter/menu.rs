@@ -4,6 +4,7 @@ use super::ops::Op;
 use super::{parse_money, Counter, Effect, Purpose, Screen, MENU};
 use crate::app::keys::Key;
 use crate::app::store::Parked;
+use comptoir_i18n::till::Till;
 use rust_decimal::Decimal;
 use till_core::records::CashDirection;
 
@@ -30,7 +31,7 @@ impl Counter {
         let busy = self.basket_has_lines();
         let needs_empty = matches!(choice, 0..=2 | 8);
         if busy && needs_empty {
-            self.error("Terminez ou mettez en attente la vente en cours (F7) d'abord");
+            self.error(self.tr(Till::FinishSaleFirst));
             self.screen = Screen::Sale;
             return;
         }
@@ -64,9 +65,7 @@ impl Counter {
                 }
             }
             7 => self.x_report(),
-            8 if !self.parked.is_empty() => self.error(
-                "Des ventes sont en attente (F7) : reprenez-les ou abandonnez-les avant la clôture",
-            ),
+            8 if !self.parked.is_empty() => self.error(self.tr(Till::ParkedBeforeZ)),
             8 => self.start_cash_count(),
             _ => self.logout(),
         }
@@ -95,7 +94,7 @@ impl Counter {
                     self.input.clear();
                     self.exec(Op::CashMove { direction, amount });
                 }
-                _ => self.error("Montant illisible"),
+                _ => self.error(self.tr(Till::AmountUnreadable)),
             },
             Key::Esc => {
                 self.input.clear();
@@ -109,7 +108,7 @@ impl Counter {
     pub(crate) fn park(&mut self) {
         let Some(b) = self.basket.clone() else { return };
         if !b.tenders().is_empty() {
-            self.error("Paiement commencé : terminez ou retirez les paiements (F6) d'abord");
+            self.error(self.tr(Till::PaymentStartedPark));
             return;
         }
         let at = self.now().format("%H:%M").to_string();
@@ -132,14 +131,11 @@ impl Counter {
                 self.terminal.sale_gone();
                 self.selected = 0;
                 self.persist();
-                self.info(format!(
-                    "Vente mise en attente ({} en attente) ; F7 sur un panier vide pour la reprendre",
-                    self.parked.len()
-                ));
+                self.info(self.trf(Till::Parked, &[("n", &self.parked.len())]));
             }
             (true, Err(e)) => {
                 self.parked.pop();
-                self.error(format!("Mise en attente impossible : {e}"));
+                self.error(self.trf(Till::ParkFailed, &[("why", &e)]));
             }
             // Resumed: the sale is on screen and saved in the journal's
             // slot; the list is written again at the next change.
@@ -150,7 +146,7 @@ impl Counter {
     /// Brings a parked sale back (only onto an empty basket).
     pub(crate) fn resume(&mut self, idx: usize) {
         if self.basket_has_lines() {
-            self.error("Une vente est en cours : mettez-la en attente d'abord");
+            self.error(self.tr(Till::SaleInProgressParkFirst));
             self.screen = Screen::Sale;
             return;
         }
@@ -171,6 +167,6 @@ impl Counter {
         });
         self.selected = self.live_lines().len().saturating_sub(1);
         self.screen = Screen::Sale;
-        self.info("Vente reprise");
+        self.info(self.tr(Till::Resumed));
     }
 }

@@ -35,6 +35,8 @@ use crate::app::payment::TerminalState;
 use crate::app::pin_guard::PinGuard;
 use crate::app::store::{FoundSale, Parked};
 use chrono::NaiveDate;
+use comptoir_i18n::till::Till;
+use comptoir_i18n::{Fmt, Lang, Template};
 use ops::Op;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -58,6 +60,9 @@ pub struct Settings {
     pub receipts_hint: Option<String>,
     /// The rules beyond the basket's (drawer, anomaly window, their source).
     pub rules: crate::app::rules::CounterRules,
+    /// The language of the screens and the printed reports (`lang` in
+    /// till.toml's `[till]`; French by default).
+    pub lang: Lang,
 }
 
 /// Why a receipt number is being asked for.
@@ -141,17 +146,17 @@ pub enum Screen {
 }
 
 /// The menu's entries, in order (digit = position, 0 = the tenth).
-pub const MENU: &[&str] = &[
-    "Remboursement avec ticket",
-    "Remboursement sans ticket",
-    "Annuler une vente",
-    "Réimprimer un ticket (DUPLICATA)",
-    "Ouvrir le tiroir (sans vente)",
-    "Entrée d'espèces",
-    "Sortie d'espèces",
-    "Rapport X (journée en cours)",
-    "Clôture Z (comptage de caisse)",
-    "Déconnexion",
+pub const MENU: &[Till] = &[
+    Till::MenuRefund,
+    Till::MenuRefundNoReceipt,
+    Till::MenuCancel,
+    Till::MenuReprint,
+    Till::MenuNoSale,
+    Till::MenuCashIn,
+    Till::MenuCashOut,
+    Till::MenuX,
+    Till::MenuZ,
+    Till::MenuLogout,
 ];
 
 /// How serious a message is.
@@ -235,6 +240,8 @@ pub struct Counter {
     pub(crate) history: till_core::ruleset::SalesHistory,
     /// F10 was pressed once: the next F10 or Enter abandons the basket.
     pub(crate) confirm_abandon: bool,
+    /// The first line of the report on screen (Up/Down scroll it).
+    pub(crate) report_scroll: u16,
     now: Now,
     fx: Vec<Effect>,
 }
@@ -272,6 +279,7 @@ impl Counter {
             pin_guard: Default::default(),
             history: s.history,
             confirm_abandon: false,
+            report_scroll: 0,
             now,
             fx: Vec::new(),
         }
@@ -319,7 +327,7 @@ impl Counter {
             }
             Input::LookupLost => {
                 self.screen = Screen::Sale;
-                self.error("Recherche du ticket interrompue");
+                self.error(self.tr(Till::LookupLost));
             }
             Input::XReport { day, result } => self.x_report_ready(day, result),
             Input::Totals(result) => self.totals_ready(result),
@@ -332,9 +340,7 @@ impl Counter {
             } => self.day_closed(day, &rows, closed, report, auto),
             Input::BasketNotSaved { why, quiet } => {
                 if !quiet {
-                    self.error(format!(
-                        "ATTENTION : vente en cours non sauvegardée ({why}). Vérifiez le disque."
-                    ));
+                    self.error(self.trf(Till::BasketNotSaved, &[("why", &why)]));
                 }
             }
             Input::ParkedSaved { parking, result } => self.parked_saved(parking, result),
@@ -357,10 +363,10 @@ impl Counter {
     fn start(&mut self, pending: Option<crate::app::payment::PendingFile>) {
         self.read_pending(pending);
         if self.catalog.is_empty() {
-            self.error("Catalogue vide : la synchronisation ne l'a pas encore reçu (till-sync)");
+            self.error(self.tr(Till::EmptyCatalog));
         }
         if self.basket.is_some() {
-            self.info("Vente en cours récupérée : identifiez-vous pour la reprendre");
+            self.info(self.tr(Till::BasketRecovered));
         }
         self.fx.push(Effect::RefreshStatus);
     }
@@ -402,9 +408,34 @@ impl Counter {
         &self.settings.basket.currency
     }
 
-    /// Formats money for the screen ("12,50 €").
+    /// Formats money for the screen ("12,50 €", "1 234,50 €").
     pub fn money(&self, m: Money) -> String {
-        format!("{} €", self.currency().format(m))
+        self.fmt().money(m)
+    }
+
+    /// The language of the screens.
+    pub fn lang(&self) -> Lang {
+        self.settings.lang
+    }
+
+    /// How numbers, money and dates are written on the screen and paper.
+    pub fn fmt(&self) -> Fmt {
+        Fmt::plain(self.settings.lang)
+    }
+
+    /// A message of the catalog in the screen's language.
+    pub fn tr(&self, m: Till) -> String {
+        m.text(self.settings.lang)
+    }
+
+    /// A message with its placeholders filled.
+    pub fn trf(&self, m: Till, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+        m.fill(self.settings.lang, args)
+    }
+
+    /// A day as the cashier reads it ("23/11/2026").
+    pub fn day_text(&self, day: NaiveDate) -> String {
+        self.fmt().date(day)
     }
 
     /// The next receipt number ("T1-000012").
@@ -518,7 +549,7 @@ impl Counter {
             Screen::Report { title, text } => self.report_key(k, &title, &text),
             Screen::CashCount { rows, sel } => self.cash_count_key(k, rows, sel),
             Screen::Paying { .. } => {
-                self.info("Paiement en cours : suivez le terminal, la caisse attend sa réponse");
+                self.info(self.tr(Till::PayingWait));
             }
             Screen::CardRefund { .. } => self.card_refund_key(k),
             Screen::LateApproval => self.late_key(k),
@@ -593,8 +624,8 @@ pub fn parse_money(s: &str) -> Option<Money> {
 }
 
 /// A discount as typed: "10" is 10 %, "1,50" (with a decimal separator) is an
-/// amount, nothing removes the discount.
-pub fn parse_discount(s: &str) -> Result<Option<till_core::Discount>, String> {
+/// amount, nothing removes the discount. `Err`: unreadable.
+pub fn parse_discount(s: &str) -> Result<Option<till_core::Discount>, ()> {
     let t = s.trim();
     if t.is_empty() {
         return Ok(None);
@@ -603,11 +634,11 @@ pub fn parse_discount(s: &str) -> Result<Option<till_core::Discount>, String> {
     if t.contains([',', '.']) {
         parse_money(t)
             .map(|m| Some(till_core::Discount::Amount(m)))
-            .ok_or_else(|| "Remise illisible".to_string())
+            .ok_or(())
     } else {
         t.parse::<Decimal>()
             .ok()
             .map(|p| Some(till_core::Discount::Percent(p)))
-            .ok_or_else(|| "Remise illisible".to_string())
+            .ok_or(())
     }
 }

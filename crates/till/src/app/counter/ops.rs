@@ -10,6 +10,7 @@ use super::{ApprovalDialog, CountRow, Counter, Effect, RefundState, Then};
 use crate::app::payment::terminal_approved;
 use crate::app::store::FoundSale;
 use anyhow::{anyhow, Result};
+use comptoir_i18n::till::Till;
 use rust_decimal::Decimal;
 use till_core::drawer::{cash_movement, no_sale};
 use till_core::records::{CashDirection, Event, TenderKind, TenderRecord};
@@ -106,7 +107,8 @@ impl Counter {
                     if !op.is_basket_op() {
                         self.op_approvals.clear();
                     }
-                    self.error(format!("{e:#}"));
+                    let text = self.refusal(&e);
+                    self.error(text);
                 }
             },
         }
@@ -115,7 +117,7 @@ impl Counter {
     pub(crate) fn logged_user(&self) -> Result<till_core::User> {
         self.user
             .clone()
-            .ok_or_else(|| anyhow!("personne n'est identifié"))
+            .ok_or_else(|| anyhow!(self.tr(Till::ErrNotLoggedIn)))
     }
 
     /// The basket, created on the first article.
@@ -125,9 +127,8 @@ impl Counter {
             let b = self.new_basket(&user);
             self.basket = Some(b);
         }
-        self.basket
-            .as_mut()
-            .ok_or_else(|| anyhow!("pas de vente en cours"))
+        let no_sale = self.tr(Till::ErrNoSale);
+        self.basket.as_mut().ok_or_else(|| anyhow!(no_sale))
     }
 
     /// Saves the basket after a change so a crash puts it back on screen
@@ -162,12 +163,12 @@ impl Counter {
                     .catalog
                     .get(id)
                     .cloned()
-                    .ok_or_else(|| anyhow!("article {id} inconnu"))?;
+                    .ok_or_else(|| anyhow!(self.trf(Till::ErrUnknownItem, &[("item", id)])))?;
                 let q = match (qty, item.unit) {
                     (Some(q), _) => *q,
                     (None, till_core::records::Unit::Piece) => Decimal::ONE,
                     (None, till_core::records::Unit::Kg) => {
-                        return Err(anyhow!("article au poids : tapez le poids en kg puis *"))
+                        return Err(anyhow!(self.tr(Till::ByWeightTypeKg)))
                     }
                 };
                 let barcode = item.barcodes.first().cloned();
@@ -217,10 +218,10 @@ impl Counter {
                 if matches!(kind, TenderKind::Card | TenderKind::EWallet) {
                     // Typed in from a standalone terminal: the till has no
                     // proof of it, and says so.
-                    self.info(format!(
-                        "{} saisi sans terminal (terminal non configuré) : {}",
-                        kind.label_fr(),
-                        self.money(*amount)
+                    let tender = crate::app::words::tender(self.lang(), *kind);
+                    self.info(self.trf(
+                        Till::TypedWithoutTerminal,
+                        &[("tender", &tender), ("amount", &self.money(*amount))],
                     ));
                 }
                 if status.remaining <= Decimal::ZERO {
@@ -231,13 +232,10 @@ impl Counter {
                 let b = self.basket_mut()?;
                 let n = b.tenders().len();
                 if n == 0 {
-                    return Err(anyhow!("aucun paiement à retirer"));
+                    return Err(anyhow!(self.tr(Till::ErrNoTenderToRemove)));
                 }
                 if b.tenders().get(n - 1).is_some_and(terminal_approved) {
-                    return Err(anyhow!(
-                        "paiement accepté par le terminal : il reste acquis ; terminez la \
-                         vente, puis annulez-la (F9, 3) pour rembourser la carte"
-                    ));
+                    return Err(anyhow!(self.tr(Till::ErrCardTenderKept)));
                 }
                 b.remove_tender(n - 1)?;
                 self.persist();
@@ -246,10 +244,7 @@ impl Counter {
             Op::Abandon => {
                 if let Some(b) = self.basket.clone() {
                     if b.tenders().iter().any(terminal_approved) {
-                        return Err(anyhow!(
-                            "un paiement carte est accepté : terminez la vente, puis \
-                             annulez-la (F9, 3) pour rembourser la carte"
-                        ));
+                        return Err(anyhow!(self.tr(Till::ErrAbandonCardPaid)));
                     }
                     b.check_abandon()?;
                     if !b.lines().is_empty() {
@@ -260,7 +255,7 @@ impl Counter {
                     }
                 }
                 self.forget_basket();
-                self.info("Vente abandonnée");
+                self.info(self.tr(Till::SaleAbandoned));
             }
             Op::Refund(st) => self.refund(st)?,
             Op::Cancel(found) => self.cancel(found)?,
@@ -312,6 +307,29 @@ impl Counter {
             Op::CloseDay(rows) => self.close_day(rows)?,
         }
         Ok(())
+    }
+
+    /// A refusal in the cashier's words: till-core's errors are mapped
+    /// through the catalog; the app's own are written with it already.
+    pub(crate) fn refusal(&self, e: &anyhow::Error) -> String {
+        let fmt = self.fmt();
+        if let Some(se) = e.downcast_ref::<SaleError>() {
+            return crate::app::words::sale_error(&fmt, se, self.settings.basket.max_quantity);
+        }
+        if let Some(le) = e.downcast_ref::<till_core::catalog::LookupError>() {
+            return crate::app::words::lookup_error(self.lang(), le);
+        }
+        if let Some(ae) = e.downcast_ref::<till_core::auth::AuthError>() {
+            if let till_core::auth::AuthError::ApprovalRequired(r) = ae {
+                return crate::app::words::approval_detail(&fmt, r);
+            }
+            return crate::app::words::sale_error(
+                &fmt,
+                &SaleError::from(ae.clone()),
+                self.settings.basket.max_quantity,
+            );
+        }
+        format!("{e:#}")
     }
 
     fn after_line_added(&mut self) {

@@ -3,6 +3,7 @@
 use super::ops::Op;
 use super::{parse_money, Counter, Screen};
 use crate::app::keys::Key;
+use comptoir_i18n::till::Till;
 use rust_decimal::Decimal;
 
 impl Counter {
@@ -44,7 +45,7 @@ impl Counter {
                     self.input.clear();
                     self.exec(Op::Tender { kind, amount: a });
                 }
-                _ => self.error("Montant illisible"),
+                _ => self.error(self.tr(Till::AmountUnreadable)),
             }
             return;
         }

@@ -6,6 +6,7 @@ use super::{parse_qty, Counter, Effect, Purpose, RefundState, ReversalFrom, Scre
 use crate::app::keys::Key;
 use crate::app::store::FoundSale;
 use anyhow::{anyhow, Result};
+use comptoir_i18n::till::Till;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use till_core::records::{Event, ReceiptReprinted, SaleRecord, SaleRef, TenderKind};
@@ -27,7 +28,7 @@ impl Counter {
                 let sale_no = match (typed.trim(), purpose, &self.last_sale) {
                     ("", Purpose::Reprint, Some((_, no))) => no.clone(),
                     ("", _, _) => {
-                        self.error("Tapez le numéro du ticket");
+                        self.error(self.tr(Till::TypeReceiptNo));
                         return;
                     }
                     (t, _, _) => self.normalize_sale_no(t),
@@ -59,11 +60,11 @@ impl Counter {
         let found = match res {
             Ok(Some(f)) => f,
             Ok(None) => {
-                self.error(format!("Ticket {sale_no} introuvable"));
+                self.error(self.trf(Till::ReceiptNotFound, &[("sale", &sale_no)]));
                 return;
             }
             Err(e) => {
-                self.error(format!("Recherche impossible : {e}"));
+                self.error(self.trf(Till::LookupFailed, &[("why", &e)]));
                 return;
             }
         };
@@ -72,7 +73,7 @@ impl Counter {
                 let already = till_core::AlreadyRefunded::from_refunds(found.reversals.iter());
                 let left = already.refundable(&found.record);
                 if left.is_empty() {
-                    self.error(format!("Ticket {sale_no} déjà entièrement remboursé"));
+                    self.error(self.trf(Till::FullyRefunded, &[("sale", &sale_no)]));
                     self.screen = Screen::Sale;
                     return;
                 }
@@ -129,7 +130,10 @@ impl Counter {
                             Some(q) if q > Decimal::ZERO && q <= left => {
                                 st.picks.insert(line, q);
                             }
-                            _ => self.error(format!("Quantité entre 0 et {left}")),
+                            _ => self.error(self.trf(
+                                Till::QtyBetween,
+                                &[("max", &crate::app::words::qty(&self.fmt(), left))],
+                            )),
                         }
                     }
                     self.input.clear();
@@ -140,7 +144,7 @@ impl Counter {
             }
             Key::F(8) => {
                 if st.picks.is_empty() {
-                    self.error("Choisissez les lignes à rembourser (Entrée)");
+                    self.error(self.tr(Till::PickLines));
                 } else {
                     self.screen = Screen::Refund(Box::new(st.clone()));
                     self.exec(Op::Refund(Box::new(st)));
@@ -173,12 +177,12 @@ impl Counter {
                         let q = self.pending_qty.take().unwrap_or(Decimal::ONE);
                         items.push((l.item.id.clone(), q));
                     }
-                    Err(e) => self.error(format!("{e}")),
+                    Err(e) => self.error(crate::app::words::lookup_error(self.lang(), &e)),
                 }
             }
             Key::F(1) | Key::F(2) => {
                 if items.is_empty() {
-                    self.error("Scannez les articles rapportés");
+                    self.error(self.tr(Till::ScanReturned));
                 } else {
                     let kind = if k == Key::F(1) {
                         till_core::records::TenderKind::Cash
@@ -262,7 +266,7 @@ impl Counter {
             let item = self
                 .catalog
                 .get(id)
-                .ok_or_else(|| anyhow!("article {id} inconnu"))?;
+                .ok_or_else(|| anyhow!(self.trf(Till::ErrUnknownItem, &[("item", id)])))?;
             returned.push((item, *q));
         }
         let record = refund_without_receipt(&returned, kind, &ctx)?;
@@ -276,9 +280,9 @@ impl Counter {
     pub(crate) fn reprint(&mut self, found: &FoundSale) {
         let res = (|| -> Result<()> {
             let user = self.logged_user()?;
-            let ts = found
-                .ts
-                .ok_or_else(|| anyhow!("date illisible sur l'enregistrement {}", found.seq))?;
+            let ts = found.ts.ok_or_else(|| {
+                anyhow!(self.trf(Till::ErrUnreadableDate, &[("seq", &found.seq)]))
+            })?;
             let sale_no = &found.record.sale_no;
             let never_printed = found.reprints == 0
                 && self.status.unprinted.contains(sale_no)
@@ -286,9 +290,7 @@ impl Counter {
             if never_printed {
                 self.status.unprinted.retain(|s| s != sale_no);
                 self.print(&found.record, found.seq, &found.hash, ts, 0);
-                self.info(format!(
-                    "Ticket {sale_no} imprimé (original, jamais imprimé)"
-                ));
+                self.info(self.trf(Till::PrintedOriginal, &[("sale", sale_no)]));
                 return Ok(());
             }
             let count = found.reprints + 1;
@@ -309,7 +311,8 @@ impl Counter {
             Ok(())
         })();
         if let Err(e) = res {
-            self.error(format!("Réimpression impossible : {e:#}"));
+            let why = self.refusal(&e);
+            self.error(self.trf(Till::ReprintFailed, &[("why", &why)]));
         }
     }
 
@@ -321,9 +324,9 @@ impl Counter {
             .partly_printed
             .retain(|s| *s != found.record.sale_no);
         self.print(&found.record, found.seq, &found.hash, ts, count);
-        self.info(format!(
-            "Ticket {} réimprimé (DUPLICATA {count})",
-            found.record.sale_no
+        self.info(self.trf(
+            Till::Reprinted,
+            &[("sale", &found.record.sale_no), ("n", &count)],
         ));
     }
 }

@@ -5,6 +5,7 @@ use super::{Counter, Effect, ReversalFrom, Screen, Then};
 use crate::app::devices::Job;
 use anyhow::{anyhow, Result};
 use chrono::{DateTime, FixedOffset};
+use comptoir_i18n::till::Till;
 use till_core::records::{Event, SaleRecord, TenderKind};
 use till_core::{Money, Receipt, ReceiptExtras};
 use till_devices::escpos::core_receipt::render_receipt_with_logo;
@@ -24,7 +25,7 @@ impl Counter {
         let basket = self
             .basket
             .as_ref()
-            .ok_or_else(|| anyhow!("pas de vente en cours"))?;
+            .ok_or_else(|| anyhow!(self.tr(Till::ErrNoSale)))?;
         let record = basket.complete(&sale_no, day, &user.id)?;
         let ts = self.now();
         self.emit(Effect::Append {
@@ -57,9 +58,9 @@ impl Counter {
         self.count_sale(record);
         self.last_sale = Some((seq, record.sale_no.clone()));
         self.screen = Screen::Done {
-            title: format!("Vente {} enregistrée", record.sale_no),
-            big: format!("Rendu : {}", self.money(record.change)),
-            detail: format!("Total {}", self.money(record.total)),
+            title: self.trf(Till::SaleRecorded, &[("sale", &record.sale_no)]),
+            big: self.trf(Till::ChangeDue, &[("amount", &self.money(record.change))]),
+            detail: self.trf(Till::TotalIs, &[("amount", &self.money(record.total))]),
         };
     }
 
@@ -108,7 +109,10 @@ impl Counter {
                 bytes,
             })),
             Err(e) => {
-                self.error(format!("Ticket {} non imprimable : {e}", record.sale_no));
+                self.error(self.trf(
+                    Till::NotPrintable,
+                    &[("sale", &record.sale_no), ("why", &e)],
+                ));
                 self.status.unprinted.push(record.sale_no.clone());
             }
         }
@@ -116,15 +120,7 @@ impl Counter {
 
     /// Prints a report (X, Z) as plain text: the printer's own font, PC858.
     pub(crate) fn print_report(&mut self, what: &str, text: &str) {
-        use till_devices::escpos::{cmd, pc858, Cut};
-        let mut bytes = cmd::INIT.to_vec();
-        bytes.extend_from_slice(&cmd::code_page(self.settings.layout.code_page));
-        for line in text.lines() {
-            pc858::encode_into(line, &mut bytes);
-            bytes.push(b'\n');
-        }
-        bytes.extend_from_slice(&cmd::feed(3));
-        bytes.extend(cmd::cut(Cut::FeedPartial(3)));
+        let bytes = crate::report::report_bytes(text, self.settings.layout.code_page);
         self.emit(Effect::Device(Job::Print {
             what: what.to_string(),
             bytes,
@@ -177,24 +173,32 @@ impl Counter {
             .tenders
             .iter()
             .filter(|t| t.kind != TenderKind::Cash)
-            .map(|t| format!("{} {}", t.kind.label_fr(), self.money(-t.amount)))
+            .map(|t| {
+                format!(
+                    "{} {}",
+                    crate::app::words::tender(self.lang(), t.kind),
+                    self.money(-t.amount)
+                )
+            })
             .collect();
+        let total = self.money(record.total);
         self.screen = Screen::Done {
-            title: format!(
-                "{} {} enregistré{}",
+            title: self.trf(
                 if cancelled {
-                    "Annulation"
+                    Till::CancelRecorded
                 } else {
-                    "Remboursement"
+                    Till::RefundRecorded
                 },
-                record.sale_no,
-                if cancelled { "e" } else { "" }
+                &[("sale", &record.sale_no)],
             ),
-            big: format!("À rendre en espèces : {}", self.money(cash)),
+            big: self.trf(Till::CashBack, &[("amount", &self.money(cash))]),
             detail: if others.is_empty() {
-                format!("Total {}", self.money(record.total))
+                self.trf(Till::TotalIs, &[("amount", &total)])
             } else {
-                format!("Total {} ; {}", self.money(record.total), others.join(", "))
+                self.trf(
+                    Till::TotalAndOthers,
+                    &[("amount", &total), ("others", &others.join(", "))],
+                )
             },
         };
     }
@@ -214,19 +218,16 @@ impl Counter {
             Then::Lockout { secs, in_dialog } => self.locked_out(secs, in_dialog, None),
             Then::NoSale => {
                 self.emit(Effect::Device(Job::OpenDrawer));
-                self.info("Tiroir ouvert (sans vente, enregistré)");
+                self.info(self.tr(Till::DrawerOpenedNoSale));
             }
             Then::CashMove { direction, amount } => {
                 self.emit(Effect::Device(Job::OpenDrawer));
                 self.screen = Screen::Sale;
-                self.info(format!(
-                    "{} de {} enregistrée",
-                    match direction {
-                        till_core::records::CashDirection::In => "Entrée",
-                        till_core::records::CashDirection::Out => "Sortie",
-                    },
-                    self.money(amount)
-                ));
+                let msg = match direction {
+                    till_core::records::CashDirection::In => Till::CashInRecorded,
+                    till_core::records::CashDirection::Out => Till::CashOutRecorded,
+                };
+                self.info(self.trf(msg, &[("amount", &self.money(amount))]));
             }
             Then::Sale(record) => self.sale_recorded(&record, seq, hash, ts),
             Then::Reversal {
@@ -248,19 +249,19 @@ impl Counter {
         match then {
             Then::Silent => {}
             Then::Nothing | Then::Approved { .. } | Then::LoggedIn(_) => {
-                self.error(format!("Journal indisponible : {why}"))
+                self.error(self.trf(Till::JournalDown, &[("why", &why)]))
             }
             Then::Lockout { secs, in_dialog } => self.locked_out(secs, in_dialog, Some(why)),
             Then::NoSale | Then::CashMove { .. } => self.error(full.to_string()),
-            Then::Sale(_) => self.error(format!("vente NON enregistrée (journal): {full}")),
+            Then::Sale(_) => self.error(self.trf(Till::SaleNotRecorded, &[("why", &full)])),
             Then::Reversal { from, .. } => {
-                let e = format!("NON enregistré (journal): {full}");
+                let e = self.trf(Till::NotRecorded, &[("why", &full)]);
                 if from == ReversalFrom::Terminal {
                     self.screen = Screen::CardRefund { why: e.clone() };
                 }
                 self.error(e);
             }
-            Then::Reprint { .. } => self.error(format!("Réimpression impossible : {full}")),
+            Then::Reprint { .. } => self.error(self.trf(Till::ReprintFailed, &[("why", &full)])),
             Then::Abandoned(_) => self.abandon_failed(full),
             Then::Unattached {
                 attempt,

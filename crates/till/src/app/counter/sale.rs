@@ -4,6 +4,7 @@
 use super::ops::Op;
 use super::{parse_discount, parse_money, parse_qty, Counter, Screen};
 use crate::app::keys::Key;
+use comptoir_i18n::till::Till;
 
 impl Counter {
     pub(crate) fn sale_key(&mut self, k: Key) {
@@ -32,29 +33,29 @@ impl Counter {
             }
             Key::F(3) => match (self.selected_line_no(), parse_qty(&self.input)) {
                 (Some(line), Some(qty)) => self.exec(Op::SetQty { line, qty }),
-                (None, _) => self.error("Aucune ligne choisie"),
-                (_, None) => self.error("Tapez la quantité puis F3"),
+                (None, _) => self.error(self.tr(Till::NoLineChosen)),
+                (_, None) => self.error(self.tr(Till::TypeQtyThenF3)),
             },
             Key::F(4) => match self.selected_line_no() {
                 Some(line) => match parse_discount(&self.input) {
                     Ok(d) => self.exec(Op::LineDiscount { line, d }),
-                    Err(e) => self.error(e),
+                    Err(()) => self.error(self.tr(Till::DiscountUnreadable)),
                 },
-                None => self.error("Aucune ligne choisie"),
+                None => self.error(self.tr(Till::NoLineChosen)),
             },
             Key::F(5) => match parse_discount(&self.input) {
                 Ok(d) => self.exec(Op::BasketDiscount(d)),
-                Err(e) => self.error(e),
+                Err(()) => self.error(self.tr(Till::DiscountUnreadable)),
             },
             Key::F(6) => match self.selected_line_no() {
                 Some(line) => self.exec(Op::Void(line)),
-                None => self.error("Aucune ligne choisie"),
+                None => self.error(self.tr(Till::NoLineChosen)),
             },
             Key::F(7) => {
                 if self.basket_has_lines() {
                     self.park();
                 } else if self.parked.is_empty() {
-                    self.error("Aucune vente en attente");
+                    self.error(self.tr(Till::NoParked));
                 } else {
                     self.screen = Screen::Resume { sel: 0 };
                 }
@@ -64,7 +65,7 @@ impl Counter {
                     self.input.clear();
                     self.screen = Screen::Payment;
                 } else {
-                    self.error("Panier vide");
+                    self.error(self.tr(Till::EmptyBasket));
                 }
             }
             Key::F(9) => self.screen = Screen::Menu { sel: 0 },
@@ -80,8 +81,8 @@ impl Counter {
             // (a supervisor approves; the catalog price stays on the receipt).
             match (self.selected_line_no(), parse_money(&self.input)) {
                 (Some(line), Some(price)) => self.exec(Op::OverridePrice { line, price }),
-                (None, _) => self.error("Aucune ligne choisie"),
-                (_, None) => self.error("Prix illisible : tapez par exemple 12,50 puis /"),
+                (None, _) => self.error(self.tr(Till::NoLineChosen)),
+                (_, None) => self.error(self.tr(Till::PriceUnreadable)),
             }
             return true;
         }
@@ -91,7 +92,7 @@ impl Counter {
                     self.pending_qty = Some(q);
                     self.input.clear();
                 }
-                None => self.error("Quantité illisible : tapez par exemple 3 * puis l'article"),
+                None => self.error(self.tr(Till::QtyUnreadable)),
             }
             return true;
         }

@@ -4,11 +4,15 @@ use super::ops::Op;
 use super::{Counter, Screen};
 use crate::app::devices::Report;
 use crate::app::keys::Key;
+use comptoir_i18n::till::Till;
 use std::time::Instant;
 
 /// A drawer open longer than this is flagged on the status line, unless
 /// the rules' `drawer_left_open_seconds` say otherwise.
 pub const DRAWER_LEFT_OPEN_S: u64 = 60;
+
+/// A head office out of reach this long (seconds) shows "HORS LIGNE".
+pub const OFFLINE_AFTER_S: i64 = 300;
 
 /// The status line.
 #[derive(Debug, Clone, Default)]
@@ -59,17 +63,23 @@ impl Status {
     pub fn waiting(&self) -> u64 {
         self.head.saturating_sub(self.acked)
     }
-    /// Offline: events wait and the cursor has not moved for five minutes
-    /// (the sync daemon pushes every few seconds when the link is up).
-    pub fn offline(&self, now: Instant) -> bool {
-        if let Some(f) = self.sync_failures {
-            // The daemon says how its last passes went: trust it.
-            return f > 0 || (self.waiting() > 0 && self.sync_age_s.is_none_or(|a| a > 300));
-        }
-        self.waiting() > 0
-            && self
-                .acked_moved
-                .is_none_or(|t| now.duration_since(t).as_secs() > 300)
+    /// Whether a head office is configured: the sync daemon writes its
+    /// status file beside the journal. A shop without one (or the demo) is
+    /// never "offline": there is nothing to be out of reach of.
+    pub fn has_head_office(&self) -> bool {
+        self.sync_failures.is_some()
+    }
+
+    /// Offline: a head office is configured and has been out of reach for
+    /// [`OFFLINE_AFTER_S`]: the daemon's passes fail, or events wait, and
+    /// its last success is older than that (or it never had one). The
+    /// daemon pushes every few seconds when the link is up, so a failed
+    /// pass or two is a blip, not "offline".
+    pub fn offline(&self, _now: Instant) -> bool {
+        let Some(failures) = self.sync_failures else {
+            return false;
+        };
+        (failures > 0 || self.waiting() > 0) && self.sync_age_s.is_none_or(|a| a > OFFLINE_AFTER_S)
     }
 }
 
@@ -85,16 +95,13 @@ impl Counter {
                 if partly && !self.status.partly_printed.contains(&what) {
                     self.status.partly_printed.push(what.clone());
                 }
-                self.error(format!(
-                    "Ticket {what} non imprimé ({why}). La vente est enregistrée ; \
-                     réimpression : F9 puis 4."
-                ));
+                self.error(self.trf(Till::NotPrinted, &[("sale", &what), ("why", &why)]));
                 if !self.status.unprinted.contains(&what) {
                     self.status.unprinted.push(what);
                 }
             }
             Report::DrawerFailed(why) => {
-                self.error(format!("Tiroir non ouvert : {why}"));
+                self.error(self.trf(Till::DrawerFailed, &[("why", &why)]));
             }
             Report::Status {
                 printer,
@@ -139,14 +146,10 @@ impl Counter {
             // A receipt's barcode or QR scanned as its number.
             self.input = code.split('|').next().unwrap_or(code).to_string();
         } else if self.user.is_none() {
-            self.error(format!(
-                "Article {code} non ajouté : identifiez-vous d'abord"
-            ));
+            self.error(self.trf(Till::ScanLoginFirst, &[("code", &code)]));
         } else {
             // Payment, menus, dialogs: a code is not an amount or a PIN.
-            self.error(format!(
-                "Article {code} non ajouté : revenez à l'écran de vente (Échap) et scannez-le à nouveau"
-            ));
+            self.error(self.trf(Till::ScanBackToSale, &[("code", &code)]));
         }
     }
 }

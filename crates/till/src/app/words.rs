@@ -1,0 +1,391 @@
+//! The app's boundary with till-core's words: roles, actions, tenders, the
+//! refusals of the sale rules and the detail of an approval, each said in
+//! the cashier's language through the catalog (`comptoir_i18n::till`).
+//! till-core's own texts (`Display` of its errors, `Action::as_str`, the
+//! approval's `detail`) are stable English for the journal and logs: they
+//! never reach the screen.
+
+use comptoir_i18n::till::Till;
+use comptoir_i18n::{Fmt, Lang, Template};
+use rust_decimal::Decimal;
+use till_core::auth::{Action, ApprovalRequired, AuthError, Role};
+use till_core::catalog::LookupError;
+use till_core::records::TenderKind;
+use till_core::SaleError;
+
+/// A role's name ("superviseur").
+pub fn role(lang: Lang, r: Role) -> String {
+    match r {
+        Role::Cashier => Till::RoleCashier,
+        Role::Supervisor => Till::RoleSupervisor,
+        Role::Manager => Till::RoleManager,
+        Role::Technician => Till::RoleTechnician,
+    }
+    .text(lang)
+}
+
+/// What an action is, for the approval dialog ("Remise au-delà du seuil").
+pub fn action(lang: Lang, a: Action) -> String {
+    match a {
+        Action::Sell => Till::ActionSell,
+        Action::Refund => Till::ActionRefund,
+        Action::RefundWithoutReceipt => Till::ActionRefundWithoutReceipt,
+        Action::VoidAfterTotal => Till::ActionVoidAfterTotal,
+        Action::CancelSale => Till::ActionCancelSale,
+        Action::PriceOverride => Till::ActionPriceOverride,
+        Action::DiscountOverThreshold => Till::ActionDiscountOverThreshold,
+        Action::NoSaleDrawer => Till::ActionNoSaleDrawer,
+        Action::CashIn => Till::ActionCashIn,
+        Action::CashOut => Till::ActionCashOut,
+        Action::CloseDay => Till::ActionCloseDay,
+        Action::ExceedPurchaseRule => Till::ActionExceedPurchaseRule,
+        Action::AnomalyBasket => Till::ActionAnomalyBasket,
+        Action::ReprintReceipt => Till::ActionReprintReceipt,
+        Action::ConfigChange => Till::ActionConfigChange,
+        Action::DeviceDiagnostics => Till::ActionDeviceDiagnostics,
+        Action::ManageUsers => Till::ActionManageUsers,
+    }
+    .text(lang)
+}
+
+/// A tender kind's name ("Espèces").
+pub fn tender(lang: Lang, k: TenderKind) -> String {
+    match k {
+        TenderKind::Cash => Till::TenderCash,
+        TenderKind::Card => Till::TenderCard,
+        TenderKind::EWallet => Till::TenderEWallet,
+        TenderKind::Cheque => Till::TenderCheque,
+        TenderKind::BankTransfer => Till::TenderBankTransfer,
+        TenderKind::Voucher => Till::TenderVoucher,
+        TenderKind::CustomerAccount => Till::TenderCustomerAccount,
+    }
+    .text(lang)
+}
+
+/// A tender by its stored name ("cash"), as the day totals key it; a name
+/// the till does not know is shown as such, said to be another tender.
+pub fn tender_named(lang: Lang, name: &str) -> String {
+    match TenderKind::ALL.iter().find(|k| k.as_str() == name) {
+        Some(k) => tender(lang, *k),
+        None => Till::TenderOther.fill(lang, &[("name", &name)]),
+    }
+}
+
+/// A quantity as a person writes it: `1,5`, `3`.
+pub fn qty(fmt: &Fmt, q: Decimal) -> String {
+    let q = q.normalize();
+    fmt.number(q, q.scale())
+}
+
+/// A refusal of the sale rules, in words.
+pub fn sale_error(fmt: &Fmt, e: &SaleError, max_qty: Decimal) -> String {
+    let l = fmt.lang;
+    let m = |d: &Decimal| fmt.money(*d);
+    match e {
+        SaleError::ApprovalRequired(r) => approval_detail(fmt, r),
+        SaleError::Forbidden { role: r, action: a } => {
+            Till::ErrForbidden.fill(l, &[("role", &role(l, *r)), ("action", &action(l, *a))])
+        }
+        SaleError::Lookup(e) => lookup_error(l, e),
+        SaleError::InvalidQuantity(q) => {
+            Till::ErrInvalidQuantity.fill(l, &[("qty", &qty(fmt, *q)), ("max", &qty(fmt, max_qty))])
+        }
+        SaleError::WeightRequired(_) => Till::ErrWeightRequired.text(l),
+        SaleError::InvalidPrice(p) => Till::ErrInvalidPrice.fill(l, &[("price", &m(p))]),
+        SaleError::InvalidDiscount(_) => Till::ErrInvalidDiscount.text(l),
+        SaleError::NoSuchLine(n) => Till::ErrNoSuchLine.fill(l, &[("line", n)]),
+        SaleError::LineVoided(n) => Till::ErrLineVoided.fill(l, &[("line", n)]),
+        SaleError::LabelPriced(n) => Till::ErrLabelPriced.fill(l, &[("line", n)]),
+        SaleError::PaymentStarted => Till::ErrPaymentStarted.text(l),
+        SaleError::InvalidAmount(a) => Till::ErrInvalidAmount.fill(l, &[("amount", &m(a))]),
+        SaleError::Overpay {
+            kind,
+            amount,
+            remaining,
+        } => Till::ErrOverpay.fill(
+            l,
+            &[
+                ("tender", &tender(l, *kind)),
+                ("amount", &m(amount)),
+                ("remaining", &m(remaining)),
+            ],
+        ),
+        SaleError::AlreadyPaid => Till::ErrAlreadyPaid.text(l),
+        SaleError::CardDeclined => Till::ErrCardDeclined.text(l),
+        SaleError::CreditCheckRequired => Till::ErrCreditCheck.text(l),
+        SaleError::CreditLimitExceeded { amount, available } => {
+            Till::ErrCreditLimit.fill(l, &[("amount", &m(amount)), ("available", &m(available))])
+        }
+        SaleError::CustomerMismatch(c) => Till::ErrCustomerMismatch.fill(l, &[("customer", c)]),
+        SaleError::NoSuchTender(n) => Till::ErrNoSuchTender.fill(l, &[("n", &(n + 1))]),
+        SaleError::NonCashAboveTotal => Till::ErrNonCashAboveTotal.text(l),
+        SaleError::TooManyLines(n) => Till::ErrTooManyLines.fill(l, &[("max", n)]),
+        SaleError::EmptyBasket => Till::ErrEmptyBasket.text(l),
+        SaleError::NotFullyPaid { due, paid } => {
+            Till::ErrNotFullyPaid.fill(l, &[("paid", &m(paid)), ("due", &m(due))])
+        }
+        SaleError::NotASale => Till::ErrNotASale.text(l),
+        SaleError::AlreadyRefunded => Till::ErrAlreadyRefunded.text(l),
+        SaleError::RefundExceedsSold {
+            line_no,
+            requested,
+            remaining,
+        } => Till::ErrRefundExceeds.fill(
+            l,
+            &[
+                ("line", line_no),
+                ("qty", &qty(fmt, *requested)),
+                ("left", &qty(fmt, *remaining)),
+            ],
+        ),
+        SaleError::NothingToRefund => Till::ErrNothingToRefund.text(l),
+        SaleError::Inconsistent(_) => Till::ErrInconsistent.text(l),
+    }
+}
+
+/// A code that did not find an article.
+pub fn lookup_error(l: Lang, e: &LookupError) -> String {
+    match e {
+        LookupError::Empty => Till::ErrEmptyCode.text(l),
+        LookupError::Barcode(_) | LookupError::Gs1(_) | LookupError::Gs1WithoutGtin => {
+            Till::ErrBadBarcode.text(l)
+        }
+        LookupError::NotFound(code) => Till::ErrNoItem.fill(l, &[("code", code)]),
+        LookupError::EmbeddedItemNotFound { code, item_code } => {
+            Till::ErrLabelItemMissing.fill(l, &[("code", code), ("item", item_code)])
+        }
+    }
+}
+
+/// Why an approver's PIN did not approve (`min_role`: the rank needed).
+pub fn approver_error(l: Lang, e: &AuthError, min_role: Role) -> String {
+    match e {
+        AuthError::SelfApproval(_) => Till::ApprovalSelf.text(l),
+        AuthError::Forbidden { role: r, .. } => {
+            Till::ApprovalForbidden.fill(l, &[("role", &role(l, *r))])
+        }
+        // Too low a rank, and anything else: the PIN is someone's, so it is
+        // never "unknown"; say whose rank is needed.
+        _ => Till::ApprovalRankTooLow.fill(l, &[("role", &role(l, min_role))]),
+    }
+}
+
+/// What is being approved, in words. The rules write the detail in stable
+/// English (the approval is bound to that exact text in the journal); its
+/// figures are read back from it here. A detail of a shape not known here
+/// shows as its action alone, never as the raw text.
+pub fn approval_detail(fmt: &Fmt, req: &ApprovalRequired) -> String {
+    detail_words(fmt, &req.detail).unwrap_or_else(|| action(fmt.lang, req.action))
+}
+
+fn dec(s: &str) -> Option<Decimal> {
+    s.trim()
+        .trim_end_matches('%')
+        .trim()
+        .replace(',', ".")
+        .parse()
+        .ok()
+}
+
+fn detail_words(fmt: &Fmt, d: &str) -> Option<String> {
+    let l = fmt.lang;
+    let money = |s: &str| dec(s).map(|v| fmt.money(v));
+    let pct = |s: &str| dec(s).map(|v| fmt.percent(v));
+    let q = |s: &str| dec(s).map(|v| qty(fmt, v));
+    // "basket discount 30.09 % above 20 %"
+    if let Some(rest) = d.strip_prefix("basket discount ") {
+        let (p, t) = rest.split_once(" above ")?;
+        return Some(
+            Till::DetailBasketDiscount.fill(l, &[("percent", &pct(p)?), ("threshold", &pct(t)?)]),
+        );
+    }
+    // "order total 250,00 above maximum 200,00"
+    if let Some(rest) = d.strip_prefix("order total ") {
+        let (t, m) = rest.split_once(" above maximum ")?;
+        return Some(
+            Till::DetailOrderAboveMax.fill(l, &[("total", &money(t)?), ("limit", &money(m)?)]),
+        );
+    }
+    // "basket 70,00 above 3 x average 20,00"
+    if let Some(rest) = d.strip_prefix("basket ") {
+        let (t, rest) = rest.split_once(" above ")?;
+        let (k, avg) = rest.split_once(" x average ")?;
+        return Some(Till::DetailAnomaly.fill(
+            l,
+            &[
+                ("total", &money(t)?),
+                ("factor", &q(k)?),
+                ("average", &money(avg)?),
+            ],
+        ));
+    }
+    // "item 10001: quantity 30 above maximum 24" / "... below minimum ..."
+    if let Some(rest) = d.strip_prefix("item ") {
+        let (item, rest) = rest.split_once(": quantity ")?;
+        let (msg, (n, lim)) = match rest.split_once(" above maximum ") {
+            Some(p) => (Till::DetailQtyAboveMax, p),
+            None => (Till::DetailQtyBelowMin, rest.split_once(" below minimum ")?),
+        };
+        return Some(msg.fill(l, &[("item", &item), ("qty", &q(n)?), ("limit", &q(lim)?)]));
+    }
+    // "line 2 10001: price 3,00 -> 2,00", "line 2 10001: discount 50 % above 20 %",
+    // "line 2 10001 3,00 after payment started"
+    if let Some(rest) = d.strip_prefix("line ") {
+        if let Some(rest) = rest.strip_suffix(" after payment started") {
+            let mut w = rest.splitn(3, ' ');
+            let (line, item, amount) = (w.next()?, w.next()?, w.next()?);
+            return Some(Till::DetailVoidAfterPay.fill(
+                l,
+                &[
+                    ("line", &line),
+                    ("item", &item),
+                    ("amount", &money(amount)?),
+                ],
+            ));
+        }
+        let (head, what) = rest.split_once(": ")?;
+        let (line, item) = head.split_once(' ')?;
+        if let Some(p) = what.strip_prefix("price ") {
+            let (from, to) = p.split_once(" -> ")?;
+            return Some(Till::DetailPriceOverride.fill(
+                l,
+                &[
+                    ("line", &line),
+                    ("item", &item),
+                    ("from", &money(from)?),
+                    ("to", &money(to)?),
+                ],
+            ));
+        }
+        let (p, t) = what.strip_prefix("discount ")?.split_once(" above ")?;
+        return Some(Till::DetailLineDiscount.fill(
+            l,
+            &[
+                ("line", &line),
+                ("item", &item),
+                ("percent", &pct(p)?),
+                ("threshold", &pct(t)?),
+            ],
+        ));
+    }
+    // "abandon sale of 12,00 with 5,00 paid"
+    if let Some(rest) = d.strip_prefix("abandon sale of ") {
+        let (t, p) = rest.strip_suffix(" paid")?.split_once(" with ")?;
+        return Some(
+            Till::DetailAbandonPaid.fill(l, &[("total", &money(t)?), ("paid", &money(p)?)]),
+        );
+    }
+    if let Some(sale) = d.strip_prefix("cancel sale ") {
+        return Some(Till::DetailCancelSale.fill(l, &[("sale", &sale)]));
+    }
+    if let Some(sale) = d.strip_prefix("refund of sale ") {
+        return Some(Till::DetailRefundSale.fill(l, &[("sale", &sale)]));
+    }
+    if let Some(a) = d.strip_prefix("refund without receipt of ") {
+        return Some(Till::DetailRefundNoReceipt.fill(l, &[("amount", &money(a)?)]));
+    }
+    // "cash_in 50,00: apport"
+    for (prefix, msg) in [
+        ("cash_in ", Till::DetailCashIn),
+        ("cash_out ", Till::DetailCashOut),
+    ] {
+        if let Some(rest) = d.strip_prefix(prefix) {
+            let (a, _) = rest.split_once(':')?;
+            return Some(msg.fill(l, &[("amount", &money(a)?)]));
+        }
+    }
+    if d.starts_with("no sale") {
+        return Some(Till::DetailNoSale.text(l));
+    }
+    if let Some(day) = d.strip_prefix("close day ") {
+        let day: chrono::NaiveDate = day.trim().parse().ok()?;
+        return Some(Till::DetailCloseDay.fill(l, &[("day", &fmt.date(day))]));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(action: Action, detail: &str) -> ApprovalRequired {
+        ApprovalRequired {
+            action,
+            min_role: Role::Supervisor,
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn every_detail_the_rules_write_reads_in_french() {
+        let fr = Fmt::plain(Lang::Fr);
+        let cases = [
+            (
+                "basket discount 30.09 % above 20 %",
+                "Remise sur le total de 30,09 %, au-delà du seuil de 20 %",
+            ),
+            (
+                "line 2 10001: discount 50 % above 20 %",
+                "Ligne 2 (10001) : remise de 50 %, au-delà du seuil de 20 %",
+            ),
+            (
+                "line 1 10001: price 3,00 -> 2,50",
+                "Ligne 1 (10001) : prix 3,00 € remplacé par 2,50 €",
+            ),
+            (
+                "item 10004: quantity 30 above maximum 24",
+                "Article 10004 : quantité 30, au-delà du maximum de 24",
+            ),
+            (
+                "item 10003: quantity 0.05 below minimum 0.1",
+                "Article 10003 : quantité 0,05, en dessous du minimum de 0,1",
+            ),
+            (
+                "order total 1250,00 above maximum 1000,00",
+                "Total de la vente 1 250,00 €, au-delà du maximum de 1 000,00 €",
+            ),
+            (
+                "basket 70,00 above 3 x average 20,00",
+                "Panier de 70,00 € : plus de 3 fois le panier moyen (20,00 €)",
+            ),
+            (
+                "line 3 10002 1,10 after payment started",
+                "Ligne 3 (10002, 1,10 €) retirée après le début du paiement",
+            ),
+            (
+                "abandon sale of 12,00 with 5,00 paid",
+                "Abandon d'une vente de 12,00 € dont 5,00 € déjà payés",
+            ),
+            ("cancel sale T1-000004", "Annulation du ticket T1-000004"),
+            (
+                "refund of sale T1-000004",
+                "Remboursement du ticket T1-000004",
+            ),
+            (
+                "refund without receipt of 4,20",
+                "Remboursement sans ticket de 4,20 €",
+            ),
+            ("cash_out 50,00: retrait", "Sortie d'espèces de 50,00 €"),
+            (
+                "no sale: ouverture sans vente",
+                "Ouverture du tiroir sans vente",
+            ),
+            (
+                "close day 2026-11-23",
+                "Clôture de la journée du 23/11/2026",
+            ),
+        ];
+        for (detail, french) in cases {
+            assert_eq!(
+                approval_detail(&fr, &req(Action::Refund, detail)),
+                french,
+                "{detail}"
+            );
+        }
+        // A shape the app does not know: the action's name, not the raw text.
+        assert_eq!(
+            approval_detail(&fr, &req(Action::PriceOverride, "something new 12 %")),
+            "Changement de prix"
+        );
+    }
+}
