@@ -25,6 +25,7 @@ crate::catalog! {
         ActionExceedPurchaseRule => { fr: "Limite d'achat dépassée", en: "Purchase limit exceeded" },
         ActionAnomalyBasket => { fr: "Panier inhabituellement élevé", en: "Unusually large basket" },
         ActionReprintReceipt => { fr: "Réimpression de ticket", en: "Receipt reprint" },
+        ActionAbandonBasket => { fr: "Abandon de la vente", en: "Abandoning the sale" },
         ActionConfigChange => { fr: "Changement de configuration", en: "Configuration change" },
         ActionDeviceDiagnostics => { fr: "Diagnostic des périphériques", en: "Device diagnostics" },
         ActionManageUsers => { fr: "Gestion des utilisateurs", en: "User management" },

@@ -36,7 +36,6 @@ crate::catalog! {
         /// Printed on the receipt when the business day is not the date printed.
         ReceiptBusinessDay => { fr: "Journée comptable : {day}", en: "Business day: {day}" },
         /// Approval dialog: what the approval is for (abandoning a basket).
-        ActionAbandonBasket => { fr: "abandon de la vente", en: "abandoning the sale" },
         /// `till run`: the `[rules]` of till.toml do not read.
         RulesUnreadable => {
             fr: "Règles de {path} illisibles : {why}",

@@ -74,6 +74,7 @@ impl Drive {
                 logo: None,
                 receipts_hint: None,
                 rules: CounterRules::from_ruleset(r, RulesSource::Local),
+                lang: Default::default(),
             },
             has_terminal: false,
             basket: None,

@@ -42,6 +42,7 @@ fn app(dir: &Path) -> App {
         logo: None,
         receipts_hint: None,
         lang: comptoir_i18n::Lang::Fr,
+        rules: Default::default(),
     };
     App::new(
         journal,

@@ -41,6 +41,7 @@ pub fn action(lang: Lang, a: Action) -> String {
         Action::ExceedPurchaseRule => Till::ActionExceedPurchaseRule,
         Action::AnomalyBasket => Till::ActionAnomalyBasket,
         Action::ReprintReceipt => Till::ActionReprintReceipt,
+        Action::AbandonBasket => Till::ActionAbandonBasket,
         Action::ConfigChange => Till::ActionConfigChange,
         Action::DeviceDiagnostics => Till::ActionDeviceDiagnostics,
         Action::ManageUsers => Till::ActionManageUsers,
