@@ -69,6 +69,13 @@ fn old_schema(url: &str, version: i64) -> String {
         (2, true) => format!("{}{}", old_schemas::SQLITE_V2, old_schemas::SQLITE_V2_ALTER),
         (1, false) => old_schemas::PG_V1.to_string(),
         (2, false) => old_schemas::PG_V2.to_string(),
+        (3, true) => format!(
+            "{}{}{}",
+            old_schemas::SQLITE_V2,
+            old_schemas::SQLITE_V2_ALTER,
+            old_schemas::SQLITE_V3_ADD
+        ),
+        (3, false) => format!("{}{}", old_schemas::PG_V2, old_schemas::PG_V3_ADD),
         _ => String::new(),
     }
 }

@@ -7,9 +7,11 @@
 //! and the terminal's sync state commit together or not at all, so a crash at
 //! any instant leaves head office either before or after the batch.
 
+pub mod catalog_edit;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
+pub mod stockops;
 pub mod tokens;
 
 pub use tokens::ReadToken;
@@ -210,7 +212,9 @@ impl CatalogRow {
 }
 
 /// Everything head office stores.
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    stockops::StockOpsStore + catalog_edit::CatalogEditStore + Send + Sync + 'static
+{
     /// Creates or upgrades the schema (idempotent).
     fn migrate(&self) -> Result<()>;
 
@@ -489,5 +493,6 @@ pub(crate) fn catalog_delta(
         catalog_version: current,
         items,
         removed,
+        stock: Vec::new(),
     })
 }

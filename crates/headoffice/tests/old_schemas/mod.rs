@@ -364,3 +364,22 @@ CREATE TABLE IF NOT EXISTS catalog_versions (
     items BIGINT NOT NULL
 );
 "#;
+
+/// Version 3 (f34b2f9) is version 2 and the read tokens.
+pub const SQLITE_V3_ADD: &str = r#"
+CREATE TABLE read_tokens (
+    label TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    token_sha256 BLOB NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+"#;
+
+pub const PG_V3_ADD: &str = r#"
+CREATE TABLE read_tokens (
+    label TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    token_sha256 BYTEA NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+"#;

@@ -20,7 +20,9 @@ use sync_proto::CatalogDelta;
 use till_journal::chain::GENESIS_PREV_HASH;
 use till_journal::StoredEvent;
 
+mod catalog_edit;
 mod schema;
+mod stockops;
 mod tx;
 
 /// Connections kept open.
@@ -286,7 +288,9 @@ impl Store for PgStore {
                 }
             })
             .collect();
-        super::catalog_delta(since, to_u64(current), found)
+        let mut delta = super::catalog_delta(since, to_u64(current), found)?;
+        delta.stock = stockops::stock_since(&mut *c, store_id, since)?;
+        Ok(delta)
     }
 
     fn terminals(&self) -> Result<Vec<TerminalState>> {

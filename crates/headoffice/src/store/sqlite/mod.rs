@@ -15,7 +15,9 @@ use sync_proto::CatalogDelta;
 use till_journal::chain::GENESIS_PREV_HASH;
 use till_journal::StoredEvent;
 
+mod catalog_edit;
 mod schema;
+mod stockops;
 mod tx;
 
 /// Head office on SQLite.
@@ -290,7 +292,9 @@ impl Store for SqliteStore {
                 deleted: r.get(4)?,
             });
         }
-        super::catalog_delta(since, to_u64(current), found)
+        let mut delta = super::catalog_delta(since, to_u64(current), found)?;
+        delta.stock = stockops::stock_since(&c, store_id, since)?;
+        Ok(delta)
     }
 
     fn terminals(&self) -> Result<Vec<TerminalState>> {
