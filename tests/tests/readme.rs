@@ -9,7 +9,9 @@ use comptoir_e2e::shell::{repo_root, till_binary, Session};
 
 /// The only README lines not run here, and why: installing the machine,
 /// the interactive counter app (tests/app_tmux.rs in crates/till drives
-/// it), the test suite itself, and minutes of benchmarks.
+/// it), the test suite itself, the back office's server (which runs until
+/// stopped; crates/headoffice/tests/backoffice.rs drives it), and minutes
+/// of benchmarks.
 const SKIPPED: &[&str] = &[
     "sudo apt-get update && sudo apt-get install -y build-essential curl git tmux",
     "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y",
@@ -17,6 +19,7 @@ const SKIPPED: &[&str] = &[
     "git clone <this repository> comptoir && cd comptoir",
     "cargo run --release -p till -- run --demo",
     "cargo test --workspace --release",
+    "target/release/headoffice --db sqlite:demo-data/ho.db serve --listen 127.0.0.1:8080",
     "cargo run --release -p till-bench",
 ];
 

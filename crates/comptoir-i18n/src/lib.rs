@@ -11,6 +11,7 @@
 //! Placeholders are `{name}` in the text, filled by [`Template::fill`]; `{{` and `}}` write
 //! a brace. Pure code: no I/O, no clock.
 
+pub mod backoffice;
 pub mod backoffice_stock;
 mod catalog;
 pub mod format;

@@ -30,6 +30,25 @@ pub struct Config {
     pub idle_timeout_seconds: Option<i64>,
     /// Most connections served at once.
     pub max_connections: Option<i64>,
+    /// The back office (`[backoffice]`).
+    pub backoffice: Option<BackOfficeConfig>,
+}
+
+/// `[backoffice]`: sessions and the login limit.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackOfficeConfig {
+    /// Minutes without a request after which a session ends (default 30).
+    pub idle_minutes: Option<i64>,
+    /// Hours after the login at which a session ends, used or not (default 12).
+    pub absolute_hours: Option<i64>,
+    /// The session cookie is `Secure`: set it when people reach head office
+    /// over HTTPS (a reverse proxy terminating TLS). Default false.
+    pub secure_cookie: Option<bool>,
+    /// Failed logins of one account or one address that lock it (default 5)...
+    pub login_max_failures: Option<i64>,
+    /// ...within this many minutes, and for as long (default 15).
+    pub login_lock_minutes: Option<i64>,
 }
 
 /// Reading the configuration failed.
@@ -62,6 +81,10 @@ pub const RANGES: &[(&str, i64, i64)] = &[
     ("header_read_timeout_seconds", 1, 300),
     ("idle_timeout_seconds", 1, 3600),
     ("max_connections", 1, 100_000),
+    ("backoffice.idle_minutes", 1, 1440),
+    ("backoffice.absolute_hours", 1, 168),
+    ("backoffice.login_max_failures", 1, 100),
+    ("backoffice.login_lock_minutes", 1, 1440),
 ];
 
 impl Config {
@@ -99,7 +122,8 @@ impl Config {
         Ok(c)
     }
 
-    fn numbers(&self) -> [(&'static str, Option<i64>); 5] {
+    fn numbers(&self) -> [(&'static str, Option<i64>); 9] {
+        let bo = self.backoffice.clone().unwrap_or_default();
         [
             ("max_body_bytes", self.max_body_bytes),
             ("max_batch_events", self.max_batch_events),
@@ -109,6 +133,10 @@ impl Config {
             ),
             ("idle_timeout_seconds", self.idle_timeout_seconds),
             ("max_connections", self.max_connections),
+            ("backoffice.idle_minutes", bo.idle_minutes),
+            ("backoffice.absolute_hours", bo.absolute_hours),
+            ("backoffice.login_max_failures", bo.login_max_failures),
+            ("backoffice.login_lock_minutes", bo.login_lock_minutes),
         ]
     }
 
@@ -134,6 +162,30 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The back office's settings: the file's values (checked by
+    /// [`Config::parse`]), the defaults elsewhere.
+    pub fn backoffice(&self) -> crate::web::BackOffice {
+        let d = crate::web::BackOffice::default();
+        let bo = self.backoffice.clone().unwrap_or_default();
+        let secs = |v: Option<i64>, unit: u64, default: Duration| {
+            v.and_then(|v| u64::try_from(v).ok())
+                .map(|v| Duration::from_secs(v * unit))
+                .unwrap_or(default)
+        };
+        crate::web::BackOffice {
+            idle: secs(bo.idle_minutes, 60, d.idle),
+            absolute: secs(bo.absolute_hours, 3600, d.absolute),
+            secure_cookie: bo.secure_cookie.unwrap_or(d.secure_cookie),
+            max_failures: bo
+                .login_max_failures
+                .and_then(|v| u64::try_from(v).ok())
+                .unwrap_or(d.max_failures),
+            lock: secs(bo.login_lock_minutes, 60, d.lock),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +203,21 @@ mod tests {
         assert_eq!(l.header_read_timeout, d.header_read_timeout);
         assert_eq!(l.idle_timeout, d.idle_timeout);
         assert_eq!(c.public_reports, Some(false));
+        let (b, d) = (c.backoffice(), crate::web::BackOffice::default());
+        assert_eq!((b.idle, b.absolute, b.lock), (d.idle, d.absolute, d.lock));
+        assert_eq!((b.max_failures, b.secure_cookie), (d.max_failures, false));
+        let set = Config::parse(
+            Path::new("h.toml"),
+            "[backoffice]\nidle_minutes = 5\nsecure_cookie = true\n",
+        )
+        .expect("backoffice")
+        .backoffice();
+        assert_eq!(set.idle, Duration::from_secs(300));
+        assert!(set.secure_cookie);
+        let e = Config::parse(Path::new("h.toml"), "[backoffice]\nidle = 5\n")
+            .expect_err("unknown key")
+            .to_string();
+        assert!(e.contains("idle"), "{e}");
     }
 
     #[test]

@@ -68,7 +68,14 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(Idle::new(stream, limits.idle_timeout));
-        let service = TowerToHyperService::new(app.clone());
+        // The peer's address for handlers (the back office's per-address
+        // login limit), as axum's `ConnectInfo`.
+        let app = TowerToHyperService::new(app.clone());
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            hyper::service::Service::call(&app, req)
+        });
         // Crowded (under a quarter of the places free): a new connection gets
         // less patience for its headers, so a flood of silent connections
         // drains in seconds, while a real client sends its headers at once.

@@ -60,6 +60,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Who reads reports, the feed and the metrics.
     pub access: Access,
+    /// The back office's sessions and login limits.
+    pub backoffice: crate::web::BackOffice,
 }
 
 /// A refusal: status and body.
@@ -116,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .merge(crate::web::router())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

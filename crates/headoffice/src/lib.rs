@@ -18,6 +18,7 @@
 //! - [`store`]: the [`store::Store`] trait, [`store::sqlite`] and [`store::postgres`].
 //! - [`http`]: the axum routes; [`feed`]: ERP feed entries; [`metrics`]: `/metrics`.
 //! - [`load`]: catalog files (JSON, CSV); [`config`]: `headoffice.toml`.
+//! - [`web`]: the back office (HTML pages, logins, sessions, roles, audit log).
 //! - `testpg` (feature `testpg`): a throwaway PostgreSQL cluster for tests and benchmarks.
 
 pub mod access;
@@ -32,6 +33,7 @@ pub mod metrics;
 pub mod store;
 #[cfg(feature = "testpg")]
 pub mod testpg;
+pub mod web;
 
 use sha2::{Digest, Sha256};
 use std::future::Future;

@@ -48,6 +48,10 @@ enum Cmd {
     /// Read tokens for reports, the ERP feed and metrics.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Back-office accounts (owner, accountant, store manager). Passwords
+    /// are read from standard input.
+    #[command(subcommand)]
+    User(UserCmd),
     /// Load a catalog (JSON or CSV, by extension) as a new catalog version.
     LoadCatalog { file: PathBuf },
     /// List terminals with their sync state.
@@ -86,6 +90,108 @@ enum TokenCmd {
         #[arg(long)]
         label: String,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a user; the password is the first line of standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["owner", "accountant", "manager"])]
+        role: String,
+        /// The store a manager manages (only for --role manager).
+        #[arg(long)]
+        store: Option<String>,
+    },
+    /// List users (e-mail, role, store).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a user and end their sessions.
+    Remove {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password (first line of standard input) and end the user's sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// The password: the first line of standard input (bounded; the newline
+/// dropped). A person at a terminal is asked for it.
+fn read_password() -> Result<String> {
+    use std::io::{BufRead, IsTerminal, Read};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!(
+            "password (at least {} characters): ",
+            headoffice::web::session::PASSWORD_MIN
+        );
+    }
+    let max = headoffice::web::session::PASSWORD_MAX * 4 + 2;
+    let mut line = Vec::new();
+    stdin
+        .lock()
+        .take(max as u64 + 1)
+        .read_until(b'\n', &mut line)
+        .context("reading the password from standard input")?;
+    if line.len() > max {
+        bail!(
+            "the password is too long: at most {} characters",
+            headoffice::web::session::PASSWORD_MAX
+        );
+    }
+    let text = String::from_utf8(line).context("the password is not UTF-8 text")?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn user_cmd(cli: &Cli, cfg: &Config, cmd: &UserCmd) -> Result<()> {
+    use headoffice::store::auth::BoRole;
+    use headoffice::web::accounts;
+    let s = open_store(cli, cfg)?;
+    match cmd {
+        UserCmd::Add { email, role, store } => {
+            let role = BoRole::parse(role).context("--role: owner, accountant or manager")?;
+            let password = read_password()?;
+            let email = accounts::add_user(&*s, email, role, store.as_deref(), &password)?;
+            eprintln!("user {email} added ({})", role.as_str());
+            Ok(())
+        }
+        UserCmd::List { json } => {
+            let users = s.users()?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&users)?);
+            } else if users.is_empty() {
+                println!("no users (headoffice user add --email E --role owner)");
+            } else {
+                for u in users {
+                    println!(
+                        "{:<32} {:<10} {:<10} {}",
+                        u.email,
+                        u.role.as_str(),
+                        u.store_id.as_deref().unwrap_or("-"),
+                        u.created_at
+                    );
+                }
+            }
+            Ok(())
+        }
+        UserCmd::Remove { email } => {
+            accounts::remove_user(&*s, email)?;
+            eprintln!("user {email} removed");
+            Ok(())
+        }
+        UserCmd::ResetPassword { email } => {
+            let password = read_password()?;
+            accounts::reset_password(&*s, email, &password)?;
+            eprintln!("password of {email} changed; their sessions are ended");
+            Ok(())
+        }
+    }
 }
 
 /// A new token written to `out` (0600, never overwriting a file).
@@ -204,6 +310,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Cmd::Token(cmd) => token_cmd(&cli, &cfg, cmd),
+        Cmd::User(cmd) => user_cmd(&cli, &cfg, cmd),
         Cmd::LoadCatalog { file } => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("reading {}", file.display()))?;
@@ -313,6 +420,7 @@ fn serve(cli: &Cli, cfg: &Config, listen: Option<String>) -> Result<()> {
         metrics: Arc::new(Metrics::default()),
         limits,
         access,
+        backoffice: cfg.backoffice(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -326,6 +434,7 @@ fn serve(cli: &Cli, cfg: &Config, listen: Option<String>) -> Result<()> {
         // Tests and scripts read this line to learn the port of --listen 127.0.0.1:0.
         println!("listening on {addr}");
         tracing::info!(%addr, "head office listening");
+        tracing::info!("back office: http://{addr}/ (accounts: headoffice user add)");
         // systemd stops with SIGTERM, a terminal with ^C: finish the requests
         // in flight (each batch commits or rolls back whole anyway).
         let shutdown = async {

@@ -69,13 +69,26 @@ fn old_schema(url: &str, version: i64) -> String {
         (2, true) => format!("{}{}", old_schemas::SQLITE_V2, old_schemas::SQLITE_V2_ALTER),
         (1, false) => old_schemas::PG_V1.to_string(),
         (2, false) => old_schemas::PG_V2.to_string(),
-        (3, true) => format!(
-            "{}{}{}",
-            old_schemas::SQLITE_V2,
-            old_schemas::SQLITE_V2_ALTER,
-            old_schemas::SQLITE_V3_ADD
+        (3, _) => format!(
+            "{}{}",
+            old_schema(url, 2),
+            old_schemas::V3_READ_TOKENS.replace("{blob}", if sqlite { "BLOB" } else { "BYTEA" })
         ),
-        (3, false) => format!("{}{}", old_schemas::PG_V2, old_schemas::PG_V3_ADD),
+        (4, _) => format!(
+            "{}{}",
+            old_schema(url, 3),
+            old_schemas::V4_AUTH
+                .replace("{blob}", if sqlite { "BLOB" } else { "BYTEA" })
+                .replace("{int}", if sqlite { "INTEGER" } else { "BIGINT" })
+                .replace(
+                    "{id}",
+                    if sqlite {
+                        "INTEGER PRIMARY KEY"
+                    } else {
+                        "BIGSERIAL PRIMARY KEY"
+                    }
+                )
+        ),
         _ => String::new(),
     }
 }
@@ -138,6 +151,16 @@ fn works(store: &dyn Store, seeded: bool) {
     store
         .add_read_token("erp", headoffice::access::Role::Feed, &[7u8; 32])
         .expect("read token");
+    // Back-office accounts.
+    store
+        .add_user(&headoffice::store::auth::NewBoUser {
+            email: "owner@shop.fr",
+            role: headoffice::store::auth::BoRole::Owner,
+            store_id: None,
+            password_hash: "x",
+            created_at: "2026-01-01T00:00:00Z",
+        })
+        .expect("back-office user");
     let mut till = Till::new("T01", "S1", 3);
     till.push("stock_movement", stock_payload("3"));
     till.sale("1.20");

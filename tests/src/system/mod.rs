@@ -52,6 +52,7 @@ pub fn maybe_serve_child() {
             ..Default::default()
         },
         access: headoffice::access::Access::public(),
+        backoffice: Default::default(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

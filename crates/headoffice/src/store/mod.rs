@@ -7,6 +7,7 @@
 //! and the terminal's sync state commit together or not at all, so a crash at
 //! any instant leaves head office either before or after the batch.
 
+pub mod auth;
 pub mod catalog_edit;
 pub mod postgres;
 pub mod schema;
@@ -213,7 +214,7 @@ impl CatalogRow {
 
 /// Everything head office stores.
 pub trait Store:
-    stockops::StockOpsStore + catalog_edit::CatalogEditStore + Send + Sync + 'static
+    auth::AuthStore + stockops::StockOpsStore + catalog_edit::CatalogEditStore + Send + Sync + 'static
 {
     /// Creates or upgrades the schema (idempotent).
     fn migrate(&self) -> Result<()>;

@@ -127,6 +127,42 @@ CREATE TABLE read_tokens (
 );
 "#;
 
+/// Back-office accounts ([`super::auth`]): users, sessions (only the
+/// token's SHA-256), failed logins (counted per key, so every instance
+/// enforces the limit) and the audit log.
+const V_AUTH: &str = r#"
+CREATE TABLE bo_users (
+    id {id},
+    email TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    store_id TEXT,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE bo_sessions (
+    token_sha256 {blob} PRIMARY KEY,
+    user_id {int} NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    last_seen {int} NOT NULL
+);
+CREATE INDEX bo_sessions_by_user ON bo_sessions(user_id);
+CREATE TABLE bo_login_failures (
+    key TEXT NOT NULL,
+    at {int} NOT NULL
+);
+CREATE INDEX bo_login_failures_by_key ON bo_login_failures(key, at);
+CREATE TABLE bo_audit (
+    id {id},
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    action_fr TEXT NOT NULL,
+    action_en TEXT NOT NULL,
+    details TEXT NOT NULL
+);
+"#;
+
 /// The back office's stock operations (each line a movement with its
 /// source, delivered to the store's tills by catalog version) and the
 /// catalog's search words.
@@ -174,7 +210,7 @@ CREATE TABLE catalog_indexed (
 "#;
 
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V_STOCK];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V_AUTH, V_STOCK];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -246,11 +282,12 @@ mod tests {
         assert_eq!(pending(2, &D).map(|p| p.len()).ok(), Some(n - 2));
         assert!(pending(SCHEMA_VERSION, &D).is_ok_and(|p| p.is_empty()));
         assert!(!pending(0, &D).is_ok_and(|p| p.concat().contains('{')));
-        let e = pending(SCHEMA_VERSION + 1, &D).err().map(|e| e.to_string());
-        let newer = format!("version {}", SCHEMA_VERSION + 1);
+        let newer = SCHEMA_VERSION + 1;
+        let e = pending(newer, &D).err().map(|e| e.to_string());
         assert!(
-            e.as_deref()
-                .is_some_and(|e| e.contains(&newer) && e.contains("upgrade headoffice")),
+            e.as_deref().is_some_and(
+                |e| e.contains(&format!("version {newer}")) && e.contains("upgrade headoffice")
+            ),
             "{e:?}"
         );
     }

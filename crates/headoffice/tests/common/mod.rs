@@ -9,6 +9,7 @@ use headoffice::access::Access;
 use headoffice::http::{AppState, Limits};
 use headoffice::store::Store;
 use headoffice::testpg::TestPg;
+use headoffice::web::BackOffice;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -81,11 +82,22 @@ pub struct Server {
 
 impl Server {
     pub fn start(store: Arc<dyn Store>, access: Access, limits: Limits) -> Server {
+        Server::with_backoffice(store, access, limits, BackOffice::default())
+    }
+
+    /// [`Server::start`] with the back office's settings.
+    pub fn with_backoffice(
+        store: Arc<dyn Store>,
+        access: Access,
+        limits: Limits,
+        backoffice: BackOffice,
+    ) -> Server {
         let state = AppState {
             store,
             metrics: Arc::new(headoffice::metrics::Metrics::default()),
             limits,
             access,
+            backoffice,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (tx, rx) = std::sync::mpsc::channel();

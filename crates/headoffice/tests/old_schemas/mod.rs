@@ -365,21 +365,47 @@ CREATE TABLE IF NOT EXISTS catalog_versions (
 );
 "#;
 
-/// Version 3 (f34b2f9) is version 2 and the read tokens.
-pub const SQLITE_V3_ADD: &str = r#"
+/// Schema 3 (f34b2f9) added the read tokens to schema 2, on both backends
+/// (`{blob}`: BLOB on SQLite, BYTEA on PostgreSQL).
+pub const V3_READ_TOKENS: &str = r#"
 CREATE TABLE read_tokens (
     label TEXT PRIMARY KEY,
     role TEXT NOT NULL,
-    token_sha256 BLOB NOT NULL UNIQUE,
+    token_sha256 {blob} NOT NULL UNIQUE,
     created_at TEXT NOT NULL
 );
 "#;
 
-pub const PG_V3_ADD: &str = r#"
-CREATE TABLE read_tokens (
-    label TEXT PRIMARY KEY,
+/// Schema 4 (the back office's accounts, bo-auth's V_AUTH) added to schema 3.
+pub const V4_AUTH: &str = r#"
+CREATE TABLE bo_users (
+    id {id},
+    email TEXT NOT NULL UNIQUE,
     role TEXT NOT NULL,
-    token_sha256 BYTEA NOT NULL UNIQUE,
+    store_id TEXT,
+    password_hash TEXT NOT NULL,
     created_at TEXT NOT NULL
+);
+CREATE TABLE bo_sessions (
+    token_sha256 {blob} PRIMARY KEY,
+    user_id {int} NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    last_seen {int} NOT NULL
+);
+CREATE INDEX bo_sessions_by_user ON bo_sessions(user_id);
+CREATE TABLE bo_login_failures (
+    key TEXT NOT NULL,
+    at {int} NOT NULL
+);
+CREATE INDEX bo_login_failures_by_key ON bo_login_failures(key, at);
+CREATE TABLE bo_audit (
+    id {id},
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    action_fr TEXT NOT NULL,
+    action_en TEXT NOT NULL,
+    details TEXT NOT NULL
 );
 "#;

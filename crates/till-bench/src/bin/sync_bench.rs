@@ -169,6 +169,7 @@ fn serve(store: Arc<dyn Store>) -> Result<Server> {
         metrics: metrics.clone(),
         limits: Limits::default(),
         access: headoffice::access::Access::public(),
+        backoffice: Default::default(),
     };
     rt.spawn(headoffice::serve(listener, state, std::future::pending()));
     Ok(Server {
