@@ -13,6 +13,7 @@
 
 pub mod backoffice;
 pub mod backoffice_dash;
+pub mod backoffice_stock;
 mod catalog;
 pub mod format;
 pub mod till_rules;

@@ -18,10 +18,12 @@
 //! - [`store`]: the [`store::Store`] trait, [`store::sqlite`] and [`store::postgres`].
 //! - [`http`]: the axum routes; [`feed`]: ERP feed entries; [`metrics`]: `/metrics`.
 //! - [`load`]: catalog files (JSON, CSV); [`config`]: `headoffice.toml`.
+//! - [`catalog_ops`]: the back office's catalog changes (edit, store price, withdraw, import preview).
 //! - [`web`]: the back office (HTML pages, logins, sessions, roles, audit log).
 //! - `testpg` (feature `testpg`): a throwaway PostgreSQL cluster for tests and benchmarks.
 
 pub mod access;
+pub mod catalog_ops;
 pub mod config;
 pub mod conn;
 pub mod dash;

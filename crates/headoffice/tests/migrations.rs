@@ -84,6 +84,11 @@ fn old_schema(url: &str, version: i64) -> String {
             old_schema(url, 4),
             spelled(old_schemas::V5_DASHBOARD, sqlite)
         ),
+        (6, _) => format!(
+            "{}{}",
+            old_schema(url, 5),
+            spelled(old_schemas::V6_RULES, sqlite)
+        ),
         _ => String::new(),
     }
 }

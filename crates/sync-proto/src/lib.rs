@@ -46,6 +46,7 @@
 pub mod status;
 
 use base64::Engine as _;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use till_core::Item;
@@ -259,6 +260,28 @@ pub struct CatalogDelta {
     /// older servers' answers: nothing withdrawn.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<CatalogRemoval>,
+    /// Stock operations entered at head office for the terminal's store
+    /// after `since` (goods received, inventory counts, transfers), one line
+    /// per item. Absent from older servers' answers: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stock: Vec<StockUpdate>,
+}
+
+/// One line of a stock operation entered at head office, as sent to a till
+/// of the store it changes. Its id and item make it unique: applying it twice
+/// counts it once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockUpdate {
+    /// The catalog version the operation was recorded at.
+    pub version: u64,
+    /// The operation's id (a transfer's two stores share it).
+    pub op_id: String,
+    pub item_id: String,
+    /// Added to the store's level of the item.
+    pub delta: Decimal,
+    /// `goods_received`, `adjustment` (an inventory count's difference),
+    /// `transfer_in` or `transfer_out` (the journal's stock reasons).
+    pub reason: String,
 }
 
 /// `GET /v1/rules?since=V`: head office's counter rules, if a version

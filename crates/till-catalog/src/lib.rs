@@ -11,6 +11,7 @@
 //! | `catalog(item_id, version, item)` | one row per article; `item` is the `till_core::Item` as JSON |
 //! | `meta(key, value)` | `catalog_version` (integer): the head office version applied |
 //! | `ruleset(...)` | head office's counter rules, see `rules.rs` |
+//! | `stock_updates(op_id, item_id, delta, reason, version)` | stock operations entered at head office for this store (goods received, counts, transfers), one row per operation and item; `delta` a decimal text |
 //!
 //! Embedded-barcode patterns (weight and price labels) are shop settings,
 //! passed in by the caller, not catalog rows.
@@ -25,6 +26,7 @@ mod rules;
 pub mod file;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use till_core::barcode::EmbeddedPattern;
@@ -66,7 +68,25 @@ pub type Result<T> = std::result::Result<T, CatalogStoreError>;
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS catalog (item_id TEXT PRIMARY KEY, version INTEGER NOT NULL, item TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS stock_updates (op_id TEXT NOT NULL, item_id TEXT NOT NULL, delta TEXT NOT NULL,
+    reason TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (op_id, item_id));
 ";
+
+/// One line of a stock operation entered at head office for this store
+/// (goods received, an inventory count's difference, a transfer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockLine<'a> {
+    /// The operation's id: with the item, what makes a line unique.
+    pub op_id: &'a str,
+    /// The article.
+    pub item_id: &'a str,
+    /// Added to the store's level.
+    pub delta: Decimal,
+    /// `goods_received`, `adjustment`, `transfer_in`, `transfer_out`.
+    pub reason: &'a str,
+    /// The catalog version it came with.
+    pub version: u64,
+}
 
 fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
@@ -170,6 +190,19 @@ impl CatalogStore {
         removed: impl IntoIterator<Item = &'a str>,
         catalog_version: u64,
     ) -> Result<(u64, u64)> {
+        self.apply_with_stock(upserts, removed, [], catalog_version)
+    }
+
+    /// [`CatalogStore::apply_changes`] with head office's stock lines of the
+    /// same delta, in the same transaction. A line already held (the same
+    /// operation and item, a delta received twice) is kept once.
+    pub fn apply_with_stock<'a>(
+        &mut self,
+        upserts: impl IntoIterator<Item = (&'a Item, u64)>,
+        removed: impl IntoIterator<Item = &'a str>,
+        stock: impl IntoIterator<Item = StockLine<'a>>,
+        catalog_version: u64,
+    ) -> Result<(u64, u64)> {
         let path = self.path.clone();
         let db = |source| CatalogStoreError::Db {
             path: path.clone(),
@@ -212,6 +245,23 @@ impl CatalogStore {
             for id in removed {
                 drop.execute(params![id]).map_err(db)?;
             }
+            let mut moved = tx
+                .prepare_cached(
+                    "INSERT INTO stock_updates (op_id, item_id, delta, reason, version)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                )
+                .map_err(db)?;
+            for l in stock {
+                moved
+                    .execute(params![
+                        l.op_id,
+                        l.item_id,
+                        l.delta.to_string(),
+                        l.reason,
+                        to_i64(l.version)
+                    ])
+                    .map_err(db)?;
+            }
         }
         let new = old.max(catalog_version);
         tx.execute(
@@ -222,6 +272,33 @@ impl CatalogStore {
         .map_err(db)?;
         tx.commit().map_err(db)?;
         Ok((old, new))
+    }
+
+    /// What head office's stock operations added to this store's level of
+    /// each article they moved, by item id.
+    pub fn head_office_stock(&self) -> Result<Vec<(String, Decimal)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT item_id, delta FROM stock_updates ORDER BY item_id")
+            .map_err(|e| self.db(e))?;
+        let mut rows = st.query([]).map_err(|e| self.db(e))?;
+        let mut out: Vec<(String, Decimal)> = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.db(e))? {
+            let (id, delta): (String, String) = (
+                r.get(0).map_err(|e| self.db(e))?,
+                r.get(1).map_err(|e| self.db(e))?,
+            );
+            let delta: Decimal = delta.parse().map_err(|_| CatalogStoreError::BadRow {
+                path: self.path.clone(),
+                id: id.clone(),
+                detail: format!("stock delta {delta:?} is not a decimal"),
+            })?;
+            match out.last_mut() {
+                Some((last, sum)) if *last == id => *sum += delta,
+                _ => out.push((id, delta)),
+            }
+        }
+        Ok(out)
     }
 
     /// Reads every article (one table scan, JSON decoded from the borrowed
@@ -268,7 +345,6 @@ impl CatalogStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rust_decimal::Decimal;
     use till_core::records::Unit;
     use till_core::{PurchaseRules, VatRate};
 
@@ -335,9 +411,25 @@ mod tests {
         assert_eq!(ids(&s), vec![("A".to_string(), Decimal::new(150, 2))]);
         // An older delta replayed: the version stays where it is.
         assert_eq!(s.apply_changes([], [], 1).unwrap(), (3, 3));
+        // Head office's stock lines: kept once however often they come.
+        let line = |op: &'static str, delta: i64| StockLine {
+            op_id: op,
+            item_id: "A",
+            delta: Decimal::from(delta),
+            reason: "goods_received",
+            version: 4,
+        };
+        s.apply_with_stock([], [], [line("r1", 12), line("r2", -2)], 4)
+            .unwrap();
+        s.apply_with_stock([], [], [line("r1", 12)], 4).unwrap();
+        assert_eq!(
+            s.head_office_stock().unwrap(),
+            vec![("A".to_string(), Decimal::from(10))]
+        );
+        assert_eq!(s.version().unwrap(), 4);
         // A second reader (the counter) sees what the writer committed.
         let reader = CatalogStore::open(&path).unwrap();
-        assert_eq!(reader.version().unwrap(), 3);
+        assert_eq!(reader.version().unwrap(), 4);
         assert_eq!(ids(&reader), ids(&s));
     }
 }

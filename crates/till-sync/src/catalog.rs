@@ -29,12 +29,19 @@ impl LocalCatalog {
         self.store.version()
     }
 
-    /// Applies a delta in one transaction (upserts, withdrawals and the
-    /// version together); returns (old version, new version).
+    /// Applies a delta in one transaction (upserts, withdrawals, head
+    /// office's stock lines and the version together); returns (old version, new version).
     pub fn apply(&mut self, delta: &CatalogDelta) -> Result<(u64, u64), CatalogError> {
-        self.store.apply_changes(
+        self.store.apply_with_stock(
             delta.items.iter().map(|e| (&e.item, e.version)),
             delta.removed.iter().map(|r| r.item_id.as_str()),
+            delta.stock.iter().map(|s| till_catalog::StockLine {
+                op_id: &s.op_id,
+                item_id: &s.item_id,
+                delta: s.delta,
+                reason: &s.reason,
+                version: s.version,
+            }),
             delta.catalog_version,
         )
     }
@@ -51,6 +58,12 @@ impl LocalCatalog {
         rules: &till_core::ruleset::Ruleset,
     ) -> Result<bool, CatalogError> {
         self.store.set_ruleset(version, rules)
+    }
+
+    /// What head office's stock operations added to this store's levels,
+    /// by item id.
+    pub fn head_office_stock(&self) -> Result<Vec<(String, rust_decimal::Decimal)>, CatalogError> {
+        self.store.head_office_stock()
     }
 
     /// Every article, by id (tests).

@@ -9,10 +9,12 @@
 
 pub mod auth;
 pub mod dash;
+pub mod catalog_edit;
 pub mod postgres;
 pub mod rules;
 pub mod schema;
 pub mod sqlite;
+pub mod stockops;
 pub mod tokens;
 
 pub use tokens::ReadToken;
@@ -194,7 +196,16 @@ pub struct FeedEvent {
 pub use till_catalog::file::CatalogRow;
 
 /// Everything head office stores.
-pub trait Store: auth::AuthStore + dash::DashStore + rules::RulesStore + Send + Sync + 'static {
+pub trait Store:
+    auth::AuthStore
+    + dash::DashStore
+    + rules::RulesStore
+    + stockops::StockOpsStore
+    + catalog_edit::CatalogEditStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Creates or upgrades the schema (idempotent).
     fn migrate(&self) -> Result<()>;
 
@@ -476,5 +487,6 @@ pub(crate) fn catalog_delta(
         catalog_version: current,
         items,
         removed,
+        stock: Vec::new(),
     })
 }

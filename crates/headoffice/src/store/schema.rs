@@ -215,8 +215,54 @@ CREATE TABLE abandoned_baskets (
 ){rowid};
 "#;
 
+/// The back office's stock operations (each line a movement with its
+/// source, delivered to the store's tills by catalog version) and the
+/// catalog's search words.
+const V_STOCK: &str = r#"
+CREATE TABLE stock_ops (
+    op_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    store_id TEXT NOT NULL,
+    other_store TEXT,
+    supplier TEXT,
+    reference TEXT,
+    version {int} NOT NULL
+);
+CREATE TABLE stock_op_lines (
+    id {id},
+    op_id TEXT NOT NULL,
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    delta {dec} NOT NULL,
+    counted {dec},
+    version {int} NOT NULL,
+    UNIQUE (op_id, store_id, item_id)
+);
+CREATE INDEX stock_op_lines_by_store ON stock_op_lines(store_id, version);
+CREATE INDEX stock_op_lines_by_item ON stock_op_lines(item_id, store_id);
+-- Search words of the every-store rows: each word of the name, the code and
+-- the barcodes, folded; bytes, so a prefix is a range in any collation.
+CREATE TABLE catalog_words (
+    word {blob} NOT NULL,
+    item_id TEXT NOT NULL,
+    PRIMARY KEY (word, item_id)
+){rowid};
+CREATE INDEX catalog_words_by_item ON catalog_words(item_id);
+-- One item's rows (its stores' own prices) and thresholds, for its page.
+CREATE INDEX catalog_by_item ON catalog(item_id);
+CREATE INDEX stock_thresholds_by_item ON stock_thresholds(item_id);
+-- The catalog version catalog_words reflects (one row, id 1).
+CREATE TABLE catalog_indexed (
+    id {int} PRIMARY KEY,
+    version {int} NOT NULL
+);
+"#;
+
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V_AUTH, V_DASH, V_RULES];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V_AUTH, V_DASH, V_RULES, V_STOCK];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

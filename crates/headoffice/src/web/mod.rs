@@ -98,12 +98,14 @@ pub mod auth;
 pub mod chart;
 pub mod closings;
 pub mod dash;
+pub mod catalog;
 pub mod layout;
 pub mod login;
 pub mod sales;
 pub mod session;
 pub mod terminals;
 pub mod today;
+pub mod stock;
 
 pub use auth::{Posted, User, Who};
 pub use layout::Nav;
@@ -129,6 +131,19 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/langue", get(switch_lang))
         .route("/journal-audit", get(audit::page))
+        .route("/stock", get(stock::page))
+        .route("/stock/reception", post(stock::receive))
+        .route("/stock/inventaire", post(stock::count))
+        .route("/stock/transfert", post(stock::transfer))
+        .route("/catalogue", get(catalog::page))
+        .route(
+            "/catalogue/article",
+            get(catalog::item_page).post(catalog::edit),
+        )
+        .route("/catalogue/prix", post(catalog::store_price))
+        .route("/catalogue/retrait", post(catalog::withdraw))
+        .route("/catalogue/import", post(catalog::import_preview))
+        .route("/catalogue/import/confirmer", post(catalog::import_confirm))
         .route("/static/{file}", get(static_file))
         .layer(axum::middleware::map_response(security_headers))
 }

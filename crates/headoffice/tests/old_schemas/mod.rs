@@ -4,7 +4,7 @@
 //! with them. Version 2 on SQLite also had the two columns its start-up added
 //! with `ALTER TABLE` ([`SQLITE_V2_ALTER`]). Version 3 is version 2 and the
 //! read tokens' table (f34b2f9, [`V3_READ_TOKENS`]); 4 added the back office's
-//! accounts, 5 its dashboard projections.
+//! accounts, 5 its dashboard projections, 6 the counter rulesets.
 #![allow(dead_code)]
 
 pub const SQLITE_V1: &str = r#"
@@ -441,4 +441,24 @@ CREATE TABLE alert_acks (
 CREATE INDEX sales_totals_by_day ON sales_totals(day, key);
 CREATE INDEX sales_totals_by_key ON sales_totals(key, day);
 CREATE INDEX closings_by_period ON closings(period, kind);
+"#;
+
+/// Schema 6 added head office's counter rulesets and the abandoned baskets per
+/// cashier to schema 5 (placeholders as the backend spells them).
+pub const V6_RULES: &str = r#"
+CREATE TABLE rulesets (
+    version {int} PRIMARY KEY,
+    body TEXT NOT NULL,
+    set_at TEXT NOT NULL,
+    set_by TEXT NOT NULL
+);
+CREATE TABLE abandoned_baskets (
+    store_id TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    baskets {int} NOT NULL,
+    total {dec} NOT NULL,
+    PRIMARY KEY (terminal_id, day, operator)
+){rowid};
 "#;

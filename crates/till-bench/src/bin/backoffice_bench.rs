@@ -29,7 +29,7 @@ use headoffice::store::{self, IngestOutcome, Store, TerminalAuth};
 use headoffice::testpg::TestPg;
 use headoffice::web::{accounts, BackOffice};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use till_journal::chain::{record_hash, RecordFields, GENESIS_PREV_HASH};
 use till_journal::StoredEvent;
 

@@ -23,7 +23,9 @@ use till_journal::StoredEvent;
 mod auth;
 mod dash;
 mod rules;
+mod catalog_edit;
 mod schema;
+mod stockops;
 mod tx;
 
 /// Connections kept open.
@@ -289,7 +291,9 @@ impl Store for PgStore {
                 }
             })
             .collect();
-        super::catalog_delta(since, to_u64(current), found)
+        let mut delta = super::catalog_delta(since, to_u64(current), found)?;
+        delta.stock = stockops::stock_since(&mut *c, store_id, since)?;
+        Ok(delta)
     }
 
     fn terminals(&self) -> Result<Vec<TerminalState>> {

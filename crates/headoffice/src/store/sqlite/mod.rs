@@ -18,7 +18,9 @@ use till_journal::StoredEvent;
 mod auth;
 mod dash;
 mod rules;
+mod catalog_edit;
 mod schema;
+mod stockops;
 mod tx;
 
 /// Head office on SQLite.
@@ -294,7 +296,9 @@ impl Store for SqliteStore {
                 deleted: r.get(4)?,
             });
         }
-        super::catalog_delta(since, to_u64(current), found)
+        let mut delta = super::catalog_delta(since, to_u64(current), found)?;
+        delta.stock = stockops::stock_since(&c, store_id, since)?;
+        Ok(delta)
     }
 
     fn terminals(&self) -> Result<Vec<TerminalState>> {
