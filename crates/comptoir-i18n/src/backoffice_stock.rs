@@ -191,6 +191,10 @@ crate::catalog! {
             fr: "Fichier refusé, ligne {line} : {detail}",
             en: "File refused, line {line}: {detail}"
         },
+        CsvErrorColumn => {
+            fr: "Fichier refusé, ligne {line}, colonne {column} ({name}) : {detail}",
+            en: "File refused, line {line}, column {column} ({name}): {detail}"
+        },
         CsvErrorItem => {
             fr: "Fichier refusé, article {item} : {detail}",
             en: "File refused, item {item}: {detail}"

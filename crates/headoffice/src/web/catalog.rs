@@ -624,9 +624,24 @@ pub struct ImportForm {
 
 fn import_error_text(l: Lang, e: &ImportError) -> Option<String> {
     match e {
-        ImportError::File(LoadError::Csv { line, detail }) => {
-            Some(M::CsvError.fill(l, &[("line", line), ("detail", detail)]))
-        }
+        ImportError::File(LoadError::Csv {
+            line,
+            column: None,
+            detail,
+        }) => Some(M::CsvError.fill(l, &[("line", line), ("detail", detail)])),
+        ImportError::File(LoadError::Csv {
+            line,
+            column: Some((column, name)),
+            detail,
+        }) => Some(M::CsvErrorColumn.fill(
+            l,
+            &[
+                ("line", line),
+                ("column", column),
+                ("name", name),
+                ("detail", detail),
+            ],
+        )),
         ImportError::File(LoadError::Item { id, detail }) => {
             Some(M::CsvErrorItem.fill(l, &[("item", id), ("detail", detail)]))
         }
