@@ -353,7 +353,8 @@ fn an_idle_session_ends() {
         let store = db.store();
         owner(&*store);
         let bo = BackOffice {
-            idle: Duration::from_secs(2),
+            // Seconds are the unit: 3 s leaves a loaded machine 2 s per request.
+            idle: Duration::from_secs(3),
             ..BackOffice::default()
         };
         let srv = server(store.clone(), bo);
@@ -361,10 +362,10 @@ fn an_idle_session_ends() {
         assert_eq!(b.login("owner@shop.fr", PW).status, 303);
         // Used within the idle time: kept alive past it.
         for _ in 0..3 {
-            std::thread::sleep(Duration::from_millis(900));
+            std::thread::sleep(Duration::from_millis(1000));
             assert_eq!(b.get("/").status, 200, "{}", db.name);
         }
-        std::thread::sleep(Duration::from_millis(3100));
+        std::thread::sleep(Duration::from_millis(4200));
         let r = b.get("/");
         assert_eq!((r.status, r.header("location")), (303, Some("/login")));
         let token = b.cookies.get("comptoir_session").expect("cookie");
