@@ -85,10 +85,17 @@ fn a_price_changed_and_goods_received_at_head_office_are_on_the_till_after_one_s
 
     let (code, out) = once(&cfg);
     assert_eq!(code, 0, "{out}");
-    assert_eq!(price(&cat, "PAIN"), Some(dec("1.35")), "one sync, no re-keying");
+    assert_eq!(
+        price(&cat, "PAIN"),
+        Some(dec("1.35")),
+        "one sync, no re-keying"
+    );
     assert_eq!(
         cat.head_office_stock().expect("stock"),
-        vec![("LAIT".to_string(), dec("12")), ("PAIN".to_string(), dec("30"))]
+        vec![
+            ("LAIT".to_string(), dec("12")),
+            ("PAIN".to_string(), dec("30"))
+        ]
     );
     assert_eq!(
         cat.version().expect("version"),

@@ -16,8 +16,8 @@ pub mod backoffice_dash;
 pub mod backoffice_stock;
 mod catalog;
 pub mod format;
-pub mod till_rules;
 pub mod till;
+pub mod till_rules;
 
 pub use catalog::{check_templates, placeholders, Template};
 pub use format::Fmt;

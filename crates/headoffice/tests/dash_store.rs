@@ -211,10 +211,18 @@ fn projections_reads_acknowledgement_and_revocation() {
             "drawer_opened",
             br#"{"operator":"c1","approved_by":null,"reason":"no sale"}"#.to_vec(),
         );
-        assert_eq!(acked(store.ingest(&auth("T03", "S1"), &t3.events).expect("ingest")), seq);
+        assert_eq!(
+            acked(
+                store
+                    .ingest(&auth("T03", "S1"), &t3.events)
+                    .expect("ingest")
+            ),
+            seq
+        );
         let s1 = store.dash_alerts(Some("S1"), 50).expect("alerts");
         assert!(
-            s1.iter().any(|a| a.alert.code == "fraud:drawer_opened" && a.alert.seq == seq),
+            s1.iter()
+                .any(|a| a.alert.code == "fraud:drawer_opened" && a.alert.seq == seq),
             "{}: {s1:?}",
             db.name
         );

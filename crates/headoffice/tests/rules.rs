@@ -30,7 +30,13 @@ fn rulesets_are_versioned_checked_and_served_to_terminals() {
         let token = register(&*store, "S1", "T01");
         let srv = Server::public(store.clone());
         let get = |since: u64, auth: Option<&str>| {
-            let (st, body) = http(srv.addr, "GET", &format!("/v1/rules?since={since}"), auth, b"");
+            let (st, body) = http(
+                srv.addr,
+                "GET",
+                &format!("/v1/rules?since={since}"),
+                auth,
+                b"",
+            );
             (st, body)
         };
         // Nothing published yet.
@@ -62,7 +68,10 @@ fn rulesets_are_versioned_checked_and_served_to_terminals() {
         assert_eq!(store.set_ruleset(&v1, "owner").expect("v1"), 1);
         assert_eq!(store.set_ruleset(&v2, "owner").expect("v2"), 2);
         let row = store.ruleset_since(0).expect("read").expect("a ruleset");
-        assert_eq!((row.version, &row.rules, row.set_by.as_str()), (2, &v2, "owner"));
+        assert_eq!(
+            (row.version, &row.rules, row.set_by.as_str()),
+            (2, &v2, "owner")
+        );
 
         let (_, body) = get(1, Some(&bearer(&token)));
         let r: RulesetReply = serde_json::from_str(&body).expect("reply");
@@ -88,9 +97,21 @@ fn abandoned_baskets_are_counted_per_cashier_at_ingest() {
         // Training is not real trade: not counted.
         t.push("basket_abandoned", abandoned("c2", "99.00", true));
         // Two batches: the second adds to the first's rows.
-        let (st, body) = http(srv.addr, "POST", "/v1/events", Some(&bearer(&token)), &t.batch(1, 3, None));
+        let (st, body) = http(
+            srv.addr,
+            "POST",
+            "/v1/events",
+            Some(&bearer(&token)),
+            &t.batch(1, 3, None),
+        );
         assert_eq!(st, 200, "{}: {body}", db.name);
-        let (st, body) = http(srv.addr, "POST", "/v1/events", Some(&bearer(&token)), &t.after(3));
+        let (st, body) = http(
+            srv.addr,
+            "POST",
+            "/v1/events",
+            Some(&bearer(&token)),
+            &t.after(3),
+        );
         assert_eq!(st, 200, "{}: {body}", db.name);
 
         let rows = store.abandoned_baskets(None, None).expect("rows");
@@ -107,20 +128,46 @@ fn abandoned_baskets_are_counted_per_cashier_at_ingest() {
             "{}",
             db.name
         );
-        assert!(rows.iter().all(|r| r.day == DAY && r.terminal_id == "T01" && r.store_id == "S1"));
-        assert!(store.abandoned_baskets(Some("2026-11-24"), None).expect("rows").is_empty());
-        assert_eq!(store.abandoned_baskets(Some(DAY), Some(DAY)).expect("rows").len(), 2);
+        assert!(rows
+            .iter()
+            .all(|r| r.day == DAY && r.terminal_id == "T01" && r.store_id == "S1"));
+        assert!(store
+            .abandoned_baskets(Some("2026-11-24"), None)
+            .expect("rows")
+            .is_empty());
+        assert_eq!(
+            store
+                .abandoned_baskets(Some(DAY), Some(DAY))
+                .expect("rows")
+                .len(),
+            2
+        );
         // The sale is still summed as before.
         assert_eq!(held(&*store, "T01"), (t.head(), t.head()));
 
-        let (st, body) = http(srv.addr, "GET", "/v1/reports/abandoned?from=2026-11-23", None, b"");
+        let (st, body) = http(
+            srv.addr,
+            "GET",
+            "/v1/reports/abandoned?from=2026-11-23",
+            None,
+            b"",
+        );
         assert_eq!(st, 200, "{body}");
         let v: Value = serde_json::from_str(&body).expect("json");
         assert_eq!(v[0]["operator"], "c1");
         assert_eq!(v[0]["baskets"], 2);
-        let (st, body) = http(srv.addr, "GET", "/v1/reports/abandoned?format=csv", None, b"");
+        let (st, body) = http(
+            srv.addr,
+            "GET",
+            "/v1/reports/abandoned?format=csv",
+            None,
+            b"",
+        );
         assert_eq!(st, 200);
-        assert!(body.starts_with("day,store_id,terminal_id,operator,baskets,total"), "{body}");
+        assert!(
+            body.starts_with("day,store_id,terminal_id,operator,baskets,total"),
+            "{body}"
+        );
         assert!(body.contains("2026-11-23,S1,T01,c2,1,7.00"), "{body}");
     });
 }
@@ -140,5 +187,8 @@ fn a_ruleset_file_is_read_with_or_without_its_rules_table() {
     assert!(e.contains("anomaly_factr"), "{e}");
     std::fs::write(&p, "drawer_left_open_seconds = 1\n").expect("write");
     let e = format!("{:#}", headoffice::store::rules::read_file(&p).unwrap_err());
-    assert!(e.contains("drawer_left_open_seconds") && e.contains("5 to 3600"), "{e}");
+    assert!(
+        e.contains("drawer_left_open_seconds") && e.contains("5 to 3600"),
+        "{e}"
+    );
 }

@@ -22,8 +22,8 @@
 
 #![warn(missing_docs)]
 
-mod rules;
 pub mod file;
+mod rules;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use rust_decimal::Decimal;

@@ -46,8 +46,8 @@ impl CatalogStore {
         let Some((v, body)) = row else {
             return Ok(None);
         };
-        let rules: Ruleset = serde_json::from_str(&body)
-            .map_err(|e| self.bad_rules(format!("version {v}: {e}")))?;
+        let rules: Ruleset =
+            serde_json::from_str(&body).map_err(|e| self.bad_rules(format!("version {v}: {e}")))?;
         Ok(Some((u64::try_from(v).unwrap_or(0), rules)))
     }
 
@@ -73,7 +73,9 @@ impl CatalogStore {
         self.rules_table()?;
         let v: Option<Option<String>> = self
             .conn
-            .query_row("SELECT journaled FROM ruleset WHERE id = 1", [], |r| r.get(0))
+            .query_row("SELECT journaled FROM ruleset WHERE id = 1", [], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|e| self.db(e))?;
         Ok(v.flatten())

@@ -3,9 +3,9 @@
 //! record only when the operator may do it (alone or with an approval).
 
 use crate::auth::{Action, User};
-use crate::permissions::Permissions;
 use crate::error::SaleError;
 use crate::money::{round_to, Currency, Money};
+use crate::permissions::Permissions;
 use crate::records::{ApprovalRecord, CashDirection, CashMovement, DrawerOpened};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -82,13 +82,14 @@ pub fn authorize_close_day(
     business_day: NaiveDate,
     perms: &Permissions,
 ) -> Result<(), SaleError> {
-    perms.authorize(
-        operator.role,
-        approvals,
-        Action::CloseDay,
-        format!("close day {business_day}"),
-    )
-    .map_err(Into::into)
+    perms
+        .authorize(
+            operator.role,
+            approvals,
+            Action::CloseDay,
+            format!("close day {business_day}"),
+        )
+        .map_err(Into::into)
 }
 
 #[cfg(test)]
@@ -148,7 +149,16 @@ mod tests {
         .unwrap();
         assert_eq!(m.approved_by, None);
         assert_eq!(
-            cash_movement(CashDirection::In, dec!(-1), "x", &sup, &[], day(), &eur, &Permissions::default()),
+            cash_movement(
+                CashDirection::In,
+                dec!(-1),
+                "x",
+                &sup,
+                &[],
+                day(),
+                &eur,
+                &Permissions::default()
+            ),
             Err(SaleError::InvalidAmount(dec!(-1)))
         );
     }
@@ -160,11 +170,28 @@ mod tests {
             no_sale("test", &tech, &[], &Permissions::default()),
             Err(SaleError::Forbidden { .. })
         ));
-        assert!(no_sale("change", &user("m1", Role::Manager), &[], &Permissions::default()).is_ok());
+        assert!(no_sale(
+            "change",
+            &user("m1", Role::Manager),
+            &[],
+            &Permissions::default()
+        )
+        .is_ok());
         assert!(matches!(
-            authorize_close_day(&user("c1", Role::Cashier), &[], day(), &Permissions::default()),
+            authorize_close_day(
+                &user("c1", Role::Cashier),
+                &[],
+                day(),
+                &Permissions::default()
+            ),
             Err(SaleError::ApprovalRequired(_))
         ));
-        assert!(authorize_close_day(&user("s1", Role::Supervisor), &[], day(), &Permissions::default()).is_ok());
+        assert!(authorize_close_day(
+            &user("s1", Role::Supervisor),
+            &[],
+            day(),
+            &Permissions::default()
+        )
+        .is_ok());
     }
 }

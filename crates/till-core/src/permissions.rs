@@ -65,8 +65,8 @@ impl Permissions {
     pub fn from_names(map: &BTreeMap<String, String>) -> Result<Permissions, PermissionError> {
         let mut out = BTreeMap::new();
         for (name, level) in map {
-            let action =
-                Action::from_name(name).ok_or_else(|| PermissionError::UnknownAction(name.clone()))?;
+            let action = Action::from_name(name)
+                .ok_or_else(|| PermissionError::UnknownAction(name.clone()))?;
             if !Self::is_configurable(action) {
                 return Err(PermissionError::Fixed(name.clone()));
             }
@@ -159,7 +159,11 @@ impl Permissions {
         if approver.id == requester.id {
             return Err(AuthError::SelfApproval(approver.id.clone()));
         }
-        if !self.policy(required.action).approvers.contains(&approver.role) {
+        if !self
+            .policy(required.action)
+            .approvers
+            .contains(&approver.role)
+        {
             return Err(AuthError::ApproverNotAllowed {
                 role: approver.role,
                 action: required.action,
@@ -192,23 +196,44 @@ mod tests {
     fn empty_table_is_the_built_in_one() {
         let t = Permissions::default();
         for a in Action::ALL {
-            for r in [Role::Cashier, Role::Supervisor, Role::Manager, Role::Technician] {
-                assert_eq!(t.permission(r, a), crate::auth::permission(r, a), "{a:?} {r:?}");
+            for r in [
+                Role::Cashier,
+                Role::Supervisor,
+                Role::Manager,
+                Role::Technician,
+            ] {
+                assert_eq!(
+                    t.permission(r, a),
+                    crate::auth::permission(r, a),
+                    "{a:?} {r:?}"
+                );
             }
         }
     }
 
     #[test]
     fn a_level_moves_who_does_alone_and_who_approves() {
-        let t = table(&[("refund", "manager"), ("no_sale_drawer", "cashier"), ("abandon_basket", "supervisor")]).unwrap();
+        let t = table(&[
+            ("refund", "manager"),
+            ("no_sale_drawer", "cashier"),
+            ("abandon_basket", "supervisor"),
+        ])
+        .unwrap();
         assert_eq!(
             t.permission(Role::Supervisor, Action::Refund),
-            Permission::NeedsApproval { min_role: Role::Manager }
+            Permission::NeedsApproval {
+                min_role: Role::Manager
+            }
         );
-        assert_eq!(t.permission(Role::Cashier, Action::NoSaleDrawer), Permission::Allowed);
+        assert_eq!(
+            t.permission(Role::Cashier, Action::NoSaleDrawer),
+            Permission::Allowed
+        );
         assert_eq!(
             t.permission(Role::Cashier, Action::AbandonBasket),
-            Permission::NeedsApproval { min_role: Role::Supervisor }
+            Permission::NeedsApproval {
+                min_role: Role::Supervisor
+            }
         );
         let req = ApprovalRequired {
             action: Action::Refund,
@@ -227,7 +252,10 @@ mod tests {
             Err(PermissionError::Fixed("manage_users".into()))
         );
         let e = table(&[("refnd", "manager")]).unwrap_err().to_string();
-        assert!(e.contains("refnd") && e.contains("refund_without_receipt"), "{e}");
+        assert!(
+            e.contains("refnd") && e.contains("refund_without_receipt"),
+            "{e}"
+        );
         let e = table(&[("refund", "boss")]).unwrap_err().to_string();
         assert!(e.contains("boss") && e.contains("supervisor"), "{e}");
     }

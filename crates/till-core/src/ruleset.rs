@@ -71,7 +71,13 @@ pub struct RulesError {
     pub why: String,
 }
 
-fn check(key: &str, v: Option<Decimal>, lo: Decimal, hi: Decimal, dp: u32) -> Result<(), RulesError> {
+fn check(
+    key: &str,
+    v: Option<Decimal>,
+    lo: Decimal,
+    hi: Decimal,
+    dp: u32,
+) -> Result<(), RulesError> {
     match v {
         Some(v) if v < lo || v > hi || v.normalize().scale() > dp => Err(RulesError {
             key: key.into(),
@@ -95,13 +101,42 @@ impl Ruleset {
     /// Checks every key against its bounds.
     pub fn validate(&self) -> Result<(), RulesError> {
         let d = Decimal::from;
-        check("max_order_amount", self.max_order_amount, Decimal::new(1, 2), d(1_000_000), 2)?;
-        check("anomaly_factor", self.anomaly_factor, Decimal::new(11, 1), d(100), 2)?;
+        check(
+            "max_order_amount",
+            self.max_order_amount,
+            Decimal::new(1, 2),
+            d(1_000_000),
+            2,
+        )?;
+        check(
+            "anomaly_factor",
+            self.anomaly_factor,
+            Decimal::new(11, 1),
+            d(100),
+            2,
+        )?;
         check_int("anomaly_min_sales", self.anomaly_min_sales, 1, 100_000)?;
         check_int("anomaly_days", self.anomaly_days.map(u64::from), 1, 366)?;
-        check("cash_rounding", self.cash_rounding, Decimal::new(1, 2), d(1), 2)?;
-        check("discount_threshold_percent", self.discount_threshold_percent, d(0), d(100), 2)?;
-        check_int("drawer_left_open_seconds", self.drawer_left_open_seconds, 5, 3600)?;
+        check(
+            "cash_rounding",
+            self.cash_rounding,
+            Decimal::new(1, 2),
+            d(1),
+            2,
+        )?;
+        check(
+            "discount_threshold_percent",
+            self.discount_threshold_percent,
+            d(0),
+            d(100),
+            2,
+        )?;
+        check_int(
+            "drawer_left_open_seconds",
+            self.drawer_left_open_seconds,
+            5,
+            3600,
+        )?;
         if let Some(ps) = &self.label_patterns {
             if ps.len() > 20 {
                 return Err(RulesError {
@@ -239,7 +274,10 @@ impl SalesHistory {
         if self.count == 0 || self.count < min_sales {
             return None;
         }
-        Some(crate::money::round_to(self.total / Decimal::from(self.count), 2))
+        Some(crate::money::round_to(
+            self.total / Decimal::from(self.count),
+            2,
+        ))
     }
 
     /// One more sale of `total` (a refund's negative total is not a basket).
@@ -262,12 +300,19 @@ mod tests {
             ..Ruleset::default()
         };
         let e = r.validate().unwrap_err().to_string();
-        assert_eq!(e, "[rules] cash_rounding: 3 is outside 0.01 to 1 (at most 2 decimals)");
+        assert_eq!(
+            e,
+            "[rules] cash_rounding: 3 is outside 0.01 to 1 (at most 2 decimals)"
+        );
         let r = Ruleset {
             drawer_left_open_seconds: Some(1),
             ..Ruleset::default()
         };
-        assert!(r.validate().unwrap_err().to_string().contains("drawer_left_open_seconds"));
+        assert!(r
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("drawer_left_open_seconds"));
         let r = Ruleset {
             label_patterns: Some(vec!["23.....{WWWW".into()]),
             ..Ruleset::default()

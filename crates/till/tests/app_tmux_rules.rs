@@ -27,7 +27,16 @@ impl Tmux {
             config.display()
         );
         let ok = Command::new("tmux")
-            .args(["-L", &t.socket, "new-session", "-d", "-x", "110", "-y", "30"])
+            .args([
+                "-L",
+                &t.socket,
+                "new-session",
+                "-d",
+                "-x",
+                "110",
+                "-y",
+                "30",
+            ])
             .args(["-s", "till", "-c"])
             .arg(dir)
             .arg(cmd)
@@ -174,14 +183,22 @@ fn max_order_amount_and_anomaly_ask_a_supervisor_through_the_real_app() {
         .filter_map(|e| e.decode().ok())
         .collect();
     assert!(
-        events.iter().any(|e| matches!(e, Event::ConfigChanged(c) if c.key == "rules")),
+        events
+            .iter()
+            .any(|e| matches!(e, Event::ConfigChanged(c) if c.key == "rules")),
         "the rules applied are journaled"
     );
     let sales: Vec<_> = events.iter().filter_map(|e| e.sale()).collect();
     assert_eq!(sales.len(), 3);
     assert!(sales[0].flags.is_empty() && sales[0].approvals.is_empty());
     assert_eq!(sales[1].flags, vec!["basket_above_average".to_string()]);
-    assert!(sales[1].approvals.iter().any(|a| a.action == "anomaly_basket" && a.approved_by != "c1"));
+    assert!(sales[1]
+        .approvals
+        .iter()
+        .any(|a| a.action == "anomaly_basket" && a.approved_by != "c1"));
     assert!(sales[2].flags.is_empty());
-    assert!(sales[2].approvals.iter().any(|a| a.action == "exceed_purchase_rule"));
+    assert!(sales[2]
+        .approvals
+        .iter()
+        .any(|a| a.action == "exceed_purchase_rule"));
 }

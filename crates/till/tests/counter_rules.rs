@@ -46,7 +46,11 @@ fn manager() -> User {
 fn rules(toml_text: &str) -> Ruleset {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("till.toml");
-    std::fs::write(&p, format!("[till]\nterminal_id = \"T1\"\n\n[rules]\n{toml_text}")).unwrap();
+    std::fs::write(
+        &p,
+        format!("[till]\nterminal_id = \"T1\"\n\n[rules]\n{toml_text}"),
+    )
+    .unwrap();
     till::app::rules::load_local(&p).unwrap().unwrap()
 }
 
@@ -141,7 +145,11 @@ impl Drive {
             .map(|i| i.id.clone())
             .unwrap_or_else(|| panic!("no demo article at {price}"));
         let fx = self.typed(&format!("{n}*{id}\n"));
-        assert!(self.c.message().is_none_or(|m| m.0 == Level::Info), "{:?}", self.c.message());
+        assert!(
+            self.c.message().is_none_or(|m| m.0 == Level::Info),
+            "{:?}",
+            self.c.message()
+        );
         assert!(fx.iter().all(|e| matches!(e, Effect::SaveBasket)), "{fx:?}");
     }
 
@@ -150,7 +158,13 @@ impl Drive {
     fn approve_as(&mut self, who: User) -> (Event, Vec<Effect>) {
         let fx = self.typed("2222\n");
         assert!(
-            matches!(&fx[..], [Effect::CheckPin { purpose: PinFor::Approval, .. }]),
+            matches!(
+                &fx[..],
+                [Effect::CheckPin {
+                    purpose: PinFor::Approval,
+                    ..
+                }]
+            ),
             "{fx:?}"
         );
         let fx = self.on(Input::PinChecked {
@@ -201,7 +215,9 @@ fn sale_of(fx: &[Effect]) -> till_core::records::SaleRecord {
 }
 
 fn asked(d: &Drive) -> Action {
-    d.c.approval().map(|a| a.req.action).expect("an approval dialog")
+    d.c.approval()
+        .map(|a| a.req.action)
+        .expect("an approval dialog")
 }
 
 #[test]
@@ -211,17 +227,28 @@ fn max_order_amount_from_the_rules_needs_a_supervisor() {
     d.ring(10, "1.20");
     sale_of(&d.pay_cash());
 
-    let mut d = Drive::new(&rules("max_order_amount = 10"), SalesHistory::default(), None);
+    let mut d = Drive::new(
+        &rules("max_order_amount = 10"),
+        SalesHistory::default(),
+        None,
+    );
     d.ring(10, "1.20");
     let fx = d.pay_cash();
     assert!(no_append(&fx), "{fx:?}");
     assert_eq!(asked(&d), Action::ExceedPurchaseRule);
-    assert!(d.c.approval().unwrap().req.detail.contains("12,00"), "{:?}", d.c.approval());
+    assert!(
+        d.c.approval().unwrap().req.detail.contains("12,00"),
+        "{:?}",
+        d.c.approval()
+    );
     let (granted, after) = d.approve_as(supervisor());
     assert!(matches!(&granted, Event::ApprovalGranted(a) if a.approved_by == "s1"));
     let sale = sale_of(&after);
     assert_eq!(sale.total, Decimal::new(1200, 2));
-    assert!(sale.approvals.iter().any(|a| a.action == "exceed_purchase_rule"));
+    assert!(sale
+        .approvals
+        .iter()
+        .any(|a| a.action == "exceed_purchase_rule"));
 }
 
 #[test]
@@ -250,8 +277,14 @@ fn a_basket_three_times_the_average_is_approved_and_journaled_flagged() {
     assert_eq!(asked(&d), Action::AnomalyBasket);
     let (_, after) = d.approve_as(supervisor());
     let sale = sale_of(&after);
-    assert_eq!(sale.flags, vec![till_core::basket::FLAG_ABOVE_AVERAGE.to_string()]);
-    assert!(sale.approvals.iter().any(|a| a.action == "anomaly_basket" && a.approved_by == "s1"));
+    assert_eq!(
+        sale.flags,
+        vec![till_core::basket::FLAG_ABOVE_AVERAGE.to_string()]
+    );
+    assert!(sale
+        .approvals
+        .iter()
+        .any(|a| a.action == "anomaly_basket" && a.approved_by == "s1"));
 }
 
 #[test]
@@ -288,7 +321,11 @@ fn each_sale_recorded_moves_the_rolling_average() {
 
 #[test]
 fn cash_rounding_from_the_rules() {
-    let mut d = Drive::new(&rules("cash_rounding = 0.05"), SalesHistory::default(), None);
+    let mut d = Drive::new(
+        &rules("cash_rounding = 0.05"),
+        SalesHistory::default(),
+        None,
+    );
     d.ring(1, "1.09");
     let sale = sale_of(&d.pay_cash());
     assert_eq!(sale.total, Decimal::new(109, 2));
@@ -325,20 +362,42 @@ fn drawer_left_open_alert_after_the_configured_seconds() {
             drawer_open: Some(drawer_open),
         })
     };
-    let mut d = Drive::new(&rules("drawer_left_open_seconds = 20"), SalesHistory::default(), None);
+    let mut d = Drive::new(
+        &rules("drawer_left_open_seconds = 20"),
+        SalesHistory::default(),
+        None,
+    );
     let opened = d.now.mono;
     d.on(status(true));
     let s = d.c.status();
-    assert_eq!(s.drawer_left_open(opened + std::time::Duration::from_secs(19)), None);
-    assert_eq!(s.drawer_left_open(opened + std::time::Duration::from_secs(20)), Some(20));
+    assert_eq!(
+        s.drawer_left_open(opened + std::time::Duration::from_secs(19)),
+        None
+    );
+    assert_eq!(
+        s.drawer_left_open(opened + std::time::Duration::from_secs(20)),
+        Some(20)
+    );
     d.on(status(false));
-    assert_eq!(d.c.status().drawer_left_open(opened + std::time::Duration::from_secs(90)), None);
+    assert_eq!(
+        d.c.status()
+            .drawer_left_open(opened + std::time::Duration::from_secs(90)),
+        None
+    );
     // Built-in: 60 s.
     let mut d = Drive::new(&Ruleset::default(), SalesHistory::default(), None);
     let opened = d.now.mono;
     d.on(status(true));
-    assert_eq!(d.c.status().drawer_left_open(opened + std::time::Duration::from_secs(20)), None);
-    assert!(d.c.status().drawer_left_open(opened + std::time::Duration::from_secs(60)).is_some());
+    assert_eq!(
+        d.c.status()
+            .drawer_left_open(opened + std::time::Duration::from_secs(20)),
+        None
+    );
+    assert!(d
+        .c
+        .status()
+        .drawer_left_open(opened + std::time::Duration::from_secs(60))
+        .is_some());
 }
 
 #[test]
@@ -351,7 +410,11 @@ fn the_permission_table_changes_who_must_approve() {
     assert_eq!(asked(&d), Action::NoSaleDrawer);
 
     // The shop lets cashiers open the drawer alone.
-    let mut d = Drive::new(&rules("permissions = { no_sale_drawer = \"cashier\" }"), SalesHistory::default(), None);
+    let mut d = Drive::new(
+        &rules("permissions = { no_sale_drawer = \"cashier\" }"),
+        SalesHistory::default(),
+        None,
+    );
     d.key(Key::F(9));
     let fx = d.key(Key::Char('5'));
     assert!(matches!(append_of(&fx).0, Event::DrawerOpened(o) if o.approved_by.is_none()));
@@ -389,7 +452,11 @@ fn f10_asks_then_journals_the_abandoned_basket_with_its_lines() {
     assert!(d.key(Key::F(10)).is_empty());
     assert!(d.c.confirming_abandon());
     assert_eq!(d.c.message().map(|m| m.0), Some(Level::Error));
-    assert!(d.c.message().unwrap().1.contains("7,35"), "{:?}", d.c.message());
+    assert!(
+        d.c.message().unwrap().1.contains("7,35"),
+        "{:?}",
+        d.c.message()
+    );
     // Esc: kept.
     assert!(d.key(Key::Esc).is_empty());
     assert_eq!(d.c.live_lines().len(), 2);
@@ -442,7 +509,10 @@ fn a_sale_after_the_z_counts_on_the_next_business_day_on_screen_and_receipt() {
     d.ring(1, "1.20");
     let (level, msg) = d.c.message().unwrap().clone();
     assert_eq!(level, Level::Info);
-    assert!(msg.contains("23/11/2026") && msg.contains("24/11/2026"), "{msg}");
+    assert!(
+        msg.contains("23/11/2026") && msg.contains("24/11/2026"),
+        "{msg}"
+    );
     let fx = d.pay_cash();
     let sale = sale_of(&fx);
     assert_eq!(sale.business_day, today + Duration::days(1));
@@ -456,7 +526,10 @@ fn a_sale_after_the_z_counts_on_the_next_business_day_on_screen_and_receipt() {
         })
         .expect("a receipt");
     let needle = b"comptable : 24/11/2026";
-    assert!(printed.windows(needle.len()).any(|w| w == needle), "business day printed");
+    assert!(
+        printed.windows(needle.len()).any(|w| w == needle),
+        "business day printed"
+    );
 
     // A day still open: nothing said, nothing printed about it.
     let mut d = Drive::new(&Ruleset::default(), SalesHistory::default(), None);
@@ -481,7 +554,11 @@ fn the_header_says_whose_rules_apply() {
     assert_eq!(RulesSource::HeadOffice(3).label(Lang::Fr), "Règles v3");
     assert_eq!(RulesSource::Local.label(Lang::Fr), "Règles locales");
     assert_eq!(RulesSource::HeadOffice(3).label(Lang::En), "Rules v3");
-    let d = Drive::new(&rules("cash_rounding = 0.05"), SalesHistory::default(), None);
+    let d = Drive::new(
+        &rules("cash_rounding = 0.05"),
+        SalesHistory::default(),
+        None,
+    );
     assert_eq!(d.c.rules_label(), "Règles locales");
 }
 
@@ -494,13 +571,22 @@ fn rules_out_of_bounds_or_unknown_are_refused_by_name() {
         format!("{:#}", till::app::rules::load_local(&p).unwrap_err())
     };
     let e = err("cash_rounding = 5");
-    assert!(e.contains("cash_rounding") && e.contains("0.01 to 1"), "{e}");
+    assert!(
+        e.contains("cash_rounding") && e.contains("0.01 to 1"),
+        "{e}"
+    );
     let e = err("anomaly_factor = 0.5");
-    assert!(e.contains("anomaly_factor") && e.contains("1.1 to 100"), "{e}");
+    assert!(
+        e.contains("anomaly_factor") && e.contains("1.1 to 100"),
+        "{e}"
+    );
     let e = err("max_order_amount = 0");
     assert!(e.contains("max_order_amount"), "{e}");
     let e = err("drawer_left_open_seconds = 100000");
-    assert!(e.contains("drawer_left_open_seconds") && e.contains("5 to 3600"), "{e}");
+    assert!(
+        e.contains("drawer_left_open_seconds") && e.contains("5 to 3600"),
+        "{e}"
+    );
     let e = err("max_order = 10");
     assert!(e.contains("max_order"), "{e}");
     let e = err("permissions = { manage_users = \"cashier\" }");

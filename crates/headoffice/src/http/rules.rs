@@ -3,12 +3,12 @@
 //! `GET /v1/reports/abandoned?from=&to=` (a read token: abandoned baskets
 //! per terminal, day and cashier, JSON or `format=csv`).
 
+use super::AppState;
 use super::{
     blocking, check_day, csv_response, read_auth, report_query, terminal_auth, want_csv, ApiError,
     ApiResult, SinceQuery, RQ,
 };
 use crate::access::Resource;
-use super::AppState;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -60,7 +60,8 @@ pub(super) async fn report_abandoned(
     let csv = want_csv(&q)?;
     let store = state.store.clone();
     let (from, to) = (q.from.clone(), q.to.clone());
-    let mut rows = blocking(move || store.abandoned_baskets(from.as_deref(), to.as_deref())).await?;
+    let mut rows =
+        blocking(move || store.abandoned_baskets(from.as_deref(), to.as_deref())).await?;
     if let Some(s) = &q.store {
         rows.retain(|r| &r.store_id == s);
     }

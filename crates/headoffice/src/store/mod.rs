@@ -8,8 +8,8 @@
 //! any instant leaves head office either before or after the batch.
 
 pub mod auth;
-pub mod dash;
 pub mod catalog_edit;
+pub mod dash;
 pub mod postgres;
 pub mod rules;
 pub mod schema;

@@ -65,7 +65,12 @@ pub(crate) fn ruleset_body(rules: &Ruleset) -> Result<String> {
 }
 
 /// A stored ruleset read back.
-pub(crate) fn ruleset_row(version: i64, body: &str, set_at: String, set_by: String) -> Result<RulesetRow> {
+pub(crate) fn ruleset_row(
+    version: i64,
+    body: &str,
+    set_at: String,
+    set_by: String,
+) -> Result<RulesetRow> {
     let rules: Ruleset = serde_json::from_str(body).map_err(|e| StoreError::Corrupt {
         what: "rulesets.body",
         detail: format!("version {version}: {e}"),

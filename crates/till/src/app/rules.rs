@@ -125,10 +125,10 @@ pub fn resolve(local: Option<Ruleset>, head_office: Option<(u64, Ruleset)>) -> R
             Err(e) => Resolved {
                 ruleset: local,
                 source,
-                warning: Some(TillRules::HeadOfficeRulesUnreadable.fill(
-                    Lang::Fr,
-                    &[("version", &v), ("why", &e)],
-                )),
+                warning: Some(
+                    TillRules::HeadOfficeRulesUnreadable
+                        .fill(Lang::Fr, &[("version", &v), ("why", &e)]),
+                ),
             },
         },
         _ => Resolved {
@@ -162,10 +162,10 @@ pub fn apply(
     };
     let mut resolved = resolve(local, ho);
     if let Some(why) = unreadable {
-        resolved.warning = Some(TillRules::HeadOfficeRulesUnreadable.fill(
-            Lang::Fr,
-            &[("version", &"?"), ("why", &why)],
-        ));
+        resolved.warning = Some(
+            TillRules::HeadOfficeRulesUnreadable
+                .fill(Lang::Fr, &[("version", &"?"), ("why", &why)]),
+        );
     }
     let text = journal_text(&resolved);
     let before = store.journaled_rules()?;

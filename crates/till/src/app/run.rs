@@ -217,8 +217,7 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
     };
     let devices: Box<dyn Devices> =
         super::terminal::with_configured_terminal(DeviceThreads::start(&devices_cfg), terminal_cfg);
-    let mut counter_rules =
-        super::rules::CounterRules::from_ruleset(&rules.ruleset, rules.source);
+    let mut counter_rules = super::rules::CounterRules::from_ruleset(&rules.ruleset, rules.source);
     if rules.ruleset.drawer_left_open_seconds.is_none() {
         // The drawer's own `left_open_after_s` when the rules say nothing.
         if let Some(d) = &devices_cfg.drawer {

@@ -21,9 +21,9 @@ use till_journal::chain::GENESIS_PREV_HASH;
 use till_journal::StoredEvent;
 
 mod auth;
+mod catalog_edit;
 mod dash;
 mod rules;
-mod catalog_edit;
 mod schema;
 mod stockops;
 mod tx;

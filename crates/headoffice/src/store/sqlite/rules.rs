@@ -1,7 +1,9 @@
 //! [`RulesStore`] on SQLite, and the abandoned-basket upsert of ingest.
 
 use super::SqliteStore;
-use crate::store::rules::{Ruleset, ruleset_body, ruleset_row, AbandonedRow, RulesStore, RulesetRow, ABANDONED_SQL};
+use crate::store::rules::{
+    ruleset_body, ruleset_row, AbandonedRow, RulesStore, Ruleset, RulesetRow, ABANDONED_SQL,
+};
 use crate::store::{now_rfc3339, parse_dec, to_i64, to_u64, Result, TerminalAuth};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;

@@ -54,7 +54,9 @@ impl Counter {
 
     /// The key after F10's question.
     pub(crate) fn abandon_answer(&mut self, k: Key) {
-        if matches!(k, Key::F(10) | Key::Enter) && matches!(self.screen, Screen::Sale | Screen::Payment) {
+        if matches!(k, Key::F(10) | Key::Enter)
+            && matches!(self.screen, Screen::Sale | Screen::Payment)
+        {
             self.exec(Op::Abandon);
         } else {
             self.info(TillRules::AbandonKept.text(Lang::Fr));
@@ -78,10 +80,9 @@ impl Counter {
     pub(crate) fn abandon_recorded(&mut self, r: &till_core::records::BasketAbandoned) {
         self.forget_basket();
         let total = Fmt::plain(Lang::Fr).money(r.total);
-        self.info(TillRules::AbandonDone.fill(
-            Lang::Fr,
-            &[("lines", &r.lines.len()), ("total", &total)],
-        ));
+        self.info(
+            TillRules::AbandonDone.fill(Lang::Fr, &[("lines", &r.lines.len()), ("total", &total)]),
+        );
     }
 
     /// The journal refused it: the basket stays on screen.
