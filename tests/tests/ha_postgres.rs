@@ -351,7 +351,14 @@ fn three_instances_fifty_tills_one_killed_every_event_once() {
             .sum();
         assert_eq!(net, grand, "{shop}: grand total");
     }
-    let alerts = store.alerts().expect("alerts");
+    // The simulated cashiers' approvals and refunds are fraud flags
+    // (`fraud:*`); nothing else may be raised.
+    let alerts: Vec<_> = store
+        .alerts()
+        .expect("alerts")
+        .into_iter()
+        .filter(|a| !a.code.starts_with("fraud:"))
+        .collect();
     assert!(alerts.is_empty(), "no alert expected: {alerts:?}");
     eprintln!(
         "{total_events} events through {INSTANCES} instances (one killed at {at_kill}) in {:?}",

@@ -155,8 +155,8 @@ fn max_order_amount_and_anomaly_ask_a_supervisor_through_the_real_app() {
 
     // 24,00 € is above 3 x 6,00 €: a supervisor approves, the sale is flagged.
     t.sell(20);
-    t.wait("anomaly_basket");
-    t.wait("above 3 x average 6,00");
+    t.wait("Panier inhabituellement élevé");
+    t.wait("plus de 3 fois le panier moyen (6,00 €)");
     t.approve();
     t.wait("Vente T1-000002 enregistrée");
     t.keys(&["Enter"]);
@@ -164,8 +164,8 @@ fn max_order_amount_and_anomaly_ask_a_supervisor_through_the_real_app() {
     // 36,00 € is above the shop's maximum of 30,00 € (and under 3 x the
     // average of 15,00 €): a supervisor approves.
     t.sell(30);
-    t.wait("exceed_purchase_rule");
-    t.wait("above maximum 30,00");
+    t.wait("Limite d'achat dépassée");
+    t.wait("au-delà du maximum de 30,00");
     t.approve();
     t.wait("Vente T1-000003 enregistrée");
 

@@ -66,7 +66,7 @@ fn simulate_verify_tamper_and_report() {
     assert!(o.status.success(), "{}", text(&o));
     let z1_again = till(&["journal", "report", "--day", "2026-01-05"], &db);
     assert_eq!(text(&z1), text(&z1_again));
-    assert!(text(&z1).contains("clôture signée"), "{}", text(&z1));
+    assert!(text(&z1).contains("Clôture signée"), "{}", text(&z1));
 
     // An attacker drops the triggers and edits one sale's payload.
     let tampered;

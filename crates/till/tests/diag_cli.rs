@@ -461,16 +461,16 @@ fn the_counter_app_runs_on_simulate_all_s_till_toml() {
     let mut screen = String::new();
     while Instant::now() < deadline {
         screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
-        if screen.contains("Impr: prête") && screen.contains("Scan: prêt") {
+        if screen.contains("Imprimante : prête") && screen.contains("Scanner : prêt") {
             break;
         }
         std::thread::sleep(Duration::from_millis(200));
     }
     tmux(&["kill-server"]);
     assert!(
-        screen.contains("Impr: prête")
-            && screen.contains("Tiroir: fermé")
-            && screen.contains("Scan: prêt"),
+        screen.contains("Imprimante : prête")
+            && screen.contains("Tiroir : fermé")
+            && screen.contains("Scanner : prêt"),
         "{screen}"
     );
 }
