@@ -124,6 +124,9 @@ crate::catalog! {
         AlertFraudRefund => { fr: "Remboursement sans ticket", en: "Refund without a receipt" },
         AlertFraudApproval => { fr: "Autorisation accordée : {action}", en: "Approval granted: {action}" },
         AlertFraudFlag => { fr: "Signalement de la caisse : {what}", en: "Flagged by the till: {what}" },
+        AlertFlagAboveAverage => { fr: "Panier très au-dessus de la moyenne", en: "Basket far above the average" },
+        AlertOtherAction => { fr: "autre opération", en: "another operation" },
+        AlertApprovalDetail => { fr: "{sale} : {what} (demandé par {by}, accordé par {approver})", en: "{sale}: {what} (asked by {by}, granted by {approver})" },
         AlertOther => { fr: "Alerte {code}", en: "Alert {code}" },
         // Audit log actions.
         AuditAlertAcknowledged => { fr: "Alerte acquittée", en: "Alert acknowledged" },

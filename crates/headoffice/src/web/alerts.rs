@@ -88,7 +88,7 @@ pub async fn page(user: User, State(app): State<AppState>) -> WebResult<Markup> 
                                 }
                                 td { (a.alert.terminal_id) }
                                 td { (a.store_id.as_deref().unwrap_or("–")) }
-                                td { (a.alert.detail) }
+                                td { (super::dash::alert_detail(&a.alert.code, &a.alert.detail, &Fmt::web(l))) }
                                 td.num { (a.alert.count) }
                                 td {
                                     @if let Some(c) = &a.alert.cleared_at {

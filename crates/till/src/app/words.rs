@@ -6,6 +6,8 @@
 //! never reach the screen.
 
 use comptoir_i18n::till::Till;
+pub use comptoir_i18n::till_words::qty;
+use comptoir_i18n::till_words::{action_label, approval_detail_words};
 use comptoir_i18n::{Fmt, Lang, Template};
 use rust_decimal::Decimal;
 use till_core::auth::{Action, ApprovalRequired, AuthError, Role};
@@ -26,27 +28,11 @@ pub fn role(lang: Lang, r: Role) -> String {
 
 /// What an action is, for the approval dialog ("Remise au-delà du seuil").
 pub fn action(lang: Lang, a: Action) -> String {
-    match a {
-        Action::Sell => Till::ActionSell,
-        Action::Refund => Till::ActionRefund,
-        Action::RefundWithoutReceipt => Till::ActionRefundWithoutReceipt,
-        Action::VoidAfterTotal => Till::ActionVoidAfterTotal,
-        Action::CancelSale => Till::ActionCancelSale,
-        Action::PriceOverride => Till::ActionPriceOverride,
-        Action::DiscountOverThreshold => Till::ActionDiscountOverThreshold,
-        Action::NoSaleDrawer => Till::ActionNoSaleDrawer,
-        Action::CashIn => Till::ActionCashIn,
-        Action::CashOut => Till::ActionCashOut,
-        Action::CloseDay => Till::ActionCloseDay,
-        Action::ExceedPurchaseRule => Till::ActionExceedPurchaseRule,
-        Action::AnomalyBasket => Till::ActionAnomalyBasket,
-        Action::ReprintReceipt => Till::ActionReprintReceipt,
-        Action::AbandonBasket => Till::ActionAbandonBasket,
-        Action::ConfigChange => Till::ActionConfigChange,
-        Action::DeviceDiagnostics => Till::ActionDeviceDiagnostics,
-        Action::ManageUsers => Till::ActionManageUsers,
+    match action_label(a.as_str()) {
+        Some(m) => m.text(lang),
+        // Every action has a label (test: every_action_has_a_french_label).
+        None => a.as_str().replace('_', " "),
     }
-    .text(lang)
 }
 
 /// A tender kind's name ("Espèces").
@@ -70,12 +56,6 @@ pub fn tender_named(lang: Lang, name: &str) -> String {
         Some(k) => tender(lang, *k),
         None => Till::TenderOther.fill(lang, &[("name", &name)]),
     }
-}
-
-/// A quantity as a person writes it: `1,5`, `3`.
-pub fn qty(fmt: &Fmt, q: Decimal) -> String {
-    let q = q.normalize();
-    fmt.number(q, q.scale())
 }
 
 /// A refusal of the sale rules, in words.
@@ -176,138 +156,20 @@ pub fn approver_error(l: Lang, e: &AuthError, min_role: Role) -> String {
 /// figures are read back from it here. A detail of a shape not known here
 /// shows as its action alone, never as the raw text.
 pub fn approval_detail(fmt: &Fmt, req: &ApprovalRequired) -> String {
-    detail_words(fmt, &req.detail).unwrap_or_else(|| action(fmt.lang, req.action))
-}
-
-fn dec(s: &str) -> Option<Decimal> {
-    s.trim()
-        .trim_end_matches('%')
-        .trim()
-        .replace(',', ".")
-        .parse()
-        .ok()
-}
-
-fn detail_words(fmt: &Fmt, d: &str) -> Option<String> {
-    let l = fmt.lang;
-    let money = |s: &str| dec(s).map(|v| fmt.money(v));
-    let pct = |s: &str| dec(s).map(|v| fmt.percent(v));
-    let q = |s: &str| dec(s).map(|v| qty(fmt, v));
-    // "basket discount 30.09 % above 20 %"
-    if let Some(rest) = d.strip_prefix("basket discount ") {
-        let (p, t) = rest.split_once(" above ")?;
-        return Some(
-            Till::DetailBasketDiscount.fill(l, &[("percent", &pct(p)?), ("threshold", &pct(t)?)]),
-        );
-    }
-    // "order total 250,00 above maximum 200,00"
-    if let Some(rest) = d.strip_prefix("order total ") {
-        let (t, m) = rest.split_once(" above maximum ")?;
-        return Some(
-            Till::DetailOrderAboveMax.fill(l, &[("total", &money(t)?), ("limit", &money(m)?)]),
-        );
-    }
-    // "basket 70,00 above 3 x average 20,00"
-    if let Some(rest) = d.strip_prefix("basket ") {
-        let (t, rest) = rest.split_once(" above ")?;
-        let (k, avg) = rest.split_once(" x average ")?;
-        return Some(Till::DetailAnomaly.fill(
-            l,
-            &[
-                ("total", &money(t)?),
-                ("factor", &q(k)?),
-                ("average", &money(avg)?),
-            ],
-        ));
-    }
-    // "item 10001: quantity 30 above maximum 24" / "... below minimum ..."
-    if let Some(rest) = d.strip_prefix("item ") {
-        let (item, rest) = rest.split_once(": quantity ")?;
-        let (msg, (n, lim)) = match rest.split_once(" above maximum ") {
-            Some(p) => (Till::DetailQtyAboveMax, p),
-            None => (Till::DetailQtyBelowMin, rest.split_once(" below minimum ")?),
-        };
-        return Some(msg.fill(l, &[("item", &item), ("qty", &q(n)?), ("limit", &q(lim)?)]));
-    }
-    // "line 2 10001: price 3,00 -> 2,00", "line 2 10001: discount 50 % above 20 %",
-    // "line 2 10001 3,00 after payment started"
-    if let Some(rest) = d.strip_prefix("line ") {
-        if let Some(rest) = rest.strip_suffix(" after payment started") {
-            let mut w = rest.splitn(3, ' ');
-            let (line, item, amount) = (w.next()?, w.next()?, w.next()?);
-            return Some(Till::DetailVoidAfterPay.fill(
-                l,
-                &[
-                    ("line", &line),
-                    ("item", &item),
-                    ("amount", &money(amount)?),
-                ],
-            ));
-        }
-        let (head, what) = rest.split_once(": ")?;
-        let (line, item) = head.split_once(' ')?;
-        if let Some(p) = what.strip_prefix("price ") {
-            let (from, to) = p.split_once(" -> ")?;
-            return Some(Till::DetailPriceOverride.fill(
-                l,
-                &[
-                    ("line", &line),
-                    ("item", &item),
-                    ("from", &money(from)?),
-                    ("to", &money(to)?),
-                ],
-            ));
-        }
-        let (p, t) = what.strip_prefix("discount ")?.split_once(" above ")?;
-        return Some(Till::DetailLineDiscount.fill(
-            l,
-            &[
-                ("line", &line),
-                ("item", &item),
-                ("percent", &pct(p)?),
-                ("threshold", &pct(t)?),
-            ],
-        ));
-    }
-    // "abandon sale of 12,00 with 5,00 paid"
-    if let Some(rest) = d.strip_prefix("abandon sale of ") {
-        let (t, p) = rest.strip_suffix(" paid")?.split_once(" with ")?;
-        return Some(
-            Till::DetailAbandonPaid.fill(l, &[("total", &money(t)?), ("paid", &money(p)?)]),
-        );
-    }
-    if let Some(sale) = d.strip_prefix("cancel sale ") {
-        return Some(Till::DetailCancelSale.fill(l, &[("sale", &sale)]));
-    }
-    if let Some(sale) = d.strip_prefix("refund of sale ") {
-        return Some(Till::DetailRefundSale.fill(l, &[("sale", &sale)]));
-    }
-    if let Some(a) = d.strip_prefix("refund without receipt of ") {
-        return Some(Till::DetailRefundNoReceipt.fill(l, &[("amount", &money(a)?)]));
-    }
-    // "cash_in 50,00: apport"
-    for (prefix, msg) in [
-        ("cash_in ", Till::DetailCashIn),
-        ("cash_out ", Till::DetailCashOut),
-    ] {
-        if let Some(rest) = d.strip_prefix(prefix) {
-            let (a, _) = rest.split_once(':')?;
-            return Some(msg.fill(l, &[("amount", &money(a)?)]));
-        }
-    }
-    if d.starts_with("no sale") {
-        return Some(Till::DetailNoSale.text(l));
-    }
-    if let Some(day) = d.strip_prefix("close day ") {
-        let day: chrono::NaiveDate = day.trim().parse().ok()?;
-        return Some(Till::DetailCloseDay.fill(l, &[("day", &fmt.date(day))]));
-    }
-    None
+    approval_detail_words(fmt, &req.detail).unwrap_or_else(|| action(fmt.lang, req.action))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_action_has_a_french_label() {
+        for a in Action::ALL {
+            let label = action_label(a.as_str()).map(|m| m.text(Lang::Fr));
+            assert!(label.is_some(), "{a:?} has no label");
+        }
+    }
 
     fn req(action: Action, detail: &str) -> ApprovalRequired {
         ApprovalRequired {
