@@ -101,6 +101,7 @@ pub mod closings;
 pub mod dash;
 pub mod layout;
 pub mod login;
+pub mod rules;
 pub mod sales;
 pub mod session;
 pub mod stock;
@@ -131,6 +132,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/langue", get(switch_lang))
         .route("/journal-audit", get(audit::page))
+        .route("/regles", get(rules::page))
         .route("/stock", get(stock::page))
         .route("/stock/reception", post(stock::receive))
         .route("/stock/inventaire", post(stock::count))
