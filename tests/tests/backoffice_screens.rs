@@ -23,6 +23,13 @@ const PASSWORD: &str = "correct horse battery staple";
 /// (file name, path, an element that only that page has)
 const PAGES: &[(&str, &str, &str)] = &[
     ("today", "/", "main"),
+    ("sales", "/ventes", "main"),
+    ("stock", "/stock", "main"),
+    ("catalog", "/catalogue", "main"),
+    ("alerts", "/alertes", "main"),
+    ("closings", "/clotures", "main"),
+    ("terminals", "/terminaux", "main"),
+    ("rules", "/regles", "main section.card"),
     ("audit", "/journal-audit", "main table"),
 ];
 

@@ -12,7 +12,7 @@ use comptoir_e2e::shell::{repo_root, till_binary, workspace_binary, Session};
 /// it), the test suite itself, minutes of benchmarks, and head office
 /// serving the back office until stopped (tests/backoffice_browser.rs).
 const SKIPPED: &[&str] = &[
-    "sudo apt-get update && sudo apt-get install -y build-essential curl git tmux",
+    "sudo apt-get update && sudo apt-get install -y build-essential curl git tmux postgresql chromium chromium-driver",
     "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y",
     ". \"$HOME/.cargo/env\"",
     "git clone <this repository> comptoir && cd comptoir",

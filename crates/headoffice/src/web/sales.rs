@@ -243,14 +243,14 @@ fn body(
         div.grid {
             section.card {
                 h2 { (Dash::PerTender.text(l)) }
-                table.data id="sales-tenders" {
+                div.scroll { table.data id="sales-tenders" {
                     thead { tr { th { (Dash::Kind.text(l)) } th.num { (Dash::Amount.text(l)) } } }
                     tbody {
                         @for (k, v) in &all.tenders {
                             tr data-testid={ "tender-" (k) } { td { (tender_name(k, l)) } td.num { (f.money(*v)) } }
                         }
                     }
-                }
+                } }
             }
             section.card {
                 h2 { (Dash::PerVat.text(l)) }
