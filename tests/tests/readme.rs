@@ -19,6 +19,17 @@ const SKIPPED: &[&str] = &[
     "cargo run --release -p till -- run --demo",
     "cargo test --workspace --release",
     "target/release/headoffice --db sqlite:demo-data/ho.db serve --listen 127.0.0.1:8080",
+    "packaging/deb/build.sh",
+    "sudo apt install ./target/debian/comptoir-headoffice_0.1.0_amd64.deb",
+    "sudoedit /etc/comptoir/headoffice.toml",
+    "printf 'un mot de passe assez long\\n' | sudo -u comptoir headoffice --config /etc/comptoir/headoffice.toml user add --email patronne@exemple.fr --role owner",
+    "sudo -u comptoir headoffice --config /etc/comptoir/headoffice.toml register-terminal --store S1 --terminal T01 --out /var/lib/comptoir/T01.token",
+    "sudo systemctl enable --now headoffice.service",
+    "sudo apt install ./comptoir-till_0.1.0_amd64.deb ./comptoir-till-sync_0.1.0_amd64.deb",
+    "sudoedit /etc/comptoir/till.toml /etc/comptoir/sync.toml",
+    "sudo install -m 0640 -o root -g comptoir T01.token /etc/comptoir/sync.token",
+    "sudo systemctl disable getty@tty1.service",
+    "sudo systemctl enable --now till.service till-sync.service",
     "cargo run --release -p till-bench",
 ];
 
