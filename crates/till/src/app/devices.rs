@@ -99,6 +99,8 @@ pub trait Devices {
     fn has_terminal(&self) -> bool {
         false
     }
+    /// Show this on the customer display; never blocks (no display: nothing).
+    fn show_customer(&mut self, _screen: &super::customer_display::CustomerScreen) {}
 }
 
 /// No peripherals at all (a till without a printer still sells).
@@ -145,6 +147,8 @@ pub struct FakeDevices {
     pub paper_out_mid_receipt: bool,
     /// Codes to hand out as scans on the next poll.
     pub scans: Vec<String>,
+    /// Every screen sent to the customer display, in order.
+    pub customer: Vec<super::customer_display::CustomerScreen>,
     out: Vec<Report>,
 }
 
@@ -170,6 +174,9 @@ impl FakeDevices {
 }
 
 impl Devices for FakeDevices {
+    fn show_customer(&mut self, screen: &super::customer_display::CustomerScreen) {
+        self.customer.push(screen.clone());
+    }
     fn submit(&mut self, job: Job) {
         match &job {
             Job::Print { what, .. } if self.paper_out => self.out.push(Report::NotPrinted {
@@ -214,6 +221,9 @@ pub struct DeviceThreads {
     jobs: Option<Sender<Job>>,
     reports: Receiver<Report>,
     printer: Option<std::thread::JoinHandle<()>>,
+    /// The customer display's own thread: a slow or absent display never
+    /// holds up a receipt, nor the counter.
+    display: Option<Sender<super::customer_display::CustomerScreen>>,
 }
 
 impl DeviceThreads {
@@ -242,11 +252,64 @@ impl DeviceThreads {
             jobs: Some(job_tx),
             reports: rep_rx,
             printer,
+            display: None,
+        }
+    }
+
+    /// Adds the customer display (`[devices.display]`), on its own thread.
+    pub fn with_display(mut self, cfg: Option<till_devices::config::DisplayConfig>) -> Self {
+        if let Some(cfg) = cfg {
+            let (tx, rx) = channel();
+            if std::thread::Builder::new()
+                .name("till-display".into())
+                .spawn(move || display_worker(cfg, rx))
+                .is_ok()
+            {
+                self.display = Some(tx);
+            }
+        }
+        self
+    }
+}
+
+/// Writes each screen to the display, the newest only when several wait
+/// (what the customer should read is the latest); reopens a display that
+/// failed at the next screen, at most every 2 s.
+fn display_worker(
+    cfg: till_devices::config::DisplayConfig,
+    screens: Receiver<super::customer_display::CustomerScreen>,
+) {
+    use super::customer_display::CustomerLine;
+    use till_devices::display::{centred, layout};
+    let mut display = None;
+    let mut last_try: Option<std::time::Instant> = None;
+    while let Ok(first) = screens.recv() {
+        let screen = screens.try_iter().last().unwrap_or(first);
+        if display.is_none() && last_try.is_none_or(|t| t.elapsed() >= Duration::from_secs(2)) {
+            last_try = Some(std::time::Instant::now());
+            display = cfg.open().ok();
+        }
+        let Some(d) = display.as_mut() else {
+            continue;
+        };
+        let line = |l: &CustomerLine| match l {
+            CustomerLine::Pair(left, right) => layout(cfg.charset, left, right),
+            CustomerLine::Centred(text) => centred(cfg.charset, text),
+        };
+        if d.show_lines(&line(&screen.upper), &line(&screen.lower))
+            .is_err()
+        {
+            display = None;
         }
     }
 }
 
 impl Devices for DeviceThreads {
+    fn show_customer(&mut self, screen: &super::customer_display::CustomerScreen) {
+        if let Some(tx) = &self.display {
+            let _ = tx.send(screen.clone());
+        }
+    }
     fn submit(&mut self, job: Job) {
         // A dead worker only means no peripherals: the sale goes on.
         if let Some(tx) = &self.jobs {
@@ -510,6 +573,9 @@ fn code_text(code: &till_devices::scanner::Code) -> String {
 
 /// A shared fake, so a test keeps a handle on what the app sent.
 impl Devices for std::rc::Rc<std::cell::RefCell<FakeDevices>> {
+    fn show_customer(&mut self, screen: &super::customer_display::CustomerScreen) {
+        self.borrow_mut().show_customer(screen)
+    }
     fn submit(&mut self, job: Job) {
         self.borrow_mut().submit(job)
     }

@@ -154,6 +154,9 @@ impl<D: Devices> Devices for WithTerminal<D> {
     fn has_terminal(&self) -> bool {
         true
     }
+    fn show_customer(&mut self, screen: &super::customer_display::CustomerScreen) {
+        self.inner.show_customer(screen)
+    }
 }
 
 /// The cashier's words for a failed exchange, and whether the customer may
