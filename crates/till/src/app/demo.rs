@@ -6,7 +6,9 @@
 //! simulated scanner; F12 runs the printer out of paper (and back). A
 //! simulated Concert card terminal approves every payment. A simulated
 //! customer display (Epson, PC858) shows what the customer reads; each of
-//! its screens is appended to `<data>/display.txt`.
+//! its screens is appended to `<data>/display.txt`. A simulated Dialog 06
+//! scale weighs the weighed articles (typed 40001 to 40005): 0.755 kg, then
+//! 1.240 kg, then 0.480 kg for ever, priced by the scale.
 
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -32,6 +34,10 @@ pub struct DemoDevices {
     _terminal_sim: TerminalSim,
     /// Points the display thread at the simulated customer display.
     pub display: Option<till_devices::config::DisplayConfig>,
+    /// Points the scale thread at the simulated scale.
+    pub scale: Option<till_devices::config::ScaleConfig>,
+    /// Kept alive as long as the demo runs.
+    _scale_sim: till_devices::sim::ScaleSim,
     /// The receipts file.
     pub receipts: PathBuf,
     /// Sends the next demo article through the simulated scanner.
@@ -91,6 +97,19 @@ pub fn start(data_dir: &Path, barcodes: Vec<String>) -> Result<DemoDevices> {
         .context("building the demo display config")?,
     )
     .map_err(anyhow::Error::msg)?;
+    let scale_sim = till_devices::sim::ScaleSim::spawn(
+        till_devices::scale::ScaleProtocol::Dialog06,
+        "0.755,1.240,0.480".parse().map_err(anyhow::Error::msg)?,
+    )
+    .context("starting the scale simulator")?;
+    let scale = till_devices::config::ScaleConfig::from_value(
+        toml::from_str(&format!(
+            "protocol = \"dialog06\"\npath = {}\n",
+            toml::Value::String(scale_sim.endpoint.address.clone())
+        ))
+        .context("building the demo scale config")?,
+    )
+    .map_err(anyhow::Error::msg)?;
     let receipts = data_dir.join("receipts.txt");
     let path = receipts.clone();
     let paper_out = Arc::new(AtomicBool::new(false));
@@ -122,6 +141,8 @@ pub fn start(data_dir: &Path, barcodes: Vec<String>) -> Result<DemoDevices> {
         terminal: Some(terminal),
         _terminal_sim: terminal_sim,
         display: Some(display),
+        scale: Some(scale),
+        _scale_sim: scale_sim,
         receipts,
         scan_next,
         toggle_paper,

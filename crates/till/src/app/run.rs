@@ -106,6 +106,16 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
         },
         None => None,
     };
+    let mut scale_cfg = match &args.config {
+        Some(p) => match till_devices::config::ScaleConfig::load(&p.to_string_lossy()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("scale not used: {e}");
+                None
+            }
+        },
+        None => None,
+    };
     let mut devices_cfg = match &args.config {
         Some(p) => DevicesConfig::load(&p.to_string_lossy())
             .with_context(|| format!("reading the devices of {}", p.display()))?,
@@ -173,6 +183,7 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
             devices_cfg = demo.config.clone();
             terminal_cfg = Ok(demo.terminal.clone());
             display_cfg = demo.display.clone();
+            scale_cfg = demo.scale.clone();
         }
         let hint = demo.receipts.display().to_string();
         let mut demo = demo;
@@ -229,7 +240,9 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
         }
     };
     let devices: Box<dyn Devices> = super::terminal::with_configured_terminal(
-        DeviceThreads::start(&devices_cfg).with_display(display_cfg),
+        DeviceThreads::start(&devices_cfg)
+            .with_display(display_cfg)
+            .with_scale(scale_cfg),
         terminal_cfg,
     );
     let mut counter_rules = super::rules::CounterRules::from_ruleset(&rules.ruleset, rules.source);

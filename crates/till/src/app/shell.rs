@@ -100,6 +100,8 @@ impl App {
             basket_dirty: false,
             customer: Default::default(),
         };
+        let has_scale = app.devices.has_scale();
+        app.counter.set_scale(has_scale);
         let pending = app.read_pending_file();
         app.feed(Input::Start { pending });
         Ok(app)

@@ -157,6 +157,9 @@ impl<D: Devices> Devices for WithTerminal<D> {
     fn show_customer(&mut self, screen: &super::customer_display::CustomerScreen) {
         self.inner.show_customer(screen)
     }
+    fn has_scale(&self) -> bool {
+        self.inner.has_scale()
+    }
 }
 
 /// The cashier's words for a failed exchange, and whether the customer may
