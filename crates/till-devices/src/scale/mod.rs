@@ -380,10 +380,7 @@ impl<T: Transport> Scale<T> {
                 Some(continuous::Event::Frame(f)) => Some(Ok(f)),
                 Some(continuous::Event::Bad(why, bytes)) => {
                     // One damaged frame is line noise; two in a row is not.
-                    match bad.replace((why, bytes)) {
-                        Some(first) => Some(Err(first)),
-                        None => None,
-                    }
+                    bad.replace((why, bytes)).map(Err)
                 }
                 None => None,
             },
