@@ -32,6 +32,11 @@ struct DevicesSection {
     scanner: Option<ScannerConfig>,
     #[allow(dead_code)]
     terminal: Option<toml::Value>,
+    // Read on their own by `ScaleConfig` and `DisplayConfig`.
+    #[allow(dead_code)]
+    scale: Option<toml::Value>,
+    #[allow(dead_code)]
+    display: Option<toml::Value>,
 }
 
 impl From<DevicesSection> for DevicesConfig {
@@ -101,7 +106,10 @@ impl DevicesConfig {
 }
 
 mod keys;
+mod scale;
+mod table;
 mod terminal;
+pub use scale::{DisplayConfig, PeripheralLink, ScaleConfig};
 pub use terminal::{TerminalConfig, TerminalConfigError, TerminalLink, TerminalSettings};
 
 use keys::{ranged, LinkKeys};

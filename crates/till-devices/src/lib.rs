@@ -29,11 +29,13 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod display;
 pub mod drawer;
 pub mod error;
 pub mod escpos;
 pub mod payment;
 pub mod ports;
+pub mod scale;
 pub mod scanner;
 pub mod sim;
 pub mod transport;

@@ -10,13 +10,16 @@ use clap::{Args, Subcommand};
 // One module per device, each with its commands; `all` checks them together.
 mod all;
 mod common;
+mod display;
 mod drawer;
 mod ports;
 mod printer;
 mod render;
+mod scale;
 mod scanner;
 mod simulate;
 mod simulate_all;
+mod simulate_scale;
 mod terminal;
 #[cfg(test)]
 mod tests;
@@ -45,6 +48,12 @@ pub enum DiagCmd {
     /// The card payment terminal: ping, a test payment or refund.
     #[command(subcommand)]
     Terminal(terminal::TerminalCmd),
+    /// The counter scale: read a stable weight, zero it, watch it.
+    #[command(subcommand)]
+    Scale(scale::ScaleCmd),
+    /// The customer display: show a text, the test screens, clear it.
+    #[command(subcommand)]
+    Display(display::DisplayCmd),
     /// Start a simulated device (or all of them) and print its path; runs
     /// until Ctrl-C. Reads stdin only with --interactive.
     Simulate(simulate::SimulateArgs),
@@ -165,6 +174,8 @@ pub fn run(cmd: DiagCmd) -> anyhow::Result<i32> {
         }) => scanner::scanner_listen(&target, count, timeout, wedge.as_deref()),
         DiagCmd::Simulate(a) => simulate::run(&a),
         DiagCmd::Terminal(cmd) => terminal::run(cmd),
+        DiagCmd::Scale(cmd) => scale::run(cmd),
+        DiagCmd::Display(cmd) => display::run(cmd),
         DiagCmd::All { config, json } => all::all(config.as_deref(), json),
     }
 }

@@ -218,7 +218,9 @@ fn simulate_all_starts_every_device_and_its_till_toml_passes_diag_all() {
     let all = till(&["diag", "all", "--config", "sim.toml"], dir.path());
     let out = text(&all);
     assert_eq!(all.status.code(), Some(0), "{out}");
-    for device in ["printer", "drawer", "scanner", "terminal"] {
+    for device in [
+        "printer", "drawer", "scanner", "terminal", "scale", "display",
+    ] {
         assert!(
             out.lines()
                 .any(|l| l.starts_with("PASS") && l.contains(device)),
@@ -504,4 +506,137 @@ fn diag_command_line_numbers_are_bounded() {
             "{args:?}: {out}"
         );
     }
+}
+
+/// `till diag scale` and `till diag display` against their simulators in
+/// another process, through ptys named with --link.
+#[test]
+fn scale_and_display_diagnostics_through_their_simulators() {
+    let dir = tempfile::tempdir().unwrap();
+    let _scale = simulate(
+        &[
+            "scale",
+            "--scale-protocol",
+            "toledo-8217",
+            "--weights",
+            "motion,overload,underload,zero,0.455",
+            "--link",
+            "scale",
+        ],
+        dir.path(),
+    );
+    let read = |extra: &[&str]| {
+        let mut args = vec!["diag", "scale", "read", "--path", "scale", "--json"];
+        args.extend(extra);
+        let o = till(&args, dir.path());
+        let v: serde_json::Value = serde_json::from_str(text(&o).trim()).unwrap();
+        (o.status.code(), v)
+    };
+    // Motion is waited out only within settle_ms (2 s): the next answer
+    // is the overload, which is no weight.
+    let (code, v) = read(&[]);
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(v["state"], "overload", "{v}");
+    assert!(
+        v["next"].as_str().unwrap().contains("take the item off"),
+        "{v}"
+    );
+    let (code, v) = read(&[]);
+    assert_eq!(
+        (code, v["state"].as_str()),
+        (Some(1), Some("underload")),
+        "{v}"
+    );
+    let (code, v) = read(&[]);
+    assert_eq!((code, v["state"].as_str()), (Some(1), Some("zero")), "{v}");
+    let (code, v) = read(&["--tare", "0,055"]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(
+        (v["net_kg"].as_str(), v["tare_kg"].as_str()),
+        (Some("0.400"), Some("0.055"))
+    );
+    assert!(v["total"].is_null(), "an 8217 scale gives no price: {v}");
+    let zero = till(&["diag", "scale", "zero", "--path", "scale"], dir.path());
+    assert_eq!(zero.status.code(), Some(1), "{}", text(&zero));
+    assert!(
+        text(&zero).contains("now reads stable 0.455 kg"),
+        "{}",
+        text(&zero)
+    );
+
+    let _dialog = simulate(
+        &[
+            "scale",
+            "--scale-protocol",
+            "dialog06",
+            "--weights",
+            "1.005",
+            "--link",
+            "d06",
+        ],
+        dir.path(),
+    );
+    let o = till(
+        &[
+            "diag",
+            "scale",
+            "read",
+            "--protocol",
+            "dialog06",
+            "--path",
+            "d06",
+            "--price",
+            "3.99",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // 1.005 kg x 3.99 = 4.00995: the scale's total, as it sent it.
+    assert!(
+        text(&o).contains("total 4.01 EUR (computed by the scale)"),
+        "{}",
+        text(&o)
+    );
+
+    let display = simulate(&["display", "--json", "--link", "vfd"], dir.path());
+    let v: serde_json::Value = serde_json::from_str(&display.first).unwrap();
+    assert_eq!(
+        (v["device"].as_str(), v["charset"].as_str()),
+        (Some("display"), Some("pc858"))
+    );
+    let o = till(
+        &[
+            "diag",
+            "display",
+            "show",
+            "Crème brûlée",
+            "--lower",
+            "4,50 €",
+            "--path",
+            "vfd",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_str(text(&o).trim()).unwrap();
+    assert_eq!(v["screens"][0][0], "Crème brûlée        ");
+    assert_eq!(v["screens"][0][1], "4,50 €              ");
+    let o = till(&["diag", "display", "clear", "--path", "vfd"], dir.path());
+    assert!(text(&o).contains("cleared"), "{}", text(&o));
+    let bad = till(
+        &[
+            "diag",
+            "display",
+            "show",
+            "x",
+            "--path",
+            "vfd",
+            "--charset",
+            "utf8",
+        ],
+        dir.path(),
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(text(&bad).contains("pc858"), "{}", text(&bad));
 }

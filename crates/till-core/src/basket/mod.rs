@@ -395,6 +395,28 @@ impl Basket {
         self.push_line(line)
     }
 
+    /// Adds a weighed item as the counter scale weighed it: `net_kg`, and
+    /// for a scale approved for trade that prices the weighing itself
+    /// (Dialog 06) its unit price and total, kept as the line's unit price
+    /// and label price: the line's amount is the scale's, never recomputed.
+    pub fn add_weighed(
+        &mut self,
+        catalog: &Catalog,
+        code: &str,
+        net_kg: Decimal,
+        scale_price: Option<(Money, Money)>,
+    ) -> Result<u32, SaleError> {
+        let found = catalog.lookup(code)?;
+        let mut line = self.line_for(found.item, net_kg, Some(found.code.clone()))?;
+        line.unit = Unit::Kg;
+        line.quantity = self.valid_quantity(Unit::Kg, net_kg)?;
+        if let Some((unit_price, total)) = scale_price {
+            line.unit_price = self.valid_price(unit_price)?;
+            line.label_price = Some(self.valid_price(total)?);
+        }
+        self.push_line(line)
+    }
+
     /// Adds `quantity` of `item` (chosen from a search, say).
     pub fn add_item(
         &mut self,

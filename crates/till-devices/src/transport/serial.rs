@@ -17,6 +17,9 @@ pub enum DataFormat {
     /// 7 data bits, even parity, 1 stop bit: the Concert line setting of
     /// RS-232 card terminals.
     SevenEven1,
+    /// 7 data bits, odd parity, 1 stop bit: Mettler Toledo Dialog 06
+    /// scales (as Coop IT Easy's driver opens them).
+    SevenOdd1,
 }
 
 impl std::str::FromStr for DataFormat {
@@ -25,8 +28,9 @@ impl std::str::FromStr for DataFormat {
         match s.to_ascii_uppercase().as_str() {
             "8N1" => Ok(DataFormat::EightNone1),
             "7E1" => Ok(DataFormat::SevenEven1),
+            "7O1" => Ok(DataFormat::SevenOdd1),
             other => Err(format!(
-                "{other:?} is not a line format: use \"7E1\" or \"8N1\""
+                "{other:?} is not a line format: use \"7E1\", \"7O1\" or \"8N1\""
             )),
         }
     }
@@ -58,6 +62,7 @@ impl SerialTransport {
         let (bits, parity) = match format {
             DataFormat::EightNone1 => (serialport::DataBits::Eight, serialport::Parity::None),
             DataFormat::SevenEven1 => (serialport::DataBits::Seven, serialport::Parity::Even),
+            DataFormat::SevenOdd1 => (serialport::DataBits::Seven, serialport::Parity::Odd),
         };
         let port = serialport::new(path, baud)
             .data_bits(bits)

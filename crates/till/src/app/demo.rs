@@ -4,7 +4,11 @@
 //! `<data>/receipts.txt`; the drawer closes itself after a few seconds, as a
 //! cashier would close it. F11 scans the next demo article through the
 //! simulated scanner; F12 runs the printer out of paper (and back). A
-//! simulated Concert card terminal approves every payment.
+//! simulated Concert card terminal approves every payment. A simulated
+//! customer display (Epson, PC858) shows what the customer reads; each of
+//! its screens is appended to `<data>/display.txt`. A simulated Dialog 06
+//! scale weighs the weighed articles (typed 40001 to 40005): 0.755 kg, then
+//! 1.240 kg, then 0.480 kg for ever, priced by the scale.
 
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -28,6 +32,12 @@ pub struct DemoDevices {
     pub terminal: Option<TerminalConfig>,
     /// Kept alive as long as the demo runs.
     _terminal_sim: TerminalSim,
+    /// Points the display thread at the simulated customer display.
+    pub display: Option<till_devices::config::DisplayConfig>,
+    /// Points the scale thread at the simulated scale.
+    pub scale: Option<till_devices::config::ScaleConfig>,
+    /// Kept alive as long as the demo runs.
+    _scale_sim: till_devices::sim::ScaleSim,
     /// The receipts file.
     pub receipts: PathBuf,
     /// Sends the next demo article through the simulated scanner.
@@ -77,11 +87,39 @@ pub fn start(data_dir: &Path, barcodes: Vec<String>) -> Result<DemoDevices> {
         terminal_sim.address()
     ))
     .context("building the demo card terminal config")?;
+    let display_sim = till_devices::sim::DisplaySim::spawn(till_devices::display::Charset::Pc858)
+        .context("starting the customer display simulator")?;
+    let display = till_devices::config::DisplayConfig::from_value(
+        toml::from_str(&format!(
+            "protocol = \"epson\"\npath = {}\n",
+            toml::Value::String(display_sim.endpoint.address.clone())
+        ))
+        .context("building the demo display config")?,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let scale_sim = till_devices::sim::ScaleSim::spawn(
+        till_devices::scale::ScaleProtocol::Dialog06,
+        "0.755,1.240,0.480".parse().map_err(anyhow::Error::msg)?,
+    )
+    .context("starting the scale simulator")?;
+    let scale = till_devices::config::ScaleConfig::from_value(
+        toml::from_str(&format!(
+            "protocol = \"dialog06\"\npath = {}\n",
+            toml::Value::String(scale_sim.endpoint.address.clone())
+        ))
+        .context("building the demo scale config")?,
+    )
+    .map_err(anyhow::Error::msg)?;
     let receipts = data_dir.join("receipts.txt");
     let path = receipts.clone();
     let paper_out = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let (flag, stop2) = (paper_out.clone(), stop.clone());
+    let (stop3, screens) = (stop.clone(), data_dir.join("display.txt"));
+    std::thread::Builder::new()
+        .name("demo-display".into())
+        .spawn(move || display_to_file(display_sim, &screens, &stop3))
+        .context("starting the display writer")?;
     let paper = std::thread::Builder::new()
         .name("demo-paper".into())
         .spawn(move || paper_to_file(printer, &path, &flag, &stop2))
@@ -102,12 +140,41 @@ pub fn start(data_dir: &Path, barcodes: Vec<String>) -> Result<DemoDevices> {
         config,
         terminal: Some(terminal),
         _terminal_sim: terminal_sim,
+        display: Some(display),
+        scale: Some(scale),
+        _scale_sim: scale_sim,
         receipts,
         scan_next,
         toggle_paper,
         stop,
         paper: Some(paper),
     })
+}
+
+/// Appends each new screen of the simulated customer display to `path`, as
+/// a box of 2 x 20; owns the simulator.
+fn display_to_file(sim: till_devices::sim::DisplaySim, path: &Path, stop: &AtomicBool) {
+    let mut shown = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let history = sim.control.history();
+        if history.len() > shown {
+            let mut text = String::new();
+            for [a, b] in &history[shown..] {
+                text.push_str(&format!(
+                    "+--------------------+\n|{a}|\n|{b}|\n+--------------------+\n"
+                ));
+            }
+            shown = history.len();
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
+                let _ = f.write_all(text.as_bytes());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Appends every new line of paper to `path`; closes the drawer 3 s after it

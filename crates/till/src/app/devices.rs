@@ -25,6 +25,13 @@ pub enum Job {
     OpenDrawer,
     /// Ask the printer and drawer how they are.
     Status,
+    /// Weigh a weighed item on the counter scale (the scale's own thread).
+    Weigh {
+        /// The code scanned or typed, added once weighed.
+        code: String,
+        /// Unit price and tare sent to a pricing scale.
+        request: till_devices::scale::WeighRequest,
+    },
     /// Run a payment or refund on the payment terminal. `attempt` numbers
     /// it for the app, which matches the answer (or a late one) with it.
     Pay {
@@ -83,6 +90,13 @@ pub enum Report {
         attempt: u64,
         answer: till_devices::payment::PaymentAnswer,
     },
+    /// The end of a [`Job::Weigh`]: a stable weighing, or why not (a
+    /// [`till_devices::scale::ScaleError::code`] and the technician's
+    /// detail).
+    Weighed {
+        code: String,
+        result: Result<till_devices::scale::Weighing, (String, String)>,
+    },
 }
 
 /// The app's side of the peripherals.
@@ -97,6 +111,12 @@ pub trait Devices {
     /// Whether card and e-wallet tenders go through a payment terminal
     /// (otherwise they are typed in from a standalone one).
     fn has_terminal(&self) -> bool {
+        false
+    }
+    /// Show this on the customer display; never blocks (no display: nothing).
+    fn show_customer(&mut self, _screen: &super::customer_display::CustomerScreen) {}
+    /// Whether a counter scale weighs weighed items ([`Job::Weigh`]).
+    fn has_scale(&self) -> bool {
         false
     }
 }
@@ -127,6 +147,7 @@ impl Devices for NoDevices {
                 attempt,
                 outcome: PayOutcome::NotStarted("aucun terminal de paiement configuré".into()),
             }),
+            Job::Weigh { code, .. } => self.out.push(no_scale(code)),
         }
     }
     fn poll(&mut self) -> Vec<Report> {
@@ -145,6 +166,12 @@ pub struct FakeDevices {
     pub paper_out_mid_receipt: bool,
     /// Codes to hand out as scans on the next poll.
     pub scans: Vec<String>,
+    /// Every screen sent to the customer display, in order.
+    pub customer: Vec<super::customer_display::CustomerScreen>,
+    /// The scale's answers to weighings, in order (set: the fake has a
+    /// scale; empty then: "no answer").
+    pub weighings:
+        Option<std::collections::VecDeque<Result<till_devices::scale::Weighing, (String, String)>>>,
     out: Vec<Report>,
 }
 
@@ -170,6 +197,12 @@ impl FakeDevices {
 }
 
 impl Devices for FakeDevices {
+    fn show_customer(&mut self, screen: &super::customer_display::CustomerScreen) {
+        self.customer.push(screen.clone());
+    }
+    fn has_scale(&self) -> bool {
+        self.weighings.is_some()
+    }
     fn submit(&mut self, job: Job) {
         match &job {
             Job::Print { what, .. } if self.paper_out => self.out.push(Report::NotPrinted {
@@ -183,6 +216,18 @@ impl Devices for FakeDevices {
                 attempt: *attempt,
                 outcome: PayOutcome::NotStarted("aucun terminal de paiement configuré".into()),
             }),
+            Job::Weigh { code, .. } => {
+                let answer = match self.weighings.as_mut() {
+                    None => no_scale(code.clone()),
+                    Some(w) => Report::Weighed {
+                        code: code.clone(),
+                        result: w
+                            .pop_front()
+                            .unwrap_or_else(|| Err(("no_answer".into(), "no answer".into()))),
+                    },
+                };
+                self.out.push(answer);
+            }
             Job::Status => self.out.push(Report::Status {
                 printer: if self.paper_out {
                     "plus de papier"
@@ -214,6 +259,13 @@ pub struct DeviceThreads {
     jobs: Option<Sender<Job>>,
     reports: Receiver<Report>,
     printer: Option<std::thread::JoinHandle<()>>,
+    /// The customer display's own thread: a slow or absent display never
+    /// holds up a receipt, nor the counter.
+    display: Option<Sender<super::customer_display::CustomerScreen>>,
+    /// The counter scale's own thread: a weighing takes the scale's time.
+    scale: Option<Sender<Job>>,
+    /// For the threads added after start.
+    reports_tx: Sender<Report>,
 }
 
 impl DeviceThreads {
@@ -242,12 +294,133 @@ impl DeviceThreads {
             jobs: Some(job_tx),
             reports: rep_rx,
             printer,
+            display: None,
+            scale: None,
+            reports_tx: rep_tx,
+        }
+    }
+
+    /// Adds the counter scale (`[devices.scale]`), on its own thread.
+    pub fn with_scale(mut self, cfg: Option<till_devices::config::ScaleConfig>) -> Self {
+        if let Some(cfg) = cfg {
+            let (tx, rx) = channel();
+            let out = self.reports_tx.clone();
+            if std::thread::Builder::new()
+                .name("till-scale".into())
+                .spawn(move || scale_worker(cfg, rx, out))
+                .is_ok()
+            {
+                self.scale = Some(tx);
+            }
+        }
+        self
+    }
+
+    /// Adds the customer display (`[devices.display]`), on its own thread.
+    pub fn with_display(mut self, cfg: Option<till_devices::config::DisplayConfig>) -> Self {
+        if let Some(cfg) = cfg {
+            let (tx, rx) = channel();
+            if std::thread::Builder::new()
+                .name("till-display".into())
+                .spawn(move || display_worker(cfg, rx))
+                .is_ok()
+            {
+                self.display = Some(tx);
+            }
+        }
+        self
+    }
+}
+
+/// The answer to a weighing when there is no scale.
+fn no_scale(code: String) -> Report {
+    Report::Weighed {
+        code,
+        result: Err(("no_scale".into(), "aucune balance configurée".into())),
+    }
+}
+
+/// Weighs what it is asked, one job at a time; waits for a moving load up
+/// to `settle_ms`; reopens a scale that failed at the next weighing.
+fn scale_worker(cfg: till_devices::config::ScaleConfig, jobs: Receiver<Job>, out: Sender<Report>) {
+    let mut scale = None;
+    while let Ok(job) = jobs.recv() {
+        let Job::Weigh { code, request } = job else {
+            continue;
+        };
+        if scale.is_none() {
+            scale = cfg.open().ok();
+        }
+        let result = match scale.as_mut() {
+            None => Err((
+                "disconnected".to_string(),
+                format!("balance injoignable ({})", cfg.link.target()),
+            )),
+            Some(s) => s.weigh_settled(&request, cfg.settle).map_err(|e| {
+                if matches!(e, till_devices::scale::ScaleError::Device(_)) {
+                    scale = None;
+                }
+                (e.code().to_string(), e.to_string())
+            }),
+        };
+        if out.send(Report::Weighed { code, result }).is_err() {
+            return;
+        }
+    }
+}
+
+/// Writes each screen to the display, the newest only when several wait
+/// (what the customer should read is the latest); reopens a display that
+/// failed at the next screen, at most every 2 s.
+fn display_worker(
+    cfg: till_devices::config::DisplayConfig,
+    screens: Receiver<super::customer_display::CustomerScreen>,
+) {
+    use super::customer_display::CustomerLine;
+    use till_devices::display::{centred, layout};
+    let mut display = None;
+    let mut last_try: Option<std::time::Instant> = None;
+    while let Ok(first) = screens.recv() {
+        let screen = screens.try_iter().last().unwrap_or(first);
+        if display.is_none() && last_try.is_none_or(|t| t.elapsed() >= Duration::from_secs(2)) {
+            last_try = Some(std::time::Instant::now());
+            display = cfg.open().ok();
+        }
+        let Some(d) = display.as_mut() else {
+            continue;
+        };
+        let line = |l: &CustomerLine| match l {
+            CustomerLine::Pair(left, right) => layout(cfg.charset, left, right),
+            CustomerLine::Centred(text) => centred(cfg.charset, text),
+        };
+        if d.show_lines(&line(&screen.upper), &line(&screen.lower))
+            .is_err()
+        {
+            display = None;
         }
     }
 }
 
 impl Devices for DeviceThreads {
+    fn show_customer(&mut self, screen: &super::customer_display::CustomerScreen) {
+        if let Some(tx) = &self.display {
+            let _ = tx.send(screen.clone());
+        }
+    }
+    fn has_scale(&self) -> bool {
+        self.scale.is_some()
+    }
     fn submit(&mut self, job: Job) {
+        if let Job::Weigh { code, .. } = &job {
+            let sent = self
+                .scale
+                .as_ref()
+                .is_some_and(|tx| tx.send(job.clone()).is_ok());
+            if !sent {
+                let _ = self.reports_tx.send(no_scale(code.clone()));
+            }
+            return;
+        }
         // A dead worker only means no peripherals: the sale goes on.
         if let Some(tx) = &self.jobs {
             let _ = tx.send(job);
@@ -314,8 +487,9 @@ fn printer_worker(
                     ready: false,
                     drawer_open: None,
                 },
-                // Payments go to the terminal worker, never here.
-                Job::Pay { .. } => continue,
+                // Payments go to the terminal worker, weighings to the
+                // scale's, never here.
+                Job::Pay { .. } | Job::Weigh { .. } => continue,
             };
             if out.send(report).is_err() {
                 return;
@@ -385,7 +559,7 @@ fn printer_worker(
                     }
                 },
             },
-            (Job::Pay { .. }, _) => continue,
+            (Job::Pay { .. } | Job::Weigh { .. }, _) => continue,
             (Job::Status, None) => Report::Status {
                 printer: format!("injoignable ({})", pc.link.target()),
                 ready: false,
@@ -510,6 +684,12 @@ fn code_text(code: &till_devices::scanner::Code) -> String {
 
 /// A shared fake, so a test keeps a handle on what the app sent.
 impl Devices for std::rc::Rc<std::cell::RefCell<FakeDevices>> {
+    fn has_scale(&self) -> bool {
+        self.borrow().has_scale()
+    }
+    fn show_customer(&mut self, screen: &super::customer_display::CustomerScreen) {
+        self.borrow_mut().show_customer(screen)
+    }
     fn submit(&mut self, job: Job) {
         self.borrow_mut().submit(job)
     }

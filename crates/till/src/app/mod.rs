@@ -21,6 +21,7 @@
 //! - [`store`]: parked baskets, receipt look-up.
 
 pub mod counter;
+pub mod customer_display;
 pub mod demo;
 pub mod devices;
 pub mod keys;

@@ -94,6 +94,28 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
         Some(p) => TerminalConfig::load(&p.to_string_lossy()).map_err(|e| e.to_string()),
         None => Ok(None),
     };
+    // Read on its own too: a mistake in it is said, and the till sells
+    // without a customer display.
+    let mut display_cfg = match &args.config {
+        Some(p) => match till_devices::config::DisplayConfig::load(&p.to_string_lossy()) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("customer display not used: {e}");
+                None
+            }
+        },
+        None => None,
+    };
+    let mut scale_cfg = match &args.config {
+        Some(p) => match till_devices::config::ScaleConfig::load(&p.to_string_lossy()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("scale not used: {e}");
+                None
+            }
+        },
+        None => None,
+    };
     let mut devices_cfg = match &args.config {
         Some(p) => DevicesConfig::load(&p.to_string_lossy())
             .with_context(|| format!("reading the devices of {}", p.display()))?,
@@ -160,6 +182,8 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
         if args.config.is_none() {
             devices_cfg = demo.config.clone();
             terminal_cfg = Ok(demo.terminal.clone());
+            display_cfg = demo.display.clone();
+            scale_cfg = demo.scale.clone();
         }
         let hint = demo.receipts.display().to_string();
         let mut demo = demo;
@@ -215,8 +239,12 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
             None
         }
     };
-    let devices: Box<dyn Devices> =
-        super::terminal::with_configured_terminal(DeviceThreads::start(&devices_cfg), terminal_cfg);
+    let devices: Box<dyn Devices> = super::terminal::with_configured_terminal(
+        DeviceThreads::start(&devices_cfg)
+            .with_display(display_cfg)
+            .with_scale(scale_cfg),
+        terminal_cfg,
+    );
     let mut counter_rules = super::rules::CounterRules::from_ruleset(&rules.ruleset, rules.source);
     if rules.ruleset.drawer_left_open_seconds.is_none() {
         // The drawer's own `left_open_after_s` when the rules say nothing.

@@ -37,6 +37,8 @@ pub struct App {
     /// Save the basket on [`App::flush`] instead of at once.
     defer_persist: bool,
     basket_dirty: bool,
+    /// What the customer display shows, followed input by input.
+    customer: super::customer_display::CustomerDisplay,
 }
 
 impl std::ops::Deref for App {
@@ -96,7 +98,10 @@ impl App {
             status: SyncSeen::default(),
             defer_persist: false,
             basket_dirty: false,
+            customer: Default::default(),
         };
+        let has_scale = app.devices.has_scale();
+        app.counter.set_scale(has_scale);
         let pending = app.read_pending_file();
         app.feed(Input::Start { pending });
         Ok(app)
@@ -128,6 +133,11 @@ impl App {
             if let Some(back) = self.carry_out(effect) {
                 self.feed(back);
             }
+        }
+        // A changed screen goes to the display thread: a channel send, the
+        // counter never waits for the display.
+        if let Some(screen) = self.customer.next(&self.counter) {
+            self.devices.show_customer(&screen);
         }
     }
 
@@ -263,6 +273,15 @@ impl App {
 
     /// Carries out one effect; the result the counter waits for, if any.
     fn carry_out(&mut self, effect: Effect) -> Option<Input> {
+        if let Effect::Append {
+            event: till_core::records::Event::SaleCompleted(r),
+            ..
+        } = &effect
+        {
+            // The change is the record's: the basket is gone once it is done.
+            let paid = r.tenders.iter().map(|t| t.amount).sum();
+            self.customer.sale_recorded(paid, r.change);
+        }
         match effect {
             Effect::Append {
                 ts,

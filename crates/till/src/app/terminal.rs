@@ -154,6 +154,12 @@ impl<D: Devices> Devices for WithTerminal<D> {
     fn has_terminal(&self) -> bool {
         true
     }
+    fn show_customer(&mut self, screen: &super::customer_display::CustomerScreen) {
+        self.inner.show_customer(screen)
+    }
+    fn has_scale(&self) -> bool {
+        self.inner.has_scale()
+    }
 }
 
 /// The cashier's words for a failed exchange, and whether the customer may

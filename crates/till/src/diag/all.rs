@@ -149,6 +149,20 @@ pub fn all(config: Option<&str>, json: bool) -> anyhow::Result<i32> {
             next,
         });
     }
+    for (device, check) in [
+        ("scale", super::scale::check_configured(config)),
+        ("display", super::display::check_configured(config)),
+    ] {
+        if let Some((target, ok, detail, next)) = check {
+            checks.push(Check {
+                device,
+                target,
+                ok,
+                detail,
+                next,
+            });
+        }
+    }
     let all_ok = checks.iter().all(|c| c.ok);
     if json {
         let list: Vec<_> = checks
@@ -158,7 +172,7 @@ pub fn all(config: Option<&str>, json: bool) -> anyhow::Result<i32> {
         print_json(&json!({ "config": config, "ok": all_ok, "devices": list }));
     } else {
         if checks.is_empty() {
-            println!("{config} declares no device ([devices.printer], [devices.drawer], [devices.scanner], [devices.terminal])");
+            println!("{config} declares no device ([devices.printer], [devices.drawer], [devices.scanner], [devices.terminal], [devices.scale], [devices.display])");
         }
         for c in &checks {
             println!(

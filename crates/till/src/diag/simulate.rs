@@ -25,6 +25,10 @@ pub enum SimDevice {
     Drawer,
     /// Card payment terminal: Concert on a pty, or Caisse-AP on TCP.
     Terminal,
+    /// Counter scale (8217, continuous output or Dialog 06) playing --weights.
+    Scale,
+    /// Customer display (Epson or CD5220): prints what the customer reads.
+    Display,
     /// Printer (with the drawer on its kick-out port), scanner and card
     /// terminal at once, and a till.toml for them.
     All,
@@ -87,6 +91,21 @@ pub struct SimulateArgs {
     /// akretion's reference server) or blank (spaces; Caisse-AP: no CF).
     #[arg(long, default_value = "echo")]
     pub reference: String,
+    /// Scale: "toledo-8217", "continuous" or "dialog06".
+    #[arg(long, default_value = "toledo-8217")]
+    pub scale_protocol: String,
+    /// Scale: weights and states, one per weighing, the last repeating:
+    /// a weight in kg (1.234), motion, underload, overload, zero,
+    /// not-removed, silent, garbled, drop.
+    #[arg(long, default_value = "1.234")]
+    pub weights: String,
+    /// Display: "epson" or "cd5220".
+    #[arg(long, default_value = "epson")]
+    pub display_protocol: String,
+    /// Display: its character table, "pc858" or "pc437" (default: the
+    /// protocol's: Epson pc858, CD5220 pc437).
+    #[arg(long)]
+    pub charset: Option<String>,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -318,6 +337,8 @@ pub fn run(a: &SimulateArgs) -> anyhow::Result<i32> {
     match a.device {
         SimDevice::Terminal => return run_terminal(a, running, &input),
         SimDevice::All => return super::simulate_all::run(a, running, &input),
+        SimDevice::Scale => return super::simulate_scale::run_scale(a, running, &input),
+        SimDevice::Display => return super::simulate_scale::run_display(a, running),
         SimDevice::Printer => {
             let sim = PrinterSim::spawn(kind, a.width)?;
             let _link = link_for(a, &sim.endpoint.address)?;

@@ -1,5 +1,6 @@
 //! `till diag simulate all`: every simulated device at once (printer with
-//! the drawer on its kick-out port, scanner, card terminal) and the
+//! the drawer on its kick-out port, scanner, card terminal, scale,
+//! customer display) and the
 //! till.toml that points a till at them, so `till run --config FILE` or
 //! `till diag all --config FILE` works without hardware.
 
@@ -14,10 +15,28 @@ use till_devices::sim::{PrinterSim, ScannerSim, Script, SimCard, SimKind, Termin
 
 use super::common::print_json;
 use super::simulate::{typed, PrinterView, PtyLink, SimulateArgs};
+use super::simulate_scale::{display_args, scale_args, DisplayView};
+use till_devices::sim::{DisplaySim, ScaleSim};
 
 /// A TOML string, quoted and escaped.
 fn quoted(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
+}
+
+/// The `[devices.scale]` and `[devices.display]` sections (always on a
+/// pty: neither simulator listens on TCP).
+fn scale_display_toml(scale: &str, display: &str, a: &SimulateArgs) -> anyhow::Result<String> {
+    let (sp, _) = scale_args(a)?;
+    let (dp, charset) = display_args(a)?;
+    Ok(format!(
+        "\n[devices.scale]\nprotocol = \"{}\"\npath = {}\n\n\
+         [devices.display]\nprotocol = \"{}\"\npath = {}\ncharset = \"{}\"\n",
+        sp.name(),
+        quoted(scale),
+        dp.name(),
+        quoted(display),
+        charset.name()
+    ))
 }
 
 /// The `[devices]` sections for the simulated devices.
@@ -73,6 +92,9 @@ pub fn run(
     let suffix = if a.crlf { Suffix::CrLf } else { Suffix::Cr };
     let scanner = ScannerSim::spawn(kind, Vec::new(), suffix)?;
     let terminal = TerminalSim::start(protocol, script)?;
+    let (scale_protocol, weights) = scale_args(a)?;
+    let scale = ScaleSim::spawn(scale_protocol, weights)?;
+    let display = DisplaySim::spawn(display_args(a)?.1)?;
     if let Some(pan) = &a.pan {
         terminal.control().set_card(SimCard {
             pan: pan.clone(),
@@ -98,7 +120,10 @@ pub fn run(
         terminal.address(),
         protocol == TerminalProtocol::Concert,
     )?;
-    let toml = till_toml(&printer_at, &scanner_at, &terminal_at, a.tcp, protocol, a);
+    let scale_at = name("scale", &scale.endpoint.address, true)?;
+    let display_at = name("display", &display.endpoint.address, true)?;
+    let mut toml = till_toml(&printer_at, &scanner_at, &terminal_at, a.tcp, protocol, a);
+    toml.push_str(&scale_display_toml(&scale_at, &display_at, a)?);
     if let Some(file) = &a.write_config {
         std::fs::write(file, &toml).with_context(|| format!("writing {file}"))?;
     }
@@ -106,6 +131,7 @@ pub fn run(
         print_json(&json!({
             "device": "all", "printer": printer_at, "scanner": scanner_at,
             "terminal": terminal_at, "protocol": protocol.name(),
+            "scale": scale_at, "display": display_at,
             "transport": if a.tcp { "tcp" } else { "serial" },
             "config": toml, "config_file": a.write_config,
         }));
@@ -116,6 +142,11 @@ pub fn run(
             "simulated {protocol} card terminal at {terminal_at} (script {})",
             a.script
         );
+        println!(
+            "simulated {scale_protocol} scale at {scale_at} (weights {})",
+            a.weights
+        );
+        println!("simulated customer display at {display_at}");
         match &a.write_config {
             Some(f) => println!("till.toml for them written to {f}: till run --config {f}"),
             None => println!("till.toml for them (--write-config FILE to save it):"),
@@ -127,6 +158,7 @@ pub fn run(
         println!("Ctrl-C to stop");
     }
     let mut view = PrinterView::new(a.capture.as_deref(), "printer ")?;
+    let mut display_view = DisplayView::new("display ");
     let mut seen = 0;
     while running() {
         while let Some(code) = typed(input) {
@@ -135,6 +167,7 @@ pub fn run(
             }
         }
         view.poll(&printer, a.json)?;
+        display_view.poll(&display, a.json);
         let n = terminal.control().requests();
         if n != seen {
             seen = n;

@@ -25,6 +25,7 @@ pub mod receipts;
 pub mod records;
 pub mod rules;
 pub mod sale;
+pub mod scale;
 pub mod status;
 
 pub use io::{Effect, Input, Now, PinFor, ReversalFrom, Then};

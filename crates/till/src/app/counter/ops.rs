@@ -154,6 +154,10 @@ impl Counter {
                     if basket.lines().is_empty() && basket.tenders().is_empty() {
                         self.basket = None;
                     }
+                    // A weighed item without a weight: the scale weighs it.
+                    if matches!(e, SaleError::WeightRequired(_)) && self.ask_scale(code) {
+                        return Ok(());
+                    }
                     return Err(e.into());
                 }
                 self.after_line_added();

@@ -17,6 +17,8 @@ pub const OFFLINE_AFTER_S: i64 = 300;
 /// The status line.
 #[derive(Debug, Clone, Default)]
 pub struct Status {
+    /// A counter scale weighs weighed items.
+    pub scale: bool,
     /// Printer state in plain words.
     pub printer: String,
     /// Whether it can print now.
@@ -123,6 +125,7 @@ impl Counter {
             Report::Scanner(s) => self.status.scanner = s,
             Report::Payment { attempt, outcome } => self.on_payment(attempt, outcome),
             Report::LateAnswer { attempt, answer } => self.on_late(attempt, answer),
+            Report::Weighed { code, result } => self.weighed(code, result),
         }
     }
 
