@@ -83,7 +83,7 @@
 //! index entry. Where cores are free the side threads cost little wall time.
 
 use crate::error::{classify, JournalError, Result};
-use crate::ledger_check::{self, SnapshotId, TableDigests};
+use crate::ledger_check::{self, LedgerKey, SnapshotId, TableDigests};
 use crate::projections::{self, ProjectionSnapshot};
 use crate::verify_chain::{self, Batch, RawRow, Setup, Walked};
 use crate::verify_file::{self, EntryDigest, TableSide};
@@ -227,12 +227,17 @@ pub fn verify(path: impl AsRef<Path>, opts: VerifyOptions) -> Result<VerifyRepor
         digest: ledger_check::digest_key(),
         entry: verify_file::entry_key(),
     };
+    // Before schema 3 the ledger is keyed by seq and has a by-item index,
+    // which the file check compares with the rows the ledger thread reads.
+    let ledger_index = v < schema::LEDGER_BY_ITEM;
     let r = std::thread::scope(|s| {
-        let file = full.then(|| s.spawn(move || verify_file::check(path, keys.entry)));
+        let file =
+            full.then(|| s.spawn(move || verify_file::check(path, keys.entry, ledger_index)));
         let mut ledger = LedgerThread {
             handle: match keys.digest {
                 Some(k) if full => {
-                    Some(s.spawn(move || ledger_check::digest_table(path, k, keys.entry, stop)))
+                    let entries = ledger_index.then_some(keys.entry);
+                    Some(s.spawn(move || ledger_check::digest_table(path, k, entries, stop)))
                 }
                 _ => None,
             },
@@ -326,7 +331,7 @@ fn file_problem(message: String) -> Problem {
 struct Keys {
     /// The ledger chunk digests; None if the system has no randomness to
     /// give (the ledger is then compared row by row).
-    digest: Option<u64>,
+    digest: Option<LedgerKey>,
     /// The index entry digests.
     entry: u64,
 }
@@ -411,7 +416,7 @@ impl Walk<'_, '_> {
                     .unwrap_or(2),
                 n => n,
             },
-            digest_key: self.keys.digest.unwrap_or(0),
+            digest_key: self.keys.digest.unwrap_or_default(),
             entry_key: self.keys.entry,
         };
         let mut walked = verify_chain::walk(&mut rows, first, batch, &setup, path)?;
