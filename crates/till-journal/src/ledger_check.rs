@@ -73,18 +73,18 @@ fn mul(a: u64, b: u64) -> u64 {
 /// A row digest: a polynomial hash modulo the prime 2^61 - 1, keyed with a
 /// random key drawn for each verification (`key` in 1..p). Two different
 /// rows collide only if the key is a root of their difference, a
-/// polynomial of degree at most the row's length in 7-byte limbs (a dozen):
-/// a chance below 2^-56 whatever was written into the table, since the key
-/// did not exist then. A tenth of the cost of SHA-256.
-pub(crate) fn digest(key: u64, buf: &[u8]) -> u64 {
+/// polynomial of degree at most the row's length in 7-byte limbs: a chance
+/// of at most that length over 2^61 (below 2^-56 for a row the till
+/// writes) whatever was written into the table, since the key did not
+/// exist then. A tenth of the cost of SHA-256.
+fn digest(key: u64, k2: u64, buf: &[u8]) -> u64 {
     let limb = |l: &[u8]| {
         let mut w = [0u8; 8];
         w[..l.len()].copy_from_slice(l);
         u64::from_le_bytes(w)
     };
     // Two limbs per step (acc k^2 + a k + b, the same polynomial as one at a
-    // time): the multiplications by k no longer wait on each other.
-    let k2 = mul(key, key);
+    // time, `k2` = k^2): the multiplications by k no longer wait on each other.
     let mut acc = 0u64;
     // 7-byte limbs are below p, so distinct limbs stay distinct mod p.
     let mut pairs = buf.chunks_exact(14);
@@ -115,13 +115,15 @@ pub(crate) fn digest(key: u64, buf: &[u8]) -> u64 {
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct LedgerKey {
     k: u64,
+    /// k^2 mod p.
+    k2: u64,
     z: u64,
 }
 
 impl LedgerKey {
     /// The factor one row (its [`encode_row`] bytes) brings to its chunk's product.
     pub fn factor(&self, row: &[u8]) -> u64 {
-        let h = digest(self.k, row);
+        let h = digest(self.k, self.k2, row);
         if self.z >= h {
             self.z - h
         } else {
@@ -145,8 +147,10 @@ pub(crate) fn digest_key() -> Option<LedgerKey> {
         w.copy_from_slice(&b[i..i + 8]);
         u64::from_le_bytes(w) % (P - 1) + 1
     };
+    let k = half(0);
     Some(LedgerKey {
-        k: half(0),
+        k,
+        k2: mul(k, k),
         z: half(8),
     })
 }
