@@ -15,7 +15,7 @@
 //!    The second connection must read the same snapshot as the walk: both
 //!    read the tail marker and the schema cookie, which every write to the
 //!    events or the projections changes (an append moves the tail, a rebuild
-//!    rewrites the schema's ledger entries); if they differ, stage 1 is not used.
+//!    changes the schema cookie on purpose); if they differ, stage 1 is not used.
 //! 2. Where the digests first differ (or from the start, without stage 1), the
 //!    row-by-row comparison names the first bad row, on the walk's
 //!    connection, the table's rows sorted by seq. Every earlier chunk
