@@ -200,6 +200,16 @@ fn big_journal(base: &Path, events: u64) -> Result<PathBuf> {
         if let Ok(j) = Journal::open_read_only(&db) {
             if j.head()?.0 >= events {
                 println!("\nreusing {} ({} events)", db.display(), j.head()?.0);
+                // A journal left by an older build gets this build's schema,
+                // as the till's start would give it.
+                let opts = OpenOptions {
+                    terminal_id: j.terminal_id().to_string(),
+                    shop_id: j.shop_id().to_string(),
+                    key_path: simulate::key_path_for(&db),
+                    software_version: till::VERSION.into(),
+                };
+                drop(j);
+                drop(Journal::open(&db, opts)?);
                 return Ok(db);
             }
         }

@@ -6,17 +6,20 @@
 //!
 //! 1. Digests, in parallel with the chain walk. The ledger rows are cut into
 //!    chunks by seq (`CHUNK` seqs each, the walk's batch size, so chunk i is
-//!    batch i of a valid chain). The walk's workers hash the rows the events
-//!    give, chunk by chunk; a thread with its own read connection hashes the
-//!    rows the table holds; see [`digest`].
+//!    batch i of a valid chain), and each chunk's rows get an order-free
+//!    digest (see [`LedgerKey`]). The walk's workers digest the rows the
+//!    events give, chunk by chunk; a thread with its own read connection
+//!    digests the rows the table holds, in the table's own order (by item
+//!    since schema 3: the ledger is keyed by what is looked up, so it needs
+//!    no second index), each row into its chunk; see [`digest_table`].
 //!    The second connection must read the same snapshot as the walk: both
 //!    read the tail marker and the schema cookie, which every write to the
 //!    events or the projections changes (an append moves the tail, a rebuild
-//!    recreates the ledger index); if they differ, stage 1 is not used.
+//!    changes the schema cookie on purpose); if they differ, stage 1 is not used.
 //! 2. Where the digests first differ (or from the start, without stage 1), the
 //!    row-by-row comparison names the first bad row, on the walk's
-//!    connection. Every earlier chunk matched, so rows line up there exactly
-//!    as they would from the start.
+//!    connection, the table's rows sorted by seq. Every earlier chunk
+//!    matched, so rows line up there exactly as they would from the start.
 //!
 //! Deltas are compared by value ("1.0" = "1"), as the row-by-row comparison does.
 
@@ -33,8 +36,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Seqs per chunk: the verifier's batch size.
 pub(crate) const CHUNK: u64 = 512;
 
-/// Appends one row's canonical bytes to a chunk's buffer. Lengths are
-/// prefixed, the delta is normalised (so equal values encode alike).
+/// Appends one row's canonical bytes to `buf`. Lengths are prefixed, the
+/// delta is normalised (so equal values encode alike).
 pub(crate) fn encode_row(
     buf: &mut Vec<u8>,
     seq: u64,
@@ -52,33 +55,36 @@ pub(crate) fn encode_row(
     buf.extend_from_slice(reason);
 }
 
-/// A chunk digest: a polynomial hash modulo the prime 2^61 - 1, keyed with a
+/// The prime modulus of the digests, 2^61 - 1.
+const P: u64 = (1 << 61) - 1;
+
+/// `a * b mod P`, for `a`, `b` below 2^61.
+fn mul(a: u64, b: u64) -> u64 {
+    let m = u128::from(a) * u128::from(b);
+    let r = (m & u128::from(P)) + (m >> 61);
+    let r = (r as u64 & P) + (r >> 61) as u64;
+    if r >= P {
+        r - P
+    } else {
+        r
+    }
+}
+
+/// A row digest: a polynomial hash modulo the prime 2^61 - 1, keyed with a
 /// random key drawn for each verification (`key` in 1..p). Two different
-/// chunks collide only if the key is a root of their difference, a
-/// polynomial of degree at most the chunk's length in 7-byte limbs: with
-/// about 30,000 limbs per chunk, a chance below 2^-45 whatever was written
-/// into the table, since the key did not exist then. A tenth of the cost of
-/// SHA-256, which dominated this check.
-pub(crate) fn digest(key: u64, buf: &[u8]) -> u64 {
-    const P: u64 = (1 << 61) - 1;
-    let mul = |a: u64, b: u64| {
-        let m = u128::from(a) * u128::from(b);
-        let r = (m & u128::from(P)) + (m >> 61);
-        let r = (r as u64 & P) + (r >> 61) as u64;
-        if r >= P {
-            r - P
-        } else {
-            r
-        }
-    };
+/// rows collide only if the key is a root of their difference, a
+/// polynomial of degree at most the row's length in 7-byte limbs: a chance
+/// of at most that length over 2^61 (below 2^-56 for a row the till
+/// writes) whatever was written into the table, since the key did not
+/// exist then. A tenth of the cost of SHA-256.
+fn digest(key: u64, k2: u64, buf: &[u8]) -> u64 {
     let limb = |l: &[u8]| {
         let mut w = [0u8; 8];
         w[..l.len()].copy_from_slice(l);
         u64::from_le_bytes(w)
     };
     // Two limbs per step (acc k^2 + a k + b, the same polynomial as one at a
-    // time): the multiplications by k no longer wait on each other.
-    let k2 = mul(key, key);
+    // time, `k2` = k^2): the multiplications by k no longer wait on each other.
     let mut acc = 0u64;
     // 7-byte limbs are below p, so distinct limbs stay distinct mod p.
     let mut pairs = buf.chunks_exact(14);
@@ -95,15 +101,58 @@ pub(crate) fn digest(key: u64, buf: &[u8]) -> u64 {
         acc = mul(acc, key);
     }
     // The length closes the polynomial: a trailing zero byte changes it.
-    mul(acc, key) + buf.len() as u64 % P
+    (mul(acc, key) + buf.len() as u64 % P) % P
 }
 
-/// A fresh key for [`digest`]; None if the system has no randomness to give
+/// The keys of one verification's ledger digests. A chunk's digest is the
+/// product of `z - digest(k, row)` over its rows, modulo p: the same
+/// whatever order the rows come in (the table is read by item, the events
+/// give them by seq). Two different multisets of rows give the same
+/// product only if their row digests collide (above) or if `z` is a root of
+/// the difference of two distinct polynomials of degree at most the
+/// chunk's row count (a few thousand): below 2^-48 either way. A sum of
+/// row digests would not do: swapping the items of two rows keeps it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LedgerKey {
+    k: u64,
+    /// k^2 mod p.
+    k2: u64,
+    z: u64,
+}
+
+impl LedgerKey {
+    /// The factor one row (its [`encode_row`] bytes) brings to its chunk's product.
+    pub fn factor(&self, row: &[u8]) -> u64 {
+        let h = digest(self.k, self.k2, row);
+        if self.z >= h {
+            self.z - h
+        } else {
+            self.z + P - h
+        }
+    }
+
+    /// `acc * f mod p`.
+    pub fn times(acc: u64, f: u64) -> u64 {
+        mul(acc, f)
+    }
+}
+
+/// Fresh keys for the digests; None if the system has no randomness to give
 /// (then the ledger is compared row by row).
-pub(crate) fn digest_key() -> Option<u64> {
-    let mut b = [0u8; 8];
+pub(crate) fn digest_key() -> Option<LedgerKey> {
+    let mut b = [0u8; 16];
     getrandom::getrandom(&mut b).ok()?;
-    Some(u64::from_le_bytes(b) % ((1 << 61) - 2) + 1)
+    let half = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(w) % (P - 1) + 1
+    };
+    let k = half(0);
+    Some(LedgerKey {
+        k,
+        k2: mul(k, k),
+        z: half(8),
+    })
 }
 
 /// What identifies a read snapshot of the journal: the tail marker rows and
@@ -128,16 +177,70 @@ pub(crate) fn snapshot_id(conn: &Connection) -> rusqlite::Result<SnapshotId> {
     })
 }
 
+/// Chunks past this one (a seq no till reaches before millions of years)
+/// go in a map rather than the vector.
+const DENSE_CHUNKS: u64 = 1 << 20;
+/// Marks a chunk that has rows (a product is below 2^61).
+const PRESENT: u64 = 1 << 63;
+
+/// Chunk index -> product of its rows' factors; chunks without rows are absent.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkProducts {
+    dense: Vec<u64>,
+    sparse: BTreeMap<u64, u64>,
+}
+
+impl ChunkProducts {
+    fn times(&mut self, chunk: u64, f: u64) {
+        let slot = if chunk < DENSE_CHUNKS {
+            let c = chunk as usize;
+            if c >= self.dense.len() {
+                self.dense.resize(c + 1, 0);
+            }
+            &mut self.dense[c]
+        } else {
+            self.sparse.entry(chunk).or_insert(0)
+        };
+        let acc = if *slot & PRESENT != 0 {
+            *slot & !PRESENT
+        } else {
+            1
+        };
+        *slot = LedgerKey::times(acc, f) | PRESENT;
+    }
+
+    pub fn get(&self, chunk: u64) -> Option<u64> {
+        let v = if chunk < DENSE_CHUNKS {
+            self.dense.get(chunk as usize).copied().unwrap_or(0)
+        } else {
+            self.sparse.get(&chunk).copied().unwrap_or(0)
+        };
+        (v & PRESENT != 0).then_some(v & !PRESENT)
+    }
+
+    /// The first chunk from `from` on that has rows.
+    fn first_from(&self, from: u64) -> Option<u64> {
+        let dense = self
+            .dense
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(from).unwrap_or(usize::MAX))
+            .find(|(_, v)| **v & PRESENT != 0)
+            .map(|(c, _)| c as u64);
+        dense.or_else(|| self.sparse.range(from..).next().map(|(c, _)| *c))
+    }
+}
+
 /// The table side of stage 1.
 pub(crate) struct TableDigests {
     pub snapshot: SnapshotId,
-    /// Chunk index -> digest of its rows; chunks without rows are absent.
-    pub chunks: BTreeMap<u64, u64>,
+    pub chunks: ChunkProducts,
     /// A row that cannot be encoded (a seq that is not a positive integer, a
     /// delta that is not a decimal...): stage 2 starts at this chunk at the latest.
     pub anomaly: Option<u64>,
-    /// Every row's (item_id, seq, idx), for the file check's comparison with
-    /// the by-item index (see `verify_file`); None unless every row was read.
+    /// With the by-item index of a schema 2 journal: every row's (item_id,
+    /// seq, idx), for the file check's comparison with that index (see
+    /// `verify_file`); None unless every row was read.
     pub entries: Option<EntryDigest>,
 }
 
@@ -145,13 +248,14 @@ fn delta_of(text: &[u8]) -> Option<Decimal> {
     till_core::view::plain_decimal(text).or_else(|| std::str::from_utf8(text).ok()?.parse().ok())
 }
 
-/// Hashes the ledger table chunk by chunk, on its own read-only connection,
-/// and its rows as by-item index entries (under `entry_key`).
-/// Stops early when `stop` is set (the walk no longer needs it).
+/// Digests the ledger table chunk by chunk, on its own read-only
+/// connection, in the table's order; with `entries_key` (a schema 2
+/// journal, whose by-item index the file check compares), also its rows as
+/// index entries. Stops early when `stop` is set (the walk no longer needs it).
 pub(crate) fn digest_table(
     path: &Path,
-    key: u64,
-    entry_key: u64,
+    key: LedgerKey,
+    entries_key: Option<u64>,
     stop: &AtomicBool,
 ) -> Result<TableDigests> {
     let db = |e| classify(path, e);
@@ -160,25 +264,26 @@ pub(crate) fn digest_table(
     let snapshot = snapshot_id(&conn).map_err(db)?;
     let mut out = TableDigests {
         snapshot,
-        chunks: BTreeMap::new(),
+        chunks: ChunkProducts::default(),
         anomaly: None,
         entries: None,
     };
     let mut entries = EntryDigest::default();
+    // No ORDER BY: the digests do not depend on the order, and the table's
+    // own order costs no sort.
     let mut st = conn
-        .prepare("SELECT seq, idx, item_id, delta, reason FROM stock_ledger ORDER BY seq, idx")
+        .prepare("SELECT seq, idx, item_id, delta, reason FROM stock_ledger")
         .map_err(db)?;
     let mut rows = st.query([]).map_err(db)?;
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
-    let mut chunk: Option<u64> = None;
+    let mut buf: Vec<u8> = Vec::with_capacity(256);
     let mut n = 0u64;
     while let Some(r) = rows.next().map_err(db)? {
         n += 1;
         // Each column fetched once: on 1.26 million rows, every call into
         // SQLite's column API shows in the profile.
         let (seq, idx, item) = (r.get_ref(0), r.get_ref(1), r.get_ref(2));
-        if let (Ok(s), Ok(i), Ok(it)) = (&seq, &idx, &item) {
-            entries.add(entry_key, &[*it, *s, *i]);
+        if let (Some(k), Ok(s), Ok(i), Ok(it)) = (entries_key, &seq, &idx, &item) {
+            entries.add(k, &[*it, *s, *i]);
         }
         if n & 4095 == 0 && stop.load(Ordering::Relaxed) {
             // Unfinished: should it ever be used, the comparison starts over.
@@ -193,34 +298,37 @@ pub(crate) fn digest_table(
                 _ => None,
             }
         }
-        let row = match (seq, idx, text(item), text(r.get_ref(3)), text(r.get_ref(4))) {
+        let row = match (
+            &seq,
+            idx,
+            text(item),
+            text(r.get_ref(3)),
+            text(r.get_ref(4)),
+        ) {
             (
                 Ok(ValueRef::Integer(seq)),
                 Ok(ValueRef::Integer(idx)),
                 Some(i),
                 Some(d),
                 Some(re),
-            ) if seq >= 1 && idx >= 0 => delta_of(d).map(|d| (seq as u64, idx as u64, i, d, re)),
+            ) if *seq >= 1 && idx >= 0 => delta_of(d).map(|d| (*seq as u64, idx as u64, i, d, re)),
             _ => None,
         };
         let Some((seq, idx, item, delta, reason)) = row else {
-            out.anomaly = Some(chunk.unwrap_or(0));
-            break;
+            // Stage 2 starts at this row's chunk at the latest (at the start
+            // for a seq that is not a positive integer: it sorts first or last).
+            let c = match seq {
+                Ok(ValueRef::Integer(s)) if s >= 1 => (s as u64 - 1) / CHUNK,
+                _ => 0,
+            };
+            out.anomaly = Some(out.anomaly.map_or(c, |a| a.min(c)));
+            continue;
         };
-        let c = (seq - 1) / CHUNK;
-        if chunk != Some(c) {
-            if let Some(prev) = chunk {
-                out.chunks.insert(prev, digest(key, &buf));
-            }
-            buf.clear();
-            chunk = Some(c);
-        }
+        buf.clear();
         encode_row(&mut buf, seq, idx, item, delta, reason);
+        out.chunks.times((seq - 1) / CHUNK, key.factor(&buf));
     }
-    if let (Some(c), None) = (chunk, out.anomaly) {
-        out.chunks.insert(c, digest(key, &buf));
-    }
-    if out.anomaly.is_none() {
+    if out.anomaly.is_none() && entries_key.is_some() {
         out.entries = Some(entries);
     }
     drop(rows);
@@ -235,13 +343,9 @@ pub(crate) fn first_differing_chunk(events: &[Option<u64>], table: &TableDigests
     let by_events = events
         .iter()
         .enumerate()
-        .find(|(c, d)| **d != table.chunks.get(&(*c as u64)).copied())
+        .find(|(c, d)| **d != table.chunks.get(*c as u64))
         .map(|(c, _)| c as u64);
-    let extra = table
-        .chunks
-        .range(events.len() as u64..)
-        .next()
-        .map(|(c, _)| *c);
+    let extra = table.chunks.first_from(events.len() as u64);
     [by_events, extra, table.anomaly]
         .into_iter()
         .flatten()
@@ -258,7 +362,8 @@ fn mismatch(seq: Option<u64>, message: String) -> Problem {
 }
 
 /// Stage 2: the row-by-row comparison from `from_seq` on, in the walk's
-/// snapshot. Rows before `from_seq` are known to match.
+/// snapshot. Rows before `from_seq` are known to match. The table's rows are
+/// sorted by seq for it (it is keyed by item): only when something differs.
 pub(crate) fn first_mismatch(
     conn: &Connection,
     path: &Path,
@@ -274,10 +379,13 @@ pub(crate) fn first_mismatch(
         .map_err(db)?;
     // From the start, rows with a seq below 1 (or not a number) must be seen too.
     let mut ledger = if from_seq <= 1 {
-        conn.prepare("SELECT seq, idx, item_id, delta, reason FROM stock_ledger ORDER BY seq, idx")
+        conn.prepare(
+            "SELECT seq, idx, item_id, delta, reason FROM stock_ledger ORDER BY seq, idx, item_id",
+        )
     } else {
         conn.prepare(
-            "SELECT seq, idx, item_id, delta, reason FROM stock_ledger WHERE seq >= ?1 ORDER BY seq, idx",
+            "SELECT seq, idx, item_id, delta, reason FROM stock_ledger WHERE seq >= ?1 \
+             ORDER BY seq, idx, item_id",
         )
     }
     .map_err(db)?;

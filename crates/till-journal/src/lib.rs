@@ -26,14 +26,14 @@
 //!   written by `open`, carries the Unix epoch unless [`Journal::open_at`] is
 //!   given a time).
 //!
-//! # Schema (version 2, `PRAGMA user_version`; see [`schema`])
+//! # Schema (version 3, `PRAGMA user_version`; see [`schema`])
 //!
 //! | table | contents |
 //! |---|---|
 //! | `meta(key, value)` | `terminal_id`, `shop_id`, `public_key` (hex) |
 //! | `events(terminal_id, seq, ts, kind, payload, prev_hash, hash, signature)` | the journal, PRIMARY KEY (terminal_id, seq); `ts` is RFC 3339 with ms and the local offset; `payload` is `Event::payload()`; `signature` is set on closings |
 //! | `tail(terminal_id, seq, hash, signature)` | signed head marker, one row, moved by every append (not a journal row) |
-//! | `stock_ledger(seq, idx, item_id, delta, reason)` | projection: one row per stock delta |
+//! | `stock_ledger(seq, idx, item_id, delta, reason)` | projection: one row per stock delta, PRIMARY KEY (item_id, seq, idx), no other index (schema 2: keyed by (seq, idx), indexed by item) |
 //! | `stock_levels(item_id, level)` | projection: sum of the ledger per item |
 //! | `day_totals(day, key, amount)` | projection: totals per business day (keys in [`projections`]) |
 //! | `perpetual(key, amount)` | projection: `grand_total`, `grand_total_abs`, `sale_records` (receipt counter) |

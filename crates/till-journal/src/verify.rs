@@ -38,8 +38,10 @@
 //! 7. the file itself (`verify_file`, not with `skip_projections`): what
 //!    SQLite's `integrity_check` checks, as `quick_check` of the whole file
 //!    on a connection of its own beside the walk, and every index compared
-//!    with its table. A damaged file is reported first: whatever else was
-//!    found may follow from it.
+//!    with its table (the stock ledger has none since schema 3: it is keyed
+//!    by item; a schema 2 journal, verified as it is, has its by-item index
+//!    compared). A damaged file is reported first: whatever else was found
+//!    may follow from it.
 //!
 //! Speed: one read transaction, one streaming statement over the events; rows
 //! go in batches to worker threads that hash, decode and check signatures
@@ -48,42 +50,48 @@
 //! (see `verify_chain`). With projections, the workers also recompute them:
 //! sales and stock movements through `till_core::view` (its scanner, serde
 //! for anything it declines), into sums each worker keeps for the whole walk (see
-//! `verify_sums`), and the stock ledger is compared by chunk digests with a
-//! second connection reading the table meanwhile (see `ledger_check`). The
-//! file check runs on a third connection; it takes the table side of its
-//! two big index comparisons from the walk (the events' primary key) and
-//! from the ledger thread (the ledger's by-item index) instead of reading
-//! those tables again.
+//! `verify_sums`), and the stock ledger is compared by order-free chunk
+//! digests with a second connection reading the table meanwhile, in the
+//! table's own (item) order (see `ledger_check`). The file check runs on a
+//! third connection; it takes the table side of its big index comparison
+//! from the walk (the events' primary key; on a schema 2 journal, also the
+//! ledger's by-item index from the ledger thread) instead of reading those
+//! tables again.
 //!
-//! Cost, CPU seconds on the 204,987-event bench journal (614 MB, 1.26
-//! million ledger rows; user + system time, on 2 cores shared with other
-//! builds at a load of 14): the chain-only walk 0.51-0.73 s; with
-//! projections 2.27-2.63 s (`examples/verify_once`, 6 runs alternated with
-//! 6 of the build before, 2.29-2.75 s; the noise hides the gain, callgrind
-//! below shows it). Where it goes, by `perf record` of that example (2.34
-//! CPU-s in all): the two workers 1.06 s (SHA-256 of every row 0.24 s,
-//! the payload scanner about 0.35 s, sums and ledger chunk digests the
-//! rest); the file check 0.53 s, of which `quick_check` 0.29 s and the two
-//! index scans 0.23 s; the reading thread 0.38 s (0.11 s of it copying rows
-//! out of SQLite, the first touch of each page); the ledger thread 0.37 s
-//! (0.46 s before it fetched each column once; callgrind: 37.99 to 37.34
-//! billion instructions for the whole verification). What the file check no
-//! longer runs: `integrity_check(events)`, 0.20 s (0.95 s on the
-//! 1,000,000-event journal of tests/perf.rs), and a second scan of the
-//! ledger table, 0.19 s. A full `integrity_check` would cost 2 s more,
-//! looking up each ledger row in the by-item index.
+//! Cost, CPU seconds on the 204,987-event bench journal (1.26 million
+//! ledger rows; user + system time, on 2 cores shared with other builds at
+//! a load of 15-16), `till-bench --only verify --events 200000`, 3 runs
+//! alternated with 3 of the build before (schema 2, the ledger keyed by seq
+//! with a by-item index): with projections 1.74-1.83 s, before 2.03-2.04 s;
+//! the chain-only walk 0.59 s. Callgrind of `examples/verify_once`: 35.64
+//! billion instructions, before 37.35 (valgrind has no SHA-NI, so SHA-256
+//! runs in software there, 21.5 billion of each; without it 14.1 against
+//! 15.8). Where it goes, by `perf record` of that example (2.0 CPU-s in
+//! all): the two workers 1.0 s (SHA-256 of every row 0.30 s on SHA-NI, the
+//! payload scanner about 0.35 s, sums and ledger row digests the rest); the
+//! file check 0.36 s, nearly all `quick_check`; the reading thread 0.34 s
+//! (copying rows out of SQLite, the first touch of each page); the ledger
+//! thread 0.32 s, mostly SQLite stepping through the rows and rusqlite's
+//! column calls. What the file check no longer runs: `integrity_check(events)`,
+//! 0.20 s (0.95 s on the 1,000,000-event journal of tests/perf.rs), and, since
+//! the ledger has no by-item index, a scan of that index (1.26 million
+//! entries, 0.2 s, plus its 6,400 pages in `quick_check`). A full
+//! `integrity_check` of a schema 2 journal would cost 2 s more, looking up
+//! each ledger row in that index.
 //!
 //! Why not 300,000 events/s on 2 cores (0.68 s of wall time, at most 1.37
-//! CPU-s): every page is read twice (the walk and `quick_check`) and the
-//! 1.26 million ledger rows twice (the table and its by-item index). Before
-//! a single payload is decoded, `quick_check` (0.29), SHA-256 (0.24), the
-//! reading thread (0.38) and the two ledger scans (0.37 + about 0.2) come
-//! to about 1.5 CPU-s. Dropping any of them drops a check: the page-level
-//! damage of tests/tamper_more.rs, the chain, or an edited ledger row or
-//! index entry. Where cores are free the side threads cost little wall time.
+//! CPU-s): every page of the events is read twice (the walk and
+//! `quick_check`), and SHA-256 is already at the hardware's speed (SHA-NI:
+//! 370 MB of payloads in 0.3 s). Before a single payload is decoded,
+//! `quick_check` (0.36), SHA-256 (0.30), the reading thread (0.34) and the
+//! ledger scan (0.32) come to about 1.3 CPU-s. Dropping any of them drops
+//! a check: the page-level damage of tests/tamper_more.rs, the chain, or an
+//! edited ledger row. Where cores are free the side threads cost little
+//! wall time; on this shared machine the wall time is 5-7 s whatever the
+//! build.
 
 use crate::error::{classify, JournalError, Result};
-use crate::ledger_check::{self, SnapshotId, TableDigests};
+use crate::ledger_check::{self, LedgerKey, SnapshotId, TableDigests};
 use crate::projections::{self, ProjectionSnapshot};
 use crate::verify_chain::{self, Batch, RawRow, Setup, Walked};
 use crate::verify_file::{self, EntryDigest, TableSide};
@@ -227,12 +235,17 @@ pub fn verify(path: impl AsRef<Path>, opts: VerifyOptions) -> Result<VerifyRepor
         digest: ledger_check::digest_key(),
         entry: verify_file::entry_key(),
     };
+    // Before schema 3 the ledger is keyed by seq and has a by-item index,
+    // which the file check compares with the rows the ledger thread reads.
+    let ledger_index = v < schema::LEDGER_BY_ITEM;
     let r = std::thread::scope(|s| {
-        let file = full.then(|| s.spawn(move || verify_file::check(path, keys.entry)));
+        let file =
+            full.then(|| s.spawn(move || verify_file::check(path, keys.entry, ledger_index)));
         let mut ledger = LedgerThread {
             handle: match keys.digest {
                 Some(k) if full => {
-                    Some(s.spawn(move || ledger_check::digest_table(path, k, keys.entry, stop)))
+                    let entries = ledger_index.then_some(keys.entry);
+                    Some(s.spawn(move || ledger_check::digest_table(path, k, entries, stop)))
                 }
                 _ => None,
             },
@@ -326,7 +339,7 @@ fn file_problem(message: String) -> Problem {
 struct Keys {
     /// The ledger chunk digests; None if the system has no randomness to
     /// give (the ledger is then compared row by row).
-    digest: Option<u64>,
+    digest: Option<LedgerKey>,
     /// The index entry digests.
     entry: u64,
 }
@@ -411,7 +424,7 @@ impl Walk<'_, '_> {
                     .unwrap_or(2),
                 n => n,
             },
-            digest_key: self.keys.digest.unwrap_or(0),
+            digest_key: self.keys.digest.unwrap_or_default(),
             entry_key: self.keys.entry,
         };
         let mut walked = verify_chain::walk(&mut rows, first, batch, &setup, path)?;

@@ -353,7 +353,7 @@ pub(crate) struct Setup<'a> {
     pub key: Option<&'a VerifyingKey>,
     pub want_fx: bool,
     pub threads: usize,
-    pub digest_key: u64,
+    pub digest_key: crate::ledger_check::LedgerKey,
     pub entry_key: u64,
 }
 

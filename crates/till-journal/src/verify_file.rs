@@ -5,11 +5,14 @@
 //! `integrity_check` is `quick_check` (every B-tree's pages, cells, free
 //! list and page accounting, record formats, NOT NULL and CHECK) plus, for
 //! every index, each row's entry looked up in the index and the entries
-//! counted. The look-ups are what cost: on the bench journal, five per sale
-//! in the stock ledger's by-item index alone (four times the rest). So:
+//! counted. The look-ups are what cost: on the bench journal of schema 2,
+//! five per sale in the stock ledger's by-item index alone (four times the
+//! rest; since schema 3 the ledger is itself keyed by item, without an
+//! index). So:
 //! - `PRAGMA quick_check` runs over the whole file, on a connection of its
 //!   own beside the walk ([`check`]);
-//! - the two big indexes are compared with their tables through an
+//! - the big indexes (the events' key; the ledger's by-item index of a
+//!   schema 2 journal) are compared with their tables through an
 //!   order-free digest of their entries ([`EntryDigest`]): the index is
 //!   scanned here, and the table side is taken from a scan that already
 //!   reads it (the events by the walk, the stock ledger by the ledger
@@ -109,7 +112,10 @@ pub(crate) struct FileCheck {
     pub damage: Option<Problem>,
     snapshot: Option<SnapshotId>,
     events_index: Option<EntryDigest>,
+    /// With the by-item index of a schema 2 journal: its digest.
     ledger_index: Option<EntryDigest>,
+    /// Whether the stock ledger's by-item index is compared (schema 2).
+    with_ledger_index: bool,
 }
 
 fn damaged(lines: Vec<String>) -> Problem {
@@ -189,9 +195,10 @@ fn digest_index(conn: &Connection, key: u64, index: Index) -> Result<EntryDigest
 }
 
 /// SQLite's structural check of the whole file, `integrity_check` of the
-/// small indexed tables, and the digests of the two big indexes; on a
-/// read-only connection of its own, in one snapshot.
-pub(crate) fn check(path: &Path, key: u64) -> Result<FileCheck> {
+/// small indexed tables, and the digests of the big indexes (the events' key;
+/// with `ledger_index`, a schema 2 journal, the stock ledger's by-item
+/// index); on a read-only connection of its own, in one snapshot.
+pub(crate) fn check(path: &Path, key: u64, ledger_index: bool) -> Result<FileCheck> {
     let db = |e| classify(path, e);
     let conn = open(path)?;
     conn.execute_batch("BEGIN").map_err(db)?;
@@ -200,19 +207,23 @@ pub(crate) fn check(path: &Path, key: u64) -> Result<FileCheck> {
         snapshot: ledger_check::snapshot_id(&conn).ok(),
         events_index: None,
         ledger_index: None,
+        with_ledger_index: ledger_index,
     };
     let lines = pragma(&conn, "PRAGMA quick_check(20)");
     if !is_ok(&lines) {
         out.damage = Some(damaged(lines));
         return Ok(out);
     }
+    // Since schema 3 any index on the ledger is one the till never made: it
+    // is checked with the rest.
+    let digested = if ledger_index { LEDGER_INDEX.name } else { "" };
     let others: Vec<String> = conn
         .prepare(
             "SELECT DISTINCT tbl_name FROM sqlite_schema WHERE type = 'index' \
              AND name NOT IN (?1, ?2)",
         )
         .and_then(|mut st| {
-            st.query_map([EVENTS_INDEX.name, LEDGER_INDEX.name], |r| r.get(0))?
+            st.query_map([EVENTS_INDEX.name, digested], |r| r.get(0))?
                 .collect()
         })
         .map_err(db)?;
@@ -226,12 +237,15 @@ pub(crate) fn check(path: &Path, key: u64) -> Result<FileCheck> {
             return Ok(out);
         }
     }
-    match (
-        digest_index(&conn, key, EVENTS_INDEX),
-        digest_index(&conn, key, LEDGER_INDEX),
-    ) {
-        (Ok(e), Ok(l)) => (out.events_index, out.ledger_index) = (Some(e), Some(l)),
-        (Err(e), _) | (_, Err(e)) => out.damage = Some(damaged(vec![e])),
+    match digest_index(&conn, key, EVENTS_INDEX) {
+        Ok(e) => out.events_index = Some(e),
+        Err(e) => out.damage = Some(damaged(vec![e])),
+    }
+    if ledger_index && out.damage.is_none() {
+        match digest_index(&conn, key, LEDGER_INDEX) {
+            Ok(l) => out.ledger_index = Some(l),
+            Err(e) => out.damage = Some(damaged(vec![e])),
+        }
     }
     let _ = conn.execute_batch("COMMIT");
     Ok(out)
@@ -253,10 +267,13 @@ pub(crate) fn compare(
     if found.damage.is_some() {
         return found.damage;
     }
-    for (index, side, idx) in [
-        (EVENTS_INDEX, events, found.events_index),
-        (LEDGER_INDEX, ledger, found.ledger_index),
-    ] {
+    let ledger = found
+        .with_ledger_index
+        .then_some((LEDGER_INDEX, ledger, found.ledger_index));
+    for (index, side, idx) in [(EVENTS_INDEX, events, found.events_index)]
+        .into_iter()
+        .chain(ledger)
+    {
         let same = found.snapshot.is_some() && side.snapshot == found.snapshot;
         let (table, idx) = match (side.digest, idx) {
             (Some(t), Some(i)) if same => (Ok(t), Ok(i)),

@@ -1,10 +1,10 @@
 //! The verifier's recomputation of the projections: one accumulator per
 //! worker for the whole walk (sums do not depend on the order events are
 //! added in), merged once at the end, so the reading thread never touches
-//! them. Each batch's stock ledger rows are encoded for its chunk digest
-//! (see [`crate::ledger_check`]) instead of being kept.
+//! them. Each batch's stock ledger rows go into its chunk digest (see
+//! [`crate::ledger_check`]) instead of being kept.
 
-use crate::ledger_check;
+use crate::ledger_check::{self, LedgerKey};
 use crate::projections::{DayKey, FxSink, ProjectionSnapshot};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -15,8 +15,8 @@ use till_core::records::ClosingKind;
 pub(crate) struct Sums {
     /// The event being added.
     pub seq: u64,
-    /// The key of the ledger chunk digests.
-    pub digest_key: u64,
+    /// The keys of the ledger chunk digests.
+    pub digest_key: LedgerKey,
     /// Item ids of up to 16 bytes are keys by value: no pointer to follow,
     /// no string to compare, one cache miss per row at most.
     stock: HashMap<u128, Decimal, Fold>,
@@ -35,8 +35,11 @@ pub(crate) struct Sums {
     closings: Vec<(u64, String, String, u64)>,
     /// (original seq, seq) of refunds, cancellations and reprints.
     links: Vec<(u64, u64)>,
-    /// The current batch's ledger rows, encoded.
-    ledger: Vec<u8>,
+    /// The current batch's ledger digest (see [`LedgerKey`]), None before
+    /// its first row.
+    ledger: Option<u64>,
+    /// One ledger row, encoded.
+    row: Vec<u8>,
     /// The users projection's changes (rare: kept as they come, sorted at the end).
     pub user_changes: Vec<crate::verify_state::UserChange>,
 }
@@ -110,14 +113,17 @@ impl FxSink for Sums {
                 }
             },
         }
+        self.row.clear();
         ledger_check::encode_row(
-            &mut self.ledger,
+            &mut self.row,
             self.seq,
             idx as u64,
             item.as_bytes(),
             delta,
             reason.as_bytes(),
         );
+        let f = self.digest_key.factor(&self.row);
+        self.ledger = Some(LedgerKey::times(self.ledger.unwrap_or(1), f));
     }
 
     fn day(&mut self, day: NaiveDate, key: DayKey, amount: Decimal) {
@@ -177,22 +183,18 @@ impl FxSink for Sums {
 }
 
 impl Sums {
-    /// The digest of the batch's ledger rows (None: it had none), and a fresh
-    /// start for the next batch.
+    /// Adds the batch's stock rows to the levels.
     fn flush_stock(&mut self) {
         for (k, delta) in self.pending.drain(..) {
             *self.stock.entry(k).or_default() += delta;
         }
     }
 
+    /// The digest of the batch's ledger rows (None: it had none), and a fresh
+    /// start for the next batch.
     pub fn take_ledger_digest(&mut self) -> Option<u64> {
         self.flush_stock();
-        if self.ledger.is_empty() {
-            return None;
-        }
-        let d = ledger_check::digest(self.digest_key, &self.ledger);
-        self.ledger.clear();
-        Some(d)
+        self.ledger.take()
     }
 
     /// Merges every worker's sums; closings go in seq order, as the table

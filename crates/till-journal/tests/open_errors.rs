@@ -30,7 +30,7 @@ fn newer_schema_is_refused_with_a_clear_message() {
     );
     assert_eq!(
         e.to_string(),
-        "journal schema version 7 is newer than this till understands (2): upgrade the till software"
+        "journal schema version 7 is newer than this till understands (3): upgrade the till software"
     );
     assert!(matches!(
         Journal::open_read_only(db_path(dir.path())),

@@ -85,6 +85,8 @@ fn tampered_links_are_named() {
 fn a_schema_1_journal_is_migrated_with_its_links() {
     let dir = tempfile::tempdir().unwrap();
     let (sale, refund, reprint) = journal(dir.path());
+    // Schema 1 had schema 2's ledger (keyed by seq, indexed by item).
+    to_schema_2(dir.path());
     raw(dir.path())
         .execute_batch("DROP TABLE sale_links; PRAGMA user_version = 1;")
         .unwrap();

@@ -221,3 +221,25 @@ pub fn put_manager_m1(j: &Journal) {
     let m1 = user_with_hash("m1", till_core::auth::Role::Manager, hash);
     j.put_user(ts(8, 0, 0, 0), "setup", "m1", &m1).unwrap();
 }
+
+/// Gives a closed journal the schema 2 layout of the stock ledger: keyed by
+/// (seq, idx), with a by-item index beside it, as a till of that version
+/// left it (same rows).
+pub fn to_schema_2(dir: &std::path::Path) {
+    raw(dir)
+        .execute_batch(
+            "BEGIN;
+             CREATE TABLE ledger_v2 (
+                 seq INTEGER NOT NULL, idx INTEGER NOT NULL, item_id TEXT NOT NULL,
+                 delta TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (seq, idx)
+             ) WITHOUT ROWID;
+             INSERT INTO ledger_v2 SELECT seq, idx, item_id, delta, reason FROM stock_ledger;
+             DROP TABLE stock_ledger;
+             ALTER TABLE ledger_v2 RENAME TO stock_ledger;
+             CREATE INDEX stock_ledger_item ON stock_ledger (item_id);
+             PRAGMA user_version = 2;
+             COMMIT;
+             VACUUM;",
+        )
+        .unwrap();
+}
