@@ -18,6 +18,7 @@ mod catalog;
 pub mod format;
 pub mod till;
 pub mod till_rules;
+pub mod till_tenders;
 pub mod till_words;
 
 pub use catalog::{check_templates, placeholders, Template};

@@ -237,6 +237,10 @@ pub fn catalog() -> Result<(Vec<Item>, Vec<EmbeddedPattern>)> {
             vat_rate: VatRate::percent(vat.parse().context("demo VAT rate")?)?,
             unit: *unit,
             stock_tracked: true,
+            // Food (5,5 %) and prepared food (10 %) may be paid in
+            // titres-restaurant; alcohol and household goods (20 %), the
+            // newspaper and medicine (2,1 %) may not.
+            meal_voucher: matches!(*vat, "5.5" | "10"),
             rules: PurchaseRules {
                 min_qty: None,
                 max_qty: if *name == "Piles AA x4" {
@@ -278,6 +282,7 @@ pub fn synthetic_catalog(n: usize) -> Result<Vec<Item>> {
             vat_rate: VatRate::percent(rates[i % rates.len()].parse()?)?,
             unit: Unit::Piece,
             stock_tracked: i % 50 != 0,
+            meal_voucher: false,
             rules: PurchaseRules::default(),
         });
     }
