@@ -215,6 +215,39 @@ const GROCERY: &[(&str, &str, &str, Unit, &str)] = &[
     ("Jambon blanc (kg)", "18.50", "5.5", Unit::Kg, "40005"),
 ];
 
+/// The demo shop's own tenders: titres-restaurant on paper (the drawer
+/// opens, an excess is the customer's loss) and on a card (the exact
+/// amount), as config/till.toml's commented `[[tenders]]` write them.
+pub fn tenders() -> Vec<till_core::tenders::ShopTender> {
+    use till_core::records::TenderCode;
+    use till_core::tenders::{Excess, PaysFor, ShopTender};
+    let code = |c: &str| TenderCode::new(c).ok();
+    let mut out = Vec::new();
+    if let (Some(paper), Some(card)) = (code("titre_restaurant"), code("titre_restaurant_carte")) {
+        out.push(ShopTender {
+            code: paper,
+            label: "Titres-restaurant".into(),
+            short_label: Some("TR papier".into()),
+            gives_change: false,
+            opens_drawer: true,
+            max_per_sale: None,
+            pays_for: PaysFor::MealVoucher,
+            excess: Excess::Lost,
+        });
+        out.push(ShopTender {
+            code: card,
+            label: "Titres-restaurant carte".into(),
+            short_label: Some("TR carte".into()),
+            gives_change: false,
+            opens_drawer: false,
+            max_per_sale: None,
+            pays_for: PaysFor::MealVoucher,
+            excess: Excess::Refused,
+        });
+    }
+    out
+}
+
 /// The demo catalog and its label patterns.
 pub fn catalog() -> Result<(Vec<Item>, Vec<EmbeddedPattern>)> {
     let mut items = Vec::with_capacity(GROCERY.len());

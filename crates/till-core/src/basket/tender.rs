@@ -326,7 +326,7 @@ impl Basket {
                     remaining: self.payment_status().remaining,
                 },
             })?;
-        let face = tender.amount;
+        let face = round_to(tender.amount, self.config.currency.minor_units);
         let room = self.room(&t).amount;
         if t.excess != Excess::Lost || face <= room {
             // Nothing lost (or not allowed): the plain rules decide.

@@ -111,10 +111,14 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
             }
         });
     let data = DataDir { dir };
-    let local_rules = match &args.config {
+    let mut local_rules = match &args.config {
         Some(p) => super::rules::load_local(p)?,
         None => None,
     };
+    if args.demo && local_rules.as_ref().is_none_or(|r| r.tenders.is_empty()) {
+        // The demo shop takes titres-restaurant, paper and card.
+        local_rules.get_or_insert_with(Default::default).tenders = crate::demo::tenders();
+    }
     // A new till's journal and signing key are created here, from till.toml's
     // terminal and shop: said first, with where, never silently (the default
     // folder is /var/lib/comptoir).

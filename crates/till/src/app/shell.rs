@@ -504,6 +504,7 @@ impl App {
             lang: c.settings.lang,
             cashier: c.user().map(|u| u.name.as_str()),
             printed_at: Some(printed_at),
+            tenders: &c.settings.basket.tenders,
         };
         crate::report::period_report_on(&self.journal, ClosingKind::Day, day, &paper)
             .map_err(|e| format!("{e:#}"))

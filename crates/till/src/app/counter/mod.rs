@@ -26,6 +26,7 @@ pub mod records;
 pub mod rules;
 pub mod sale;
 pub mod status;
+pub mod tenders;
 
 pub use io::{Effect, Input, Now, PinFor, ReversalFrom, Then};
 pub use status::{Status, DRAWER_LEFT_OPEN_S};
@@ -240,6 +241,8 @@ pub struct Counter {
     pub(crate) history: till_core::ruleset::SalesHistory,
     /// F10 was pressed once: the next F10 or Enter abandons the basket.
     pub(crate) confirm_abandon: bool,
+    /// A paper titre worth more than it may pay, waiting for Enter.
+    pub(crate) pending_loss: Option<tenders::PendingLoss>,
     /// The first line of the report on screen (Up/Down scroll it).
     pub(crate) report_scroll: u16,
     now: Now,
@@ -279,6 +282,7 @@ impl Counter {
             pin_guard: Default::default(),
             history: s.history,
             confirm_abandon: false,
+            pending_loss: None,
             report_scroll: 0,
             now,
             fx: Vec::new(),
@@ -502,6 +506,10 @@ impl Counter {
     pub fn history(&self) -> &till_core::ruleset::SalesHistory {
         &self.history
     }
+    /// Whether a paper titre's loss is waiting for its confirmation.
+    pub fn confirming_loss(&self) -> bool {
+        self.pending_loss.is_some()
+    }
     /// Whether F10 is waiting for its confirmation.
     pub fn confirming_abandon(&self) -> bool {
         self.confirm_abandon
@@ -518,6 +526,10 @@ impl Counter {
         }
         if std::mem::take(&mut self.confirm_abandon) {
             self.abandon_answer(k);
+            return;
+        }
+        if let Some(p) = self.pending_loss.take() {
+            self.loss_answer(k, p);
             return;
         }
         match self.screen.clone() {
