@@ -275,3 +275,96 @@ pub fn history(journal: &Journal, today: NaiveDate, days: u32) -> Result<SalesHi
     let (count, total) = journal.sales_between(first, today)?;
     Ok(SalesHistory { count, total })
 }
+
+/// Watches catalog.db for a new ruleset from head office while the till
+/// runs (till-sync writes it there): read every few seconds while no
+/// basket is in progress, journaled as at start (`config_changed`,
+/// key `rules`) and handed to the counter, which applies it between
+/// sales. Label patterns are the exception: the catalog is indexed with
+/// them at start, so a change of patterns applies at the next start.
+#[derive(Debug)]
+pub struct RulesWatch {
+    /// till.toml's rules and tenders (the demo's tenders included).
+    local: Option<Ruleset>,
+    /// catalog.db.
+    catalog: std::path::PathBuf,
+    /// The version last looked at (0: none).
+    seen: u64,
+    /// The drawer's own `left_open_after_s`, when the rules set none.
+    drawer_fallback: Option<u64>,
+    /// When it last looked.
+    last: Option<std::time::Instant>,
+    /// How often it looks.
+    every: std::time::Duration,
+}
+
+/// How often catalog.db is looked at (a small SQLite read).
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+
+impl RulesWatch {
+    /// Watches `catalog`, whose ruleset at start was `seen` (0: none).
+    pub fn new(
+        local: Option<Ruleset>,
+        catalog: std::path::PathBuf,
+        seen: u64,
+        drawer_fallback: Option<u64>,
+    ) -> RulesWatch {
+        RulesWatch {
+            local,
+            catalog,
+            seen,
+            drawer_fallback,
+            last: None,
+            every: WATCH_EVERY,
+        }
+    }
+
+    /// Looks every `every` instead (tests look at each tick).
+    pub fn every(mut self, every: std::time::Duration) -> RulesWatch {
+        self.every = every;
+        self
+    }
+
+    /// Head office's ruleset version in catalog.db (0: none, or unreadable).
+    fn version(&self) -> u64 {
+        till_catalog::CatalogStore::open(&self.catalog)
+            .ok()
+            .and_then(|s| s.ruleset().ok().flatten())
+            .map(|(v, _)| v)
+            .unwrap_or(0)
+    }
+
+    /// A new ruleset, journaled, as the counter's input; None when nothing
+    /// changed, it is not time to look, or the journal refused it (then
+    /// it is tried again later). Call only while no basket is in progress.
+    pub fn check(
+        &mut self,
+        journal: &Journal,
+        now: DateTime<FixedOffset>,
+    ) -> Option<crate::app::counter::Input> {
+        if self.last.is_some_and(|t| t.elapsed() < self.every) {
+            return None;
+        }
+        self.last = Some(std::time::Instant::now());
+        let v = self.version();
+        if v == self.seen {
+            return None;
+        }
+        let resolved = apply(journal, &self.catalog, self.local.clone(), now).ok()?;
+        self.seen = v;
+        let mut rules = CounterRules::from_ruleset(&resolved.ruleset, resolved.source);
+        if resolved.ruleset.drawer_left_open_seconds.is_none() {
+            if let Some(s) = self.drawer_fallback {
+                rules.drawer_left_open_s = s;
+            }
+        }
+        Some(crate::app::counter::Input::RulesChanged {
+            basket: Box::new(
+                resolved
+                    .ruleset
+                    .basket_config(till_core::BasketConfig::default()),
+            ),
+            rules,
+        })
+    }
+}

@@ -37,6 +37,8 @@ pub struct App {
     /// Save the basket on [`App::flush`] instead of at once.
     defer_persist: bool,
     basket_dirty: bool,
+    /// Head office's new rulesets, picked up between sales.
+    rules_watch: Option<super::rules::RulesWatch>,
 }
 
 impl std::ops::Deref for App {
@@ -96,10 +98,17 @@ impl App {
             status: SyncSeen::default(),
             defer_persist: false,
             basket_dirty: false,
+            rules_watch: None,
         };
         let pending = app.read_pending_file();
         app.feed(Input::Start { pending });
         Ok(app)
+    }
+
+    /// Picks up head office's new rulesets from catalog.db between sales
+    /// (see [`super::rules::RulesWatch`]).
+    pub fn watch_rules(&mut self, watch: super::rules::RulesWatch) {
+        self.rules_watch = Some(watch);
     }
 
     /// The counter.
@@ -195,6 +204,17 @@ impl App {
                     self.feed(Input::LookupLost);
                     changed = true;
                 }
+            }
+        }
+        if self.counter.basket().is_none() {
+            let now = self.now();
+            if let Some(input) = self
+                .rules_watch
+                .as_mut()
+                .and_then(|w| w.check(&self.journal, now))
+            {
+                self.feed(input);
+                changed = true;
             }
         }
         let due = self

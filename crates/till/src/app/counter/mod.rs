@@ -243,6 +243,8 @@ pub struct Counter {
     pub(crate) confirm_abandon: bool,
     /// A paper titre worth more than it may pay, waiting for Enter.
     pub(crate) pending_loss: Option<tenders::PendingLoss>,
+    /// New rules waiting for the basket in progress to end.
+    pub(crate) pending_rules: Option<(BasketConfig, crate::app::rules::CounterRules)>,
     /// The first line of the report on screen (Up/Down scroll it).
     pub(crate) report_scroll: u16,
     now: Now,
@@ -283,6 +285,7 @@ impl Counter {
             history: s.history,
             confirm_abandon: false,
             pending_loss: None,
+            pending_rules: None,
             report_scroll: 0,
             now,
             fx: Vec::new(),
@@ -360,7 +363,9 @@ impl Counter {
                 self.status.sync_failures = failures;
                 self.status.sync_age_s = age_s;
             }
+            Input::RulesChanged { basket, rules } => self.pending_rules = Some((*basket, rules)),
         }
+        self.apply_pending_rules();
         std::mem::take(&mut self.fx)
     }
 
@@ -506,6 +511,30 @@ impl Counter {
     pub fn history(&self) -> &till_core::ruleset::SalesHistory {
         &self.history
     }
+    /// New rules take over once no basket is in progress (a basket keeps
+    /// the rules it was rung up under: it carries its own copy).
+    fn apply_pending_rules(&mut self) {
+        if self.basket.is_some() || self.pending_loss.is_some() {
+            return;
+        }
+        let Some((basket, rules)) = self.pending_rules.take() else {
+            return;
+        };
+        self.status.drawer_limit_s = rules.drawer_left_open_s;
+        self.settings.basket = basket;
+        self.settings.rules = rules;
+        let label = self.rules_label();
+        self.info(
+            comptoir_i18n::till_tenders::TillTenders::RulesApplied
+                .fill(self.lang(), &[("label", &label)]),
+        );
+    }
+
+    /// Whether new rules wait for the basket in progress to end.
+    pub fn rules_pending(&self) -> bool {
+        self.pending_rules.is_some()
+    }
+
     /// Whether a paper titre's loss is waiting for its confirmation.
     pub fn confirming_loss(&self) -> bool {
         self.pending_loss.is_some()
