@@ -74,6 +74,37 @@ crate::catalog! {
         TerminalNoLink => { fr: "terminal de paiement injoignable (till diag terminal)", en: "payment terminal unreachable (till diag terminal)" },
         /// The previous payment was approved meanwhile.
         TerminalPreviousApproved => { fr: "le paiement précédent vient d'être accepté par le terminal", en: "the previous payment has just been approved by the terminal" },
+        /// The payment screen while the terminal works: `{what}` is a
+        /// payment or a refund, `{tender}` the tender in lower case.
+        PayingTitle => { fr: "{what} {tender} sur le terminal : {amount}", en: "{what} {tender} on the terminal: {amount}" },
+        /// A payment, in `PayingTitle` and the refusals.
+        WhatPayment => { fr: "Paiement", en: "Payment" },
+        /// A refund, in `PayingTitle` and the refusals.
+        WhatRefund => { fr: "Remboursement", en: "Refund" },
+        /// The terminal declined without saying why.
+        Declined => { fr: "refusé", en: "declined" },
+        /// The terminal declined.
+        DeclinedByTerminal => {
+            fr: "{what} de {amount} refusé par le terminal ({why}). Réessayez ou prenez un autre moyen de paiement.",
+            en: "{what} of {amount} declined by the terminal ({why}). Try again or take another tender."
+        },
+        /// No answer from the terminal: nothing recorded, a late answer is listened for.
+        NoAnswer => {
+            fr: "Pas de réponse du terminal de paiement ({why}) : {amount} NON enregistré. Si le terminal affiche « accepté », attendez : la caisse écoute encore. Sinon réessayez ou prenez un autre moyen de paiement.",
+            en: "No answer from the payment terminal ({why}): {amount} NOT recorded. If the terminal shows \"approved\", wait: the till is still listening. Otherwise try again or take another tender."
+        },
+        /// The payment did not leave.
+        NotStarted => {
+            fr: "Paiement non lancé : {why}. Rien n'a été débité.",
+            en: "Payment not started: {why}. Nothing was charged."
+        },
+        /// A late approval was added to the sale.
+        LateAdded => {
+            fr: "Le terminal a accepté EN RETARD {amount} (carte {card}) : ajouté à cette vente. Entrée : garder ; F6 : le rembourser sur le terminal (si le client a payé autrement).",
+            en: "The terminal approved LATE {amount} (card {card}): added to this sale. Enter: keep; F6: refund it on the terminal (if the customer paid otherwise)."
+        },
+        /// The card was approved.
+        CardApproved => { fr: "Carte acceptée : {amount} (carte {card})", en: "Card approved: {amount} (card {card})" },
         /// The terminal's section of till.toml is wrong.
         TerminalConfig => { fr: "réglage du terminal à corriger dans till.toml (till diag terminal)", en: "terminal setting to fix in till.toml (till diag terminal)" },
     }
