@@ -18,7 +18,9 @@ mod catalog;
 pub mod format;
 pub mod till;
 pub mod till_display;
+pub mod till_devices;
 pub mod till_rules;
+pub mod till_tenders;
 pub mod till_words;
 
 pub use catalog::{check_templates, placeholders, Template};

@@ -156,6 +156,7 @@ pub fn edit_item(
         vat_rate: rate,
         unit: edit.unit,
         stock_tracked: shared.item.stock_tracked,
+        meal_voucher: shared.item.meal_voucher,
         rules: till_core::PurchaseRules {
             min_qty: edit.min_qty,
             max_qty: edit.max_qty,

@@ -27,6 +27,7 @@ pub fn item(id: &str, name: &str, price: Decimal) -> Item {
         vat_rate: VatRate::percent(dec!(5.5)).expect("rate"),
         unit: Unit::Piece,
         stock_tracked: true,
+        meal_voucher: false,
         rules: PurchaseRules::default(),
     }
 }

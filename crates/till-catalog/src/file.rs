@@ -9,7 +9,9 @@
 //!   header row is required: it names the columns, in any order;
 //!   `id,name,price,vat_rate,unit` are required, and optional are `barcodes`
 //!   (separated by `|`), `stock_tracked` (true/false), `store_id`,
-//!   `min_qty`, `max_qty`, `low_stock`, `deleted`. An error names the line
+//!   `min_qty`, `max_qty`, `low_stock`, `deleted`, `meal_voucher`
+//!   (true/false, default false: food a titre-restaurant may pay for; in
+//!   JSON, the item's `"meal_voucher": true`). An error names the line
 //!   and the column (`line 4, column 3 (price)`).
 //!
 //! Both forms take `low_stock` (a `low_stock` alert is raised when the
@@ -151,6 +153,7 @@ fn withdrawn(id: &str) -> Result<Item, LoadError> {
         })?,
         unit: Unit::Piece,
         stock_tracked: false,
+        meal_voucher: false,
         rules: PurchaseRules::default(),
     })
 }
@@ -302,6 +305,11 @@ pub fn parse_csv(text: &str) -> Result<Vec<CatalogRow>, LoadError> {
                 ))
             }
         };
+        let meal_voucher = match get("meal_voucher").unwrap_or("false") {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" | "" => false,
+            other => return Err(err("meal_voucher", format!("{other:?}: use true or false"))),
+        };
         let barcodes = get("barcodes")
             .unwrap_or_default()
             .split('|')
@@ -317,6 +325,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<CatalogRow>, LoadError> {
             vat_rate,
             unit,
             stock_tracked,
+            meal_voucher,
             rules: PurchaseRules {
                 min_qty: dec("min_qty")?,
                 max_qty: dec("max_qty")?,
@@ -416,6 +425,30 @@ mod tests {
         let s2 = items_for_store(&rows, "S2");
         assert_eq!(s2.len(), 1);
         assert_eq!(s2[0].price.to_string(), "1.30");
+    }
+
+    #[test]
+    fn meal_voucher_eligibility_reads_from_csv_and_json_and_defaults_to_no() {
+        let rows = parse_csv(
+            "id,name,price,vat_rate,unit,meal_voucher\n\
+             A,Sandwich,4.50,5.5,piece,true\n\
+             B,Lessive,9.90,20,piece,\n",
+        )
+        .expect("parses");
+        assert!(rows[0].item.meal_voucher);
+        assert!(!rows[1].item.meal_voucher);
+        let e = parse_csv("id,name,price,vat_rate,unit,meal_voucher\nA,B,1,20,piece,oui\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("column 6 (meal_voucher)"), "{e}");
+        let rows = parse_json(
+            r#"[{"id":"A","name":"Pain","price":"1.20","vat_rate":"5.5","unit":"piece","meal_voucher":true},
+                {"id":"B","name":"Lessive","price":"9.90","vat_rate":"20","unit":"piece"}]"#,
+        )
+        .expect("parses");
+        assert!(rows[0].item.meal_voucher && !rows[1].item.meal_voucher);
+        // An item that is not eligible keeps the bytes it had before the flag.
+        let json = serde_json::to_string(&rows[1].item).unwrap();
+        assert!(!json.contains("meal_voucher"), "{json}");
     }
 
     #[test]

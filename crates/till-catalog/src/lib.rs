@@ -361,6 +361,7 @@ mod tests {
             vat_rate: VatRate::percent(Decimal::new(55, 1)).unwrap(),
             unit: Unit::Piece,
             stock_tracked: true,
+            meal_voucher: false,
             rules: PurchaseRules {
                 min_qty: None,
                 max_qty: Some(Decimal::from(5)),
@@ -383,6 +384,7 @@ mod tests {
             vat_rate: VatRate::percent(Decimal::from(20)).unwrap(),
             unit: Unit::Piece,
             stock_tracked: false,
+            meal_voucher: false,
             rules: PurchaseRules::default(),
         }
     }

@@ -45,10 +45,18 @@ pub struct Item {
     /// Minimum/maximum quantity per order.
     #[serde(default)]
     pub rules: PurchaseRules,
+    /// Food a titre-restaurant may pay for (absent: no). Left out of the
+    /// JSON when false, so items written before it existed keep their bytes.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub meal_voucher: bool,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// How a code was resolved.
@@ -327,6 +335,7 @@ mod tests {
             vat_rate: VatRate::percent(dec!(20)).unwrap(),
             unit,
             stock_tracked: true,
+            meal_voucher: false,
             rules: PurchaseRules::default(),
         }
     }

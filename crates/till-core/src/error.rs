@@ -62,6 +62,32 @@ pub enum SaleError {
         /// What was left to pay.
         remaining: Money,
     },
+    /// A tender code the shop's rules do not define (any more).
+    #[error("no tender {0} in the shop's rules")]
+    UnknownTender(crate::records::TenderCode),
+    /// The basket holds no article this tender may pay for.
+    #[error("{} pays for none of these articles", .0.as_str())]
+    NothingEligible(TenderKind),
+    /// A shop tender above what it may pay on this sale (its eligible
+    /// articles, its cap, what remains): refused, or, when `loss_allowed`,
+    /// taken at `room` once the cashier confirms the customer's loss
+    /// (`Basket::pay_keeping_excess`).
+    #[error("{} of {amount}: at most {room} on this sale ({limit:?})", kind.as_str())]
+    AboveRoom {
+        /// The tender.
+        kind: TenderKind,
+        /// The amount offered.
+        amount: Money,
+        /// The most it may pay now.
+        room: Money,
+        /// What bounds it.
+        limit: crate::tenders::Limit,
+        /// Whether the excess may be left as the customer's loss.
+        loss_allowed: bool,
+    },
+    /// Voiding would leave restricted tenders above the eligible articles.
+    #[error("meal vouchers would exceed the eligible articles: remove one first")]
+    EligibleBelowPaid,
     /// Nothing is left to pay.
     #[error("the sale is already paid")]
     AlreadyPaid,

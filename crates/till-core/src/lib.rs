@@ -23,6 +23,7 @@
 //!     vat_rate: VatRate::percent(dec!(5.5))?,
 //!     unit: Unit::Piece,
 //!     stock_tracked: true,
+//!     meal_voucher: false,
 //!     rules: PurchaseRules::default(),
 //! };
 //! let catalog = Catalog::new(vec![nutella], vec![])?;
@@ -64,6 +65,7 @@ pub mod receipt;
 pub mod records;
 pub mod refund;
 pub mod ruleset;
+pub mod tenders;
 pub mod totals;
 pub mod vat;
 pub mod view;

@@ -28,9 +28,14 @@ pub enum Unit {
     Kg,
 }
 
-/// How a sale (or refund) was paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// How a sale (or refund) was paid. The built-in kinds are written by
+/// their snake_case name; a tender the shop defines (`[[tenders]]` in
+/// till.toml or head office's ruleset) by its own code, which may not be a
+/// built-in name. So a titre-restaurant is journaled as
+/// `"kind":"titre_restaurant"`, summed apart in the day totals
+/// (`tender:titre_restaurant`) and the Z, and records written before shop
+/// tenders existed read and hash as they always did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TenderKind {
     /// Notes and coins; the only tender that gives change.
     Cash,
@@ -46,10 +51,13 @@ pub enum TenderKind {
     Voucher,
     /// On the customer's account, paid later (B2B).
     CustomerAccount,
+    /// A tender the shop defines, by its code (its rules are the shop's:
+    /// `crate::tenders::ShopTender`).
+    Shop(TenderCode),
 }
 
 impl TenderKind {
-    /// Every tender kind, in a stable order.
+    /// Every built-in tender kind, in a stable order.
     pub const ALL: [TenderKind; 7] = [
         TenderKind::Cash,
         TenderKind::Card,
@@ -60,8 +68,9 @@ impl TenderKind {
         TenderKind::CustomerAccount,
     ];
 
-    /// The stable snake_case name used in the journal and in projections.
-    pub fn as_str(&self) -> &'static str {
+    /// The stable name used in the journal and in projections: the
+    /// snake_case name of a built-in kind, the code of a shop's tender.
+    pub fn as_str(&self) -> &str {
         match self {
             TenderKind::Cash => "cash",
             TenderKind::Card => "card",
@@ -70,11 +79,23 @@ impl TenderKind {
             TenderKind::BankTransfer => "bank_transfer",
             TenderKind::Voucher => "voucher",
             TenderKind::CustomerAccount => "customer_account",
+            TenderKind::Shop(c) => c.as_str(),
         }
     }
 
-    /// The French label printed on receipts.
-    pub fn label_fr(&self) -> &'static str {
+    /// The kind a stored name stands for: a built-in name, else a valid
+    /// shop code.
+    pub fn parse(name: &str) -> Option<TenderKind> {
+        TenderKind::ALL
+            .iter()
+            .find(|k| k.as_str() == name)
+            .copied()
+            .or_else(|| TenderCode::new(name).ok().map(TenderKind::Shop))
+    }
+
+    /// The French label printed on receipts (a shop tender's label is the
+    /// shop's: the till puts it in; here its code stands in).
+    pub fn label_fr(&self) -> &str {
         match self {
             TenderKind::Cash => "Espèces",
             TenderKind::Card => "Carte bancaire",
@@ -83,7 +104,113 @@ impl TenderKind {
             TenderKind::BankTransfer => "Virement",
             TenderKind::Voucher => "Bon d'achat",
             TenderKind::CustomerAccount => "Compte client",
+            TenderKind::Shop(c) => c.as_str(),
         }
+    }
+}
+
+impl Serialize for TenderKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TenderKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TenderKind, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = TenderKind;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a tender kind (cash, card... or a shop tender's code)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TenderKind, E> {
+                TenderKind::parse(v)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A shop tender's stable code: 1 to 31 of `a-z`, `0-9`, `_`, starting
+/// with a letter, and not a built-in kind's name. Kept inline so that a
+/// [`TenderKind`] stays `Copy` (the day-totals keys are).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TenderCode {
+    len: u8,
+    bytes: [u8; TenderCode::MAX],
+}
+
+/// Why a text is not a [`TenderCode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TenderCodeError {
+    /// Empty or longer than [`TenderCode::MAX`].
+    #[error("a tender code has 1 to 31 characters")]
+    Length,
+    /// A character outside `a-z`, `0-9`, `_`, or not starting with a letter.
+    #[error("a tender code is made of a-z, 0-9 and _, starting with a letter")]
+    Characters,
+    /// The name of a built-in tender.
+    #[error("a tender code may not be a built-in tender's name")]
+    BuiltIn,
+}
+
+impl TenderCode {
+    /// The longest code.
+    pub const MAX: usize = 31;
+
+    /// Checks and keeps `code`.
+    pub fn new(code: &str) -> Result<TenderCode, TenderCodeError> {
+        let b = code.as_bytes();
+        if b.is_empty() || b.len() > Self::MAX {
+            return Err(TenderCodeError::Length);
+        }
+        let ok = b[0].is_ascii_lowercase()
+            && b.iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_');
+        if !ok {
+            return Err(TenderCodeError::Characters);
+        }
+        if TenderKind::ALL.iter().any(|k| k.as_str() == code) {
+            return Err(TenderCodeError::BuiltIn);
+        }
+        let mut bytes = [0u8; Self::MAX];
+        bytes[..b.len()].copy_from_slice(b);
+        Ok(TenderCode {
+            len: b.len() as u8,
+            bytes,
+        })
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever stored (checked by `new`).
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for TenderCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl std::fmt::Display for TenderCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for TenderCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TenderCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TenderCode, D::Error> {
+        let s = String::deserialize(d)?;
+        TenderCode::new(&s).map_err(serde::de::Error::custom)
     }
 }
 

@@ -59,6 +59,16 @@ pub struct Ruleset {
     pub customer_groups: BTreeMap<String, GroupRules>,
     /// Action name -> `cashier`, `supervisor` or `manager`.
     pub permissions: BTreeMap<String, String>,
+    /// The most one sale takes in meal vouchers (titres-restaurant)
+    /// together; absent: 25 €. The law's cap is per customer per day: the
+    /// till, which does not know the customer's other purchases, applies
+    /// it per sale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meal_voucher_cap: Option<Money>,
+    /// The tenders the shop defines (`[[tenders]]`), beyond the built-in
+    /// ones.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tenders: Vec<crate::tenders::ShopTender>,
 }
 
 /// A key out of its bounds.
@@ -176,6 +186,20 @@ impl Ruleset {
             key: "permissions".into(),
             why: e.to_string(),
         })?;
+        check(
+            "meal_voucher_cap",
+            self.meal_voucher_cap,
+            Decimal::new(1, 2),
+            d(1_000),
+            2,
+        )?;
+        crate::tenders::check_all(&self.tenders).map_err(|(code, p)| RulesError {
+            key: match code {
+                Some(c) => format!("tenders.{c}.{}", p.field()),
+                None => "tenders".into(),
+            },
+            why: p.to_string(),
+        })?;
         Ok(())
     }
 
@@ -202,6 +226,8 @@ impl Ruleset {
                 .or(local.drawer_left_open_seconds),
             customer_groups,
             permissions,
+            meal_voucher_cap: self.meal_voucher_cap.or(local.meal_voucher_cap),
+            tenders: merge_tenders(&local.tenders, &self.tenders),
         }
     }
 
@@ -227,6 +253,10 @@ impl Ruleset {
             }
         }
         c.permissions = Permissions::from_names(&self.permissions).unwrap_or_default();
+        if let Some(m) = self.meal_voucher_cap {
+            c.meal_voucher_cap = m;
+        }
+        c.tenders = self.tenders.clone();
         c
     }
 
@@ -255,6 +285,24 @@ impl Ruleset {
     pub fn anomaly_min_sales(&self) -> u64 {
         self.anomaly_min_sales.unwrap_or(DEFAULT_ANOMALY_MIN_SALES)
     }
+}
+
+/// The till's tenders with head office's laid over them: an entry of
+/// head office's replaces the till's of the same code, the others follow.
+fn merge_tenders(
+    local: &[crate::tenders::ShopTender],
+    ho: &[crate::tenders::ShopTender],
+) -> Vec<crate::tenders::ShopTender> {
+    let mut out: Vec<_> = local
+        .iter()
+        .map(|t| ho.iter().find(|h| h.code == t.code).unwrap_or(t).clone())
+        .collect();
+    out.extend(
+        ho.iter()
+            .filter(|h| !local.iter().any(|t| t.code == h.code))
+            .cloned(),
+    );
+    out
 }
 
 /// The rolling average basket: sales and their sum over the window.

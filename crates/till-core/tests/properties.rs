@@ -86,6 +86,7 @@ fn basket(
                 .unwrap_or_else(|_| unreachable!("rates are valid")),
             unit: if s.kg { Unit::Kg } else { Unit::Piece },
             stock_tracked: true,
+            meal_voucher: false,
             rules: PurchaseRules::default(),
         })
         .collect();

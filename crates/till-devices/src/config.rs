@@ -87,6 +87,9 @@ impl DevicesConfig {
             // The shop's counter rules, read and checked by the till.
             #[allow(dead_code)]
             rules: Option<toml::Value>,
+            // The shop's own tenders, read and checked by the till.
+            #[allow(dead_code)]
+            tenders: Option<toml::Value>,
         }
         let w: Whole = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.into(),

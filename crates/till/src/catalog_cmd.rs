@@ -218,11 +218,12 @@ fn to_csv(items: &[Item]) -> String {
     }
     let opt =
         |d: Option<rust_decimal::Decimal>| d.map(|d| d.normalize().to_string()).unwrap_or_default();
-    let mut out =
-        String::from("id,name,price,vat_rate,unit,barcodes,stock_tracked,min_qty,max_qty\n");
+    let mut out = String::from(
+        "id,name,price,vat_rate,unit,barcodes,stock_tracked,min_qty,max_qty,meal_voucher\n",
+    );
     for it in items {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{}\n",
             cell(&it.id),
             cell(&it.name),
             it.price,
@@ -232,6 +233,7 @@ fn to_csv(items: &[Item]) -> String {
             it.stock_tracked,
             opt(it.rules.min_qty),
             opt(it.rules.max_qty),
+            it.meal_voucher,
         ));
     }
     out

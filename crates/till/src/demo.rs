@@ -215,6 +215,39 @@ const GROCERY: &[(&str, &str, &str, Unit, &str)] = &[
     ("Jambon blanc (kg)", "18.50", "5.5", Unit::Kg, "40005"),
 ];
 
+/// The demo shop's own tenders: titres-restaurant on paper (the drawer
+/// opens, an excess is the customer's loss) and on a card (the exact
+/// amount), as config/till.toml's commented `[[tenders]]` write them.
+pub fn tenders() -> Vec<till_core::tenders::ShopTender> {
+    use till_core::records::TenderCode;
+    use till_core::tenders::{Excess, PaysFor, ShopTender};
+    let code = |c: &str| TenderCode::new(c).ok();
+    let mut out = Vec::new();
+    if let (Some(paper), Some(card)) = (code("titre_restaurant"), code("titre_restaurant_carte")) {
+        out.push(ShopTender {
+            code: paper,
+            label: "Titres-restaurant".into(),
+            short_label: Some("TR papier".into()),
+            gives_change: false,
+            opens_drawer: true,
+            max_per_sale: None,
+            pays_for: PaysFor::MealVoucher,
+            excess: Excess::Lost,
+        });
+        out.push(ShopTender {
+            code: card,
+            label: "Titres-restaurant carte".into(),
+            short_label: Some("TR carte".into()),
+            gives_change: false,
+            opens_drawer: false,
+            max_per_sale: None,
+            pays_for: PaysFor::MealVoucher,
+            excess: Excess::Refused,
+        });
+    }
+    out
+}
+
 /// The demo catalog and its label patterns.
 pub fn catalog() -> Result<(Vec<Item>, Vec<EmbeddedPattern>)> {
     let mut items = Vec::with_capacity(GROCERY.len());
@@ -237,6 +270,10 @@ pub fn catalog() -> Result<(Vec<Item>, Vec<EmbeddedPattern>)> {
             vat_rate: VatRate::percent(vat.parse().context("demo VAT rate")?)?,
             unit: *unit,
             stock_tracked: true,
+            // Food (5,5 %) and prepared food (10 %) may be paid in
+            // titres-restaurant; alcohol and household goods (20 %), the
+            // newspaper and medicine (2,1 %) may not.
+            meal_voucher: matches!(*vat, "5.5" | "10"),
             rules: PurchaseRules {
                 min_qty: None,
                 max_qty: if *name == "Piles AA x4" {
@@ -278,6 +315,7 @@ pub fn synthetic_catalog(n: usize) -> Result<Vec<Item>> {
             vat_rate: VatRate::percent(rates[i % rates.len()].parse()?)?,
             unit: Unit::Piece,
             stock_tracked: i % 50 != 0,
+            meal_voucher: false,
             rules: PurchaseRules::default(),
         });
     }

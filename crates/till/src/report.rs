@@ -37,6 +37,8 @@ pub struct Paper<'a> {
     pub cashier: Option<&'a str>,
     /// When it was printed (local time).
     pub printed_at: Option<NaiveDateTime>,
+    /// The shop's own tenders, each totalled apart under its label.
+    pub tenders: &'a [till_core::tenders::ShopTender],
 }
 
 impl Default for Paper<'_> {
@@ -48,6 +50,7 @@ impl Default for Paper<'_> {
             lang: Lang::Fr,
             cashier: None,
             printed_at: None,
+            tenders: &[],
         }
     }
 }
@@ -305,7 +308,7 @@ pub fn render(terminal: &str, f: &Figures, paper: &Paper<'_>) -> String {
     o.section(&tr(Till::RepByTender));
     for (tender, value) in &t.by_tender {
         o.row(
-            &crate::app::words::tender_named(lang, tender),
+            &crate::app::words::tender_named_with(lang, tender, paper.tenders),
             &money(*value),
         );
     }
@@ -368,7 +371,11 @@ pub fn render(terminal: &str, f: &Figures, paper: &Paper<'_>) -> String {
                 expected += t.cash_in - t.cash_out;
             }
             let diff = *counted - expected;
-            o.line(&crate::app::words::tender_named(lang, tender));
+            o.line(&crate::app::words::tender_named_with(
+                lang,
+                tender,
+                paper.tenders,
+            ));
             o.row(&format!("  {}", tr(Till::RepExpected)), &money(expected));
             o.row(&format!("  {}", tr(Till::RepCounted)), &money(*counted));
             // The difference is always printed; in capitals when there is one.

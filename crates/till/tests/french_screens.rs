@@ -378,3 +378,92 @@ fn the_leak_check_catches_what_it_is_for() {
         leaks("Aucun article avec le code « 99999 » ; TVA 5,5 % 12,50 € le 23/11/2026").is_empty()
     );
 }
+
+/// The payment terminal's and the devices' reasons, as the worker threads
+/// word them for the status line and the payment screen: through the
+/// catalog, never a device's own (English) error text; and every message
+/// of the tender and device catalogs in French.
+#[test]
+fn terminal_and_device_messages_speak_french() {
+    use std::time::Duration;
+    use till_devices::error::DeviceError;
+    use till_devices::payment::PaymentError;
+    let errors = [
+        PaymentError::Timeout {
+            step: "answer".into(),
+            after: Duration::from_secs(120),
+        },
+        PaymentError::Rejected {
+            what: "our request".into(),
+            tries: 3,
+        },
+        PaymentError::Garbled {
+            detail: "bad LRC".into(),
+            bytes: vec![2, 3],
+        },
+        PaymentError::InvalidRequest("amount too large for the field".into()),
+        PaymentError::Device(DeviceError::Timeout {
+            what: "connection to the terminal".into(),
+            after: Duration::from_secs(3),
+        }),
+    ];
+    for e in &errors {
+        let (why, _) = till::app::terminal::explain(e, "192.168.1.50:8888");
+        assert!(
+            leaks(&why).is_empty(),
+            "{e:?} said {why:?}: {:?}",
+            leaks(&why)
+        );
+    }
+    // The printer's status in plain words, known or not.
+    let problems = [
+        "printer has an unrecoverable error: switch it off and on, then call service",
+        "paper jammed in the cutter: open the cover and clear it",
+        "printer cover is open: close it",
+        "printer is out of paper: load a new roll",
+        "printer mechanism error: check the print head lever",
+        "print head overheated: wait a minute",
+        "printer is offline",
+        "paper roll nearly finished: have a new roll ready",
+        "printer reports something new",
+    ];
+    let said = till::app::devices::french(&problems);
+    assert!(leaks(&said).is_empty(), "{said:?}: {:?}", leaks(&said));
+    use comptoir_i18n::Template;
+    // The words around the placeholders (`{amount}` is filled in).
+    let words = |t: String| -> String {
+        let mut out = String::new();
+        let mut inside = false;
+        for c in t.chars() {
+            match c {
+                '{' => inside = true,
+                '}' => inside = false,
+                c if !inside => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    };
+    for m in comptoir_i18n::till_devices::TillDevices::ALL {
+        let t = words(m.text(comptoir_i18n::Lang::Fr));
+        assert!(leaks(&t).is_empty(), "{m:?}: {t:?}: {:?}", leaks(&t));
+    }
+    // The checks of till.toml's [[tenders]] quote its keys and values as
+    // written (gives_change, cash...): they are for the one who edits it,
+    // on standard error, not for the cashier's screen.
+    let config = [
+        "ConfigEntry",
+        "ConfigKey",
+        "CodeMissing",
+        "CodeInvalid",
+        "LostWithChange",
+        "TendersInRules",
+    ];
+    for m in comptoir_i18n::till_tenders::TillTenders::ALL {
+        if config.contains(&format!("{m:?}").as_str()) {
+            continue;
+        }
+        let t = words(m.text(comptoir_i18n::Lang::Fr));
+        assert!(leaks(&t).is_empty(), "{m:?}: {t:?}: {:?}", leaks(&t));
+    }
+}

@@ -68,6 +68,7 @@ fn paper(width: usize, shop: &till_core::ShopInfo) -> Paper<'_> {
         lang: comptoir_i18n::Lang::Fr,
         cashier: Some("Camille"),
         printed_at: NaiveDate::from_ymd_opt(2026, 12, 3).and_then(|d| d.and_hms_opt(19, 42, 0)),
+        tenders: &[],
     }
 }
 

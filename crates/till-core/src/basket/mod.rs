@@ -63,6 +63,11 @@ pub struct BasketConfig {
     pub max_unit_price: Money,
     /// The shop's changes to the permission table (empty: built-in).
     pub permissions: crate::permissions::Permissions,
+    /// The tenders the shop defines, with their rules (`crate::tenders`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tenders: Vec<crate::tenders::ShopTender>,
+    /// The most one sale takes in meal-voucher tenders together.
+    pub meal_voucher_cap: Money,
 }
 
 impl Default for BasketConfig {
@@ -77,6 +82,8 @@ impl Default for BasketConfig {
             max_unit_price: Decimal::from(1_000_000),
             max_order_amount_by_group: BTreeMap::new(),
             permissions: Default::default(),
+            tenders: Vec::new(),
+            meal_voucher_cap: crate::tenders::DEFAULT_MEAL_VOUCHER_CAP,
         }
     }
 }
@@ -101,6 +108,9 @@ pub struct BasketLine {
     pub stock_tracked: bool,
     /// The article's purchase rules.
     pub rules: PurchaseRules,
+    /// A titre-restaurant may pay for it (eligible food).
+    #[serde(default)]
+    pub meal_voucher: bool,
     /// Pieces, or kilograms with up to three decimals.
     pub quantity: Decimal,
     /// The catalog (or label) price per unit.
@@ -445,6 +455,7 @@ impl Basket {
             unit: item.unit,
             vat_rate: item.vat_rate,
             stock_tracked: item.stock_tracked,
+            meal_voucher: item.meal_voucher,
             rules: item.rules.clone(),
             quantity: self.valid_quantity(item.unit, quantity)?,
             catalog_price: price,
@@ -561,6 +572,11 @@ impl Basket {
             )?;
             if c.non_cash_paid() > c.due() {
                 return Err(SaleError::NonCashAboveTotal);
+            }
+            if c.paid_restricted(crate::tenders::PaysFor::MealVoucher)
+                > c.eligible_total(crate::tenders::PaysFor::MealVoucher)
+            {
+                return Err(SaleError::EligibleBelowPaid);
             }
         }
         self.commit(c)

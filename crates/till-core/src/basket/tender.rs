@@ -5,6 +5,7 @@ use super::Basket;
 use crate::error::SaleError;
 use crate::money::{round_to, round_to_step, Money};
 use crate::records::{TenderKind, TenderRecord};
+use crate::tenders::{Excess, Limit, PaysFor, Room, ShopTender};
 use rust_decimal::Decimal;
 
 /// Where the payment of a basket stands.
@@ -184,6 +185,29 @@ impl Basket {
             return Err(SaleError::AlreadyPaid);
         }
         let kind = tender.kind;
+        let shop = match kind {
+            TenderKind::Shop(code) => Some(
+                self.shop_tender(kind)
+                    .cloned()
+                    .ok_or(SaleError::UnknownTender(code))?,
+            ),
+            _ => None,
+        };
+        if let Some(t) = &shop {
+            let room = self.room(t);
+            if room.limit == Limit::Eligible && self.eligible_total(t.pays_for) <= Decimal::ZERO {
+                return Err(SaleError::NothingEligible(kind));
+            }
+            if round_to(a, dp) > room.amount {
+                return Err(SaleError::AboveRoom {
+                    kind,
+                    amount: a,
+                    room: room.amount,
+                    limit: room.limit,
+                    loss_allowed: t.excess == Excess::Lost,
+                });
+            }
+        }
         let mut c = self.clone();
         c.tenders.push(TenderRecord {
             amount: round_to(a, dp),
@@ -193,7 +217,9 @@ impl Basket {
         // What was left to pay under the tender set this payment creates (cash
         // rounding depends on it).
         let remaining = after.due - (after.paid - round_to(a, dp));
-        if kind != TenderKind::Cash && a > remaining {
+        let gives_change =
+            kind == TenderKind::Cash || shop.as_ref().is_some_and(|t| t.gives_change);
+        if !gives_change && a > remaining {
             return Err(SaleError::Overpay {
                 kind,
                 amount: a,
@@ -202,6 +228,116 @@ impl Basket {
         }
         *self = c;
         Ok(after)
+    }
+
+    /// The definition of a shop tender, from the basket's settings.
+    pub fn shop_tender(&self, kind: TenderKind) -> Option<&ShopTender> {
+        match kind {
+            TenderKind::Shop(code) => self.config.tenders.iter().find(|t| t.code == code),
+            _ => None,
+        }
+    }
+
+    /// The total of the live lines `p` lets a tender pay for (after their
+    /// discounts).
+    pub fn eligible_total(&self, p: PaysFor) -> Money {
+        let totals = self.totals();
+        match p {
+            PaysFor::All => totals.total,
+            PaysFor::MealVoucher => totals
+                .lines
+                .iter()
+                .filter(|l| {
+                    self.lines()
+                        .iter()
+                        .any(|b| b.line_no == l.line_no && b.meal_voucher)
+                })
+                .map(|l| l.total)
+                .sum(),
+        }
+    }
+
+    /// What tenders restricted to `p`'s articles have paid so far.
+    pub(crate) fn paid_restricted(&self, p: PaysFor) -> Money {
+        self.tenders()
+            .iter()
+            .filter(|t| self.shop_tender(t.kind).is_some_and(|s| s.pays_for == p))
+            .map(|t| t.amount)
+            .sum()
+    }
+
+    /// The most shop tender `t` may pay now, and what bounds it: what
+    /// remains (unless it gives change), the eligible articles less what
+    /// meal vouchers paid, the meal-voucher cap, its own maximum per sale.
+    pub fn room(&self, t: &ShopTender) -> Room {
+        let zero = round_to(Decimal::ZERO, self.config.currency.minor_units);
+        let mut room = Room {
+            amount: Decimal::MAX,
+            limit: Limit::None,
+        };
+        let mut bound = |amount: Money, limit: Limit| {
+            if amount < room.amount {
+                room = Room { amount, limit };
+            }
+        };
+        if !t.gives_change {
+            let total = self.totals().total;
+            // A shop tender joining ends any cash rounding.
+            bound(total - self.paid(), Limit::Remaining);
+        }
+        if t.pays_for == PaysFor::MealVoucher {
+            let paid = self.paid_restricted(PaysFor::MealVoucher);
+            bound(
+                self.eligible_total(PaysFor::MealVoucher) - paid,
+                Limit::Eligible,
+            );
+            bound(self.config.meal_voucher_cap - paid, Limit::Cap);
+        }
+        if let Some(m) = t.max_per_sale {
+            let paid: Money = self
+                .tenders()
+                .iter()
+                .filter(|x| x.kind == t.kind())
+                .map(|x| x.amount)
+                .sum();
+            bound(m - paid, Limit::MaxPerSale);
+        }
+        room.amount = room.amount.max(zero);
+        room
+    }
+
+    /// Takes a paper shop tender worth more than it may pay (its `excess`
+    /// is `lost`): it pays what it may, the rest is the customer's loss
+    /// (no change), and its face value is kept in the tender's reference
+    /// (`face_value=10.00`). Call once the cashier has confirmed the loss.
+    /// Returns the status and the amount lost.
+    pub fn pay_keeping_excess(
+        &mut self,
+        tender: TenderRecord,
+    ) -> Result<(PaymentStatus, Money), SaleError> {
+        let t = self
+            .shop_tender(tender.kind)
+            .cloned()
+            .ok_or(match tender.kind {
+                TenderKind::Shop(code) => SaleError::UnknownTender(code),
+                other => SaleError::Overpay {
+                    kind: other,
+                    amount: tender.amount,
+                    remaining: self.payment_status().remaining,
+                },
+            })?;
+        let face = round_to(tender.amount, self.config.currency.minor_units);
+        let room = self.room(&t).amount;
+        if t.excess != Excess::Lost || face <= room {
+            // Nothing lost (or not allowed): the plain rules decide.
+            return self.take(tender).map(|s| (s, Decimal::ZERO));
+        }
+        let status = self.take(TenderRecord {
+            amount: room,
+            reference: Some(format!("face_value={face}")),
+            ..tender
+        })?;
+        Ok((status, face - room))
     }
 
     /// Removes a tender (e.g. the customer changes their mind before completion;

@@ -25,6 +25,7 @@ fn item(id: &str, code: &str, price: Money, vat: Decimal, unit: Unit) -> Item {
         vat_rate: rate(vat),
         unit,
         stock_tracked: true,
+        meal_voucher: false,
         rules: PurchaseRules::default(),
     }
 }

@@ -6,6 +6,8 @@
 //! it), and its answers arrive as [`Report`]s the app reads on its next tick.
 //! Tests plug in [`FakeDevices`], which answers synchronously.
 
+use comptoir_i18n::till_devices::TillDevices as D;
+use comptoir_i18n::{Lang, Template};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::Duration;
 
@@ -132,12 +134,10 @@ impl Devices for NoDevices {
         match job {
             Job::Print { what, .. } => self.out.push(Report::NotPrinted {
                 what,
-                why: "aucune imprimante configurée".into(),
+                why: w(D::NoPrinter),
                 partly: false,
             }),
-            Job::OpenDrawer => self
-                .out
-                .push(Report::DrawerFailed("aucun tiroir configuré".into())),
+            Job::OpenDrawer => self.out.push(Report::DrawerFailed(w(D::NoDrawer))),
             Job::Status => self.out.push(Report::Status {
                 printer: "aucune".into(),
                 ready: false,
@@ -145,7 +145,7 @@ impl Devices for NoDevices {
             }),
             Job::Pay { attempt, .. } => self.out.push(Report::Payment {
                 attempt,
-                outcome: PayOutcome::NotStarted("aucun terminal de paiement configuré".into()),
+                outcome: PayOutcome::NotStarted(w(D::NoTerminal)),
             }),
             Job::Weigh { code, .. } => self.out.push(no_scale(code)),
         }
@@ -207,14 +207,14 @@ impl Devices for FakeDevices {
         match &job {
             Job::Print { what, .. } if self.paper_out => self.out.push(Report::NotPrinted {
                 what: what.clone(),
-                why: "plus de papier".into(),
+                why: w(D::PaperOut),
                 partly: self.paper_out_mid_receipt,
             }),
             Job::Print { what, .. } => self.out.push(Report::Printed { what: what.clone() }),
             Job::OpenDrawer => {}
             Job::Pay { attempt, .. } => self.out.push(Report::Payment {
                 attempt: *attempt,
-                outcome: PayOutcome::NotStarted("aucun terminal de paiement configuré".into()),
+                outcome: PayOutcome::NotStarted(w(D::NoTerminal)),
             }),
             Job::Weigh { code, .. } => {
                 let answer = match self.weighings.as_mut() {
@@ -230,9 +230,9 @@ impl Devices for FakeDevices {
             }
             Job::Status => self.out.push(Report::Status {
                 printer: if self.paper_out {
-                    "plus de papier"
+                    w(D::PaperOut)
                 } else {
-                    "prête"
+                    w(D::PrinterReady)
                 }
                 .into(),
                 ready: !self.paper_out,
@@ -478,10 +478,10 @@ fn printer_worker(
             let report = match job {
                 Job::Print { what, .. } => Report::NotPrinted {
                     what,
-                    why: "aucune imprimante configurée".into(),
+                    why: w(D::NoPrinter),
                     partly: false,
                 },
-                Job::OpenDrawer => Report::DrawerFailed("aucun tiroir configuré".into()),
+                Job::OpenDrawer => Report::DrawerFailed(w(D::NoDrawer)),
                 Job::Status => Report::Status {
                     printer: "aucune".into(),
                     ready: false,
@@ -502,7 +502,7 @@ fn printer_worker(
         let report = match (job, printer.as_mut()) {
             (Job::Print { what, .. }, None) => Report::NotPrinted {
                 what,
-                why: format!("imprimante injoignable ({})", pc.link.target()),
+                why: D::PrinterUnreachable.fill(LANG, &[("target", &pc.link.target())]),
                 partly: false,
             },
             (Job::Print { what, bytes }, Some(p)) => {
@@ -513,11 +513,11 @@ fn printer_worker(
                         let why = match &e {
                             NotPrinted::NotReady(s) => french(&s.problems()),
                             NotPrinted::Interrupted(s) => {
-                                format!("interrompu : {}", french(&s.problems()))
+                                D::Interrupted.fill(LANG, &[("what", &french(&s.problems()))])
                             }
-                            NotPrinted::Unreachable(d) => {
+                            NotPrinted::Unreachable(_) => {
                                 printer = None;
-                                format!("imprimante injoignable ({d})")
+                                D::PrinterUnreachable.fill(LANG, &[("target", &pc.link.target())])
                             }
                         };
                         Report::NotPrinted {
@@ -561,7 +561,7 @@ fn printer_worker(
             },
             (Job::Pay { .. } | Job::Weigh { .. }, _) => continue,
             (Job::Status, None) => Report::Status {
-                printer: format!("injoignable ({})", pc.link.target()),
+                printer: D::StatusUnreachable.fill(LANG, &[("target", &pc.link.target())]),
                 ready: false,
                 drawer_open: None,
             },
@@ -571,7 +571,7 @@ fn printer_worker(
                     let open = drawer.sensor_open_level.is_open(s.printer.drawer_pin3_high);
                     Report::Status {
                         printer: if problems.is_empty() {
-                            "prête".into()
+                            w(D::PrinterReady)
                         } else {
                             french(&problems)
                         },
@@ -579,10 +579,10 @@ fn printer_worker(
                         drawer_open: Some(open),
                     }
                 }
-                Err(e) => {
+                Err(_) => {
                     printer = None;
                     Report::Status {
-                        printer: format!("ne répond pas ({e})"),
+                        printer: w(D::StatusNoAnswer),
                         ready: false,
                         drawer_open: None,
                     }
@@ -607,15 +607,15 @@ fn scanner_worker(cfg: till_devices::config::ScannerConfig, out: Sender<Report>)
     loop {
         let link = match cfg.link.open(Duration::from_secs(1)) {
             Ok(l) => l,
-            Err(e) => {
-                if !say(format!("absent ({e})")) {
+            Err(_) => {
+                if !say(w(D::ScannerAbsent)) {
                     return;
                 }
                 std::thread::sleep(Duration::from_secs(2));
                 continue;
             }
         };
-        if !say("prêt".into()) {
+        if !say(w(D::ScannerReady)) {
             return;
         }
         // Both readers hand back validated codes; a bad frame is reported
@@ -649,18 +649,18 @@ fn scanner_worker(cfg: till_devices::config::ScannerConfig, out: Sender<Report>)
                 }
                 Err(till_devices::scanner::ScanError::Device(DeviceError::Timeout { .. })) => {
                     // Idle: the normal state between scans. Check the app is still there.
-                    if out.send(Report::Scanner("prêt".into())).is_err() {
+                    if out.send(Report::Scanner(w(D::ScannerReady))).is_err() {
                         return;
                     }
                 }
-                Err(till_devices::scanner::ScanError::Device(e)) => {
-                    if !say(format!("perdu ({e})")) {
+                Err(till_devices::scanner::ScanError::Device(_)) => {
+                    if !say(w(D::ScannerLost)) {
                         return;
                     }
                     break;
                 }
-                Err(e) => {
-                    if !say(format!("lecture rejetée: {e}")) {
+                Err(_) => {
+                    if !say(w(D::ScanRejected)) {
                         return;
                     }
                 }
@@ -698,30 +698,35 @@ impl Devices for std::rc::Rc<std::cell::RefCell<FakeDevices>> {
     }
 }
 
+/// The device threads speak the till's default language: they are not
+/// told the screen's (a till set to `lang = "en"` reads these in French).
+const LANG: Lang = Lang::Fr;
+
+/// A device message in [`LANG`].
+fn w(m: D) -> String {
+    m.text(LANG)
+}
+
 /// The printer's plain-words problems (till-devices speaks English to the
-/// technician) in the cashier's language; unknown ones pass through.
-fn french(problems: &[&str]) -> String {
+/// technician) in the cashier's words, through the catalog; one it has no
+/// words for is said to be a printer problem, never passed through.
+pub fn french(problems: &[&str]) -> String {
     problems
         .iter()
         .map(|p| match *p {
             "printer has an unrecoverable error: switch it off and on, then call service" => {
-                "erreur grave : éteindre et rallumer l'imprimante, puis appeler le SAV"
+                D::PrinterFatal
             }
-            "paper jammed in the cutter: open the cover and clear it" => {
-                "papier coincé dans le massicot : ouvrir le capot et dégager"
-            }
-            "printer cover is open: close it" => "capot ouvert : le fermer",
-            "printer is out of paper: load a new roll" => "plus de papier : mettre un rouleau",
-            "printer mechanism error: check the print head lever" => {
-                "erreur mécanique : vérifier le levier de la tête"
-            }
-            "print head overheated: wait a minute" => "tête trop chaude : attendre une minute",
-            "printer is offline" => "imprimante hors ligne",
-            "paper roll nearly finished: have a new roll ready" => {
-                "fin de rouleau proche : préparer un rouleau"
-            }
-            other => other,
+            "paper jammed in the cutter: open the cover and clear it" => D::PrinterJam,
+            "printer cover is open: close it" => D::PrinterCover,
+            "printer is out of paper: load a new roll" => D::PrinterPaperOut,
+            "printer mechanism error: check the print head lever" => D::PrinterMechanism,
+            "print head overheated: wait a minute" => D::PrinterHot,
+            "printer is offline" => D::PrinterOffline,
+            "paper roll nearly finished: have a new roll ready" => D::PrinterPaperLow,
+            _ => D::PrinterOther,
         })
+        .map(w)
         .collect::<Vec<_>>()
         .join(" ; ")
 }

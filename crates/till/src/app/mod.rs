@@ -199,6 +199,9 @@ pub fn load_till_config(path: &Path) -> Result<TillConfig> {
         // Read and checked by `rules::load_local`.
         #[allow(dead_code)]
         rules: Option<toml::Value>,
+        // Read and checked by `rules::load_local`.
+        #[allow(dead_code)]
+        tenders: Option<toml::Value>,
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

@@ -16,10 +16,13 @@
 use anyhow::{Context, Result};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use comptoir_i18n::till_rules::TillRules;
-use comptoir_i18n::{Lang, Template};
+use comptoir_i18n::till_tenders::TillTenders;
+use comptoir_i18n::{Fmt, Lang, Template};
 use std::path::Path;
+use till_core::records::TenderCode;
 use till_core::records::{ConfigChanged, Event};
 use till_core::ruleset::{Ruleset, SalesHistory};
+use till_core::tenders::{ShopTender, TenderProblem};
 use till_journal::Journal;
 
 /// Where the rules in force come from.
@@ -77,22 +80,99 @@ impl CounterRules {
     }
 }
 
-/// Reads and checks the `[rules]` table of a till.toml (None: no table).
+/// Reads and checks the `[rules]` table and the `[[tenders]]` of a
+/// till.toml (None: neither).
 pub fn load_local(path: &Path) -> Result<Option<Ruleset>> {
     #[derive(serde::Deserialize)]
     struct Whole {
         rules: Option<Ruleset>,
+        tenders: Option<Vec<toml::Value>>,
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     // Other tables are checked by their own readers; `Ruleset` refuses
     // an unknown key inside `[rules]` by name.
     let w: Whole = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    if let Some(r) = &w.rules {
+    let mut rules = w.rules;
+    let shown = path.display().to_string();
+    if rules.as_ref().is_some_and(|r| !r.tenders.is_empty()) {
+        anyhow::bail!(TillTenders::TendersInRules.fill(Lang::Fr, &[("path", &shown)]));
+    }
+    if let Some(list) = w.tenders {
+        let tenders = read_tenders(&list, &shown)?;
+        rules.get_or_insert_with(Ruleset::default).tenders = tenders;
+    }
+    if let Some(r) = &rules {
         r.validate()
             .with_context(|| format!("checking the [rules] of {}", path.display()))?;
     }
-    Ok(w.rules)
+    Ok(rules)
+}
+
+/// The `[[tenders]]` of a till.toml, each checked, with a French message
+/// naming the entry and its key when one is wrong.
+pub fn read_tenders(list: &[toml::Value], path: &str) -> Result<Vec<ShopTender>> {
+    let fr = Lang::Fr;
+    let f = Fmt::plain(fr);
+    let mut out: Vec<ShopTender> = Vec::new();
+    for (i, v) in list.iter().enumerate() {
+        let n = i + 1;
+        let entry = |why: String| {
+            anyhow::anyhow!(
+                TillTenders::ConfigEntry.fill(fr, &[("path", &path), ("n", &n), ("why", &why)])
+            )
+        };
+        let Some(code) = v.get("code").and_then(|c| c.as_str()) else {
+            return Err(entry(TillTenders::CodeMissing.text(fr)));
+        };
+        let key = |key: &str, why: String| {
+            anyhow::anyhow!(TillTenders::ConfigKey.fill(
+                fr,
+                &[
+                    ("path", &path),
+                    ("code", &code),
+                    ("key", &key),
+                    ("why", &why)
+                ]
+            ))
+        };
+        if TenderCode::new(code).is_err() {
+            return Err(key(
+                "code",
+                TillTenders::CodeInvalid.fill(fr, &[("code", &code)]),
+            ));
+        }
+        // An unknown key or a wrong type: toml's words name the key.
+        let t: ShopTender = v.clone().try_into().map_err(|e| entry(format!("{e}")))?;
+        let problem = t.check().err().or_else(|| {
+            out.iter()
+                .any(|o| o.code == t.code)
+                .then_some(TenderProblem::Duplicate(t.code))
+        });
+        if let Some(p) = problem {
+            let why = match &p {
+                TenderProblem::Label => TillTenders::BadLabel.text(fr),
+                TenderProblem::ShortLabel => TillTenders::BadShortLabel.text(fr),
+                TenderProblem::MaxPerSale(m) => {
+                    TillTenders::BadMax.fill(fr, &[("value", &f.number(*m, 2))])
+                }
+                TenderProblem::LostWithChange => TillTenders::LostWithChange.text(fr),
+                TenderProblem::Duplicate(_) => TillTenders::Duplicate.text(fr),
+                TenderProblem::TooMany => {
+                    TillTenders::TooMany.fill(fr, &[("max", &till_core::tenders::MAX_SHOP_TENDERS)])
+                }
+            };
+            return Err(key(p.field(), why));
+        }
+        out.push(t);
+    }
+    if out.len() > till_core::tenders::MAX_SHOP_TENDERS {
+        let why = TillTenders::TooMany.fill(fr, &[("max", &till_core::tenders::MAX_SHOP_TENDERS)]);
+        return Err(anyhow::anyhow!(
+            TillTenders::ConfigEntry.fill(fr, &[("path", &path), ("n", &out.len()), ("why", &why)])
+        ));
+    }
+    Ok(out)
 }
 
 /// The rules in force.
@@ -194,4 +274,97 @@ pub fn history(journal: &Journal, today: NaiveDate, days: u32) -> Result<SalesHi
     let first = today - chrono::Days::new(u64::from(days.saturating_sub(1)));
     let (count, total) = journal.sales_between(first, today)?;
     Ok(SalesHistory { count, total })
+}
+
+/// Watches catalog.db for a new ruleset from head office while the till
+/// runs (till-sync writes it there): read every few seconds while no
+/// basket is in progress, journaled as at start (`config_changed`,
+/// key `rules`) and handed to the counter, which applies it between
+/// sales. Label patterns are the exception: the catalog is indexed with
+/// them at start, so a change of patterns applies at the next start.
+#[derive(Debug)]
+pub struct RulesWatch {
+    /// till.toml's rules and tenders (the demo's tenders included).
+    local: Option<Ruleset>,
+    /// catalog.db.
+    catalog: std::path::PathBuf,
+    /// The version last looked at (0: none).
+    seen: u64,
+    /// The drawer's own `left_open_after_s`, when the rules set none.
+    drawer_fallback: Option<u64>,
+    /// When it last looked.
+    last: Option<std::time::Instant>,
+    /// How often it looks.
+    every: std::time::Duration,
+}
+
+/// How often catalog.db is looked at (a small SQLite read).
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+
+impl RulesWatch {
+    /// Watches `catalog`, whose ruleset at start was `seen` (0: none).
+    pub fn new(
+        local: Option<Ruleset>,
+        catalog: std::path::PathBuf,
+        seen: u64,
+        drawer_fallback: Option<u64>,
+    ) -> RulesWatch {
+        RulesWatch {
+            local,
+            catalog,
+            seen,
+            drawer_fallback,
+            last: None,
+            every: WATCH_EVERY,
+        }
+    }
+
+    /// Looks every `every` instead (tests look at each tick).
+    pub fn every(mut self, every: std::time::Duration) -> RulesWatch {
+        self.every = every;
+        self
+    }
+
+    /// Head office's ruleset version in catalog.db (0: none, or unreadable).
+    fn version(&self) -> u64 {
+        till_catalog::CatalogStore::open(&self.catalog)
+            .ok()
+            .and_then(|s| s.ruleset().ok().flatten())
+            .map(|(v, _)| v)
+            .unwrap_or(0)
+    }
+
+    /// A new ruleset, journaled, as the counter's input; None when nothing
+    /// changed, it is not time to look, or the journal refused it (then
+    /// it is tried again later). Call only while no basket is in progress.
+    pub fn check(
+        &mut self,
+        journal: &Journal,
+        now: DateTime<FixedOffset>,
+    ) -> Option<crate::app::counter::Input> {
+        if self.last.is_some_and(|t| t.elapsed() < self.every) {
+            return None;
+        }
+        self.last = Some(std::time::Instant::now());
+        let v = self.version();
+        if v == self.seen {
+            return None;
+        }
+        let resolved = apply(journal, &self.catalog, self.local.clone(), now).ok()?;
+        self.seen = v;
+        let mut rules = CounterRules::from_ruleset(&resolved.ruleset, resolved.source);
+        if resolved.ruleset.drawer_left_open_seconds.is_none() {
+            if let Some(s) = self.drawer_fallback {
+                rules.drawer_left_open_s = s;
+            }
+        }
+        Some(crate::app::counter::Input::RulesChanged {
+            basket: Box::new(
+                resolved
+                    .ruleset
+                    .basket_config(till_core::BasketConfig::default()),
+            ),
+            rules,
+        })
+    }
 }

@@ -133,10 +133,14 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
             }
         });
     let data = DataDir { dir };
-    let local_rules = match &args.config {
+    let mut local_rules = match &args.config {
         Some(p) => super::rules::load_local(p)?,
         None => None,
     };
+    if args.demo && local_rules.as_ref().is_none_or(|r| r.tenders.is_empty()) {
+        // The demo shop takes titres-restaurant, paper and card.
+        local_rules.get_or_insert_with(Default::default).tenders = crate::demo::tenders();
+    }
     // A new till's journal and signing key are created here, from till.toml's
     // terminal and shop: said first, with where, never silently (the default
     // folder is /var/lib/comptoir).
@@ -153,7 +157,7 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
     // Head office's ruleset is read before the catalog loads: its label
     // patterns decide how weight and price labels read.
     let journal = open_journal(&data, &till_cfg.terminal_id, &till_cfg.shop_id)?;
-    let rules = super::rules::apply(&journal, &data.catalog(), local_rules, local_now())?;
+    let rules = super::rules::apply(&journal, &data.catalog(), local_rules.clone(), local_now())?;
     if let Some(w) = &rules.warning {
         eprintln!("{w}");
     }
@@ -269,6 +273,20 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
         devices,
         Box::new(local_now),
     )?;
+    let seen = match rules.source {
+        super::rules::RulesSource::HeadOffice(v) => v,
+        _ => till_catalog::CatalogStore::open(&data.catalog())
+            .ok()
+            .and_then(|s| s.ruleset().ok().flatten())
+            .map(|(v, _)| v)
+            .unwrap_or(0),
+    };
+    app.watch_rules(super::rules::RulesWatch::new(
+        local_rules,
+        data.catalog(),
+        seen,
+        devices_cfg.drawer.as_ref().map(|d| d.left_open_after_s),
+    ));
     let res = super::term::run(&mut app, hotkeys);
     if let Some(d) = demo.as_mut() {
         d.finish();

@@ -39,6 +39,8 @@ pub struct App {
     basket_dirty: bool,
     /// What the customer display shows, followed input by input.
     customer: super::customer_display::CustomerDisplay,
+    /// Head office's new rulesets, picked up between sales.
+    rules_watch: Option<super::rules::RulesWatch>,
 }
 
 impl std::ops::Deref for App {
@@ -99,12 +101,19 @@ impl App {
             defer_persist: false,
             basket_dirty: false,
             customer: Default::default(),
+            rules_watch: None,
         };
         let has_scale = app.devices.has_scale();
         app.counter.set_scale(has_scale);
         let pending = app.read_pending_file();
         app.feed(Input::Start { pending });
         Ok(app)
+    }
+
+    /// Picks up head office's new rulesets from catalog.db between sales
+    /// (see [`super::rules::RulesWatch`]).
+    pub fn watch_rules(&mut self, watch: super::rules::RulesWatch) {
+        self.rules_watch = Some(watch);
     }
 
     /// The counter.
@@ -205,6 +214,17 @@ impl App {
                     self.feed(Input::LookupLost);
                     changed = true;
                 }
+            }
+        }
+        if self.counter.basket().is_none() {
+            let now = self.now();
+            if let Some(input) = self
+                .rules_watch
+                .as_mut()
+                .and_then(|w| w.check(&self.journal, now))
+            {
+                self.feed(input);
+                changed = true;
             }
         }
         let due = self
@@ -523,6 +543,7 @@ impl App {
             lang: c.settings.lang,
             cashier: c.user().map(|u| u.name.as_str()),
             printed_at: Some(printed_at),
+            tenders: &c.settings.basket.tenders,
         };
         crate::report::period_report_on(&self.journal, ClosingKind::Day, day, &paper)
             .map_err(|e| format!("{e:#}"))

@@ -11,6 +11,8 @@
 //! next payment it listens once more, and does not start it if the earlier
 //! one turned out approved: the customer is not charged twice.
 
+use comptoir_i18n::till_devices::TillDevices as Dm;
+use comptoir_i18n::{Lang, Template};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -77,7 +79,7 @@ impl TerminalWorker {
             // The worker is gone: say so rather than leave the cashier waiting.
             self.dead.push(Report::Payment {
                 attempt,
-                outcome: PayOutcome::NotStarted("terminal de paiement arrêté".into()),
+                outcome: PayOutcome::NotStarted(Dm::TerminalStopped.text(LANG)),
             });
         }
     }
@@ -99,7 +101,7 @@ impl TerminalWorker {
             out.push(Report::Payment {
                 attempt,
                 outcome: PayOutcome::NoAnswer {
-                    why: "terminal de paiement arrêté (erreur interne)".into(),
+                    why: Dm::TerminalCrashed.text(LANG),
                     maybe_charged: true,
                 },
             });
@@ -162,22 +164,21 @@ impl<D: Devices> Devices for WithTerminal<D> {
     }
 }
 
+/// The terminal worker speaks the till's default language (it is not told
+/// the screen's).
+const LANG: Lang = Lang::Fr;
+
 /// The cashier's words for a failed exchange, and whether the customer may
 /// have been charged all the same (then a late answer is listened for).
 pub fn explain(e: &PaymentError, target: &str) -> (String, bool) {
     match e {
-        PaymentError::Timeout { .. } => ("pas de réponse du terminal de paiement".into(), true),
-        PaymentError::Garbled { .. } => (
-            "réponse illisible du terminal de paiement (liaison à vérifier)".into(),
-            true,
-        ),
-        PaymentError::Rejected { .. } => (
-            "le terminal de paiement refuse nos messages (réglages de la liaison)".into(),
-            true,
-        ),
-        PaymentError::InvalidRequest(d) => (format!("demande refusée avant envoi : {d}"), false),
-        PaymentError::Device(d) => (
-            format!("terminal de paiement injoignable ({target} : {d})"),
+        // The protocol's own detail is English, for `till diag terminal`.
+        PaymentError::Timeout { .. } => (Dm::TerminalTimeout.text(LANG), true),
+        PaymentError::Garbled { .. } => (Dm::TerminalGarbled.text(LANG), true),
+        PaymentError::Rejected { .. } => (Dm::TerminalRejected.text(LANG), true),
+        PaymentError::InvalidRequest(_) => (Dm::TerminalInvalid.text(LANG), false),
+        PaymentError::Device(_) => (
+            Dm::TerminalUnreachable.fill(LANG, &[("target", &target)]),
             true,
         ),
     }
@@ -259,9 +260,7 @@ fn worker(
         if unresolved.is_some_and(|u| approved_late.contains(&u)) {
             let _ = out.send(Report::Payment {
                 attempt,
-                outcome: PayOutcome::NotStarted(
-                    "le paiement précédent vient d'être accepté par le terminal".into(),
-                ),
+                outcome: PayOutcome::NotStarted(Dm::TerminalPreviousApproved.text(LANG)),
             });
             continue;
         }
@@ -283,9 +282,7 @@ fn worker(
                 if approved {
                     let _ = out.send(Report::Payment {
                         attempt,
-                        outcome: PayOutcome::NotStarted(
-                            "le paiement précédent vient d'être accepté par le terminal".into(),
-                        ),
+                        outcome: PayOutcome::NotStarted(Dm::TerminalPreviousApproved.text(LANG)),
                     });
                     continue;
                 }
@@ -294,8 +291,8 @@ fn worker(
         if term.is_none() {
             match open() {
                 Ok(t) => term = Some(t),
-                Err(e) => {
-                    let why = format!("terminal de paiement injoignable : {e}");
+                Err(_) => {
+                    let why = Dm::TerminalNoLink.text(LANG);
                     if out
                         .send(Report::Payment {
                             attempt,
@@ -391,10 +388,7 @@ pub fn with_configured_terminal<D: Devices + 'static>(
             let pos = s.pos_number;
             (Box::new(move || s.open().map_err(|e| e.to_string())), pos)
         }
-        Err(why) => (
-            Box::new(move || Err(format!("réglage à corriger dans till.toml : {why}"))),
-            1,
-        ),
+        Err(_) => (Box::new(move || Err(Dm::TerminalConfig.text(LANG))), 1),
     };
     Box::new(WithTerminal::new(
         inner,

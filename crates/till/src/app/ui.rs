@@ -300,7 +300,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                     .unwrap_or_default();
                 let l = Line::from(format!(
                     " {:<16} {:>14} {:>14} {:>12}",
-                    cut(&words::tender_named(app.lang(), &r.tender), 16),
+                    cut(&app.tender_named(&r.tender), 16),
                     app.money(r.expected),
                     counted,
                     diff
@@ -553,7 +553,7 @@ fn draw_sale(f: &mut Frame, area: Rect, app: &App) {
         }
         for tr in b.tenders() {
             side.push(Line::from(row(
-                &words::tender(app.lang(), tr.kind),
+                &app.tender_label(tr.kind),
                 &app.money(tr.amount),
             )));
         }
@@ -662,13 +662,17 @@ fn keys_help(app: &App) -> Till {
 /// The keys' line: the long form where it fits, a short one in 80 columns.
 fn keys_line(app: &App, width: u16) -> String {
     let lang = app.lang();
-    let long = keys_help(app).text(lang);
+    let long = match &app.screen {
+        // The tenders are data (the shop's own included): the line too.
+        Screen::Payment => app.payment_keys_line(false),
+        _ => keys_help(app).text(lang),
+    };
     if long.chars().count() <= width as usize {
         return long;
     }
     match &app.screen {
         Screen::Sale => Till::KeysSaleShort.text(lang),
-        Screen::Payment => Till::KeysPaymentShort.text(lang),
+        Screen::Payment => app.payment_keys_line(true),
         _ => long.trim_start().to_string(),
     }
 }

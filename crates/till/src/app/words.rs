@@ -6,6 +6,7 @@
 //! never reach the screen.
 
 use comptoir_i18n::till::Till;
+use comptoir_i18n::till_tenders::TillTenders;
 pub use comptoir_i18n::till_words::qty;
 use comptoir_i18n::till_words::{action_label, approval_detail_words};
 use comptoir_i18n::{Fmt, Lang, Template};
@@ -45,8 +46,22 @@ pub fn tender(lang: Lang, k: TenderKind) -> String {
         TenderKind::BankTransfer => Till::TenderBankTransfer,
         TenderKind::Voucher => Till::TenderVoucher,
         TenderKind::CustomerAccount => Till::TenderCustomerAccount,
+        // The shop's label is the counter's to give (`Counter::tender_label`).
+        TenderKind::Shop(c) => return Till::TenderOther.fill(lang, &[("name", &c)]),
     }
     .text(lang)
+}
+
+/// A tender by its stored name, the shop's own tenders by their label.
+pub fn tender_named_with(
+    lang: Lang,
+    name: &str,
+    shop: &[till_core::tenders::ShopTender],
+) -> String {
+    match shop.iter().find(|t| t.code.as_str() == name) {
+        Some(t) => t.label.clone(),
+        None => tender_named(lang, name),
+    }
 }
 
 /// A tender by its stored name ("cash"), as the day totals key it; a name
@@ -98,6 +113,13 @@ pub fn sale_error(fmt: &Fmt, e: &SaleError, max_qty: Decimal) -> String {
             Till::ErrCreditLimit.fill(l, &[("amount", &m(amount)), ("available", &m(available))])
         }
         SaleError::CustomerMismatch(c) => Till::ErrCustomerMismatch.fill(l, &[("customer", c)]),
+        SaleError::UnknownTender(_) => TillTenders::UnknownTender.text(l),
+        SaleError::NothingEligible(k) => {
+            TillTenders::NothingEligible.fill(l, &[("tender", &tender(l, *k))])
+        }
+        SaleError::AboveRoom { kind, room, .. } => TillTenders::AboveRemaining
+            .fill(l, &[("tender", &tender(l, *kind)), ("room", &m(room))]),
+        SaleError::EligibleBelowPaid => TillTenders::EligibleBelowPaid.text(l),
         SaleError::NoSuchTender(n) => Till::ErrNoSuchTender.fill(l, &[("n", &(n + 1))]),
         SaleError::NonCashAboveTotal => Till::ErrNonCashAboveTotal.text(l),
         SaleError::TooManyLines(n) => Till::ErrTooManyLines.fill(l, &[("max", n)]),

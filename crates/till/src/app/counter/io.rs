@@ -139,6 +139,14 @@ pub enum Input {
         /// Seconds since the last success.
         age_s: Option<i64>,
     },
+    /// New rules are in force (head office's new ruleset, journaled by
+    /// the shell): applied between sales, never to a basket in progress.
+    RulesChanged {
+        /// The sale rules' settings (tenders included).
+        basket: Box<till_core::BasketConfig>,
+        /// The counter's own part (drawer, anomaly window, source).
+        rules: crate::app::rules::CounterRules,
+    },
 }
 
 /// What a PIN is checked for.

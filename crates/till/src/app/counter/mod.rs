@@ -27,6 +27,7 @@ pub mod rules;
 pub mod sale;
 pub mod scale;
 pub mod status;
+pub mod tenders;
 
 pub use io::{Effect, Input, Now, PinFor, ReversalFrom, Then};
 pub use status::{Status, DRAWER_LEFT_OPEN_S};
@@ -241,6 +242,10 @@ pub struct Counter {
     pub(crate) history: till_core::ruleset::SalesHistory,
     /// F10 was pressed once: the next F10 or Enter abandons the basket.
     pub(crate) confirm_abandon: bool,
+    /// A paper titre worth more than it may pay, waiting for Enter.
+    pub(crate) pending_loss: Option<tenders::PendingLoss>,
+    /// New rules waiting for the basket in progress to end.
+    pub(crate) pending_rules: Option<(BasketConfig, crate::app::rules::CounterRules)>,
     /// The first line of the report on screen (Up/Down scroll it).
     pub(crate) report_scroll: u16,
     now: Now,
@@ -280,6 +285,8 @@ impl Counter {
             pin_guard: Default::default(),
             history: s.history,
             confirm_abandon: false,
+            pending_loss: None,
+            pending_rules: None,
             report_scroll: 0,
             now,
             fx: Vec::new(),
@@ -357,7 +364,9 @@ impl Counter {
                 self.status.sync_failures = failures;
                 self.status.sync_age_s = age_s;
             }
+            Input::RulesChanged { basket, rules } => self.pending_rules = Some((*basket, rules)),
         }
+        self.apply_pending_rules();
         std::mem::take(&mut self.fx)
     }
 
@@ -503,6 +512,34 @@ impl Counter {
     pub fn history(&self) -> &till_core::ruleset::SalesHistory {
         &self.history
     }
+    /// New rules take over once no basket is in progress (a basket keeps
+    /// the rules it was rung up under: it carries its own copy).
+    fn apply_pending_rules(&mut self) {
+        if self.basket.is_some() || self.pending_loss.is_some() {
+            return;
+        }
+        let Some((basket, rules)) = self.pending_rules.take() else {
+            return;
+        };
+        self.status.drawer_limit_s = rules.drawer_left_open_s;
+        self.settings.basket = basket;
+        self.settings.rules = rules;
+        let label = self.rules_label();
+        self.info(
+            comptoir_i18n::till_tenders::TillTenders::RulesApplied
+                .fill(self.lang(), &[("label", &label)]),
+        );
+    }
+
+    /// Whether new rules wait for the basket in progress to end.
+    pub fn rules_pending(&self) -> bool {
+        self.pending_rules.is_some()
+    }
+
+    /// Whether a paper titre's loss is waiting for its confirmation.
+    pub fn confirming_loss(&self) -> bool {
+        self.pending_loss.is_some()
+    }
     /// Whether F10 is waiting for its confirmation.
     pub fn confirming_abandon(&self) -> bool {
         self.confirm_abandon
@@ -519,6 +556,10 @@ impl Counter {
         }
         if std::mem::take(&mut self.confirm_abandon) {
             self.abandon_answer(k);
+            return;
+        }
+        if let Some(p) = self.pending_loss.take() {
+            self.loss_answer(k, p);
             return;
         }
         match self.screen.clone() {

@@ -217,12 +217,26 @@ impl Counter {
                     reference: None,
                     card: None,
                 };
-                let status = self.basket_mut()?.pay(tender)?;
+                let status = match self.basket_mut()?.pay(tender.clone()) {
+                    Err(SaleError::AboveRoom {
+                        room,
+                        limit,
+                        loss_allowed: true,
+                        ..
+                    }) if room > Decimal::ZERO => {
+                        // A paper titre worth more than it may pay: no
+                        // change, so the cashier confirms the loss first.
+                        self.input.clear();
+                        self.ask_loss(tender, room, limit);
+                        return Ok(());
+                    }
+                    r => r?,
+                };
                 self.persist();
                 if matches!(kind, TenderKind::Card | TenderKind::EWallet) {
                     // Typed in from a standalone terminal: the till has no
                     // proof of it, and says so.
-                    let tender = crate::app::words::tender(self.lang(), *kind);
+                    let tender = self.tender_label(*kind);
                     self.info(self.trf(
                         Till::TypedWithoutTerminal,
                         &[("tender", &tender), ("amount", &self.money(*amount))],
@@ -318,6 +332,9 @@ impl Counter {
     pub(crate) fn refusal(&self, e: &anyhow::Error) -> String {
         let fmt = self.fmt();
         if let Some(se) = e.downcast_ref::<SaleError>() {
+            if let Some(text) = self.tender_refusal(se) {
+                return text;
+            }
             return crate::app::words::sale_error(&fmt, se, self.settings.basket.max_quantity);
         }
         if let Some(le) = e.downcast_ref::<till_core::catalog::LookupError>() {

@@ -5,6 +5,7 @@ use super::{parse_money, Counter, Screen};
 use crate::app::keys::Key;
 use comptoir_i18n::till::Till;
 use rust_decimal::Decimal;
+use till_core::records::TenderKind;
 
 impl Counter {
     pub(crate) fn payment_key(&mut self, k: Key) {
@@ -15,7 +16,8 @@ impl Counter {
             self.screen = Screen::Sale;
             return;
         };
-        if remaining <= Decimal::ZERO && matches!(k, Key::Enter | Key::F(1..=5)) {
+        let kind = self.pay_key(k);
+        if remaining <= Decimal::ZERO && (k == Key::Enter || kind.is_some()) {
             // Fully paid but not recorded (the journal refused, or the till
             // restarted in between): record it now.
             self.exec(Op::Complete);
@@ -24,26 +26,27 @@ impl Counter {
         let amount = if self.input.trim().is_empty() {
             // Cash with nothing typed: what is due in cash, rounded by the
             // shop's `cash_rounding` (the exact rest would leave a cent to pay).
-            match (k, &self.basket) {
-                (Key::F(1), Some(b)) => Some(b.remaining_in_cash()),
+            match (kind, &self.basket) {
+                (Some(TenderKind::Cash), Some(b)) => Some(b.remaining_in_cash()),
+                // A shop tender: what it may pay (a titre: the eligible
+                // articles left, within the cap).
+                (Some(k @ TenderKind::Shop(_)), _) => self.shop_default_amount(k),
                 _ => Some(remaining),
             }
         } else {
             parse_money(&self.input)
-        };
-        let kind = match k {
-            Key::F(1) => Some(till_core::records::TenderKind::Cash),
-            Key::F(2) => Some(till_core::records::TenderKind::Card),
-            Key::F(3) => Some(till_core::records::TenderKind::Cheque),
-            Key::F(4) => Some(till_core::records::TenderKind::Voucher),
-            Key::F(5) => Some(till_core::records::TenderKind::EWallet),
-            _ => None,
         };
         if let Some(kind) = kind {
             match amount {
                 Some(a) if a > Decimal::ZERO => {
                     self.input.clear();
                     self.exec(Op::Tender { kind, amount: a });
+                }
+                // A shop tender with nothing left it may pay: its rules
+                // say why (no eligible article, the cap reached...).
+                Some(_) if matches!(kind, TenderKind::Shop(_)) => {
+                    let cent = Decimal::new(1, 2);
+                    self.exec(Op::Tender { kind, amount: cent });
                 }
                 _ => self.error(self.tr(Till::AmountUnreadable)),
             }

@@ -72,7 +72,7 @@ impl Counter {
         hash: &[u8; 32],
         ts: DateTime<FixedOffset>,
     ) {
-        if record.tenders.iter().any(|t| t.kind == TenderKind::Cash) {
+        if self.opens_drawer(&record.tenders) {
             self.emit(Effect::Device(Job::OpenDrawer));
         }
         self.print(record, seq, hash, ts, 0);
@@ -101,7 +101,9 @@ impl Counter {
             software_version: crate::VERSION.to_string(),
             reprint_count: reprint,
         };
-        let receipt = Receipt::from_record(record, &self.settings.shop, &extras, self.currency());
+        let mut receipt =
+            Receipt::from_record(record, &self.settings.shop, &extras, self.currency());
+        self.receipt_tenders(&mut receipt, &record.tenders);
         match render_receipt_with_logo(&receipt, self.settings.layout, self.settings.logo.as_ref())
         {
             Ok(bytes) => self.emit(Effect::Device(Job::Print {
@@ -173,13 +175,7 @@ impl Counter {
             .tenders
             .iter()
             .filter(|t| t.kind != TenderKind::Cash)
-            .map(|t| {
-                format!(
-                    "{} {}",
-                    crate::app::words::tender(self.lang(), t.kind),
-                    self.money(-t.amount)
-                )
-            })
+            .map(|t| format!("{} {}", self.tender_label(t.kind), self.money(-t.amount)))
             .collect();
         let total = self.money(record.total);
         self.screen = Screen::Done {

@@ -22,6 +22,8 @@ use super::devices::{Job, PayOutcome};
 use super::shell::App;
 use super::terminal::LATE_LISTEN;
 use anyhow::{anyhow, bail, Result};
+use comptoir_i18n::till_devices::TillDevices as Dm;
+use comptoir_i18n::Template as _;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -308,11 +310,21 @@ impl Counter {
             job,
         });
         self.screen = Screen::Paying {
-            title: format!(
-                "{} {} sur le terminal : {}",
-                if refund { "Remboursement" } else { "Paiement" },
-                kind.label_fr().to_lowercase(),
-                self.money(amount)
+            title: Dm::PayingTitle.fill(
+                self.lang(),
+                &[
+                    (
+                        "what",
+                        &if refund {
+                            Dm::WhatRefund
+                        } else {
+                            Dm::WhatPayment
+                        }
+                        .text(self.lang()),
+                    ),
+                    ("tender", &self.tender_label(kind).to_lowercase()),
+                    ("amount", &self.money(amount)),
+                ],
             ),
         };
         self.terminal.paying = Some(a);
@@ -373,20 +385,23 @@ impl Counter {
             PayOutcome::Answered(ans) if ans.approved => self.approved(a, &ans, false),
             PayOutcome::Answered(ans) => {
                 self.emit(Effect::ClearPending);
-                let why = ans.reason.clone().unwrap_or_else(|| "refusé".into());
+                let l = self.lang();
+                let why = ans.reason.clone().unwrap_or_else(|| Dm::Declined.text(l));
                 let what = if a.refund {
-                    "Remboursement"
+                    Dm::WhatRefund
                 } else {
-                    "Paiement"
-                };
-                self.back_from(
-                    &a,
-                    format!(
-                        "{what} de {} refusé par le terminal ({why}). \
-                         Réessayez ou prenez un autre moyen de paiement.",
-                        self.money(a.amount)
-                    ),
+                    Dm::WhatPayment
+                }
+                .text(l);
+                let text = Dm::DeclinedByTerminal.fill(
+                    l,
+                    &[
+                        ("what", &what),
+                        ("amount", &self.money(a.amount)),
+                        ("why", &why),
+                    ],
                 );
+                self.back_from(&a, text);
             }
             PayOutcome::NoAnswer { why, maybe_charged } => {
                 let amount = self.money(a.amount);
@@ -396,14 +411,8 @@ impl Counter {
                 } else {
                     self.emit(Effect::ClearPending);
                 }
-                self.back_from(
-                    &a,
-                    format!(
-                        "Pas de réponse du terminal de paiement ({why}) : {amount} NON \
-                         enregistré. Si le terminal affiche « accepté », attendez : la caisse \
-                         écoute encore. Sinon réessayez ou prenez un autre moyen de paiement."
-                    ),
-                );
+                let text = Dm::NoAnswer.fill(self.lang(), &[("why", &why), ("amount", &amount)]);
+                self.back_from(&a, text);
             }
             PayOutcome::NotStarted(_) if matches!(self.screen, Screen::LateApproval) => {
                 // Refused because the earlier attempt was approved late:
@@ -411,10 +420,8 @@ impl Counter {
             }
             PayOutcome::NotStarted(why) => {
                 self.emit(Effect::ClearPending);
-                self.back_from(
-                    &a,
-                    format!("Paiement non lancé : {why}. Rien n'a été débité."),
-                );
+                let text = Dm::NotStarted.fill(self.lang(), &[("why", &why)]);
+                self.back_from(&a, text);
             }
         }
     }
@@ -466,11 +473,9 @@ impl Counter {
                                 "late approval added to the sale",
                             ));
                             self.screen = Screen::LateApproval;
-                            self.error(format!(
-                                "Le terminal a accepté EN RETARD {} (carte {card}) : ajouté à \
-                                 cette vente. Entrée : garder ; F6 : le rembourser sur le \
-                                 terminal (si le client a payé autrement).",
-                                self.money(amount)
+                            self.error(Dm::LateAdded.fill(
+                                self.lang(),
+                                &[("amount", &self.money(amount)), ("card", &card)],
                             ));
                         } else if status.remaining <= Decimal::ZERO {
                             self.screen = Screen::Payment;
@@ -478,9 +483,9 @@ impl Counter {
                         } else {
                             // A failed save replaces this with its warning.
                             self.screen = Screen::Payment;
-                            self.info(format!(
-                                "Carte acceptée : {} (carte {card})",
-                                self.money(amount)
+                            self.info(Dm::CardApproved.fill(
+                                self.lang(),
+                                &[("amount", &self.money(amount)), ("card", &card)],
                             ));
                         }
                     }
