@@ -62,7 +62,6 @@ use headoffice::store::{self, Store};
 use headoffice::testpg::TestPg;
 use headoffice::web::accounts;
 use journal::Shape;
-use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -98,6 +97,16 @@ struct Args {
     /// Only the pages whose name contains this.
     #[arg(long)]
     only: Option<String>,
+    /// Use this PostgreSQL database (kept) instead of a throwaway cluster.
+    #[arg(long)]
+    pg_url: Option<String>,
+    /// Use this SQLite file (kept) instead of a temporary one.
+    #[arg(long)]
+    sqlite_path: Option<std::path::PathBuf>,
+    /// Measure a database an earlier run with `--pg-url` or `--sqlite-path`
+    /// filled (same shape).
+    #[arg(long)]
+    measure_only: bool,
 }
 
 const PW: &str = "bench password 1234";
@@ -204,18 +213,39 @@ fn stock_ops(s: &pages::Session, n: usize, shape: &Shape) -> Result<()> {
 
 fn run(backend: &str, db: &str, a: &Args, shape: &Shape) -> Result<()> {
     let store = store::open(db)?;
+    let raw = if db.starts_with("postgres") {
+        pages::Raw::Pg(postgres::Client::connect(db, postgres::NoTls)?)
+    } else {
+        pages::Raw::Sqlite(rusqlite::Connection::open(
+            db.strip_prefix("sqlite:").unwrap_or(db),
+        )?)
+    };
+    if a.measure_only {
+        let server = pages::serve(store)?;
+        let session = pages::Session::login(&server.url, "owner@bench.fr", PW)?;
+        let only = a.only.as_deref();
+        let m = pages::measure(
+            backend,
+            &session,
+            raw,
+            a.samples,
+            shape.stores,
+            shape.items,
+            only,
+        )?;
+        summary(backend, &m);
+        return Ok(());
+    }
     let t = Instant::now();
     let f = fill(&*store, db, shape, a.ingest_all).with_context(|| format!("filling {backend}"))?;
     let analyse = Instant::now();
-    let raw = if db.starts_with("postgres") {
-        let mut c = postgres::Client::connect(db, postgres::NoTls)?;
-        c.batch_execute("VACUUM ANALYZE")?;
-        pages::Raw::Pg(c)
-    } else {
-        let c = rusqlite::Connection::open(db.strip_prefix("sqlite:").unwrap_or(db))?;
-        c.execute_batch("ANALYZE")?;
-        pages::Raw::Sqlite(c)
-    };
+    match &raw {
+        pages::Raw::Pg(_) => {
+            let mut c = postgres::Client::connect(db, postgres::NoTls)?;
+            c.batch_execute("VACUUM ANALYZE")?;
+        }
+        pages::Raw::Sqlite(c) => c.execute_batch("ANALYZE")?,
+    }
     println!(
         "{backend}: {} events stored in {:.0} s (past days in bulk {:.0} s, today through ingest {:.0} s; {}), ANALYZE {:.0} s",
         f.events,
@@ -236,7 +266,7 @@ fn run(backend: &str, db: &str, a: &Args, shape: &Shape) -> Result<()> {
         a.stock_ops,
         s.elapsed().as_secs_f64()
     );
-    pages::measure(
+    let m = pages::measure(
         backend,
         &session,
         raw,
@@ -245,7 +275,26 @@ fn run(backend: &str, db: &str, a: &Args, shape: &Shape) -> Result<()> {
         shape.items,
         a.only.as_deref(),
     )?;
+    summary(backend, &m);
     Ok(())
+}
+
+/// The pages over their target, or that none is.
+fn summary(backend: &str, m: &[pages::Measured]) {
+    let over: Vec<String> = m
+        .iter()
+        .filter(|p| p.page.p95 > p.target)
+        .map(|p| format!("{} ({:.1} ms > {} ms)", p.name, p.page.p95, p.target))
+        .collect();
+    let worst = m
+        .iter()
+        .map(|p| p.page.p95 / p.bare.p95.max(0.001))
+        .fold(0.0, f64::max);
+    if over.is_empty() {
+        println!("{backend}: every page within its p95 target; highest ratio to its bare query {worst:.1}");
+    } else {
+        println!("{backend}: over target: {}", over.join(", "));
+    }
 }
 
 fn main() -> Result<()> {
@@ -263,10 +312,15 @@ fn main() -> Result<()> {
     );
     if !a.no_sqlite {
         let dir = tempfile::tempdir()?;
-        let path = dir.path().join("ho.db");
+        let path = a
+            .sqlite_path
+            .clone()
+            .unwrap_or_else(|| dir.path().join("ho.db"));
         run("sqlite", &format!("sqlite:{}", path.display()), &a, &shape)?;
     }
-    if a.postgres {
+    if let Some(url) = &a.pg_url {
+        run("postgres", url, &a, &shape)?;
+    } else if a.postgres {
         // fsync off: a throwaway cluster (reads are what is measured).
         let pg = TestPg::start(&["fsync=off", "shared_buffers=1GB"])?;
         let url = pg.create_db("bench")?;
