@@ -104,7 +104,7 @@ struct Args {
     #[arg(long)]
     sqlite_path: Option<std::path::PathBuf>,
     /// Measure a database an earlier run with `--pg-url` or `--sqlite-path`
-    /// filled (same shape).
+    /// filled (same shape); its statistics are the caller's (`ANALYZE`).
     #[arg(long)]
     measure_only: bool,
 }
@@ -221,8 +221,12 @@ fn run(backend: &str, db: &str, a: &Args, shape: &Shape) -> Result<()> {
         )?)
     };
     if a.measure_only {
+        // The owner and the receipts may be there already (a receipt's
+        // op_id is recorded once).
+        let _ = accounts::add_user(&*store, "owner@bench.fr", BoRole::Owner, None, PW);
         let server = pages::serve(store)?;
         let session = pages::Session::login(&server.url, "owner@bench.fr", PW)?;
+        stock_ops(&session, a.stock_ops, shape)?;
         let only = a.only.as_deref();
         let m = pages::measure(
             backend,
