@@ -117,7 +117,7 @@ fn sale(term: &str, day: NaiveDate, n: u64, items: usize) -> Vec<u8> {
         5 => "cheque",
         _ => "card",
     };
-    let flags = if n % 997 == 0 {
+    let flags = if n.is_multiple_of(997) {
         r#"["basket_above_average"]"#
     } else {
         "[]"
@@ -190,7 +190,7 @@ pub fn journal(
                 secs / 60 % 60,
                 secs % 60
             );
-            out.push(if n % 50 == 0 {
+            out.push(if n.is_multiple_of(50) {
                 g.event(ts, "basket_abandoned", abandoned(day, n))?
             } else {
                 g.event(
