@@ -120,6 +120,23 @@ pub fn query_ranges(query: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
+/// How many items of a search word are counted to choose the one that
+/// gives a search its candidates ([`search_driver`]).
+pub const SEARCH_DRIVER_CAP: i64 = 500;
+
+/// Which word of a search (by its capped item count) gives the
+/// candidates: the rarest, unless every word reaches the cap (then none:
+/// the catalog is read in item order, every word checked per item, and
+/// the first page found ends the read).
+pub fn search_driver(counts: &[i64]) -> Option<usize> {
+    counts
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, n)| **n)
+        .filter(|(_, n)| **n < SEARCH_DRIVER_CAP)
+        .map(|(i, _)| i)
+}
+
 /// The back office's catalog reads.
 pub trait CatalogEditStore {
     /// Items (every-store rows, withdrawn ones included) whose words start

@@ -4,7 +4,8 @@
 //! with them. Version 2 on SQLite also had the two columns its start-up added
 //! with `ALTER TABLE` ([`SQLITE_V2_ALTER`]). Version 3 is version 2 and the
 //! read tokens' table (f34b2f9, [`V3_READ_TOKENS`]); 4 added the back office's
-//! accounts, 5 its dashboard projections, 6 the counter rulesets.
+//! accounts, 5 its dashboard projections, 6 the counter rulesets, 7 the
+//! stock operations and catalog search words.
 #![allow(dead_code)]
 
 pub const SQLITE_V1: &str = r#"
@@ -461,4 +462,49 @@ CREATE TABLE abandoned_baskets (
     total {dec} NOT NULL,
     PRIMARY KEY (terminal_id, day, operator)
 ){rowid};
+"#;
+
+/// Schema 7 added the back office's stock operations and the catalog's
+/// search words to schema 6 (placeholders as the backend spells them).
+pub const V7_STOCK: &str = r#"
+CREATE TABLE stock_ops (
+    op_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    store_id TEXT NOT NULL,
+    other_store TEXT,
+    supplier TEXT,
+    reference TEXT,
+    version {int} NOT NULL
+);
+CREATE TABLE stock_op_lines (
+    id {id},
+    op_id TEXT NOT NULL,
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    delta {dec} NOT NULL,
+    counted {dec},
+    version {int} NOT NULL,
+    UNIQUE (op_id, store_id, item_id)
+);
+CREATE INDEX stock_op_lines_by_store ON stock_op_lines(store_id, version);
+CREATE INDEX stock_op_lines_by_item ON stock_op_lines(item_id, store_id);
+-- Search words of the every-store rows: each word of the name, the code and
+-- the barcodes, folded; bytes, so a prefix is a range in any collation.
+CREATE TABLE catalog_words (
+    word {blob} NOT NULL,
+    item_id TEXT NOT NULL,
+    PRIMARY KEY (word, item_id)
+){rowid};
+CREATE INDEX catalog_words_by_item ON catalog_words(item_id);
+-- One item's rows (its stores' own prices) and thresholds, for its page.
+CREATE INDEX catalog_by_item ON catalog(item_id);
+CREATE INDEX stock_thresholds_by_item ON stock_thresholds(item_id);
+-- The catalog version catalog_words reflects (one row, id 1).
+CREATE TABLE catalog_indexed (
+    id {int} PRIMARY KEY,
+    version {int} NOT NULL
+);
 "#;

@@ -215,15 +215,18 @@ impl DashStore for PgStore {
     }
 
     fn closing_events(&self, store_id: Option<&str>, limit: usize) -> Result<Vec<ClosingEvent>> {
+        // The page's closings first (index `closings_newest`), then their
+        // events: joined before the limit, every closing's event was read.
         let mut c = self.conn()?;
         let sql = format!(
             "SELECT {CLOSING_COLS}, t.public_key,
                     e.ts, e.kind, e.payload, e.prev_hash, e.hash, e.signature
-             FROM closings c
+             FROM (SELECT * FROM closings
+                   WHERE ($1::text IS NULL OR store_id = $1)
+                   ORDER BY period DESC, terminal_id, seq DESC LIMIT $2) c
              LEFT JOIN terminals t ON t.terminal_id = c.terminal_id
              LEFT JOIN events e ON e.terminal_id = c.terminal_id AND e.seq = c.seq
-             WHERE ($1::text IS NULL OR c.store_id = $1)
-             ORDER BY c.period DESC, c.terminal_id, c.seq DESC LIMIT $2"
+             ORDER BY c.period DESC, c.terminal_id, c.seq DESC"
         );
         let rows = c.query(&sql, &[&store_id, &limit_of(limit)])?;
         rows.iter()

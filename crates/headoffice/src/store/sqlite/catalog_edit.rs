@@ -3,7 +3,8 @@
 
 use super::SqliteStore;
 use crate::store::catalog_edit::{
-    item_words, query_ranges, CatalogEditStore, CatalogHit, CatalogItemRows, CurrentRows,
+    item_words, query_ranges, search_driver, CatalogEditStore, CatalogHit, CatalogItemRows,
+    CurrentRows, SEARCH_DRIVER_CAP,
 };
 use crate::store::{parse_dec, to_i64, to_u64, Result, StoreError};
 use rusqlite::types::Value;
@@ -77,16 +78,37 @@ impl CatalogEditStore for SqliteStore {
         let mut c = self.lock()?;
         catch_up(&mut c)?;
         let ranges = query_ranges(query);
+        // As on PostgreSQL: the rarest word gives the candidates, the others
+        // are checked per candidate; all common, the catalog is read in order.
+        let mut counts = Vec::with_capacity(ranges.len());
+        for (lo, hi) in &ranges {
+            let n: i64 = c
+                .prepare_cached(
+                    "SELECT count(*) FROM (SELECT 1 FROM catalog_words
+                     WHERE word >= ?1 AND word < ?2 LIMIT ?3)",
+                )?
+                .query_row(params![lo, hi, SEARCH_DRIVER_CAP], |r| r.get(0))?;
+            counts.push(n);
+        }
+        let driver = search_driver(&counts);
         let mut sql =
             String::from("SELECT item, version, deleted FROM catalog c WHERE c.store_id = ''");
         let mut args = Vec::new();
-        for (lo, hi) in ranges {
+        for (i, (lo, hi)) in ranges.into_iter().enumerate() {
             let n = args.len();
-            sql.push_str(&format!(
-                " AND c.item_id IN (SELECT w.item_id FROM catalog_words w WHERE w.word >= ?{} AND w.word < ?{})",
-                n + 1,
-                n + 2
-            ));
+            if Some(i) == driver {
+                sql.push_str(&format!(
+                    " AND c.item_id IN (SELECT w.item_id FROM catalog_words w WHERE w.word >= ?{} AND w.word < ?{})",
+                    n + 1,
+                    n + 2
+                ));
+            } else {
+                sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM catalog_words w WHERE w.item_id = c.item_id AND w.word >= ?{} AND w.word < ?{})",
+                    n + 1,
+                    n + 2
+                ));
+            }
             args.push(Value::Blob(lo));
             args.push(Value::Blob(hi));
         }

@@ -256,9 +256,17 @@ impl StockOpsStore for SqliteStore {
 
     fn stock_rows(&self, q: &StockQuery) -> Result<Vec<StockRow>> {
         let c = self.lock()?;
+        // One statement per filter: SQLite plans `(?1 IS NULL OR ...)` as a
+        // scan of every level, whatever the parameters.
+        let filter = match (&q.store, &q.item) {
+            (Some(_), Some(_)) => "l.store_id = ?1 AND l.item_id = ?2",
+            (Some(_), None) => "l.store_id = ?1 AND ?2 IS NULL",
+            (None, Some(_)) => "?1 IS NULL AND l.item_id = ?2",
+            (None, None) => "?1 IS NULL AND ?2 IS NULL",
+        };
         let mut st = c.prepare_cached(&format!(
             "SELECT {LEVEL_COLUMNS}
-             WHERE (?1 IS NULL OR l.store_id = ?1) AND (?2 IS NULL OR l.item_id = ?2)
+             WHERE {filter}
              ORDER BY l.store_id, l.item_id LIMIT ?3 OFFSET ?4"
         ))?;
         rows(

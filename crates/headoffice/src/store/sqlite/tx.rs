@@ -168,12 +168,14 @@ impl IngestTx for SqliteTx<'_> {
     }
 
     fn low_stock_rows(&mut self, items: &[&str]) -> Result<Vec<LowStockRow>> {
+        // CROSS JOIN keeps the batch's items the outer loop: left to
+        // itself, SQLite scanned the store's every level for each item.
         let items = serde_json::to_string(items)
             .map_err(|e| StoreError::Invalid(format!("stock items: {e}")))?;
         let mut st = self.c.prepare_cached(
             "SELECT j.value, l.level, coalesce(own.threshold, every.threshold), m.alert_id
              FROM json_each(?2) AS j
-             JOIN stock_levels l ON l.store_id = ?1 AND l.item_id = j.value
+             CROSS JOIN stock_levels l ON l.store_id = ?1 AND l.item_id = j.value
              LEFT JOIN stock_thresholds own ON own.store_id = ?1 AND own.item_id = j.value
              LEFT JOIN stock_thresholds every ON every.store_id = '' AND every.item_id = j.value
              LEFT JOIN low_stock m ON m.store_id = ?1 AND m.item_id = j.value
