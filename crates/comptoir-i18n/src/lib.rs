@@ -17,6 +17,7 @@ pub mod backoffice_stock;
 mod catalog;
 pub mod format;
 pub mod till;
+pub mod till_archive;
 pub mod till_rules;
 pub mod till_words;
 
