@@ -6,10 +6,12 @@ crate::catalog! {
     pub enum TillArchive {
         PeriodMonth => { fr: "le mois {period}", en: "the month {period}" },
         PeriodYear => { fr: "l'année {period}", en: "the year {period}" },
+        OfMonth => { fr: "du mois {period}", en: "of the month {period}" },
+        OfYear => { fr: "de l'année {period}", en: "of the year {period}" },
         ClosingMonth => { fr: "mensuelle", en: "monthly" },
         ClosingYear => { fr: "annuelle", en: "yearly" },
         OpenPeriod => {
-            fr: "Export refusé : {what} n'est pas clôturé (aucune clôture {closing} signée dans le journal). Seule une période clôturée peut être archivée : faites d'abord sa clôture {closing}, puis relancez l'export.",
+            fr: "Export refusé : la période ({what}) n'est pas clôturée (aucune clôture {closing} signée dans le journal). Seule une période clôturée peut être archivée : faites d'abord sa clôture {closing}, puis relancez l'export.",
             en: "Export refused: {what} is not closed (no signed {closing} closing in the journal). Only a closed period can be archived: close it first, then export again."
         },
         NeedPeriod => {
@@ -21,8 +23,8 @@ crate::catalog! {
             en: "Period \"{period}\" not understood: expected YYYY-MM for a month, YYYY for a year."
         },
         Written => {
-            fr: "Archive fiscale de {what} écrite dans {dir} : {events} événements (seq {first} à {last}), manifeste signé par la caisse (SHA-256 {sha}). Son écriture est inscrite au journal. Vérification, sur n'importe quel poste : comptoir-verify {dir}",
-            en: "Fiscal archive of {what} written to {dir}: {events} events (seq {first} to {last}), manifest signed by the till (SHA-256 {sha}). Its creation is journaled. Check it on any computer with: comptoir-verify {dir}"
+            fr: "Archive fiscale {of} écrite dans {dir} : {events} événements (seq {first} à {last}), manifeste signé par la caisse (SHA-256 {sha}). Son écriture est inscrite au journal. Vérification, sur n'importe quel poste : comptoir-verify {dir}",
+            en: "Fiscal archive {of} written to {dir}: {events} events (seq {first} to {last}), manifest signed by the till (SHA-256 {sha}). Its creation is journaled. Check it on any computer with: comptoir-verify {dir}"
         },
     }
 }

@@ -284,11 +284,12 @@ fn export(
             return Ok(2);
         }
     };
-    let (what, closing) = match kind {
-        ClosingKind::Year => (M::PeriodYear, M::ClosingYear),
-        _ => (M::PeriodMonth, M::ClosingMonth),
+    let (what, of, closing) = match kind {
+        ClosingKind::Year => (M::PeriodYear, M::OfYear, M::ClosingYear),
+        _ => (M::PeriodMonth, M::OfMonth, M::ClosingMonth),
     };
     let what = what.fill(lang, &[("period", &period)]);
+    let of = of.fill(lang, &[("period", &period)]);
     let journal = open_rw(db, key)?;
     let now = chrono::Local::now().fixed_offset();
     match journal.export_archive(now, kind, &period, out, till::VERSION) {
@@ -298,7 +299,7 @@ fn export(
                 M::Written.fill(
                     lang,
                     &[
-                        ("what", &what),
+                        ("of", &of),
                         ("dir", &w.dir.display()),
                         ("events", &w.events),
                         ("first", &w.first_seq),
