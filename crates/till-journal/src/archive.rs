@@ -194,7 +194,7 @@ impl Journal {
                 let secs = (now - last_ts).num_seconds();
                 // The stored ts has milliseconds: a clock a few ms behind is
                 // not a jump, one a second or more behind is.
-                if secs < 0 || secs > CLOCK_AHEAD_LIMIT_SECS {
+                if !(0..=CLOCK_AHEAD_LIMIT_SECS).contains(&secs) {
                     out.clock_jump = Some(secs);
                     events.push((
                         now,
