@@ -19,6 +19,7 @@ pub mod format;
 pub mod till;
 pub mod till_display;
 pub mod till_devices;
+pub mod till_archive;
 pub mod till_rules;
 pub mod till_tenders;
 pub mod till_words;

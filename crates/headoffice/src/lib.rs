@@ -23,6 +23,7 @@
 //! - `testpg` (feature `testpg`): a throwaway PostgreSQL cluster for tests and benchmarks.
 
 pub mod access;
+pub mod archive;
 pub mod catalog_ops;
 pub mod config;
 pub mod conn;

@@ -67,6 +67,17 @@ enum Cmd {
     /// The counter rules every till applies (versioned; see `rules set --help`).
     #[command(subcommand)]
     Rules(RulesCmd),
+    /// Write the fiscal archive of a till's closed month (--period 2026-11)
+    /// or year (--period 2026) from the events received (docs/archive.md).
+    Archive {
+        #[arg(long)]
+        terminal: String,
+        #[arg(long)]
+        period: String,
+        /// The folder the archive goes in (as OUT/<terminal>-<period>).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -297,6 +308,34 @@ fn main() -> Result<()> {
     };
     match &cli.cmd {
         Cmd::Rules(cmd) => rules_cmd(open_store(&cli, &cfg)?.as_ref(), cmd),
+        Cmd::Archive {
+            terminal,
+            period,
+            out,
+        } => {
+            let kind = match period.len() {
+                4 => till_core::records::ClosingKind::Year,
+                _ => till_core::records::ClosingKind::Month,
+            };
+            let s = open_store(&cli, &cfg)?;
+            let w = headoffice::archive::write(
+                s.as_ref(),
+                terminal,
+                kind,
+                period,
+                out,
+                env!("CARGO_PKG_VERSION"),
+            )?;
+            println!(
+                "archive fiscale écrite dans {} : {} événements (seq {} à {}) ; vérification : comptoir-verify {}",
+                w.dir.display(),
+                w.events,
+                w.first_seq,
+                w.last_seq,
+                w.dir.display()
+            );
+            Ok(())
+        }
         Cmd::Serve { listen } => serve(&cli, &cfg, listen.clone()),
         Cmd::RegisterTerminal {
             store,

@@ -6,8 +6,11 @@
 //! - verify: walking a large journal against a bare scan of the same rows
 //!   (with the CPU seconds spent, which a busy machine does not inflate as
 //!   much as the wall clock);
-//! - rebuild: recomputing the projections against the same bare scan.
+//! - rebuild: recomputing the projections against the same bare scan;
+//! - archive: the auditor's verifier on the exported year 2026 against a
+//!   bare SHA-256 of the same file.
 
+mod archive;
 mod counter;
 mod render;
 
@@ -38,7 +41,7 @@ struct Args {
     /// Events in the journal that is verified and rebuilt.
     #[arg(long, default_value_t = 1_000_000)]
     events: u64,
-    /// Run only these: commit, verify, rebuild, start, scan, render (comma-separated).
+    /// Run only these: commit, verify, rebuild, start, scan, render, archive (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -74,6 +77,10 @@ fn main() -> Result<()> {
         if wants("rebuild") {
             bench_rebuild(&db, scan)?;
         }
+    }
+    if wants("archive") {
+        let db = big_journal(&base, args.events)?;
+        archive::bench_archive(&base, &db)?;
     }
     if wants("start") {
         let db = counter::start_journal(&base, args.events)?;

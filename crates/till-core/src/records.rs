@@ -660,6 +660,70 @@ pub struct BasketAbandoned {
     pub training: bool,
 }
 
+/// The till program started (technical event log, NF525).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoftwareStarted {
+    /// The version that started.
+    pub version: String,
+}
+
+/// The till program stopped in an orderly way (technical event log). A start
+/// without a stop before it means the previous run ended abruptly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoftwareStopped {
+    /// The version that stopped.
+    pub version: String,
+}
+
+/// The system clock, seen at start, is earlier than the journal's last
+/// record or far ahead of it (technical event log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockJump {
+    /// The timestamp of the last record before (RFC 3339, as journaled).
+    pub last_ts: String,
+    /// The time the system clock gave (RFC 3339).
+    pub now_ts: String,
+    /// now - last, in seconds: negative when the clock went back.
+    pub seconds: i64,
+}
+
+/// A fiscal archive of a closed period was written (technical event log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveCreated {
+    /// Month or year.
+    pub period_kind: ClosingKind,
+    /// "2026-11" or "2026".
+    pub period: String,
+    /// The first journal seq the archive holds.
+    pub first_seq: u64,
+    /// The last journal seq the archive holds (the period's closing).
+    pub last_seq: u64,
+    /// SHA-256 (hex) of the archive's signed manifest.
+    pub manifest_sha256: String,
+}
+
+/// The journal's verifier ran (technical event log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyRun {
+    /// Whether the journal was intact.
+    pub ok: bool,
+    /// Events checked.
+    pub events: u64,
+    /// The first problem found, if any.
+    pub detail: Option<String>,
+}
+
+/// A device failure stopped a receipt or a sale (technical event log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceFailure {
+    /// Which device ("printer", "drawer", "scanner", "payment_terminal").
+    pub device: String,
+    /// What failed, as the driver said it.
+    pub detail: String,
+    /// Who was logged in.
+    pub operator: Option<UserId>,
+}
+
 /// Every kind of event the journal records. The journal stores `kind()` in its
 /// own column and the inner value's JSON as the payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -700,6 +764,18 @@ pub enum Event {
     TerminalPayment(TerminalPayment),
     /// A basket was abandoned before payment.
     BasketAbandoned(BasketAbandoned),
+    /// The till program started.
+    SoftwareStarted(SoftwareStarted),
+    /// The till program stopped.
+    SoftwareStopped(SoftwareStopped),
+    /// The system clock jumped.
+    ClockJump(ClockJump),
+    /// A fiscal archive was written.
+    ArchiveCreated(ArchiveCreated),
+    /// The verifier ran.
+    VerifyRun(VerifyRun),
+    /// A device failure stopped a receipt.
+    DeviceFailure(DeviceFailure),
 }
 
 /// A payload could not be read back as the event its kind names.
@@ -770,7 +846,30 @@ event_kinds! {
     OfflineEnded => "offline_ended",
     TerminalPayment => "terminal_payment",
     BasketAbandoned => "basket_abandoned",
+    SoftwareStarted => "software_started",
+    SoftwareStopped => "software_stopped",
+    ClockJump => "clock_jump",
+    ArchiveCreated => "archive_created",
+    VerifyRun => "verify_run",
+    DeviceFailure => "device_failure",
 }
+
+/// The kinds of the technical event log (journal des événements techniques,
+/// NF525): software start, stop and update, clock jumps, archives, verifier
+/// runs, device failures, configuration changes and the link to head office.
+/// A fiscal archive lists them in their own table.
+pub const TECHNICAL_KINDS: &[&str] = &[
+    "software_started",
+    "software_stopped",
+    "software_updated",
+    "clock_jump",
+    "archive_created",
+    "verify_run",
+    "device_failure",
+    "config_changed",
+    "offline_started",
+    "offline_ended",
+];
 
 impl Event {
     /// The sale record inside a sale, cancellation or refund event.

@@ -13,8 +13,11 @@
 //! refund moves `-quantity` (a refund's negative quantity puts stock back).
 
 use crate::money::round_to;
+use crate::records::PeriodTotals;
 use crate::records::{CashDirection, SaleKind, TenderKind};
+use crate::vat::{VatLine, VatRate};
 use crate::view::SaleView;
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 /// The stored names of the keys without a parameter.
@@ -135,4 +138,45 @@ impl<'a> SaleView<'a> {
     pub fn stock_reason(&self) -> &'static str {
         stock_reason(self.kind)
     }
+}
+
+/// A period's totals (what an X or Z report and a closing carry) from its
+/// day-total keys summed over its business days ([`DayKey::as_key`] names).
+/// The till's closings and the archive verifier (`comptoir-verify`) both
+/// build them here, so a recomputed closing compares field by field.
+pub fn period_totals(sums: &std::collections::BTreeMap<String, Decimal>) -> PeriodTotals {
+    let get = |k: &str| sums.get(k).copied().unwrap_or_default();
+    let mut t = PeriodTotals {
+        records: get(names::RECORDS).to_u64().unwrap_or(0),
+        net_total: get(names::NET),
+        sales_total: get(names::SALES),
+        refunds_total: get(names::REFUNDS),
+        cash_in: get(names::CASH_IN),
+        cash_out: get(names::CASH_OUT),
+        ..PeriodTotals::default()
+    };
+    let mut vat: std::collections::BTreeMap<VatRate, VatLine> = std::collections::BTreeMap::new();
+    for (k, v) in sums {
+        if let Some(tender) = k.strip_prefix("tender:") {
+            t.by_tender.insert(tender.to_string(), *v);
+        } else if let Some((what, rate)) = k.split_once(':') {
+            let Some(rate) = rate.parse().ok().and_then(|r| VatRate::percent(r).ok()) else {
+                continue;
+            };
+            let line = vat.entry(rate).or_insert(VatLine {
+                rate,
+                base: Decimal::ZERO,
+                tax: Decimal::ZERO,
+                total: Decimal::ZERO,
+            });
+            match what {
+                "vat_base" => line.base += *v,
+                "vat_tax" => line.tax += *v,
+                "vat_total" => line.total += *v,
+                _ => {}
+            }
+        }
+    }
+    t.by_vat = vat.into_values().collect();
+    t
 }

@@ -5,16 +5,10 @@ use crate::journal::{format_ts, to_u64, Appended, Journal};
 use crate::projections;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::OptionalExtension;
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use till_core::money::Money;
 use till_core::records::{Closing, ClosingKind, Event, PeriodTotals};
-use till_core::totals::names::{
-    CASH_IN as K_CASH_IN, CASH_OUT as K_CASH_OUT, NET as K_NET, RECORDS as K_RECORDS,
-    REFUNDS as K_REFUNDS, SALES as K_SALES,
-};
-use till_core::vat::{VatLine, VatRate};
 
 /// Checks `period` has the shape `kind` needs and returns the day range
 /// [lo, hi) of `day_totals.day` strings it covers.
@@ -166,40 +160,8 @@ impl Journal {
     }
 }
 
-/// Builds `PeriodTotals` from summed `day_totals` keys.
+/// Builds `PeriodTotals` from summed `day_totals` keys (the rule is
+/// `till_core::totals::period_totals`, shared with the archive verifier).
 pub(crate) fn totals_from_sums(sums: &BTreeMap<String, Decimal>) -> PeriodTotals {
-    let get = |k: &str| sums.get(k).copied().unwrap_or_default();
-    let mut t = PeriodTotals {
-        records: get(K_RECORDS).to_u64().unwrap_or(0),
-        net_total: get(K_NET),
-        sales_total: get(K_SALES),
-        refunds_total: get(K_REFUNDS),
-        cash_in: get(K_CASH_IN),
-        cash_out: get(K_CASH_OUT),
-        ..PeriodTotals::default()
-    };
-    let mut vat: BTreeMap<VatRate, VatLine> = BTreeMap::new();
-    for (k, v) in sums {
-        if let Some(tender) = k.strip_prefix("tender:") {
-            t.by_tender.insert(tender.to_string(), *v);
-        } else if let Some((what, rate)) = k.split_once(':') {
-            let Some(rate) = rate.parse().ok().and_then(|r| VatRate::percent(r).ok()) else {
-                continue;
-            };
-            let line = vat.entry(rate).or_insert(VatLine {
-                rate,
-                base: Decimal::ZERO,
-                tax: Decimal::ZERO,
-                total: Decimal::ZERO,
-            });
-            match what {
-                "vat_base" => line.base += *v,
-                "vat_tax" => line.tax += *v,
-                "vat_total" => line.total += *v,
-                _ => {}
-            }
-        }
-    }
-    t.by_vat = vat.into_values().collect();
-    t
+    till_core::totals::period_totals(sums)
 }

@@ -113,6 +113,15 @@ pub enum JournalError {
         seq: u64,
     },
 
+    #[error("{kind} {period} is not closed (no signed {kind} closing): only a closed period can be archived")]
+    PeriodOpen { kind: &'static str, period: String },
+
+    #[error("only a month or a year can be archived, not a {0}")]
+    ArchivePeriodKind(&'static str),
+
+    #[error("writing the archive: {0}")]
+    Archive(#[from] comptoir_chain::archive::ArchiveError),
+
     #[error("sync cursor cannot move backwards (acked {current}, asked {requested})")]
     CursorBackwards { current: u64, requested: u64 },
 

@@ -72,6 +72,7 @@
 //! verifies), a lock held too long, key files with wide permissions or
 //! garbage. Nothing in this crate panics on disk or input errors.
 
+pub mod archive;
 pub mod chain;
 mod closing;
 pub mod error;

@@ -149,3 +149,28 @@ fn sale_payload_bytes_are_frozen() {
 
 // Computed independently (Python hashlib over the documented encoding).
 const FROZEN_SALE_HASH: &str = "5cb297b3a73f46a8b8b834291ebaddd60aec4fba2ed19a80e059a63f40409544";
+
+/// The journal's chain is `comptoir-chain`'s, the one definition the archive
+/// verifier uses: the same types (this compiles only if they are), and the
+/// same bytes on every fixture above.
+#[test]
+fn the_journal_and_the_verifier_share_one_encoding() {
+    let payload = br#"{"user":"u1"}"#;
+    let r: comptoir_chain::RecordFields = RecordFields {
+        terminal_id: "T01",
+        seq: 2,
+        ts: "2026-11-23T10:15:00.123+01:00",
+        kind: "login",
+        payload,
+    };
+    assert_eq!(encode_record(&r), comptoir_chain::encode_record(&r));
+    let h = comptoir_chain::record_hash(&[0x11u8; 32], &r).expect("hash");
+    assert_eq!(hex::encode(h), FROZEN_HASH);
+    assert_eq!(record_hash(&[0x11u8; 32], &r).expect("hash"), h);
+    let g = comptoir_chain::record_hash(&comptoir_chain::GENESIS_PREV_HASH, &r).expect("hash");
+    assert_eq!(hex::encode(g), FROZEN_GENESIS_HASH);
+    assert_eq!(
+        tail_message("T01", 120, &[0xabu8; 32]).expect("msg"),
+        comptoir_chain::tail_message("T01", 120, &[0xabu8; 32]).expect("msg")
+    );
+}

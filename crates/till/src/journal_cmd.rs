@@ -81,6 +81,24 @@ pub enum JournalCmd {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+    /// Write the fiscal archive of a closed month (--period 2026-11) or year
+    /// (--year 2026) into OUT (docs/archive.md); check it with comptoir-verify.
+    Export {
+        #[arg(long, env = "TILL_DB", default_value = DEFAULT_DB)]
+        db: PathBuf,
+        /// The signing key file [default: the database path + ".key"].
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// A closed month, e.g. 2026-11.
+        #[arg(long, conflicts_with = "year")]
+        period: Option<String>,
+        /// A closed year, e.g. 2026.
+        #[arg(long)]
+        year: Option<String>,
+        /// The folder the archive goes in (as OUT/<terminal>-<period>).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the X (or, once closed, Z) report of a day, month or year.
     Report {
         #[arg(long, env = "TILL_DB", default_value = DEFAULT_DB)]
@@ -208,6 +226,13 @@ pub fn run(cmd: JournalCmd) -> Result<i32> {
             println!("projections rebuilt from the events of {}", db.display());
             Ok(0)
         }
+        JournalCmd::Export {
+            db,
+            key,
+            period,
+            year,
+            out,
+        } => export(&db, key, period, year, &out),
         JournalCmd::Report {
             db,
             day,
@@ -225,6 +250,78 @@ pub fn run(cmd: JournalCmd) -> Result<i32> {
             print!("{}", period_report(&journal, kind, &period)?);
             Ok(0)
         }
+    }
+}
+
+/// `till journal export`: the archive of a closed month or year, its
+/// creation journaled. An open period is refused in words, exit 1.
+fn export(
+    db: &std::path::Path,
+    key: Option<PathBuf>,
+    period: Option<String>,
+    year: Option<String>,
+    out: &std::path::Path,
+) -> Result<i32> {
+    use comptoir_i18n::till_archive::TillArchive as M;
+    use comptoir_i18n::{Lang, Template};
+    let lang = Lang::Fr;
+    let (kind, period) = match (period, year) {
+        (Some(p), None)
+            if p.len() == 7
+                && NaiveDate::parse_from_str(&format!("{p}-01"), "%Y-%m-%d").is_ok() =>
+        {
+            (ClosingKind::Month, p)
+        }
+        (None, Some(y)) if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) => {
+            (ClosingKind::Year, y)
+        }
+        (None, None) => {
+            eprintln!("{}", M::NeedPeriod.text(lang));
+            return Ok(2);
+        }
+        (Some(p), _) | (None, Some(p)) => {
+            eprintln!("{}", M::BadPeriod.fill(lang, &[("period", &p)]));
+            return Ok(2);
+        }
+    };
+    let (what, of, closing) = match kind {
+        ClosingKind::Year => (M::PeriodYear, M::OfYear, M::ClosingYear),
+        _ => (M::PeriodMonth, M::OfMonth, M::ClosingMonth),
+    };
+    let what = what.fill(lang, &[("period", &period)]);
+    let of = of.fill(lang, &[("period", &period)]);
+    let journal = open_rw(db, key)?;
+    let now = chrono::Local::now().fixed_offset();
+    match journal.export_archive(now, kind, &period, out, till::VERSION) {
+        Ok(w) => {
+            println!(
+                "{}",
+                M::Written.fill(
+                    lang,
+                    &[
+                        ("of", &of),
+                        ("dir", &w.dir.display()),
+                        ("events", &w.events),
+                        ("first", &w.first_seq),
+                        ("last", &w.last_seq),
+                        ("sha", &w.manifest_sha256),
+                    ]
+                )
+            );
+            Ok(0)
+        }
+        Err(till_journal::JournalError::PeriodOpen { .. }) => {
+            eprintln!(
+                "{}",
+                M::OpenPeriod.fill(lang, &[("what", &what), ("closing", &closing.text(lang))])
+            );
+            Ok(1)
+        }
+        Err(till_journal::JournalError::InvalidPeriod { .. }) => {
+            eprintln!("{}", M::BadPeriod.fill(lang, &[("period", &period)]));
+            Ok(2)
+        }
+        Err(e) => Err(e).with_context(|| format!("exporting {period} from {}", db.display())),
     }
 }
 

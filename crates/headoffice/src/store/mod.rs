@@ -7,6 +7,7 @@
 //! and the terminal's sync state commit together or not at all, so a crash at
 //! any instant leaves head office either before or after the batch.
 
+pub mod archive;
 pub mod auth;
 pub mod catalog_edit;
 pub mod dash;
@@ -197,7 +198,8 @@ pub use till_catalog::file::CatalogRow;
 
 /// Everything head office stores.
 pub trait Store:
-    auth::AuthStore
+    archive::ArchiveStore
+    + auth::AuthStore
     + dash::DashStore
     + rules::RulesStore
     + stockops::StockOpsStore

@@ -157,6 +157,12 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
     // Head office's ruleset is read before the catalog loads: its label
     // patterns decide how weight and price labels read.
     let journal = open_journal(&data, &till_cfg.terminal_id, &till_cfg.shop_id)?;
+    // The technical event log (NF525): this start, a version change, a
+    // clock earlier than the last record or far ahead of it.
+    let started = journal.record_start(local_now(), crate::VERSION)?;
+    if let Some(secs) = started.clock_jump {
+        eprintln!("till run: l'horloge a sauté de {secs} s depuis le dernier enregistrement du journal (inscrit au journal)");
+    }
     let rules = super::rules::apply(&journal, &data.catalog(), local_rules.clone(), local_now())?;
     if let Some(w) = &rules.warning {
         eprintln!("{w}");
@@ -292,5 +298,6 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
         d.finish();
     }
     res?;
+    app.journal().record_stop(local_now(), crate::VERSION)?;
     Ok(0)
 }

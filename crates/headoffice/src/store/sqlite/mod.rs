@@ -15,6 +15,7 @@ use sync_proto::CatalogDelta;
 use till_journal::chain::GENESIS_PREV_HASH;
 use till_journal::StoredEvent;
 
+mod archive;
 mod auth;
 mod catalog_edit;
 mod dash;
