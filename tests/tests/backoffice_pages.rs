@@ -94,6 +94,9 @@ fn the_owners_day_in_one_browser() {
     backoffice::user_add(&db, OWNER, "owner", None, PASSWORD);
     let ho = Server::start(&db);
     let till = Till::new(dir.path(), &ho, "PARIS", "T01");
+    // Yesterday's trading (closed by its Z): the catalog pulled, low-stock
+    // alerts raised, and nothing on Today yet.
+    till.simulate(30, 1, today() - chrono::Days::new(1), 3);
     till.sync();
     let base = ho.url();
     login(&b, &base, OWNER, PASSWORD);
