@@ -41,7 +41,7 @@ crate::catalog! {
         CashRounding => { fr: "Arrondi des paiements en espèces (€)", en: "Cash payments rounded to (€)" },
         DiscountThreshold => { fr: "Remise au-delà de laquelle un responsable valide (%)", en: "Discount above which a supervisor approves (%)" },
         DrawerOpenSeconds => { fr: "Tiroir signalé ouvert après (secondes)", en: "Drawer flagged open after (seconds)" },
-        Permissions => { fr: "Permissions", en: "Permissions" },
+        Permissions => { fr: "Qui peut faire quoi", en: "Who may do what" },
         CustomerGroups => { fr: "Groupes de clients", en: "Customer groups" },
         LabelPatterns => { fr: "Formats d'étiquettes", en: "Label patterns" },
         NotANumber => { fr: "« {value} » n'est pas un nombre.", en: "\"{value}\" is not a number." },
