@@ -1,6 +1,6 @@
 //! Every back-office page as an owner sees it, with a demo network (three
 //! stores, four terminals, two weeks of `till simulate` trading synced by
-//! `till-sync once`), at 1280×800 and at 390×844: each must load as itself
+//! `till-sync once`, a ruleset published), at 1280×800 and at 390×844: each must load as itself
 //! (not the login or an error page) and fit the phone's width (no sideways
 //! scrolling of the page; wide tables scroll inside their own box).
 //!
@@ -48,6 +48,25 @@ fn demo(dir: &std::path::Path) -> Server {
         "manager",
         Some("LYON"),
         PASSWORD,
+    );
+    // A ruleset published as an owner would, so the Rules page shows one.
+    let rules = dir.join("regles.toml");
+    std::fs::write(
+        &rules,
+        "max_order_amount = 1500\nanomaly_factor = 4\ncash_rounding = 0.05\n\
+         [permissions]\nrefund_without_receipt = \"manager\"\n",
+    )
+    .expect("writing the ruleset");
+    let out = backoffice::headoffice()
+        .args(["--db", &db, "rules", "set"])
+        .arg(&rules)
+        .args(["--by", OWNER])
+        .output()
+        .expect("headoffice rules set");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let ho = Server::start(&db);
     let start = today() - chrono::Days::new(13);

@@ -13,6 +13,7 @@
 
 pub mod backoffice;
 pub mod backoffice_dash;
+pub mod backoffice_rules;
 pub mod backoffice_stock;
 mod catalog;
 pub mod format;

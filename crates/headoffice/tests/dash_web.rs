@@ -306,7 +306,7 @@ fn dashboard_pages_roles_exports_and_changes() {
         assert!(page.contains("Acquittée par owner@shop.fr"));
         let (_, audit) = owner.get("/journal-audit");
         assert!(
-            audit.contains("Alerte acquittée") && audit.contains(&format!("#{id}")),
+            audit.contains("Alerte acquittée") && audit.contains(&format!("n° {id} : ")),
             "{audit}"
         );
 

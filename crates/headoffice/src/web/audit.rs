@@ -123,7 +123,7 @@ pub async fn page(
                                         @else { (r.actor) }
                                     }
                                     td { @match l { Lang::Fr => (r.action_fr), Lang::En => (r.action_en) } }
-                                    td { (r.details) }
+                                    td { (super::audit_words::details(&r.action, &r.details, l)) }
                                 }
                             }
                         }

@@ -105,11 +105,24 @@ fn empty(l: &Labels<'_>) -> String {
     out
 }
 
-/// Horizontal grid lines and the y axis labels from 0 to `top`.
-fn y_axis(out: &mut String, top: Decimal, fmt: Fmt) {
+/// Legend rows of a [`lines`] chart, and series per row.
+const LEGEND_ROW: f64 = 16.0;
+const LEGEND_PER_ROW: usize = 4;
+
+/// The top margin of a [`lines`] chart with `n` series: the legend has a
+/// band of its own above the plot, so it never covers the top axis label,
+/// the top grid line or a line near the maximum.
+fn lines_top(n: usize) -> f64 {
+    let rows = n.div_ceil(LEGEND_PER_ROW).max(1) as f64;
+    MT + rows * LEGEND_ROW + 4.0
+}
+
+/// Horizontal grid lines and the y axis labels from 0 to `top`, the plot
+/// starting `mt` from the top.
+fn y_axis(out: &mut String, top: Decimal, fmt: Fmt, mt: f64) {
     for i in 0..=4 {
         let v = top * Decimal::from(i) / Decimal::from(4);
-        let y = MT + (H - MT - MB) * (1.0 - f64::from(i) / 4.0);
+        let y = mt + (H - mt - MB) * (1.0 - f64::from(i) / 4.0);
         let _ = write!(
             out,
             r##"<line x1="{ML}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d0d7de" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" class="chart-axis" font-size="11" fill="#5c6675">{}</text>"##,
@@ -132,7 +145,7 @@ pub fn bars(l: &Labels<'_>, bars: &[(String, Decimal)], fmt: Fmt) -> String {
     let top = nice_max(max);
     let mut out = String::new();
     open(&mut out, l);
-    y_axis(&mut out, top, fmt);
+    y_axis(&mut out, top, fmt, MT);
     let plot_h = H - MT - MB;
     let slot = (W - ML - MR) / bars.len() as f64;
     let bw = (slot * 0.7).max(1.0);
@@ -189,8 +202,9 @@ pub fn lines(l: &Labels<'_>, x: &[String], series: &[Series], fmt: Fmt) -> Strin
     let top = nice_max(max);
     let mut out = String::new();
     open(&mut out, l);
-    y_axis(&mut out, top, fmt);
-    let plot_h = H - MT - MB;
+    let mt = lines_top(series.len());
+    y_axis(&mut out, top, fmt, mt);
+    let plot_h = H - mt - MB;
     let step = if x.len() > 1 {
         (W - ML - MR) / (x.len() - 1) as f64
     } else {
@@ -214,7 +228,7 @@ pub fn lines(l: &Labels<'_>, x: &[String], series: &[Series], fmt: Fmt) -> Strin
         let mut points = String::new();
         for i in 0..x.len() {
             let v = s.values.get(i).copied().unwrap_or(Decimal::ZERO);
-            let y = MT + plot_h - plot_h * f(v.max(Decimal::ZERO) / top);
+            let y = mt + plot_h - plot_h * f(v.max(Decimal::ZERO) / top);
             let _ = write!(points, "{:.1},{y:.1} ", px(i));
         }
         let total: Decimal = s.values.iter().take(x.len()).sum();
@@ -225,9 +239,10 @@ pub fn lines(l: &Labels<'_>, x: &[String], series: &[Series], fmt: Fmt) -> Strin
             esc(&s.name),
             esc(&fmt.money(total))
         );
-        // The legend: a swatch and the name, in rows at the top left.
-        let lx = ML + 8.0 + (n % 4) as f64 * 130.0;
-        let ly = MT + 10.0 + (n / 4) as f64 * 14.0;
+        // The legend: a swatch and the name, in rows above the plot (in
+        // the band `lines_top` leaves, clear of the axis labels).
+        let lx = ML + (n % LEGEND_PER_ROW) as f64 * 130.0;
+        let ly = 2.0 + LEGEND_ROW * (1 + n / LEGEND_PER_ROW) as f64 - 4.0;
         let _ = write!(
             out,
             r##"<rect x="{lx:.1}" y="{:.1}" width="10" height="10" fill="{colour}"/><text x="{:.1}" y="{:.1}" class="chart-legend" font-size="12" fill="#1c2430">{}</text>"##,
@@ -371,15 +386,58 @@ mod tests {
         let svg = lines(&L, &x, &s, fr);
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert!(svg.contains("Magasin &lt;A&gt; : 70,00\u{a0}€"), "{svg}");
-        // 40 is the top of a 0..50 axis: y of 40 = MT + plot_h * (1 - 0.8).
-        let plot_h = H - MT - MB;
-        let y40 = format!("{:.1}", MT + plot_h * 0.2);
+        // 40 is the top of a 0..50 axis: y of 40 = mt + plot_h * (1 - 0.8).
+        let mt = lines_top(2);
+        let plot_h = H - mt - MB;
+        let y40 = format!("{:.1}", mt + plot_h * 0.2);
         assert!(
             svg.contains(&format!("{:.1},{y40}", ML + (W - ML - MR))),
             "{svg}"
         );
         assert!(svg.contains("50,00\u{a0}€"), "axis top: {svg}");
         assert!(!svg.contains("NaN"));
+    }
+
+    /// The y of every `<text class="CLASS" ...>` (its baseline).
+    fn text_ys(svg: &str, class: &str) -> Vec<f64> {
+        svg.split("<text ")
+            .skip(1)
+            .filter(|t| t.contains(&format!("class=\"{class}\"")))
+            .filter_map(|t| {
+                let at = t.find(" y=\"")? + 4;
+                t[at..t[at..].find('"')? + at].parse().ok()
+            })
+            .collect()
+    }
+
+    /// The legend sits in its own band: its lowest row ends above the top
+    /// axis label and the top grid line, with one to nine stores.
+    #[test]
+    fn the_legend_never_overlaps_the_axis_or_the_plot() {
+        let fr = Fmt::web(Lang::Fr);
+        let x: Vec<String> = (1..=30).map(|d| format!("{d:02}/11")).collect();
+        for n in 1..=9 {
+            let s: Vec<Series> = (0..n)
+                .map(|i| Series {
+                    name: format!("MAGASIN-{i}"),
+                    values: vec![dec!(5000); 30],
+                })
+                .collect();
+            let svg = lines(&L, &x, &s, fr);
+            let legend = text_ys(&svg, "chart-legend");
+            assert_eq!(legend.len(), n, "{svg}");
+            let lowest_legend = legend.iter().cloned().fold(f64::MIN, f64::max);
+            // An axis label's glyphs rise about 9 units above its baseline.
+            let top_label = text_ys(&svg, "chart-axis")
+                .into_iter()
+                .fold(f64::MAX, f64::min);
+            assert!(
+                lowest_legend + 3.0 < top_label - 9.0,
+                "{n} series: legend down to {lowest_legend}, top label at {top_label}"
+            );
+            // The maximum's line (5000 is the axis top) is below the legend too.
+            assert!(lowest_legend + 3.0 < lines_top(n), "{n} series");
+        }
     }
 
     #[test]

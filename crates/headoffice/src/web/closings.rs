@@ -47,7 +47,7 @@ pub async fn page(user: User, State(app): State<AppState>) -> WebResult<Markup> 
                             tr data-testid={ "grand-" (g.terminal_id) } {
                                 td { (g.terminal_id) }
                                 td { (g.store_id) }
-                                td.nowrap { (g.period) }
+                                td.nowrap { (period(&g.period, l)) }
                                 td.num { (f.money(g.grand_total)) }
                                 td.num { (f.money(g.grand_total_abs)) }
                             }
@@ -76,7 +76,7 @@ pub async fn page(user: User, State(app): State<AppState>) -> WebResult<Markup> 
                                 @let k = &c.closing;
                                 @let v = c.verify();
                                 tr data-testid={ "closing-" (k.terminal_id) "-" (k.seq) } data-verified=(v.is_ok()) {
-                                    td.nowrap { (k.period) }
+                                    td.nowrap { (period(&k.period, l)) }
                                     td { (super::dash::closing_kind(&k.kind, l)) }
                                     td { (k.terminal_id) }
                                     td { (k.store_id) }
@@ -95,4 +95,18 @@ pub async fn page(user: User, State(app): State<AppState>) -> WebResult<Markup> 
             }
         },
     ))
+}
+
+/// A closing's period as the language writes it: a day `03/12/2026`, a
+/// month `12/2026`, a year `2026` (stored as `2026-12-03`, `2026-12`, `2026`).
+fn period(p: &str, l: comptoir_i18n::Lang) -> String {
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(p, "%Y-%m-%d") {
+        return comptoir_i18n::Fmt::web(l).date(d);
+    }
+    match p.split_once('-') {
+        Some((y, m)) if y.len() == 4 && m.len() == 2 && l == comptoir_i18n::Lang::Fr => {
+            format!("{m}/{y}")
+        }
+        _ => p.to_string(),
+    }
 }

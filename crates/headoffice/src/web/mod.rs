@@ -13,7 +13,7 @@
 //! | Sales | `/ventes` | bo-dash |
 //! | Stock | `/stock` | bo-stock |
 //! | Catalog and prices | `/catalogue` | bo-stock |
-//! | Rules | `/regles` | rules |
+//! | Rules (owner: POST the next version) | `/regles` | [`rules`], [`rules_form`] |
 //! | Alerts | `/alertes` | bo-dash |
 //! | Closings | `/clotures` | bo-dash |
 //! | Terminals | `/terminaux` | bo-dash |
@@ -94,6 +94,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod audit;
+pub mod audit_words;
 pub mod auth;
 pub mod catalog;
 pub mod chart;
@@ -102,6 +103,7 @@ pub mod dash;
 pub mod layout;
 pub mod login;
 pub mod rules;
+pub mod rules_form;
 pub mod sales;
 pub mod session;
 pub mod stock;
@@ -132,7 +134,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/langue", get(switch_lang))
         .route("/journal-audit", get(audit::page))
-        .route("/regles", get(rules::page))
+        .route("/regles", get(rules::page).post(rules_form::submit))
         .route("/stock", get(stock::page))
         .route("/stock/reception", post(stock::receive))
         .route("/stock/inventaire", post(stock::count))
