@@ -67,6 +67,9 @@ enum Cmd {
     /// The counter rules every till applies (versioned; see `rules set --help`).
     #[command(subcommand)]
     Rules(RulesCmd),
+    /// Customers with an account: add, list, show, import a CSV file.
+    #[command(subcommand)]
+    Customers(headoffice::customers_cmd::CustomersCmd),
 }
 
 #[derive(Subcommand)]
@@ -297,6 +300,9 @@ fn main() -> Result<()> {
     };
     match &cli.cmd {
         Cmd::Rules(cmd) => rules_cmd(open_store(&cli, &cfg)?.as_ref(), cmd),
+        Cmd::Customers(cmd) => {
+            headoffice::customers_cmd::run(open_store(&cli, &cfg)?.as_ref(), cmd)
+        }
         Cmd::Serve { listen } => serve(&cli, &cfg, listen.clone()),
         Cmd::RegisterTerminal {
             store,

@@ -56,6 +56,7 @@ pub mod auth;
 pub mod barcode;
 pub mod basket;
 pub mod catalog;
+pub mod customer;
 pub mod drawer;
 pub mod error;
 pub mod money;

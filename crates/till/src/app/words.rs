@@ -97,6 +97,9 @@ pub fn sale_error(fmt: &Fmt, e: &SaleError, max_qty: Decimal) -> String {
         SaleError::CreditLimitExceeded { amount, available } => {
             Till::ErrCreditLimit.fill(l, &[("amount", &m(amount)), ("available", &m(available))])
         }
+        SaleError::AccountInCollection(c) => {
+            Till::ErrAccountInCollection.fill(l, &[("customer", c)])
+        }
         SaleError::CustomerMismatch(c) => Till::ErrCustomerMismatch.fill(l, &[("customer", c)]),
         SaleError::NoSuchTender(n) => Till::ErrNoSuchTender.fill(l, &[("n", &(n + 1))]),
         SaleError::NonCashAboveTotal => Till::ErrNonCashAboveTotal.text(l),

@@ -22,6 +22,7 @@ use till_journal::StoredEvent;
 
 mod auth;
 mod catalog_edit;
+mod customers;
 mod dash;
 mod rules;
 mod schema;

@@ -16,6 +16,7 @@
 
 pub mod approval;
 pub mod closing;
+pub mod customer;
 pub mod io;
 pub mod login;
 pub mod menu;
@@ -143,6 +144,8 @@ pub enum Screen {
     /// A late approval ([`crate::app::payment::TerminalState::late`]): keep it
     /// or pay it back on the terminal.
     LateApproval,
+    /// Customers found by name (F11): their numbers, the one selected.
+    Customers { results: Vec<String>, sel: usize },
 }
 
 /// The menu's entries, in order (digit = position, 0 = the tenth).
@@ -242,6 +245,11 @@ pub struct Counter {
     pub(crate) confirm_abandon: bool,
     /// The first line of the report on screen (Up/Down scroll it).
     pub(crate) report_scroll: u16,
+    /// The customers head office synced down ([`customer`]).
+    pub(crate) customers: till_core::customer::CustomerBook,
+    /// This till's account sales head office had not received when it
+    /// sent the credits: customer number -> amount.
+    pub(crate) on_account_unsynced: BTreeMap<String, Money>,
     now: Now,
     fx: Vec<Effect>,
 }
@@ -280,6 +288,8 @@ impl Counter {
             history: s.history,
             confirm_abandon: false,
             report_scroll: 0,
+            customers: Default::default(),
+            on_account_unsynced: BTreeMap::new(),
             now,
             fx: Vec::new(),
         }
@@ -553,6 +563,7 @@ impl Counter {
             }
             Screen::CardRefund { .. } => self.card_refund_key(k),
             Screen::LateApproval => self.late_key(k),
+            Screen::Customers { results, sel } => self.customers_key(k, results, sel),
         }
     }
 

@@ -15,7 +15,7 @@ impl Counter {
             self.screen = Screen::Sale;
             return;
         };
-        if remaining <= Decimal::ZERO && matches!(k, Key::Enter | Key::F(1..=5)) {
+        if remaining <= Decimal::ZERO && matches!(k, Key::Enter | Key::F(1..=5) | Key::F(12)) {
             // Fully paid but not recorded (the journal refused, or the till
             // restarted in between): record it now.
             self.exec(Op::Complete);
@@ -44,6 +44,16 @@ impl Counter {
                 Some(a) if a > Decimal::ZERO => {
                     self.input.clear();
                     self.exec(Op::Tender { kind, amount: a });
+                }
+                _ => self.error(self.tr(Till::AmountUnreadable)),
+            }
+            return;
+        }
+        if k == Key::F(12) {
+            match amount {
+                Some(a) if a > Decimal::ZERO => {
+                    self.input.clear();
+                    self.exec(Op::AccountTender(a));
                 }
                 _ => self.error(self.tr(Till::AmountUnreadable)),
             }
