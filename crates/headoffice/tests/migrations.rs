@@ -89,6 +89,11 @@ fn old_schema(url: &str, version: i64) -> String {
             old_schema(url, 5),
             spelled(old_schemas::V6_RULES, sqlite)
         ),
+        (7, _) => format!(
+            "{}{}",
+            old_schema(url, 6),
+            spelled(old_schemas::V7_STOCK, sqlite)
+        ),
         _ => String::new(),
     }
 }

@@ -462,3 +462,48 @@ CREATE TABLE abandoned_baskets (
     PRIMARY KEY (terminal_id, day, operator)
 ){rowid};
 "#;
+
+/// Version 7: the back office's stock operations and the catalog's search
+/// words (`V_STOCK`), as that build ran them.
+pub const V7_STOCK: &str = r#"
+CREATE TABLE stock_ops (
+    op_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    store_id TEXT NOT NULL,
+    other_store TEXT,
+    supplier TEXT,
+    reference TEXT,
+    version {int} NOT NULL
+);
+CREATE TABLE stock_op_lines (
+    id {id},
+    op_id TEXT NOT NULL,
+    store_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    delta {dec} NOT NULL,
+    counted {dec},
+    version {int} NOT NULL,
+    UNIQUE (op_id, store_id, item_id)
+);
+CREATE INDEX stock_op_lines_by_store ON stock_op_lines(store_id, version);
+CREATE INDEX stock_op_lines_by_item ON stock_op_lines(item_id, store_id);
+-- Search words of the every-store rows: each word of the name, the code and
+-- the barcodes, folded; bytes, so a prefix is a range in any collation.
+CREATE TABLE catalog_words (
+    word {blob} NOT NULL,
+    item_id TEXT NOT NULL,
+    PRIMARY KEY (word, item_id)
+){rowid};
+CREATE INDEX catalog_words_by_item ON catalog_words(item_id);
+-- One item's rows (its stores' own prices) and thresholds, for its page.
+CREATE INDEX catalog_by_item ON catalog(item_id);
+CREATE INDEX stock_thresholds_by_item ON stock_thresholds(item_id);
+-- The catalog version catalog_words reflects (one row, id 1).
+CREATE TABLE catalog_indexed (
+    id {int} PRIMARY KEY,
+    version {int} NOT NULL
+);
+"#;
