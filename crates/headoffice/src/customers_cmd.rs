@@ -13,7 +13,7 @@ use till_core::customer::{AccountStatus, Customer, CustomerKind, PaymentTerms};
 #[derive(clap::Subcommand)]
 pub enum CustomersCmd {
     /// Add a customer (B2B: --siren/--siret/--vat are checked, keys included).
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List customers with their balance and available credit.
     List {
         /// Only those whose number starts with, name contains, or loyalty

@@ -42,7 +42,7 @@ pub fn luhn_ok(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// A SIREN: 9 digits passing Luhn.
@@ -59,7 +59,7 @@ pub fn siret_ok(s: &str) -> bool {
         // The head office of La Poste keeps a Luhn-valid SIRET; its other
         // establishments follow the digit-sum rule.
         let sum: u32 = s.bytes().map(|b| u32::from(b - b'0')).sum();
-        return sum % 5 == 0;
+        return sum.is_multiple_of(5);
     }
     luhn_ok(s)
 }
