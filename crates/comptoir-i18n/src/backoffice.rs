@@ -15,6 +15,7 @@ crate::catalog! {
         NavClosings => { fr: "Clôtures", en: "Closings" },
         NavTerminals => { fr: "Terminaux", en: "Terminals" },
         NavAudit => { fr: "Journal d'audit", en: "Audit log" },
+        NavCustomers => { fr: "Clients", en: "Customers" },
         NavLabel => { fr: "Navigation principale", en: "Main navigation" },
         SignedInAs => { fr: "Connecté : {email} ({role})", en: "Signed in: {email} ({role})" },
         LogOut => { fr: "Se déconnecter", en: "Log out" },

@@ -12,6 +12,7 @@
 //! a brace. Pure code: no I/O, no clock.
 
 pub mod backoffice;
+pub mod backoffice_customers;
 pub mod backoffice_dash;
 pub mod backoffice_rules;
 pub mod backoffice_stock;

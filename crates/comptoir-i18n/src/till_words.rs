@@ -31,6 +31,7 @@ pub fn action_label(code: &str) -> Option<Till> {
         "config_change" => Till::ActionConfigChange,
         "device_diagnostics" => Till::ActionDeviceDiagnostics,
         "manage_users" => Till::ActionManageUsers,
+        "account_override" => Till::ActionAccountOverride,
         _ => return None,
     })
 }
@@ -57,6 +58,23 @@ pub fn approval_detail_words(fmt: &Fmt, d: &str) -> Option<String> {
     let money = |s: &str| dec(s).map(|v| fmt.money(v));
     let pct = |s: &str| dec(s).map(|v| fmt.percent(v));
     let q = |s: &str| dec(s).map(|v| qty(fmt, v));
+    // "customer C1 account on hold",
+    // "customer C1 on account 60,00 above available credit 50,00"
+    if let Some(rest) = d.strip_prefix("customer ") {
+        if let Some(who) = rest.strip_suffix(" account on hold") {
+            return Some(Till::DetailAccountOnHold.fill(l, &[("customer", &who)]));
+        }
+        let (who, rest) = rest.split_once(" on account ")?;
+        let (a, c) = rest.split_once(" above available credit ")?;
+        return Some(Till::DetailAccountOverLimit.fill(
+            l,
+            &[
+                ("customer", &who),
+                ("amount", &money(a)?),
+                ("available", &money(c)?),
+            ],
+        ));
+    }
     // "basket discount 30.09 % above 20 %"
     if let Some(rest) = d.strip_prefix("basket discount ") {
         let (p, t) = rest.split_once(" above ")?;

@@ -3,6 +3,7 @@
 //! run the blocking store call on `spawn_blocking`. Every refusal is an
 //! [`ErrorBody`] with a machine-readable code; nothing is stored on a refusal.
 
+mod customers;
 mod rules;
 
 use crate::access::{ct_eq, Access, Resource};
@@ -118,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/reports/alerts", get(report_alerts))
         .route("/v1/reports/abandoned", get(rules::report_abandoned))
         .route("/v1/rules", get(rules::rules))
+        .route("/v1/customers", get(customers::customers))
         .route("/v1/feed", get(get_feed))
         .route("/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))

@@ -18,6 +18,7 @@
 //! - [`store`]: the [`store::Store`] trait, [`store::sqlite`] and [`store::postgres`].
 //! - [`http`]: the axum routes; [`feed`]: ERP feed entries; [`metrics`]: `/metrics`.
 //! - [`load`]: catalog files (JSON, CSV); [`config`]: `headoffice.toml`.
+//! - [`customers_file`]: the customers CSV file (`headoffice customers import`).
 //! - [`catalog_ops`]: the back office's catalog changes (edit, store price, withdraw, import preview).
 //! - [`web`]: the back office (HTML pages, logins, sessions, roles, audit log).
 //! - `testpg` (feature `testpg`): a throwaway PostgreSQL cluster for tests and benchmarks.
@@ -27,6 +28,8 @@ pub mod archive;
 pub mod catalog_ops;
 pub mod config;
 pub mod conn;
+pub mod customers_cmd;
+pub mod customers_file;
 pub mod dash;
 pub mod feed;
 pub mod http;

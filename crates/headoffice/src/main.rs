@@ -78,6 +78,9 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Customers with an account: add, list, show, import a CSV file.
+    #[command(subcommand)]
+    Customers(headoffice::customers_cmd::CustomersCmd),
 }
 
 #[derive(Subcommand)]
@@ -335,6 +338,9 @@ fn main() -> Result<()> {
                 w.dir.display()
             );
             Ok(())
+        }
+        Cmd::Customers(cmd) => {
+            headoffice::customers_cmd::run(open_store(&cli, &cfg)?.as_ref(), cmd)
         }
         Cmd::Serve { listen } => serve(&cli, &cfg, listen.clone()),
         Cmd::RegisterTerminal {

@@ -94,6 +94,11 @@ fn old_schema(url: &str, version: i64) -> String {
             old_schema(url, 6),
             spelled(old_schemas::V7_STOCK, sqlite)
         ),
+        (8, _) => format!(
+            "{}{}",
+            old_schema(url, 7),
+            spelled(old_schemas::V8_PAGE_INDEXES, sqlite)
+        ),
         _ => String::new(),
     }
 }

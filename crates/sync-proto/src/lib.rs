@@ -302,6 +302,43 @@ pub struct RulesetReply {
     pub rules: Option<till_core::ruleset::Ruleset>,
 }
 
+/// One customer as a till keeps it: enough to find them (number, name,
+/// loyalty card), print them, apply their group's purchase rules and decide
+/// a sale on account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerEntry {
+    /// The customers version at which it last changed.
+    pub version: u64,
+    pub number: String,
+    pub name: String,
+    pub kind: till_core::customer::CustomerKind,
+    pub group: Option<String>,
+    pub status: till_core::customer::AccountStatus,
+    /// The credit limit less what head office knows is owed, when it
+    /// answered (never below zero).
+    pub available_credit: Decimal,
+    pub loyalty_card: Option<String>,
+}
+
+/// `GET /v1/customers?since=V`: the customers changed after `V`. A
+/// customer's balance moving (an account sale received) is a change.
+/// A status this till does not know makes the answer unreadable, on
+/// purpose: a till must not guess whether it may sell on account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomersDelta {
+    /// Wire format version ([`PROTOCOL_VERSION`]).
+    pub version: u32,
+    /// The `since` asked for.
+    pub since: u64,
+    /// The newest customers version included: ask with `since` = this next time.
+    pub customers_version: u64,
+    /// The asking terminal's newest event head office had received before
+    /// it read the balances: the till's account sales after this seq are
+    /// not in `available_credit` yet, so it subtracts them itself.
+    pub terminal_seq: u64,
+    pub customers: Vec<CustomerEntry>,
+}
+
 /// A wire event could not be turned back into a journal row.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum WireError {

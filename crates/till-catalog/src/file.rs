@@ -174,8 +174,9 @@ fn normalise(mut item: Item) -> Result<Item, LoadError> {
     Ok(item)
 }
 
-/// Splits CSV text into records (quotes, doubled quotes, CRLF).
-fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, LoadError> {
+/// Splits CSV text into records (quotes, doubled quotes, CRLF), each with
+/// the line it starts on; also head office's customers file's reader.
+pub fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, LoadError> {
     let mut out = Vec::new();
     let mut field = String::new();
     let mut record = Vec::new();

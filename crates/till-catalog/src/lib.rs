@@ -11,6 +11,7 @@
 //! | `catalog(item_id, version, item)` | one row per article; `item` is the `till_core::Item` as JSON |
 //! | `meta(key, value)` | `catalog_version` (integer): the head office version applied |
 //! | `ruleset(...)` | head office's counter rules, see `rules.rs` |
+//! | `customers(number, version, body)` | head office's customers with their available credit, see `customers.rs`; `meta` holds `customers_version` and `customers_terminal_seq` |
 //! | `stock_updates(op_id, item_id, delta, reason, version)` | stock operations entered at head office for this store (goods received, counts, transfers), one row per operation and item; `delta` a decimal text |
 //!
 //! Embedded-barcode patterns (weight and price labels) are shop settings,
@@ -22,8 +23,11 @@
 
 #![warn(missing_docs)]
 
+mod customers;
 pub mod file;
 mod rules;
+
+pub use customers::CustomersState;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use rust_decimal::Decimal;

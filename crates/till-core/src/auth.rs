@@ -89,11 +89,14 @@ pub enum Action {
     ManageUsers,
     /// Abandon a basket with lines (F10): journaled with its lines either way.
     AbandonBasket,
+    /// Sell on the account of a customer on hold, or past their available
+    /// credit.
+    AccountOverride,
 }
 
 impl Action {
     /// Every action, in a stable order.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::Sell,
         Action::Refund,
         Action::RefundWithoutReceipt,
@@ -112,6 +115,7 @@ impl Action {
         Action::DeviceDiagnostics,
         Action::ManageUsers,
         Action::AbandonBasket,
+        Action::AccountOverride,
     ];
 
     /// The stable name recorded in `ApprovalRecord::action`.
@@ -135,6 +139,7 @@ impl Action {
             Action::DeviceDiagnostics => "device_diagnostics",
             Action::ManageUsers => "manage_users",
             Action::AbandonBasket => "abandon_basket",
+            Action::AccountOverride => "account_override",
         }
     }
 
@@ -165,6 +170,9 @@ impl Action {
             | Action::AnomalyBasket => (SUP, SUP),
             // Refunds without a receipt are the classic till fraud: a manager's call.
             Action::RefundWithoutReceipt => (MGR, MGR),
+            // Credit is head office's risk: a manager's call, as the
+            // receivables rules say.
+            Action::AccountOverride => (MGR, MGR),
             Action::ConfigChange | Action::DeviceDiagnostics => (&[Manager, Technician], &[]),
             Action::ManageUsers => (MGR, &[]),
         };

@@ -105,6 +105,9 @@ pub enum SaleError {
         /// What the customer may still owe.
         available: Money,
     },
+    /// The customer's account is in collection: no sale on account.
+    #[error("customer {0}'s account is in collection: no sale on account")]
+    AccountInCollection(String),
     /// The basket belongs to another customer already.
     #[error("the sale is for customer {0}")]
     CustomerMismatch(String),

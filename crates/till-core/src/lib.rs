@@ -57,6 +57,7 @@ pub mod auth;
 pub mod barcode;
 pub mod basket;
 pub mod catalog;
+pub mod customer;
 pub mod drawer;
 pub mod error;
 pub mod money;

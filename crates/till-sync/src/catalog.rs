@@ -60,6 +60,47 @@ impl LocalCatalog {
         self.store.set_ruleset(version, rules)
     }
 
+    /// The customers version held (0: none).
+    pub fn customers_version(&self) -> Result<u64, CatalogError> {
+        Ok(self.store.customers_state()?.version)
+    }
+
+    /// Applies head office's customers delta in one transaction (an older
+    /// answer than held changes nothing); true if applied.
+    pub fn apply_customers(
+        &mut self,
+        d: &sync_proto::CustomersDelta,
+    ) -> Result<bool, CatalogError> {
+        let changed: Vec<(u64, till_core::customer::TillCustomer)> = d
+            .customers
+            .iter()
+            .map(|e| {
+                (
+                    e.version,
+                    till_core::customer::TillCustomer {
+                        number: e.number.clone(),
+                        name: e.name.clone(),
+                        kind: e.kind,
+                        group: e.group.clone(),
+                        status: e.status,
+                        available_credit: e.available_credit,
+                        loyalty_card: e.loyalty_card.clone(),
+                    },
+                )
+            })
+            .collect();
+        let state = till_catalog::CustomersState {
+            version: d.customers_version,
+            terminal_seq: d.terminal_seq,
+        };
+        self.store.apply_customers(state, &changed)
+    }
+
+    /// Every customer held (tests).
+    pub fn customers(&self) -> Result<Vec<till_core::customer::TillCustomer>, CatalogError> {
+        self.store.customers()
+    }
+
     /// What head office's stock operations added to this store's levels,
     /// by item id.
     pub fn head_office_stock(&self) -> Result<Vec<(String, rust_decimal::Decimal)>, CatalogError> {

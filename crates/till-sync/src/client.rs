@@ -5,7 +5,7 @@
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use std::time::Duration;
-use sync_proto::{Ack, CatalogDelta, ErrorBody, EventBatch, RulesetReply};
+use sync_proto::{Ack, CatalogDelta, CustomersDelta, ErrorBody, EventBatch, RulesetReply};
 
 /// What a push came to.
 #[derive(Debug)]
@@ -176,5 +176,37 @@ impl HeadOffice {
         serde_json::from_str(&text)
             .map(Some)
             .map_err(|e| transient(format!("rules: unreadable answer: {e}")))
+    }
+
+    /// GET /v1/customers?since=V (None: this head office has no customers
+    /// route).
+    pub fn customers(&self, since: u64) -> Result<Option<CustomersDelta>, PushOutcome> {
+        let transient = |m: String| PushOutcome::Transient(m);
+        let resp = self
+            .http
+            .get(format!("{}/v1/customers", self.base))
+            .query(&[("since", since)])
+            .bearer_auth(&self.token)
+            .send()
+            .map_err(|e| transient(format!("customers: {e}")))?;
+        let status = resp.status();
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let text = resp
+            .text()
+            .map_err(|e| transient(format!("customers: reading the answer: {e}")))?;
+        if status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS {
+            return Err(Self::refused(status, &text));
+        }
+        if !status.is_success() {
+            return Err(transient(format!(
+                "customers: HTTP {status}: {}",
+                text.chars().take(200).collect::<String>()
+            )));
+        }
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| transient(format!("customers: unreadable answer: {e}")))
     }
 }

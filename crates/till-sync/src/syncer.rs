@@ -114,6 +114,8 @@ pub struct PassReport {
     pub duplicates: u64,
     /// Catalog (old, new) version when a delta was applied.
     pub catalog: Option<(u64, u64)>,
+    /// The customers version applied, when a delta was.
+    pub customers: Option<u64>,
 }
 
 /// The sync daemon for one journal.
@@ -333,6 +335,22 @@ impl Syncer {
         }
     }
 
+    /// Pulls the customers changed since the version held, with their
+    /// available credit, and applies them to catalog.db in one
+    /// transaction. Asked after the push, so the balances head office
+    /// sends count this till's account sales just delivered. Returns the
+    /// version applied, if any.
+    pub fn pull_customers(&mut self) -> Result<Option<u64>, SyncError> {
+        let mut cat = LocalCatalog::open(&self.cfg.catalog_path())?;
+        let since = cat.customers_version()?;
+        let Some(delta) = self.ho.customers(since).map_err(SyncError::from_outcome)? else {
+            return Ok(None);
+        };
+        Ok(cat
+            .apply_customers(&delta)?
+            .then_some(delta.customers_version))
+    }
+
     fn record(&mut self, r: &Result<PassReport, SyncError>) {
         match r {
             Ok(_) => {
@@ -377,6 +395,9 @@ impl Syncer {
             None
         };
         (report.acked, report.duplicates) = self.push_pending_counted()?;
+        if pull_catalog && self.cfg.pull_catalog {
+            report.customers = self.pull_customers()?;
+        }
         if let Some(c) = catalog {
             report.catalog = c?;
         }
@@ -398,6 +419,7 @@ impl Syncer {
                     total.acked += p.acked;
                     total.duplicates += p.duplicates;
                     total.catalog = p.catalog.or(total.catalog);
+                    total.customers = p.customers.or(total.customers);
                     self.backoff.reset();
                     let ok = Ok(total);
                     self.record(&ok);

@@ -57,6 +57,11 @@ pub struct Deltas {
     /// (business day, cashier) -> (baskets abandoned, their total), from
     /// `basket_abandoned` events (training ones excluded).
     pub abandoned: BTreeMap<(String, String), (u64, Decimal)>,
+    /// Customer number -> (amount put on account, sales): the account
+    /// tenders of the batch's sales (refunds to the account negative),
+    /// added to `customer_balances` ([`crate::store::customers`]).
+    /// Training sales excluded.
+    pub on_account: BTreeMap<String, (Decimal, u64)>,
 }
 
 /// One hour of one terminal's sales: records (sales, cancellations and
@@ -196,8 +201,12 @@ impl Builder {
         }
         let mut buf = std::mem::take(&mut self.buf);
         let before = self.d.refused.is_none();
+        let mut account = false;
         let ok = match SaleView::decode(&e.payload, &mut buf) {
             Ok(v) => {
+                account = !v.training
+                    && v.tenders()
+                        .any(|(k, _)| k == till_core::records::TenderKind::CustomerAccount);
                 self.sale(e.seq, &v);
                 true
             }
@@ -207,12 +216,39 @@ impl Builder {
             }
         };
         self.buf = buf;
+        if ok && account && self.d.refused.is_none() {
+            // Rare (sales on account): decoded in full for the customer.
+            if let Ok(ev) = e.decode() {
+                if let Some(s) = ev.sale() {
+                    self.account(s);
+                }
+            }
+        }
         if ok && before && self.d.refused.is_none() && !nothing_to_flag(&e.payload) {
             if let Ok(ev) = e.decode() {
                 if let Some(s) = ev.sale() {
                     self.flag_sale(e.seq, s);
                 }
             }
+        }
+    }
+
+    /// A sale record's account tenders ([`Deltas::on_account`]), by the
+    /// customer each names (else the sale's customer).
+    fn account(&mut self, s: &till_core::records::SaleRecord) {
+        if s.training {
+            return;
+        }
+        for t in &s.tenders {
+            if t.kind != till_core::records::TenderKind::CustomerAccount {
+                continue;
+            }
+            let Some(who) = t.reference.as_ref().or(s.customer.as_ref()) else {
+                continue;
+            };
+            let e = self.d.on_account.entry(who.clone()).or_default();
+            e.0 += t.amount;
+            e.1 += 1;
         }
     }
 
@@ -255,6 +291,9 @@ impl Builder {
             self.buf = buf;
             if before && self.d.refused.is_none() {
                 self.flag_sale(seq, s);
+            }
+            if self.d.refused.is_none() {
+                self.account(s);
             }
             return;
         }
@@ -362,6 +401,11 @@ impl Builder {
             let e = self.d.abandoned.entry(k).or_default();
             e.0 += n;
             e.1 += v;
+        }
+        for (k, (v, n)) in later.d.on_account {
+            let e = self.d.on_account.entry(k).or_default();
+            e.0 += v;
+            e.1 += n;
         }
         if self.d.refused.is_none() {
             self.d.refused = later.d.refused;

@@ -195,6 +195,7 @@ fn run_tx(
         tx.set_public_key(pk)?;
     }
     low_stock(&mut *tx, t, deltas, last.seq, &now)?;
+    overspent(&mut *tx, deltas, last.seq, &now)?;
     let key = deltas.public_key.as_deref().or(pinned);
     tail(&mut *tx, t, work, key, last.seq, &now)?;
     tx.set_head(last, &now)?;
@@ -230,6 +231,28 @@ fn low_stock(
                 tx.set_low_stock(&item_id, id)?;
             }
             LowStock::Clear { item_id, alert_id } => tx.clear_low_stock(&item_id, alert_id, now)?,
+        }
+    }
+    Ok(())
+}
+
+/// Raises `credit_overspent:<customer>` when the account sales of this
+/// batch took a customer's balance above their credit limit: a till sold
+/// on account offline past what it knew, or a manager approved it. The
+/// alert is counted again at each batch that adds to an overdrawn account.
+fn overspent(tx: &mut dyn IngestTx, d: &Deltas, seq: u64, now: &str) -> Result<()> {
+    for (number, (amount, _)) in &d.on_account {
+        if *amount <= rust_decimal::Decimal::ZERO {
+            continue;
+        }
+        if let Some((limit, balance)) = tx.customer_credit(number)? {
+            if balance > limit {
+                let code = format!("credit_overspent:{number}");
+                let detail =
+                    format!("customer {number}: owes {balance} on account, credit limit {limit}");
+                tracing::warn!(%code, %detail, "ALERT: account over its credit limit");
+                tx.upsert_alert(&alert(&code, seq, &detail, now))?;
+            }
         }
     }
     Ok(())

@@ -10,6 +10,7 @@
 pub mod archive;
 pub mod auth;
 pub mod catalog_edit;
+pub mod customers;
 pub mod dash;
 pub mod postgres;
 pub mod rules;
@@ -204,6 +205,7 @@ pub trait Store:
     + rules::RulesStore
     + stockops::StockOpsStore
     + catalog_edit::CatalogEditStore
+    + customers::CustomersStore
     + Send
     + Sync
     + 'static
@@ -335,6 +337,9 @@ pub trait IngestTx {
     fn set_head(&mut self, last: &StoredEvent, now: &str) -> Result<()>;
     /// Notes the terminal pushed at `now` (nothing new stored).
     fn touch(&mut self, now: &str) -> Result<()>;
+    /// A customer's credit limit and balance as this transaction sees them
+    /// (None: no such customer at head office).
+    fn customer_credit(&mut self, number: &str) -> Result<Option<(Decimal, Decimal)>>;
     fn commit(self: Box<Self>) -> Result<()>;
     /// Rolls the batch back and writes `alert` on its own: a refusal stores
     /// nothing but the alert.
@@ -422,6 +427,19 @@ pub(crate) fn parse_dec(what: &'static str, s: &str) -> Result<Decimal> {
         what,
         detail: format!("{s:?} is not a decimal"),
     })
+}
+
+/// (limit, balance) read as text by a backend.
+pub(crate) fn credit_pair(
+    row: Option<(String, String, String)>,
+) -> Result<Option<(Decimal, Decimal)>> {
+    row.map(|(_, limit, balance)| {
+        Ok((
+            parse_dec("customers.credit_limit", &limit)?,
+            parse_dec("customer_balances.balance", &balance)?,
+        ))
+    })
+    .transpose()
 }
 
 pub(crate) fn to_i64(v: u64) -> i64 {

@@ -270,8 +270,55 @@ CREATE INDEX stock_levels_by_item ON stock_levels(item_id);
 CREATE INDEX closings_newest ON closings(period DESC, terminal_id, seq DESC);
 "#;
 
+/// Customers with an account (`store::customers`): who they are, their
+/// terms, credit limit, group and status; what each owes on account (a
+/// projection of the account sales ingested); the customers version the
+/// tills pull by (one row, id 1).
+const V_CUSTOMERS: &str = r#"
+CREATE TABLE customers (
+    number TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    siren TEXT,
+    siret TEXT,
+    vat_number TEXT,
+    address TEXT,
+    email TEXT,
+    phone TEXT,
+    terms TEXT NOT NULL,
+    credit_limit {dec} NOT NULL,
+    grp TEXT,
+    status TEXT NOT NULL,
+    loyalty_card TEXT UNIQUE,
+    name_folded TEXT NOT NULL,
+    version {int} NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX customers_by_version ON customers(version);
+CREATE TABLE customer_balances (
+    number TEXT PRIMARY KEY,
+    balance {dec} NOT NULL,
+    sales {int} NOT NULL
+){rowid};
+CREATE TABLE customers_version (
+    id {int} PRIMARY KEY,
+    version {int} NOT NULL
+);
+"#;
+
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V_AUTH, V_DASH, V_RULES, V_STOCK, V_PAGE_INDEXES];
+const MIGRATIONS: &[&str] = &[
+    V1,
+    V2,
+    V3,
+    V_AUTH,
+    V_DASH,
+    V_RULES,
+    V_STOCK,
+    V_PAGE_INDEXES,
+    V_CUSTOMERS,
+];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

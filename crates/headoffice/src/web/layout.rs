@@ -18,10 +18,11 @@ pub enum Nav {
     Closings,
     Terminals,
     Audit,
+    Customers,
 }
 
 impl Nav {
-    pub const ALL: [Nav; 9] = [
+    pub const ALL: [Nav; 10] = [
         Nav::Today,
         Nav::Sales,
         Nav::Stock,
@@ -31,6 +32,7 @@ impl Nav {
         Nav::Closings,
         Nav::Terminals,
         Nav::Audit,
+        Nav::Customers,
     ];
 
     /// The page's path (see the table in [`super`]).
@@ -45,6 +47,7 @@ impl Nav {
             Nav::Closings => "/clotures",
             Nav::Terminals => "/terminaux",
             Nav::Audit => "/journal-audit",
+            Nav::Customers => "/clients",
         }
     }
 
@@ -59,6 +62,7 @@ impl Nav {
             Nav::Closings => Bo::NavClosings,
             Nav::Terminals => Bo::NavTerminals,
             Nav::Audit => Bo::NavAudit,
+            Nav::Customers => Bo::NavCustomers,
         }
     }
 
@@ -66,7 +70,7 @@ impl Nav {
     /// again): a manager sees their store's pages only.
     pub fn shown_to(self, user: &User) -> bool {
         match self {
-            Nav::Today | Nav::Sales | Nav::Stock | Nav::Catalog | Nav::Rules => true,
+            Nav::Today | Nav::Sales | Nav::Stock | Nav::Catalog | Nav::Rules | Nav::Customers => true,
             _ => user.may(super::Who::Readers),
         }
     }

@@ -14,6 +14,7 @@
 //! | Stock | `/stock` | bo-stock |
 //! | Catalog and prices | `/catalogue` | bo-stock |
 //! | Rules (owner: POST the next version) | `/regles` | [`rules`], [`rules_form`] |
+//! | Customers | `/clients` (one: `/clients/fiche?numero=`) | customers |
 //! | Alerts | `/alertes` | bo-dash |
 //! | Closings | `/clotures` | bo-dash |
 //! | Terminals | `/terminaux` | bo-dash |
@@ -24,7 +25,7 @@
 //! | Stylesheet | `/static/app.css` | here |
 //!
 //! Sub-pages go under their page's path (`/stock/reception`,
-//! `/catalogue/{item}`...). [`Nav`] lists the nine pages of the menu. A
+//! `/catalogue/{item}`...). [`Nav`] lists the pages of the menu. A
 //! page about one store takes it as the query parameter `magasin`
 //! (`/stock?magasin=S1`) and reads it through [`User::scope`], which keeps a
 //! manager to their own store (403 otherwise).
@@ -99,6 +100,7 @@ pub mod auth;
 pub mod catalog;
 pub mod chart;
 pub mod closings;
+pub mod customers;
 pub mod dash;
 pub mod layout;
 pub mod login;
@@ -135,6 +137,8 @@ pub fn router() -> Router<AppState> {
         .route("/langue", get(switch_lang))
         .route("/journal-audit", get(audit::page))
         .route("/regles", get(rules::page).post(rules_form::submit))
+        .route("/clients", get(customers::page).post(customers::add))
+        .route("/clients/fiche", get(customers::one).post(customers::edit))
         .route("/stock", get(stock::page))
         .route("/stock/reception", post(stock::receive))
         .route("/stock/inventaire", post(stock::count))

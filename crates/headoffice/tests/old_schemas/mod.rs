@@ -508,3 +508,10 @@ CREATE TABLE catalog_indexed (
     version {int} NOT NULL
 );
 "#;
+
+/// Schema 8 added the indexes the back office's pages read by at scale
+/// (`V_PAGE_INDEXES`), as that build ran them.
+pub const V8_PAGE_INDEXES: &str = r#"
+CREATE INDEX stock_levels_by_item ON stock_levels(item_id);
+CREATE INDEX closings_newest ON closings(period DESC, terminal_id, seq DESC);
+"#;

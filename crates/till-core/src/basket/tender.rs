@@ -163,6 +163,83 @@ impl Basket {
         Ok(status)
     }
 
+    /// The customer the sale is for (their group's purchase rules apply
+    /// from now on). A basket with account tenders of another customer
+    /// keeps its customer.
+    pub fn attach_customer(
+        &mut self,
+        customer: &crate::customer::TillCustomer,
+    ) -> Result<(), SaleError> {
+        if let Some(c) = &self.customer {
+            let on_account = self
+                .tenders()
+                .iter()
+                .any(|t| t.kind == TenderKind::CustomerAccount);
+            if c != &customer.number && on_account {
+                return Err(SaleError::CustomerMismatch(c.clone()));
+            }
+        }
+        self.customer = Some(customer.number.clone());
+        self.customer_group = customer.group.clone();
+        Ok(())
+    }
+
+    /// Puts `amount` on `customer`'s account as the account rules say
+    /// ([`crate::customer::account_check`]): `available` is the credit the
+    /// till may still use (head office's figure less the till's own
+    /// unsynced account sales), from which this basket's earlier account
+    /// tenders are taken here. In collection: refused. On hold, or past
+    /// the credit: [`Action::AccountOverride`], a manager's approval
+    /// (bound to the detail text), then taken.
+    pub fn pay_on_customer_account(
+        &mut self,
+        amount: Money,
+        customer: &crate::customer::TillCustomer,
+        available: Money,
+    ) -> Result<PaymentStatus, SaleError> {
+        use crate::customer::{account_check, AccountDecision, AccountIssue};
+        if let Some(c) = &self.customer {
+            if c != &customer.number
+                && self
+                    .tenders()
+                    .iter()
+                    .any(|t| t.kind == TenderKind::CustomerAccount)
+            {
+                return Err(SaleError::CustomerMismatch(c.clone()));
+            }
+        }
+        let so_far: Money = self
+            .tenders()
+            .iter()
+            .filter(|t| t.kind == TenderKind::CustomerAccount)
+            .map(|t| t.amount)
+            .sum();
+        let left = (available - so_far).max(Decimal::ZERO);
+        let cur = &self.config.currency;
+        match account_check(customer.status, left, amount) {
+            AccountDecision::RefuseInCollection => {
+                return Err(SaleError::AccountInCollection(customer.number.clone()))
+            }
+            AccountDecision::NeedsApproval(AccountIssue::OnHold) => self.need(
+                crate::auth::Action::AccountOverride,
+                format!("customer {} account on hold", customer.number),
+            )?,
+            AccountDecision::NeedsApproval(AccountIssue::OverLimit { .. }) => self.need(
+                crate::auth::Action::AccountOverride,
+                format!(
+                    "customer {} on account {} above available credit {}",
+                    customer.number,
+                    cur.format(so_far + amount),
+                    cur.format(available)
+                ),
+            )?,
+            AccountDecision::Accept => {}
+        }
+        self.customer_group = customer.group.clone();
+        // Approved or within the credit: the limit is not checked again.
+        self.pay_on_account(amount, &customer.number, so_far + amount)
+    }
+
     fn take(&mut self, tender: TenderRecord) -> Result<PaymentStatus, SaleError> {
         let dp = self.config.currency.minor_units;
         let a = tender.amount;

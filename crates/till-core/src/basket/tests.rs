@@ -512,3 +512,67 @@ fn amount_discounts_cannot_exceed_the_amount() {
     ));
     assert_eq!(b.totals().total, dec!(0.00));
 }
+
+#[test]
+fn account_rules_refuse_or_ask_a_manager() {
+    use crate::customer::{AccountStatus, CustomerKind, TillCustomer};
+    let c = catalog();
+    let customer = |status| TillCustomer {
+        number: "C1".into(),
+        name: "Dupré".into(),
+        kind: CustomerKind::Business,
+        group: Some("pro".into()),
+        status,
+        available_credit: dec!(50),
+        loyalty_card: None,
+    };
+    let mut b = cashier_basket();
+    b.add_code(&c, "TOOL", Some(dec!(4))).unwrap(); // 99.60
+    b.attach_customer(&customer(AccountStatus::Open)).unwrap();
+    assert_eq!(b.customer_group.as_deref(), Some("pro"));
+    assert_eq!(
+        b.pay_on_customer_account(dec!(1), &customer(AccountStatus::InCollection), dec!(50)),
+        Err(SaleError::AccountInCollection("C1".into()))
+    );
+    // Within the credit: taken; past what is left of it: a manager.
+    b.pay_on_customer_account(dec!(30), &customer(AccountStatus::Open), dec!(50))
+        .unwrap();
+    let err = b
+        .pay_on_customer_account(dec!(30), &customer(AccountStatus::Open), dec!(50))
+        .unwrap_err();
+    let SaleError::ApprovalRequired(req) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(req.action, Action::AccountOverride);
+    assert_eq!(req.min_role, Role::Manager);
+    assert!(approve(
+        req,
+        &user("s1", Role::Supervisor),
+        &user("c1", Role::Cashier)
+    )
+    .is_err());
+    let rec = approve(req, &user("m1", Role::Manager), &user("c1", Role::Cashier)).unwrap();
+    b.add_approval(rec);
+    b.pay_on_customer_account(dec!(30), &customer(AccountStatus::Open), dec!(50))
+        .unwrap();
+    // On hold: a manager too, whatever the credit.
+    let mut h = cashier_basket();
+    h.add_code(&c, "TOOL", Some(dec!(1))).unwrap();
+    assert!(matches!(
+        h.pay_on_customer_account(dec!(1), &customer(AccountStatus::OnHold), dec!(50)),
+        Err(SaleError::ApprovalRequired(r)) if r.action == Action::AccountOverride
+    ));
+    let r = {
+        b.pay_cash(dec!(39.60)).unwrap();
+        b.complete("T01-6", day(), "c1").unwrap()
+    };
+    assert_eq!(r.customer.as_deref(), Some("C1"));
+    assert_eq!(
+        r.tenders
+            .iter()
+            .filter(|t| t.kind == TenderKind::CustomerAccount)
+            .map(|t| t.amount)
+            .sum::<Money>(),
+        dec!(60)
+    );
+}

@@ -293,6 +293,12 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
         seen,
         devices_cfg.drawer.as_ref().map(|d| d.left_open_after_s),
     ));
+    if !args.demo {
+        // Customers are optional: a shop without head office has none.
+        if let Err(e) = app.load_customers(&data.catalog()) {
+            eprintln!("customers not loaded (sales on account unavailable): {e:#}");
+        }
+    }
     let res = super::term::run(&mut app, hotkeys);
     if let Some(d) = demo.as_mut() {
         d.finish();

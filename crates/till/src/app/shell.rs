@@ -116,6 +116,21 @@ impl App {
         self.rules_watch = Some(watch);
     }
 
+    /// Gives the counter the customers head office synced into `catalog`
+    /// (catalog.db) and this till's account sales since the seq the
+    /// credits were computed at (read from the journal: the sales head
+    /// office had not received then).
+    pub fn load_customers(&mut self, catalog: &std::path::Path) -> anyhow::Result<()> {
+        use anyhow::Context;
+        let store = till_catalog::CatalogStore::open(catalog)
+            .with_context(|| format!("opening {}", catalog.display()))?;
+        let book = till_core::customer::CustomerBook::new(store.customers()?);
+        let state = store.customers_state()?;
+        let unsynced = unsynced_on_account(&self.journal, state.terminal_seq)?;
+        self.counter.set_customers(book, unsynced);
+        Ok(())
+    }
+
     /// The counter.
     pub fn counter(&self) -> &Counter {
         &self.counter
@@ -581,5 +596,44 @@ impl App {
             }
         }
         done
+    }
+}
+
+/// The account tenders of the journal's sales after `seq`, per customer
+/// number (training sales excluded).
+pub fn unsynced_on_account(
+    journal: &Journal,
+    seq: u64,
+) -> anyhow::Result<std::collections::BTreeMap<String, till_core::Money>> {
+    use till_core::records::TenderKind;
+    let mut out = std::collections::BTreeMap::new();
+    let mut after = seq;
+    loop {
+        let events = journal.events_after(after, 500)?;
+        let Some(last) = events.last() else {
+            return Ok(out);
+        };
+        after = last.seq;
+        for e in &events {
+            if !matches!(
+                e.kind.as_str(),
+                "sale_completed" | "sale_cancelled" | "refund"
+            ) {
+                continue;
+            }
+            let ev = e.decode()?;
+            let Some(s) = ev.sale() else { continue };
+            if s.training {
+                continue;
+            }
+            for t in &s.tenders {
+                if t.kind != TenderKind::CustomerAccount {
+                    continue;
+                }
+                if let Some(who) = t.reference.as_ref().or(s.customer.as_ref()) {
+                    *out.entry(who.clone()).or_default() += t.amount;
+                }
+            }
+        }
     }
 }

@@ -163,6 +163,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                 main,
             );
         }
+        Screen::Customers { results, sel } => draw_customers(f, main, app, results, *sel),
         Screen::Searching { sale_no, .. } => {
             f.render_widget(
                 Paragraph::new(vec![
@@ -411,7 +412,19 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App) {
         ],
     );
     // Which rules the counter applies: head office's version, or the till's own.
-    let text = format!("{text}  {}", app.rules_label());
+    let mut text = format!("{text}  {}", app.rules_label());
+    // The sale's customer and their credit, or the key to attach one.
+    if let Some(c) = app.sale_customer() {
+        text.push_str(&app.trf(
+            Till::HeaderCustomer,
+            &[
+                ("customer", &cut(&c.name, 24)),
+                ("available", &app.money(app.available_for(c))),
+            ],
+        ));
+    } else if matches!(app.screen, Screen::Sale) && !app.customers().is_empty() {
+        text.push_str(&app.tr(Till::HeaderCustomerKey));
+    }
     f.render_widget(
         Paragraph::new(text).style(Style::new().fg(Color::White).bg(Color::Blue)),
         area,
@@ -605,6 +618,28 @@ fn draw_search(f: &mut Frame, area: Rect, app: &App, results: &[usize], sel: usi
     }
     f.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(app.tr(Till::SearchBoxName))),
+        area,
+    );
+}
+
+fn draw_customers(f: &mut Frame, area: Rect, app: &App, results: &[String], sel: usize) {
+    let mut lines = Vec::new();
+    let rows = area.height.saturating_sub(2) as usize;
+    let first = sel.saturating_sub(rows.saturating_sub(1));
+    for (i, n) in results.iter().enumerate().skip(first).take(rows) {
+        let Some(c) = app.customers().get(n) else {
+            continue;
+        };
+        let l = Line::from(format!(
+            " {:<12} {:<36} {:>12}",
+            cut(&c.number, 12),
+            cut(&c.name, 36),
+            app.money(app.available_for(c))
+        ));
+        lines.push(if i == sel { l.style(HILITE) } else { l });
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(app.tr(Till::CustomersBox))),
         area,
     );
 }

@@ -112,6 +112,9 @@ pub fn sale_error(fmt: &Fmt, e: &SaleError, max_qty: Decimal) -> String {
         SaleError::CreditLimitExceeded { amount, available } => {
             Till::ErrCreditLimit.fill(l, &[("amount", &m(amount)), ("available", &m(available))])
         }
+        SaleError::AccountInCollection(c) => {
+            Till::ErrAccountInCollection.fill(l, &[("customer", c)])
+        }
         SaleError::CustomerMismatch(c) => Till::ErrCustomerMismatch.fill(l, &[("customer", c)]),
         SaleError::UnknownTender(_) => TillTenders::UnknownTender.text(l),
         SaleError::NothingEligible(k) => {

@@ -109,6 +109,7 @@ impl IngestTx for PgTx<'_> {
         let (c, t) = (&mut self.c, &self.t);
         super::dash::apply(&mut **c, t, d)?;
         super::rules::apply_abandoned(c, t, &d.abandoned)?;
+        super::customers::apply_on_account(&mut **c, &d.on_account)?;
         if !d.totals.is_empty() {
             // BTreeMap order: every transaction locks rows in the same order (no deadlock).
             let days: Vec<&str> = d.totals.keys().map(|(day, _)| day.as_str()).collect();
@@ -159,6 +160,13 @@ impl IngestTx for PgTx<'_> {
             &[&self.t.terminal_id, &public_key],
         )?;
         Ok(())
+    }
+
+    fn customer_credit(
+        &mut self,
+        number: &str,
+    ) -> Result<Option<(rust_decimal::Decimal, rust_decimal::Decimal)>> {
+        crate::store::credit_pair(super::customers::limit_and_balance(&mut *self.c, number)?)
     }
 
     fn has_thresholds(&mut self) -> Result<bool> {

@@ -18,6 +18,7 @@ use till_journal::StoredEvent;
 mod archive;
 mod auth;
 mod catalog_edit;
+mod customers;
 mod dash;
 mod rules;
 mod schema;

@@ -112,6 +112,7 @@ impl IngestTx for SqliteTx<'_> {
             put.execute(params![t.store_id, day, key, v.to_string()])?;
         }
         super::rules::apply_abandoned(c, t, &d.abandoned)?;
+        super::customers::apply_on_account(c, &d.on_account)?;
         if !d.levels.is_empty() {
             // Thousands of items per batch: one statement over a JSON object
             // {item: delta} instead of one round trip per item.
@@ -156,6 +157,13 @@ impl IngestTx for SqliteTx<'_> {
             .prepare_cached("UPDATE terminals SET public_key = ?2 WHERE terminal_id = ?1")?
             .execute(params![self.t.terminal_id, public_key])?;
         Ok(())
+    }
+
+    fn customer_credit(
+        &mut self,
+        number: &str,
+    ) -> Result<Option<(rust_decimal::Decimal, rust_decimal::Decimal)>> {
+        crate::store::credit_pair(super::customers::limit_and_balance(&self.c, number)?)
     }
 
     fn has_thresholds(&mut self) -> Result<bool> {

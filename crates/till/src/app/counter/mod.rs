@@ -16,6 +16,7 @@
 
 pub mod approval;
 pub mod closing;
+pub mod customer;
 pub mod io;
 pub mod login;
 pub mod menu;
@@ -145,6 +146,8 @@ pub enum Screen {
     /// A late approval ([`crate::app::payment::TerminalState::late`]): keep it
     /// or pay it back on the terminal.
     LateApproval,
+    /// Customers found by name (F11): their numbers, the one selected.
+    Customers { results: Vec<String>, sel: usize },
 }
 
 /// The menu's entries, in order (digit = position, 0 = the tenth).
@@ -248,6 +251,11 @@ pub struct Counter {
     pub(crate) pending_rules: Option<(BasketConfig, crate::app::rules::CounterRules)>,
     /// The first line of the report on screen (Up/Down scroll it).
     pub(crate) report_scroll: u16,
+    /// The customers head office synced down ([`customer`]).
+    pub(crate) customers: till_core::customer::CustomerBook,
+    /// This till's account sales head office had not received when it
+    /// sent the credits: customer number -> amount.
+    pub(crate) on_account_unsynced: BTreeMap<String, Money>,
     now: Now,
     fx: Vec<Effect>,
 }
@@ -288,6 +296,8 @@ impl Counter {
             pending_loss: None,
             pending_rules: None,
             report_scroll: 0,
+            customers: Default::default(),
+            on_account_unsynced: BTreeMap::new(),
             now,
             fx: Vec::new(),
         }
@@ -595,6 +605,7 @@ impl Counter {
             }
             Screen::CardRefund { .. } => self.card_refund_key(k),
             Screen::LateApproval => self.late_key(k),
+            Screen::Customers { results, sel } => self.customers_key(k, results, sel),
         }
     }
 

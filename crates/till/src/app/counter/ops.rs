@@ -61,6 +61,10 @@ pub enum Op {
         amount: Money,
     },
     CloseDay(Vec<CountRow>),
+    /// Attach customer (number) to the sale.
+    AttachCustomer(String),
+    /// On the sale customer's account.
+    AccountTender(Money),
 }
 
 impl Op {
@@ -80,6 +84,8 @@ impl Op {
                 | Op::RemoveTender
                 | Op::Complete
                 | Op::Abandon
+                | Op::AttachCustomer(_)
+                | Op::AccountTender(_)
         )
     }
 }
@@ -259,6 +265,8 @@ impl Counter {
                 self.persist();
             }
             Op::Complete => self.commit_sale()?,
+            Op::AttachCustomer(n) => self.attach_customer(n)?,
+            Op::AccountTender(a) => self.account_tender(*a)?,
             Op::Abandon => {
                 if let Some(b) = self.basket.clone() {
                     if b.tenders().iter().any(terminal_approved) {

@@ -17,7 +17,7 @@ impl Counter {
             return;
         };
         let kind = self.pay_key(k);
-        if remaining <= Decimal::ZERO && (k == Key::Enter || kind.is_some()) {
+        if remaining <= Decimal::ZERO && (k == Key::Enter || k == Key::F(12) || kind.is_some()) {
             // Fully paid but not recorded (the journal refused, or the till
             // restarted in between): record it now.
             self.exec(Op::Complete);
@@ -47,6 +47,16 @@ impl Counter {
                 Some(_) if matches!(kind, TenderKind::Shop(_)) => {
                     let cent = Decimal::new(1, 2);
                     self.exec(Op::Tender { kind, amount: cent });
+                }
+                _ => self.error(self.tr(Till::AmountUnreadable)),
+            }
+            return;
+        }
+        if k == Key::F(12) {
+            match amount {
+                Some(a) if a > Decimal::ZERO => {
+                    self.input.clear();
+                    self.exec(Op::AccountTender(a));
                 }
                 _ => self.error(self.tr(Till::AmountUnreadable)),
             }

@@ -56,6 +56,7 @@ impl Counter {
         }
         self.after_record(record, seq, hash, ts);
         self.count_sale(record);
+        self.count_on_account(record);
         self.last_sale = Some((seq, record.sale_no.clone()));
         self.screen = Screen::Done {
             title: self.trf(Till::SaleRecorded, &[("sale", &record.sale_no)]),
@@ -104,6 +105,10 @@ impl Counter {
         let mut receipt =
             Receipt::from_record(record, &self.settings.shop, &extras, self.currency());
         self.receipt_tenders(&mut receipt, &record.tenders);
+        // The customer's name beside their number, when this till knows them.
+        if let Some(c) = record.customer.as_ref().and_then(|n| self.customers.get(n)) {
+            receipt.customer = Some(format!("{} {}", c.number, c.name));
+        }
         match render_receipt_with_logo(&receipt, self.settings.layout, self.settings.logo.as_ref())
         {
             Ok(bytes) => self.emit(Effect::Device(Job::Print {

@@ -70,6 +70,7 @@ impl Counter {
             }
             Key::F(9) => self.screen = Screen::Menu { sel: 0 },
             Key::F(10) if self.basket.is_some() => self.abandon_key(),
+            Key::F(11) => self.customer_key(),
             _ => {}
         }
     }

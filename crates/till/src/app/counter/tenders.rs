@@ -28,9 +28,10 @@ pub const BUILT_IN_KEYS: &[(u8, TenderKind)] = &[
     (7, TenderKind::BankTransfer),
 ];
 
-/// The keys the shop's own tenders take, in the order of `[[tenders]]`
-/// (F11 and F12 are the demo's hotkeys, so a demo shows two).
-pub const SHOP_KEYS: &[u8] = &[8, 9, 11, 12];
+/// The keys the shop's own tenders take, in the order of `[[tenders]]`.
+/// F12 is the customer account's (`pay.rs`: it needs the attached
+/// customer, so it is not a plain row of [`BUILT_IN_KEYS`]).
+pub const SHOP_KEYS: &[u8] = &[8, 9, 11];
 
 /// One key of the payment screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
