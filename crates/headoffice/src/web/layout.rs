@@ -70,7 +70,9 @@ impl Nav {
     /// again): a manager sees their store's pages only.
     pub fn shown_to(self, user: &User) -> bool {
         match self {
-            Nav::Today | Nav::Sales | Nav::Stock | Nav::Catalog | Nav::Rules | Nav::Customers => true,
+            Nav::Today | Nav::Sales | Nav::Stock | Nav::Catalog | Nav::Rules | Nav::Customers => {
+                true
+            }
             _ => user.may(super::Who::Readers),
         }
     }
