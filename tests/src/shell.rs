@@ -134,7 +134,7 @@ pub struct Session {
 
 impl Session {
     /// A scratch folder with `target/release/till` (and `bin/till` on PATH)
-    /// pointing at `till`, `headoffice` beside it, and the checkout's `hw-fixtures/` and `config/`.
+    /// pointing at `till`, `headoffice` and `comptoir-verify` beside it, and the checkout's `hw-fixtures/` and `config/`.
     pub fn new(till: &Path) -> Session {
         let dir = tempfile::tempdir().expect("scratch folder");
         let root = repo_root();
@@ -142,11 +142,15 @@ impl Session {
             std::fs::create_dir_all(dir.path().join(sub)).expect("scratch layout");
             std::os::unix::fs::symlink(till, dir.path().join(sub).join("till"))
                 .expect("linking till");
-            // Head office's binary is built beside the till's (the README
-            // creates a back-office user with it).
-            let ho = till.with_file_name("headoffice");
-            std::os::unix::fs::symlink(&ho, dir.path().join(sub).join("headoffice"))
-                .expect("linking headoffice");
+            // Head office's binary and the auditor's verifier are built
+            // beside the till's (the README runs both).
+            for other in ["headoffice", "comptoir-verify"] {
+                std::os::unix::fs::symlink(
+                    till.with_file_name(other),
+                    dir.path().join(sub).join(other),
+                )
+                .expect("linking a workspace binary");
+            }
         }
         for shared in ["hw-fixtures", "config"] {
             std::os::unix::fs::symlink(root.join(shared), dir.path().join(shared))

@@ -56,6 +56,7 @@ fn every_readme_command_runs_as_written() {
     // Session::new links head office's binary beside the till's (the back
     // office's commands run it as built); build it first.
     workspace_binary("headoffice", "headoffice");
+    workspace_binary("comptoir-verify", "comptoir-verify");
     let mut shell = Session::new(&till_binary());
     let mut outputs = Vec::new();
     for c in b.commands.iter().filter(|c| c.skipped.is_none()) {
