@@ -204,11 +204,14 @@ fn an_acknowledged_alert_is_audited(b: &Browser, base: &str) {
     assert_eq!(b.find(&row).attr("data-acked").as_deref(), Some("false"));
     let what = b.find(&format!("{row} td:nth-child(2)")).text();
     b.click(&format!("[data-testid='ack-{id}']"));
+    // Read in one script: the click's POST and redirect reload the page, so
+    // an element found before it may be stale by the time it is read.
     b.wait_until("the alert acknowledged", Duration::from_secs(5), |b| {
-        b.find_all(&row)
-            .first()
-            .and_then(|r| r.attr("data-acked"))
-            .as_deref()
+        b.execute(
+            "var e = document.querySelector(arguments[0]); return e ? e.getAttribute('data-acked') : null;",
+            &[serde_json::Value::String(row.clone())],
+        )
+        .as_str()
             == Some("true")
     });
     // Who acknowledged it is shown, its button is gone, the others remain.
